@@ -1,0 +1,64 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+SIZE ?= small
+SEED ?= 42
+VENV := .venv
+BIN := $(VENV)/bin
+export DAGSTER_HOME ?= $(CURDIR)/data/dagster
+export LEADSCORE_LANDING ?= $(CURDIR)/data/landing
+export LEADSCORE_WAREHOUSE ?= $(CURDIR)/data/warehouse/leadscore.duckdb
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+
+DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/tests seeds -type f 2>/dev/null) dbt_project/dbt_project.yml dbt_project/profiles.yml
+MANIFEST := dbt_project/target/manifest.json
+
+.PHONY: help install run test dev data prepare lint lock clean
+
+help:
+	@echo "make run    build the environment if needed, generate demo data if none, run the pipeline"
+	@echo "make test   run the whole test suite (small generated data)"
+	@echo "make dev    the Dagster UI on http://127.0.0.1:3000"
+	@echo "make data   SIZE=tiny|small|medium|large SEED=n: (re)generate the landing data"
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $@
+
+# The dbt manifest is built once here, never when Dagster imports the definitions.
+prepare: $(MANIFEST)
+
+$(MANIFEST): $(VENV)/.installed $(DBT_SOURCES)
+	cd dbt_project && ../$(BIN)/dbt parse --quiet --profiles-dir . --project-dir .
+	touch $@
+
+data: $(VENV)/.installed
+	$(BIN)/python -m demo.generate --size $(SIZE) --seed $(SEED) --force
+
+run: $(VENV)/.installed $(MANIFEST)
+	@if [ -z "$$(ls -A $(LEADSCORE_LANDING) 2>/dev/null)" ]; then \
+		$(BIN)/python -m demo.generate --size $(SIZE) --seed $(SEED); fi
+	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/python -m orchestration.run
+
+test: $(VENV)/.installed $(MANIFEST)
+	$(BIN)/python -m pytest -q
+
+dev: $(VENV)/.installed $(MANIFEST)
+	mkdir -p $(DAGSTER_HOME)
+	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check orchestration assets demo tests
+
+# Re-pin constraints.txt from the current environment after changing pyproject.toml.
+lock: $(VENV)/.installed
+	{ head -n 2 constraints.txt; $(BIN)/python -m pip freeze --exclude-editable; } > constraints.txt.new
+	mv constraints.txt.new constraints.txt
+
+clean:
+	rm -rf data dbt_project/target dbt_project/logs

@@ -1,0 +1,1 @@
+"""Python asset code: plain functions that Dagster assets in `orchestration/` wrap."""

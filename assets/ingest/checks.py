@@ -1,0 +1,92 @@
+"""Checks on what ingestion loaded: reconciliation of the ledger and the quarantine rate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import duckdb
+
+from assets.ingest.ledger import RAW_SCHEMA
+from assets.ingest.sources import RawTable
+
+
+@dataclass
+class CheckOutcome:
+    passed: bool
+    message: str
+    metadata: dict = field(default_factory=dict)
+
+
+def reconciliation(con: duckdb.DuckDBPyConnection, table: RawTable) -> CheckOutcome:
+    """Every file's rows read = loaded + quarantined, and the raw table holds exactly the rows the
+    manifest says were loaded into it (nothing lost, nothing loaded twice)."""
+    target = f"{RAW_SCHEMA}.{table.identifier}"
+    unbalanced = con.execute(
+        f"""select source_file from {RAW_SCHEMA}.load_manifest
+            where target_table = ? and rows_read <> rows_loaded + rows_quarantined""",
+        [target],
+    ).fetchall()
+    mismatched = con.execute(
+        f"""with manifest as (
+                select load_id, source_file, rows_loaded from {RAW_SCHEMA}.load_manifest
+                where target_table = ?
+            ), loaded as (
+                select _load_id as load_id, count(*) as row_count from {target} group by 1
+            )
+            select coalesce(m.source_file, l.load_id), coalesce(m.rows_loaded, 0), coalesce(l.row_count, 0)
+            from manifest m full join loaded l using (load_id)
+            where coalesce(m.rows_loaded, 0) <> coalesce(l.row_count, 0)""",
+        [target],
+    ).fetchall()
+    totals = con.execute(
+        f"""select count(*), coalesce(sum(rows_read), 0), coalesce(sum(rows_loaded), 0),
+                   coalesce(sum(rows_quarantined), 0)
+            from {RAW_SCHEMA}.load_manifest where target_table = ?""",
+        [target],
+    ).fetchone()
+    metadata = {"files": totals[0], "rows_read": totals[1], "rows_loaded": totals[2],
+                "rows_quarantined": totals[3]}
+    problems = [f"{path}: read <> loaded + quarantined" for (path,) in unbalanced] + [
+        f"{path}: manifest says {expected} rows loaded, {target} holds {actual}"
+        for path, expected, actual in mismatched
+    ]
+    if problems:
+        return CheckOutcome(False, f"{target} does not reconcile: " + "; ".join(problems[:10]), metadata)
+    return CheckOutcome(True, f"{target}: {totals[2]} rows from {totals[0]} files reconcile", metadata)
+
+
+def quarantine_rate(
+    con: duckdb.DuckDBPyConnection, source: str, load_ids: list[str], max_rate: float
+) -> CheckOutcome:
+    """Share of the rows read in this run's loads of `source` that went to quarantine.
+
+    Files of objects the mapping does not know (a CRM export often holds more objects than
+    scoring uses) are reported but do not count toward the rate.
+    """
+    if not load_ids:
+        return CheckOutcome(True, f"{source}: no new files", {"rate": 0.0, "max_rate": max_rate})
+    rows = con.execute(
+        f"""select source_file, rows_read, rows_quarantined, status, message
+            from {RAW_SCHEMA}.load_manifest
+            where source = ? and load_id in (select unnest(?::varchar[]))
+            order by source_file""",
+        [source, load_ids],
+    ).fetchall()
+    counted = [r for r in rows if not (r[3] == "rejected" and (r[4] or "").startswith("unknown object"))]
+    ignored = [r[0] for r in rows if r not in counted]
+    read = sum(r[1] for r in counted)
+    quarantined = sum(r[2] for r in counted)
+    rate = quarantined / read if read else 0.0
+    worst = sorted((r for r in counted if r[2]), key=lambda r: r[2] / max(r[1], 1), reverse=True)
+    worst_text = ", ".join(f"{r[0]} ({r[2]}/{r[1]} rows)" for r in worst[:10])
+    metadata = {"rate": round(rate, 6), "max_rate": max_rate, "rows_read": read,
+                "rows_quarantined": quarantined, "ignored_files": ", ".join(ignored) or "-"}
+    if rate > max_rate:
+        return CheckOutcome(
+            False,
+            f"{source}: {rate:.2%} of rows quarantined (limit {max_rate:.2%}); "
+            f"see raw.quarantine for: {worst_text}",
+            metadata,
+        )
+    detail = f"; quarantined rows in: {worst_text}" if worst_text else ""
+    return CheckOutcome(True, f"{source}: {rate:.2%} of rows quarantined{detail}", metadata)

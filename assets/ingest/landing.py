@@ -1,0 +1,61 @@
+"""Finding landing files and fingerprinting them."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+# Files still being written by an upstream copy job carry one of these marks until renamed.
+_IN_PROGRESS_SUFFIXES = (".tmp", ".part", ".partial", ".crdownload")
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+@dataclass(frozen=True)
+class LandingFile:
+    path: Path
+    relative_path: str  # relative to the landing root, with forward slashes
+    checksum: str  # SHA-256 of the bytes as delivered
+    size_bytes: int
+    is_gzip: bool
+
+    @property
+    def object_name(self) -> str:
+        """The object a CRM-style file belongs to: its stem up to the first `_`, `-` or `.`."""
+        return re.split(r"[_\-. ]", self.path.name, maxsplit=1)[0]
+
+
+def file_checksum(path: Path, chunk_size: int = 4 << 20) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(chunk_size):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def is_in_progress(path: Path) -> bool:
+    return path.name.startswith(".") or path.name.lower().endswith(_IN_PROGRESS_SUFFIXES)
+
+
+def discover(landing_root: Path, family: str) -> list[LandingFile]:
+    """Every complete file under `<landing_root>/<family>/`, in a stable (sorted) order."""
+    folder = landing_root / family
+    if not folder.is_dir():
+        return []
+    files = []
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        if is_in_progress(path) or any(part.startswith(".") for part in path.relative_to(folder).parts):
+            continue
+        with path.open("rb") as handle:
+            is_gzip = handle.read(2) == _GZIP_MAGIC
+        files.append(
+            LandingFile(
+                path=path,
+                relative_path=path.relative_to(landing_root).as_posix(),
+                checksum=file_checksum(path),
+                size_bytes=path.stat().st_size,
+                is_gzip=is_gzip,
+            )
+        )
+    return files

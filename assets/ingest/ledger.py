@@ -1,0 +1,184 @@
+"""The load ledger: `raw.load_manifest` (one row per file load) and `raw.quarantine`.
+
+Each file is loaded in one transaction that writes its raw rows, its quarantined rows and its
+manifest row together, so a crash leaves either the whole file or nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import duckdb
+
+from assets.ingest.landing import LandingFile
+
+RAW_SCHEMA = "raw"
+
+_DDL = f"""
+create schema if not exists {RAW_SCHEMA};
+create table if not exists {RAW_SCHEMA}.load_manifest (
+    load_id varchar primary key,
+    source varchar not null,
+    object_name varchar,
+    target_table varchar,
+    source_file varchar not null,
+    file_checksum varchar not null,
+    size_bytes bigint,
+    rows_read bigint not null,
+    rows_loaded bigint not null,
+    rows_quarantined bigint not null,
+    status varchar not null,
+    duplicate_of varchar,
+    message varchar,
+    loaded_at timestamptz not null
+);
+create table if not exists {RAW_SCHEMA}.quarantine (
+    load_id varchar not null,
+    source varchar not null,
+    source_file varchar not null,
+    source_line bigint,
+    reason varchar not null,
+    raw_content varchar,
+    quarantined_at timestamptz not null
+);
+"""
+
+# Statuses in load_manifest.
+LOADED = "loaded"  # rows went to the raw table (some may be quarantined)
+REJECTED = "rejected"  # the whole file went to quarantine (unknown object, missing columns...)
+DUPLICATE = "duplicate"  # same bytes as a file already loaded under another name: nothing loaded
+
+
+@dataclass
+class FileLoad:
+    """What happened to one landing file; becomes its load_manifest row."""
+
+    source: str
+    file: LandingFile
+    loaded_at: datetime
+    object_name: str | None = None
+    target_table: str | None = None
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_quarantined: int = 0
+    status: str = LOADED
+    duplicate_of: str | None = None
+    message: str | None = None
+
+    @property
+    def load_id(self) -> str:
+        # Derived from what was loaded, so replaying the same landing folder into an empty
+        # warehouse gives the same ids.
+        key = f"{self.file.relative_path}\n{self.file.checksum}"
+        return hashlib.sha256(key.encode()).hexdigest()[:20]
+
+
+def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(_DDL)
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def files_to_load(
+    con: duckdb.DuckDBPyConnection, source: str, files: list[LandingFile]
+) -> list[LandingFile]:
+    """The files not seen before. Byte-identical copies of a loaded file (re-deliveries, even
+    renamed) are recorded once as duplicates and not loaded again."""
+    seen = con.execute(
+        f"select source_file, file_checksum, status from {RAW_SCHEMA}.load_manifest"
+    ).fetchall()
+    seen_pairs = {(path, checksum) for path, checksum, _ in seen}
+    first_path_by_checksum = {
+        checksum: path for path, checksum, status in seen if status != DUPLICATE
+    }
+    to_load = []
+    for file in files:
+        if (file.relative_path, file.checksum) in seen_pairs:
+            continue
+        original = first_path_by_checksum.get(file.checksum)
+        if original is None:
+            first_path_by_checksum[file.checksum] = file.relative_path
+            to_load.append(file)
+            continue
+        duplicate = FileLoad(source=source, file=file, loaded_at=utc_now(), status=DUPLICATE,
+                             duplicate_of=original,
+                             message=f"same content as {original}, already loaded")
+        with transaction(con):
+            write_manifest(con, duplicate)
+        seen_pairs.add((file.relative_path, file.checksum))
+    return to_load
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    con.execute("begin transaction")
+    try:
+        yield
+    except BaseException:
+        con.execute("rollback")
+        raise
+    con.execute("commit")
+
+
+def write_manifest(con: duckdb.DuckDBPyConnection, load: FileLoad) -> None:
+    if load.rows_read != load.rows_loaded + load.rows_quarantined:
+        # The ledger's promise: every line read is either loaded or quarantined.
+        raise AssertionError(
+            f"{load.file.relative_path}: read {load.rows_read} rows but loaded "
+            f"{load.rows_loaded} and quarantined {load.rows_quarantined}"
+        )
+    con.execute(
+        f"insert into {RAW_SCHEMA}.load_manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            load.load_id, load.source, load.object_name, load.target_table,
+            load.file.relative_path, load.file.checksum, load.file.size_bytes,
+            load.rows_read, load.rows_loaded, load.rows_quarantined, load.status,
+            load.duplicate_of, load.message, load.loaded_at,
+        ],
+    )
+
+
+def quarantine_from(
+    con: duckdb.DuckDBPyConnection, load: FileLoad, select_sql: str, params: list | None = None
+) -> int:
+    """Insert quarantine rows from a query returning (source_line, reason, raw_content)."""
+    before = _quarantine_count(con, load.load_id)
+    con.execute(
+        f"""insert into {RAW_SCHEMA}.quarantine
+            select ?, ?, ?, q.source_line, q.reason, q.raw_content, ?
+            from ({select_sql}) as q(source_line, reason, raw_content)""",
+        [load.load_id, load.source, load.file.relative_path, load.loaded_at, *(params or [])],
+    )
+    return _quarantine_count(con, load.load_id) - before
+
+
+def _quarantine_count(con: duckdb.DuckDBPyConnection, load_id: str) -> int:
+    return con.execute(
+        f"select count(*) from {RAW_SCHEMA}.quarantine where load_id = ?", [load_id]
+    ).fetchone()[0]
+
+
+def metadata_columns_sql(load: FileLoad, line_expr: str) -> str:
+    """The load metadata every raw row carries, as a select-list fragment."""
+    def quote(value: str) -> str:
+        return "'" + value.replace("'", "''") + "'"
+
+    return (
+        f"{quote(load.load_id)} as _load_id, "
+        f"{quote(load.file.relative_path)} as _source_file, "
+        f"{quote(load.file.checksum)} as _file_checksum, "
+        f"cast({line_expr} as bigint) as _source_line, "
+        f"cast({quote(load.loaded_at.isoformat())} as timestamptz) as _loaded_at"
+    )
+
+
+METADATA_COLUMNS_DDL = (
+    "_load_id varchar not null, _source_file varchar not null, _file_checksum varchar not null, "
+    "_source_line bigint, _loaded_at timestamptz not null"
+)

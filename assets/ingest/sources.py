@@ -1,0 +1,86 @@
+"""The landing file families and the raw tables each one loads.
+
+One function, `ingest_source`, loads every new file of a family; Dagster wraps it as one asset
+per family whose outputs are the family's raw tables.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from assets.ingest import csv_loader, email_events, weblogs
+from assets.ingest.landing import LandingFile, discover
+from assets.ingest.ledger import FileLoad, ensure_ledger, files_to_load
+from assets.ingest.mapping import Mapping, MappingError, load_mapping
+
+
+@dataclass(frozen=True)
+class RawTable:
+    source: str  # dbt source name (and first part of the Dagster asset key)
+    name: str  # dbt source table name (second part of the asset key)
+    identifier: str  # the table in the raw schema
+
+
+# The raw tables staging reads; a custom CRM mapping may fill fewer of them, never others.
+CRM_TABLES = {
+    "leads": "crm_leads", "contacts": "crm_contacts", "accounts": "crm_accounts",
+    "opportunities": "crm_opportunities",
+    "opportunity_contact_roles": "crm_opportunity_contact_roles", "campaigns": "crm_campaigns",
+    "campaign_members": "crm_campaign_members", "tasks": "crm_tasks",
+    "lead_history": "crm_lead_history", "users": "crm_users",
+}
+RAW_TABLES: dict[str, list[RawTable]] = {
+    "crm": [RawTable("crm", name, identifier) for name, identifier in CRM_TABLES.items()],
+    "weblogs": [RawTable("weblogs", "hits", weblogs.TABLE)],
+    "forms": [RawTable("forms", "submissions", "form_submissions")],
+    "email": [RawTable("email", "events", email_events.TABLE)],
+    "signals": [RawTable("signals", "account_signals", "account_signals")],
+}
+SOURCES = tuple(RAW_TABLES)
+
+
+def crm_mapping(name_or_path: str) -> Mapping:
+    """The user's CRM mapping, checked against the raw CRM tables staging expects."""
+    mapping = load_mapping(name_or_path)
+    unknown = sorted(set(mapping.tables) - set(CRM_TABLES.values()))
+    if unknown:
+        raise MappingError(
+            f"{mapping.path}: table(s) {', '.join(unknown)} are not raw CRM tables "
+            f"(use: {', '.join(sorted(CRM_TABLES.values()))})"
+        )
+    return mapping
+
+
+def _prepare(con: duckdb.DuckDBPyConnection, source: str, mapping_name: str
+             ) -> Callable[[LandingFile], FileLoad]:
+    """Create the source's raw tables and return its per-file loader."""
+    if source == "crm":
+        mapping = crm_mapping(mapping_name)
+        # The canonical columns first, so staging always finds them, then the user's extras.
+        csv_loader.ensure_tables(con, load_mapping("salesforce"))
+        csv_loader.ensure_tables(con, mapping)
+        return lambda file: csv_loader.load_file(con, file, source, mapping)
+    if source in ("forms", "signals"):
+        mapping = load_mapping(source)
+        csv_loader.ensure_tables(con, mapping)
+        return lambda file: csv_loader.load_file(con, file, source, mapping)
+    if source == "weblogs":
+        weblogs.ensure_table(con)
+        return lambda file: weblogs.load_file(con, file)
+    if source == "email":
+        email_events.ensure_table(con)
+        return lambda file: email_events.load_file(con, file)
+    raise ValueError(f"unknown source {source!r} (known: {', '.join(SOURCES)})")
+
+
+def ingest_source(
+    con: duckdb.DuckDBPyConnection, landing_root: Path, source: str, crm_mapping_name: str = "salesforce"
+) -> list[FileLoad]:
+    """Load every file of `source` not loaded before; return what happened to each."""
+    ensure_ledger(con)
+    load_file = _prepare(con, source, crm_mapping_name)
+    return [load_file(file) for file in files_to_load(con, source, discover(landing_root, source))]

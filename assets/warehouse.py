@@ -1,0 +1,33 @@
+"""Connections to the DuckDB warehouse: always UTC, with a clear error when the file is locked."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+
+class WarehouseLockedError(RuntimeError):
+    """Another process (often a BI tool) holds the DuckDB file open for writing or reading."""
+
+
+def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the warehouse with the session time zone pinned to UTC.
+
+    DuckDB's `now()`, `date_trunc` and timestamptz casts follow the session time zone, so a
+    connection that forgets this gives results that depend on the machine's locale.
+    """
+    path = Path(path)
+    if not read_only:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(path), read_only=read_only)
+    except duckdb.IOException as exc:
+        if "lock" in str(exc).lower():
+            raise WarehouseLockedError(
+                f"The warehouse {path} is locked by another process ({exc}). DuckDB allows one "
+                "writer: close the other session (a BI tool should read the published copy)."
+            ) from exc
+        raise
+    con.execute("set TimeZone = 'UTC'")
+    return con

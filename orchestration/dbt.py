@@ -1,0 +1,30 @@
+"""The dbt project as Dagster assets. The manifest is built ahead of time (`make prepare`, which
+runs `dbt parse`), never when this module is imported."""
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import dagster as dg
+from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+
+from orchestration.ingestion import WAREHOUSE_POOL
+from orchestration.settings import REPO_ROOT, load_settings
+
+DBT_PROJECT = DbtProject(project_dir=REPO_ROOT / "dbt_project", profiles_dir=REPO_ROOT / "dbt_project")
+
+# Unit tests run in the test suite, not in scheduled builds.
+BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
+
+@dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, pool=WAREHOUSE_POOL)
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    # dbt runs as a subprocess that opens the same DuckDB file; give it the absolute path.
+    os.environ["LEADSCORE_WAREHOUSE"] = str(load_settings().warehouse)
+    yield from dbt.cli(BUILD_ARGS, context=context).stream()
+
+def dbt_resource() -> DbtCliResource:
+    # The dbt next to this interpreter (the project's virtualenv), even when PATH lacks it.
+    beside_python = Path(sys.executable).parent / "dbt"
+    executable = str(beside_python) if beside_python.exists() else (shutil.which("dbt") or "dbt")
+    return DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=executable)

@@ -1,0 +1,52 @@
+"""Runtime configuration, read from environment variables in this one place.
+
+- LEADSCORE_HOME: base for the relative paths below (default: the repository root).
+- LEADSCORE_WAREHOUSE: the DuckDB file the pipeline writes (default data/warehouse/leadscore.duckdb).
+- LEADSCORE_LANDING: where source files land (default data/landing).
+- LEADSCORE_CRM_MAPPING: CRM column mapping, a bundled name or a YAML path (default salesforce).
+- LEADSCORE_QUARANTINE_MAX_RATE: share of a source's rows in quarantine above which its check
+  blocks downstream work (default 0.05).
+- DAGSTER_HOME: Dagster's run and event storage (default data/dagster).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    warehouse: Path
+    landing: Path
+    crm_mapping: str
+    quarantine_max_rate: float
+    dagster_home: Path
+
+    @property
+    def data_dir(self) -> Path:
+        return self.home / "data"
+
+
+def _path(env: dict[str, str], name: str, default: Path, home: Path) -> Path:
+    value = env.get(name)
+    path = Path(value) if value else default
+    return path if path.is_absolute() else (home / path)
+
+
+def load_settings(env: dict[str, str] | None = None) -> Settings:
+    """Read the settings from `env` (the process environment by default)."""
+    env = dict(os.environ if env is None else env)
+    home = Path(env.get("LEADSCORE_HOME") or REPO_ROOT).resolve()
+    return Settings(
+        home=home,
+        warehouse=_path(env, "LEADSCORE_WAREHOUSE", Path("data/warehouse/leadscore.duckdb"), home),
+        landing=_path(env, "LEADSCORE_LANDING", Path("data/landing"), home),
+        crm_mapping=env.get("LEADSCORE_CRM_MAPPING") or "salesforce",
+        quarantine_max_rate=float(env.get("LEADSCORE_QUARANTINE_MAX_RATE") or 0.05),
+        dagster_home=_path(env, "DAGSTER_HOME", Path("data/dagster"), home),
+    )
