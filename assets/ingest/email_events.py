@@ -42,7 +42,7 @@ def load_file(con: duckdb.DuckDBPyConnection, file: LandingFile) -> FileLoad:
     check_sql = f"""
         with typed as (
             select line_number, line,
-                   coalesce(json_valid(line) and json_type(line) = 'OBJECT', false) as is_object
+                   coalesce(case when json_valid(line) then json_type(line) = 'OBJECT' end, false) as is_object
             from lines
         ), fields as (
             select line_number, line, is_object, {extracted} from typed
