@@ -7,20 +7,28 @@ import sys
 from pathlib import Path
 
 import dagster as dg
-from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.ingestion import WAREHOUSE_POOL
-from orchestration.settings import REPO_ROOT, load_settings
+from orchestration.resources import WarehouseResource
+from orchestration.settings import REPO_ROOT
 
 DBT_PROJECT = DbtProject(project_dir=REPO_ROOT / "dbt_project", profiles_dir=REPO_ROOT / "dbt_project")
 
 # Unit tests run in the test suite, not in scheduled builds.
 BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
 
-@dbt_assets(manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, pool=WAREHOUSE_POOL)
-def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
-    # dbt runs as a subprocess that opens the same DuckDB file; give it the absolute path.
-    os.environ["LEADSCORE_WAREHOUSE"] = str(load_settings().warehouse)
+# dbt tests on sources become checks on the raw assets (they run in the dbt step).
+TRANSLATOR = DagsterDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True))
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, pool=WAREHOUSE_POOL,
+    dagster_dbt_translator=TRANSLATOR,
+)
+def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    # dbt runs as a subprocess that opens the same DuckDB file (profiles.yml reads this variable).
+    os.environ["LEADSCORE_WAREHOUSE"] = str(Path(warehouse.path).resolve())
     yield from dbt.cli(BUILD_ARGS, context=context).stream()
 
 def dbt_resource() -> DbtCliResource:

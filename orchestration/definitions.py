@@ -7,25 +7,28 @@ import dagster as dg
 from orchestration.dbt import dbt_models, dbt_resource
 from orchestration.ingestion import INGESTION_ASSETS
 from orchestration.resources import IngestionConfigResource, WarehouseResource
-from orchestration.settings import load_settings
-
-settings = load_settings()
+from orchestration.settings import Settings, load_settings
 
 # Everything, in one process: DuckDB has a single writer and a process per step costs seconds.
 materialize_all = dg.define_asset_job(
     "materialize_all", selection=dg.AssetSelection.all(), executor_def=dg.in_process_executor
 )
 
-defs = dg.Definitions(
-    assets=[*INGESTION_ASSETS, dbt_models],
-    jobs=[materialize_all],
-    resources={
-        "warehouse": WarehouseResource(path=str(settings.warehouse)),
-        "ingestion": IngestionConfigResource(
-            landing=str(settings.landing), crm_mapping=settings.crm_mapping,
-            quarantine_max_rate=settings.quarantine_max_rate,
-        ),
-        "dbt": dbt_resource(),
-    },
-    executor=dg.in_process_executor,
-)
+
+def build_definitions(settings: Settings) -> dg.Definitions:
+    return dg.Definitions(
+        assets=[*INGESTION_ASSETS, dbt_models],
+        jobs=[materialize_all],
+        resources={
+            "warehouse": WarehouseResource(path=str(settings.warehouse)),
+            "ingestion": IngestionConfigResource(
+                landing=str(settings.landing), crm_mapping=settings.crm_mapping,
+                quarantine_max_rate=settings.quarantine_max_rate,
+            ),
+            "dbt": dbt_resource(),
+        },
+        executor=dg.in_process_executor,
+    )
+
+
+defs = build_definitions(load_settings())

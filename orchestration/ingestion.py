@@ -24,11 +24,22 @@ def _check_result(table: RawTable, name: str, outcome: checks.CheckOutcome) -> d
         metadata={"message": outcome.message, **outcome.metadata},
     )
 
+def _table_metadata(con, table: RawTable, loads) -> dict:
+    target = f"{RAW_SCHEMA}.{table.identifier}"
+    new_files = [load for load in loads if load.target_table == target]
+    return {
+        "dagster/row_count": con.execute(f"select count(*) from {target}").fetchone()[0],
+        "new_files": len(new_files),
+        "rows_loaded_this_run": sum(load.rows_loaded for load in new_files),
+        "rows_quarantined_this_run": sum(load.rows_quarantined for load in new_files),
+    }
+
+
 def build_ingestion_asset(source: str) -> dg.AssetsDefinition:
     tables = RAW_TABLES[source]
     specs = [
         dg.AssetSpec(
-            raw_asset_key(table), group_name="raw", kinds={"duckdb"},
+            raw_asset_key(table), group_name="raw", kinds={"duckdb"}, skippable=True,
             description=f"Raw {table.name} from the landing folder's {source}/ files "
                         f"({RAW_SCHEMA}.{table.identifier}), text as delivered plus load metadata.",
         )
@@ -39,7 +50,8 @@ def build_ingestion_asset(source: str) -> dg.AssetsDefinition:
         for table in tables
         for name, text in (
             ("reconciliation", "rows read = loaded + quarantined for every file; raw rows match the manifest"),
-            ("quarantine_rate", "share of this run's rows quarantined stays under LEADSCORE_QUARANTINE_MAX_RATE"),
+            ("quarantine_rate",
+             "share of the latest delivery's rows quarantined stays under LEADSCORE_QUARANTINE_MAX_RATE"),
         )
     ]
 
@@ -58,23 +70,17 @@ def build_ingestion_asset(source: str) -> dg.AssetsDefinition:
                     f"loaded {load.rows_loaded}, quarantined {load.rows_quarantined}"
                     + (f" ({load.message})" if load.message else "")
                 )
-            rate = checks.quarantine_rate(
-                con, source, [load.load_id for load in loads], ingestion.quarantine_max_rate
-            )
+            rate = checks.quarantine_rate(con, source, ingestion.quarantine_max_rate)
             for table in tables:
-                row_count = con.execute(f"select count(*) from {RAW_SCHEMA}.{table.identifier}").fetchone()[0]
-                new_files = [load for load in loads if load.target_table == f"{RAW_SCHEMA}.{table.identifier}"]
-                yield dg.MaterializeResult(
-                    asset_key=raw_asset_key(table),
-                    metadata={
-                        "dagster/row_count": row_count,
-                        "new_files": len(new_files),
-                        "rows_loaded_this_run": sum(load.rows_loaded for load in new_files),
-                        "rows_quarantined_this_run": sum(load.rows_quarantined for load in new_files),
-                    },
-                )
-                yield _check_result(table, "reconciliation", checks.reconciliation(con, table))
-                yield _check_result(table, "quarantine_rate", rate)
+                outcomes = {"reconciliation": checks.reconciliation(con, table), "quarantine_rate": rate}
+                # A table whose blocking check fails is not materialized, so nothing downstream of
+                # it runs on bad data; its rows stay in the raw table and quarantine for inspection.
+                if all(outcome.passed for outcome in outcomes.values()):
+                    yield dg.MaterializeResult(
+                        asset_key=raw_asset_key(table), metadata=_table_metadata(con, table, loads)
+                    )
+                for name, outcome in outcomes.items():
+                    yield _check_result(table, name, outcome)
 
     return ingest
 

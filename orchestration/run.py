@@ -6,23 +6,41 @@
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 import time
+from contextlib import redirect_stdout
+from pathlib import Path
 
 import dagster as dg
 
 from assets.warehouse import connect
 from orchestration.settings import Settings, load_settings
 
+INSTANCE_TEMPLATE = Path(__file__).with_name("dagster.yaml")
 
-def materialize_everything(settings: Settings) -> dg.ExecuteInProcessResult:
-    os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home))
-    settings.dagster_home.mkdir(parents=True, exist_ok=True)
-    from orchestration.definitions import defs  # after DAGSTER_HOME is set
+# The run log goes to Dagster's storage (see it with `make dev`); the terminal gets the summary.
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
-    job = defs.resolve_job_def("materialize_all")
-    with dg.DagsterInstance.get() as instance:
-        return job.execute_in_process(instance=instance, raise_on_error=False)
+
+def prepare_dagster_home(settings: Settings) -> Path:
+    """DAGSTER_HOME with the project's instance settings (single-writer pool, run queue)."""
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home)))
+    home.mkdir(parents=True, exist_ok=True)
+    if not (home / "dagster.yaml").exists():
+        shutil.copy(INSTANCE_TEMPLATE, home / "dagster.yaml")
+    return home
+
+
+def materialize_everything(settings: Settings, log_path: Path) -> dg.ExecuteInProcessResult:
+    prepare_dagster_home(settings)
+    from orchestration.definitions import build_definitions  # after DAGSTER_HOME is set
+
+    job = build_definitions(settings).resolve_job_def("materialize_all")
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    # dbt's own console output goes to the log file; the terminal gets the summary.
+    with dg.DagsterInstance.get() as instance, log_path.open("w") as log, redirect_stdout(log):
+        return job.execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET)
 
 
 def summary(settings: Settings) -> str:
@@ -55,10 +73,12 @@ def summary(settings: Settings) -> str:
 def main() -> int:
     settings = load_settings()
     started = time.monotonic()
-    result = materialize_everything(settings)
+    log_path = settings.data_dir / "logs" / "last_run.log"
+    result = materialize_everything(settings, log_path)
     elapsed = time.monotonic() - started
     failed = [event.step_key for event in result.all_events if event.is_step_failure]
     print(summary(settings))
+    print(f"Run log:   {log_path}")
     if not result.success:
         print(f"\nRun {result.run_id} FAILED after {elapsed:.1f}s in: {', '.join(failed) or 'see log'}")
         return 1

@@ -218,14 +218,21 @@ def test_email_event_lines_are_checked(con, landing):
 def test_checks_reconcile_and_block_on_a_high_quarantine_rate(con, landing):
     write(landing / "weblogs" / "good.log", (GOOD_HIT + "\n") * 9)
     write(landing / "weblogs" / "bad.log", "garbage\n" * 3 + GOOD_HIT + "\n")
-    loads = ingest_source(con, landing, "weblogs")
+    ingest_source(con, landing, "weblogs")
     (hits,) = RAW_TABLES["weblogs"]
 
     assert reconciliation(con, hits).passed
-    outcome = quarantine_rate(con, "weblogs", [load.load_id for load in loads], max_rate=0.05)
+    outcome = quarantine_rate(con, "weblogs", max_rate=0.05)
     assert not outcome.passed
     assert "weblogs/bad.log (3/4 rows)" in outcome.message
-    assert quarantine_rate(con, "weblogs", [load.load_id for load in loads], max_rate=0.5).passed
+    assert quarantine_rate(con, "weblogs", max_rate=0.5).passed
+
+    # Still blocked when a later run finds nothing new; a clean delivery clears it.
+    ingest_source(con, landing, "weblogs")
+    assert not quarantine_rate(con, "weblogs", max_rate=0.05).passed
+    write(landing / "weblogs" / "next.log", GOOD_HIT + "\n")
+    ingest_source(con, landing, "weblogs")
+    assert quarantine_rate(con, "weblogs", max_rate=0.05).passed
 
     # Rows deleted behind the ledger's back are caught.
     con.execute("delete from raw.weblog_hits where _source_file = 'weblogs/good.log' and _source_line = 1")

@@ -55,23 +55,25 @@ def reconciliation(con: duckdb.DuckDBPyConnection, table: RawTable) -> CheckOutc
     return CheckOutcome(True, f"{target}: {totals[2]} rows from {totals[0]} files reconcile", metadata)
 
 
-def quarantine_rate(
-    con: duckdb.DuckDBPyConnection, source: str, load_ids: list[str], max_rate: float
-) -> CheckOutcome:
-    """Share of the rows read in this run's loads of `source` that went to quarantine.
+def quarantine_rate(con: duckdb.DuckDBPyConnection, source: str, max_rate: float) -> CheckOutcome:
+    """Share of the rows of the source's latest delivery (the files loaded together most
+    recently) that went to quarantine. A bad delivery keeps failing the check on later runs that
+    find nothing new, until a new delivery arrives or the limit is raised.
 
     Files of objects the mapping does not know (a CRM export often holds more objects than
     scoring uses) are reported but do not count toward the rate.
     """
-    if not load_ids:
-        return CheckOutcome(True, f"{source}: no new files", {"rate": 0.0, "max_rate": max_rate})
     rows = con.execute(
         f"""select source_file, rows_read, rows_quarantined, status, message
             from {RAW_SCHEMA}.load_manifest
-            where source = ? and load_id in (select unnest(?::varchar[]))
+            where source = ? and status <> 'duplicate' and loaded_at = (
+                select max(loaded_at) from {RAW_SCHEMA}.load_manifest
+                where source = ? and status <> 'duplicate')
             order by source_file""",
-        [source, load_ids],
+        [source, source],
     ).fetchall()
+    if not rows:
+        return CheckOutcome(True, f"{source}: nothing delivered yet", {"rate": 0.0, "max_rate": max_rate})
     counted = [r for r in rows if not (r[3] == "rejected" and (r[4] or "").startswith("unknown object"))]
     ignored = [r[0] for r in rows if r not in counted]
     read = sum(r[1] for r in counted)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+from datetime import datetime
 
 import duckdb
 
@@ -22,7 +23,6 @@ from assets.ingest.ledger import (
     metadata_columns_sql,
     quarantine_from,
     transaction,
-    utc_now,
     write_manifest,
 )
 from assets.ingest.lines import corrected_line_sql, load_lines, reject_reason_sql, sql_literal
@@ -109,9 +109,9 @@ def _reject_whole_file(con: duckdb.DuckDBPyConnection, load: FileLoad, reason: s
 
 
 def load_file(
-    con: duckdb.DuckDBPyConnection, file: LandingFile, source: str, mapping: Mapping
+    con: duckdb.DuckDBPyConnection, file: LandingFile, source: str, mapping: Mapping, loaded_at: datetime
 ) -> FileLoad:
-    load = FileLoad(source=source, file=file, loaded_at=utc_now())
+    load = FileLoad(source=source, file=file, loaded_at=loaded_at)
     obj = mapping.object_for(file.path.name)
     if obj is None:
         known = ", ".join(o.object_name for o in mapping.objects)

@@ -7,10 +7,12 @@ has a timestamp that does not parse goes to the quarantine; the original line is
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import duckdb
 
 from assets.ingest.landing import LandingFile
-from assets.ingest.ledger import METADATA_COLUMNS_DDL, RAW_SCHEMA, FileLoad, metadata_columns_sql, utc_now
+from assets.ingest.ledger import METADATA_COLUMNS_DDL, RAW_SCHEMA, FileLoad, metadata_columns_sql
 from assets.ingest.lines import load_line_file, sql_literal
 
 SOURCE = "email"
@@ -29,8 +31,8 @@ def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def load_file(con: duckdb.DuckDBPyConnection, file: LandingFile) -> FileLoad:
-    load = FileLoad(source=SOURCE, file=file, loaded_at=utc_now(), object_name="email_event",
+def load_file(con: duckdb.DuckDBPyConnection, file: LandingFile, loaded_at: datetime) -> FileLoad:
+    load = FileLoad(source=SOURCE, file=file, loaded_at=loaded_at, object_name="email_event",
                     target_table=f"{RAW_SCHEMA}.{TABLE}")
     extracted = ", ".join(
         f"nullif(trim(case when is_object then line ->> {sql_literal(name)} end), '') as {name}"

@@ -86,7 +86,7 @@ def utc_now() -> datetime:
 
 
 def files_to_load(
-    con: duckdb.DuckDBPyConnection, source: str, files: list[LandingFile]
+    con: duckdb.DuckDBPyConnection, source: str, files: list[LandingFile], loaded_at: datetime
 ) -> list[LandingFile]:
     """The files not seen before. Byte-identical copies of a loaded file (re-deliveries, even
     renamed) are recorded once as duplicates and not loaded again."""
@@ -106,7 +106,7 @@ def files_to_load(
             first_path_by_checksum[file.checksum] = file.relative_path
             to_load.append(file)
             continue
-        duplicate = FileLoad(source=source, file=file, loaded_at=utc_now(), status=DUPLICATE,
+        duplicate = FileLoad(source=source, file=file, loaded_at=loaded_at, status=DUPLICATE,
                              duplicate_of=original,
                              message=f"same content as {original}, already loaded")
         with transaction(con):

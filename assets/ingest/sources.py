@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import duckdb
 
 from assets.ingest import csv_loader, email_events, weblogs
 from assets.ingest.landing import LandingFile, discover
-from assets.ingest.ledger import FileLoad, ensure_ledger, files_to_load
+from assets.ingest.ledger import FileLoad, ensure_ledger, files_to_load, utc_now
 from assets.ingest.mapping import Mapping, MappingError, load_mapping
 
 
@@ -56,31 +57,36 @@ def crm_mapping(name_or_path: str) -> Mapping:
 
 
 def _prepare(con: duckdb.DuckDBPyConnection, source: str, mapping_name: str
-             ) -> Callable[[LandingFile], FileLoad]:
+             ) -> Callable[[LandingFile, datetime], FileLoad]:
     """Create the source's raw tables and return its per-file loader."""
     if source == "crm":
         mapping = crm_mapping(mapping_name)
         # The canonical columns first, so staging always finds them, then the user's extras.
         csv_loader.ensure_tables(con, load_mapping("salesforce"))
         csv_loader.ensure_tables(con, mapping)
-        return lambda file: csv_loader.load_file(con, file, source, mapping)
+        return lambda file, at: csv_loader.load_file(con, file, source, mapping, at)
     if source in ("forms", "signals"):
         mapping = load_mapping(source)
         csv_loader.ensure_tables(con, mapping)
-        return lambda file: csv_loader.load_file(con, file, source, mapping)
+        return lambda file, at: csv_loader.load_file(con, file, source, mapping, at)
     if source == "weblogs":
         weblogs.ensure_table(con)
-        return lambda file: weblogs.load_file(con, file)
+        return lambda file, at: weblogs.load_file(con, file, at)
     if source == "email":
         email_events.ensure_table(con)
-        return lambda file: email_events.load_file(con, file)
+        return lambda file, at: email_events.load_file(con, file, at)
     raise ValueError(f"unknown source {source!r} (known: {', '.join(SOURCES)})")
 
 
 def ingest_source(
     con: duckdb.DuckDBPyConnection, landing_root: Path, source: str, crm_mapping_name: str = "salesforce"
 ) -> list[FileLoad]:
-    """Load every file of `source` not loaded before; return what happened to each."""
+    """Load every file of `source` not loaded before; return what happened to each.
+
+    The files of one call share one `loaded_at`: together they are the source's latest delivery.
+    """
     ensure_ledger(con)
     load_file = _prepare(con, source, crm_mapping_name)
-    return [load_file(file) for file in files_to_load(con, source, discover(landing_root, source))]
+    delivered_at = utc_now()
+    new_files = files_to_load(con, source, discover(landing_root, source), delivered_at)
+    return [load_file(file, delivered_at) for file in new_files]

@@ -6,10 +6,12 @@ not match, or whose timestamp does not parse, goes to the quarantine with the re
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import duckdb
 
 from assets.ingest.landing import LandingFile
-from assets.ingest.ledger import METADATA_COLUMNS_DDL, RAW_SCHEMA, FileLoad, metadata_columns_sql, utc_now
+from assets.ingest.ledger import METADATA_COLUMNS_DDL, RAW_SCHEMA, FileLoad, metadata_columns_sql
 from assets.ingest.lines import load_line_file, sql_literal
 
 SOURCE = "weblogs"
@@ -36,8 +38,8 @@ def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"create table if not exists {RAW_SCHEMA}.{TABLE} ({columns}, {METADATA_COLUMNS_DDL})")
 
 
-def load_file(con: duckdb.DuckDBPyConnection, file: LandingFile) -> FileLoad:
-    load = FileLoad(source=SOURCE, file=file, loaded_at=utc_now(), object_name="access_log",
+def load_file(con: duckdb.DuckDBPyConnection, file: LandingFile, loaded_at: datetime) -> FileLoad:
+    load = FileLoad(source=SOURCE, file=file, loaded_at=loaded_at, object_name="access_log",
                     target_table=f"{RAW_SCHEMA}.{TABLE}")
     log_fields = ", ".join(f"'{name}'" for name in LOG_FIELDS)
     request_fields = ", ".join(f"'{name}'" for name in REQUEST_FIELDS)
