@@ -42,7 +42,6 @@ data: $(VENV)/.installed
 run: $(VENV)/.installed $(MANIFEST)
 	@if [ -z "$$(ls -A $(LEADSCORE_LANDING) 2>/dev/null)" ]; then \
 		$(BIN)/python -m demo.generate --size $(SIZE) --seed $(SEED); fi
-	mkdir -p $(DAGSTER_HOME)
 	$(BIN)/python -m orchestration.run
 
 test: $(VENV)/.installed $(MANIFEST)
@@ -50,6 +49,7 @@ test: $(VENV)/.installed $(MANIFEST)
 
 dev: $(VENV)/.installed $(MANIFEST)
 	mkdir -p $(DAGSTER_HOME)
+	test -f $(DAGSTER_HOME)/dagster.yaml || cp orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
 
 lint: $(VENV)/.installed
