@@ -124,6 +124,17 @@ def test_rerun_loads_nothing_and_a_renamed_copy_is_recorded_once_as_duplicate(co
     assert duplicate_of == "weblogs/access-2026-06-30.log"
 
 
+def test_empty_files_are_recorded_as_empty_not_as_copies_of_each_other(con, landing):
+    write(landing / "email" / "email-events-2026-06-29.jsonl", b"")
+    write(landing / "email" / "email-events-2026-06-30.jsonl", b"")
+    write(landing / "email" / "email-events-2026-07-01.jsonl.gz", gzip.compress(b""))
+
+    ingest_source(con, landing, "email")
+    ingest_source(con, landing, "email")
+
+    assert [row[1:] for row in manifest(con)] == [(0, 0, 0, "empty")] * 3
+
+
 def test_gzip_is_detected_by_content_and_unfinished_files_are_left_alone(con, landing):
     write(landing / "weblogs" / "server1" / "access-2026-06-30", gzip.compress((GOOD_HIT + "\n").encode()))
     write(landing / "weblogs" / "access-2026-07-01.log.part", GOOD_HIT + "\n")

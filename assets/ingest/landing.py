@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import re
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ class LandingFile:
     checksum: str  # SHA-256 of the bytes as delivered
     size_bytes: int
     is_gzip: bool
+    is_empty: bool  # no content at all (a day with no events): never a duplicate of another file
 
     @property
     def object_name(self) -> str:
@@ -49,6 +51,11 @@ def discover(landing_root: Path, family: str) -> list[LandingFile]:
             continue
         with path.open("rb") as handle:
             is_gzip = handle.read(2) == _GZIP_MAGIC
+        if is_gzip:
+            with gzip.open(path, "rb") as handle:
+                is_empty = handle.read(1) == b""
+        else:
+            is_empty = path.stat().st_size == 0
         files.append(
             LandingFile(
                 path=path,
@@ -56,6 +63,7 @@ def discover(landing_root: Path, family: str) -> list[LandingFile]:
                 checksum=file_checksum(path),
                 size_bytes=path.stat().st_size,
                 is_gzip=is_gzip,
+                is_empty=is_empty,
             )
         )
     return files

@@ -50,6 +50,7 @@ create table if not exists {RAW_SCHEMA}.quarantine (
 # Statuses in load_manifest.
 LOADED = "loaded"  # rows went to the raw table (some may be quarantined)
 REJECTED = "rejected"  # the whole file went to quarantine (unknown object, missing columns...)
+EMPTY = "empty"  # no content: nothing to load
 DUPLICATE = "duplicate"  # same bytes as a file already loaded under another name: nothing loaded
 
 
@@ -89,17 +90,22 @@ def files_to_load(
     con: duckdb.DuckDBPyConnection, source: str, files: list[LandingFile], loaded_at: datetime
 ) -> list[LandingFile]:
     """The files not seen before. Byte-identical copies of a loaded file (re-deliveries, even
-    renamed) are recorded once as duplicates and not loaded again."""
+    renamed) are recorded once as duplicates and not loaded again. Empty files are recorded as
+    such: all empty files share one checksum but none is a copy of another."""
     seen = con.execute(
         f"select source_file, file_checksum, status from {RAW_SCHEMA}.load_manifest"
     ).fetchall()
     seen_pairs = {(path, checksum) for path, checksum, _ in seen}
     first_path_by_checksum = {
-        checksum: path for path, checksum, status in seen if status != DUPLICATE
+        checksum: path for path, checksum, status in seen if status not in (DUPLICATE, EMPTY)
     }
     to_load = []
     for file in files:
         if (file.relative_path, file.checksum) in seen_pairs:
+            continue
+        if file.is_empty:
+            with transaction(con):
+                write_manifest(con, FileLoad(source=source, file=file, loaded_at=loaded_at, status=EMPTY))
             continue
         original = first_path_by_checksum.get(file.checksum)
         if original is None:
