@@ -4,19 +4,45 @@ source as (
     select * from {{ source('crm', 'users') }}
 ),
 
+-- A record appears once per export that contains it: keep its latest version.
+versioned as (
+    select
+        source.*,
+        row_number() over (
+            partition by user_id
+            order by
+                {{ to_utc_timestamp('last_modified_at') }} desc nulls last,
+                _loaded_at desc,
+                _source_file desc,
+                _source_line desc
+        ) as version_rank
+    from source
+),
+
+latest as (
+    select * from versioned
+    where version_rank = 1
+),
+
 renamed as (
     select
-        user_id,
-        first_name,
-        last_name,
-        lower(trim(email)) as email,
-        title,
-        department,
-        manager_id,
-        coalesce(lower(trim(is_active)) in ('1', 'true', 'yes', 'y'), false) as is_active,
-        cast(cast(created_at as timestamptz) as timestamp) as created_at,
-        _loaded_at
-    from source
+        user_id as user_id,
+        {{ clean_text('first_name') }} as first_name,
+        {{ clean_text('last_name') }} as last_name,
+        {{ normalize_email('email') }} as email,
+        {{ email_domain(normalize_email('email')) }} as email_domain,
+        {{ clean_text('title') }} as title,
+        {{ clean_text('department') }} as department,
+        manager_id as manager_id,
+        {{ to_boolean('is_active') }} as is_active,
+        {{ to_utc_timestamp('created_at') }} as created_at,
+        {{ to_utc_timestamp('last_modified_at') }} as last_modified_at,
+        custom_fields as custom_fields,
+        _load_id as _load_id,
+        _source_file as _source_file,
+        _source_line as _source_line,
+        {{ to_utc_timestamp('_loaded_at') }} as _loaded_at
+    from latest
 )
 
 select * from renamed

@@ -1,0 +1,35 @@
+{#- Casts from the raw text columns. Ingestion has already rejected values that do not parse
+    (see assets/ingest/mapping.py), so plain casts are safe here. -#}
+
+{#- Blank text -> null, otherwise trimmed. -#}
+{% macro clean_text(expr) -%}
+    nullif(trim({{ expr }}), '')
+{%- endmacro %}
+
+{#- CRM booleans: 1/true/yes/y are true, anything else (0/false/no/n/empty) is false, as
+    Salesforce exports leave false checkboxes empty. -#}
+{% macro to_boolean(expr) -%}
+    coalesce(lower(trim({{ expr }})) in ('1', 'true', 'yes', 'y'), false)
+{%- endmacro %}
+
+{#- Integers may be written as "12.0" by spreadsheet tools. -#}
+{% macro to_integer(expr) -%}
+    cast(cast({{ expr }} as {{ type_double() }}) as {{ dbt.type_bigint() }})
+{%- endmacro %}
+
+{% macro to_double(expr) -%}
+    cast({{ expr }} as {{ type_double() }})
+{%- endmacro %}
+
+{% macro to_date(expr) -%}
+    cast({{ expr }} as date)
+{%- endmacro %}
+
+{#- dbt.type_float() is single precision on DuckDB; amounts need double precision. -#}
+{% macro type_double() -%}
+    {{ return(adapter.dispatch('type_double')()) }}
+{%- endmacro %}
+
+{% macro default__type_double() -%}
+    double
+{%- endmacro %}

@@ -1,0 +1,31 @@
+{#- Timestamps. Raw tables hold timestamps as text with their original offset; staging turns
+    them into UTC `timestamp` values (no time zone), so every later model compares like with
+    like whatever the session time zone. -#}
+
+{#- ISO-8601 text with any offset (`2024-01-23T02:21:49.000+0000`, `+02:00`, `Z`, or none,
+    which means UTC) -> UTC timestamp. Ingestion already checked that the cast succeeds. -#}
+{% macro to_utc_timestamp(expr) -%}
+    {{ return(adapter.dispatch('to_utc_timestamp')(expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__to_utc_timestamp(expr) -%}
+    timezone('UTC', cast({{ expr }} as timestamptz))
+{%- endmacro %}
+
+{% macro default__to_utc_timestamp(expr) -%}
+    {{ exceptions.raise_compiler_error("to_utc_timestamp: no implementation for adapter " ~ adapter.type()) }}
+{%- endmacro %}
+
+
+{#- Apache/NGINX log time (`17/May/2015:10:05:03 +0000`) -> UTC timestamp. -#}
+{% macro parse_access_log_timestamp(expr) -%}
+    {{ return(adapter.dispatch('parse_access_log_timestamp')(expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__parse_access_log_timestamp(expr) -%}
+    timezone('UTC', strptime({{ expr }}, '%d/%b/%Y:%H:%M:%S %z'))
+{%- endmacro %}
+
+{% macro default__parse_access_log_timestamp(expr) -%}
+    {{ exceptions.raise_compiler_error("parse_access_log_timestamp: no implementation for adapter " ~ adapter.type()) }}
+{%- endmacro %}

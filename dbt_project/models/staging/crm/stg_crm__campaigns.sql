@@ -1,0 +1,50 @@
+with
+
+source as (
+    select * from {{ source('crm', 'campaigns') }}
+),
+
+-- A record appears once per export that contains it: keep its latest version.
+versioned as (
+    select
+        source.*,
+        row_number() over (
+            partition by campaign_id
+            order by
+                {{ to_utc_timestamp('last_modified_at') }} desc nulls last,
+                _loaded_at desc,
+                _source_file desc,
+                _source_line desc
+        ) as version_rank
+    from source
+),
+
+latest as (
+    select * from versioned
+    where version_rank = 1
+),
+
+renamed as (
+    select
+        campaign_id as campaign_id,
+        {{ clean_text('campaign_name') }} as campaign_name,
+        {{ clean_text('campaign_type') }} as campaign_type,
+        {{ clean_text('status') }} as campaign_status,
+        parent_campaign_id as parent_campaign_id,
+        {{ to_date('start_date') }} as start_date,
+        {{ to_date('end_date') }} as end_date,
+        {{ to_boolean('is_active') }} as is_active,
+        {{ clean_text('product_line') }} as product_line,
+        owner_id as owner_id,
+        {{ to_boolean('is_deleted') }} as is_deleted,
+        {{ to_utc_timestamp('created_at') }} as created_at,
+        {{ to_utc_timestamp('last_modified_at') }} as last_modified_at,
+        custom_fields as custom_fields,
+        _load_id as _load_id,
+        _source_file as _source_file,
+        _source_line as _source_line,
+        {{ to_utc_timestamp('_loaded_at') }} as _loaded_at
+    from latest
+)
+
+select * from renamed

@@ -1,0 +1,54 @@
+with
+
+source as (
+    select * from {{ source('crm', 'opportunities') }}
+),
+
+-- A record appears once per export that contains it: keep its latest version.
+versioned as (
+    select
+        source.*,
+        row_number() over (
+            partition by opportunity_id
+            order by
+                {{ to_utc_timestamp('last_modified_at') }} desc nulls last,
+                _loaded_at desc,
+                _source_file desc,
+                _source_line desc
+        ) as version_rank
+    from source
+),
+
+latest as (
+    select * from versioned
+    where version_rank = 1
+),
+
+renamed as (
+    select
+        opportunity_id as opportunity_id,
+        account_id as account_id,
+        {{ clean_text('opportunity_name') }} as opportunity_name,
+        {{ clean_text('stage_name') }} as stage_name,
+        {{ to_double('amount') }} as amount,
+        {{ to_double('probability') }} as probability,
+        {{ to_date('close_date') }} as close_date,
+        {{ clean_text('opportunity_type') }} as opportunity_type,
+        {{ clean_text('lead_source') }} as lead_source,
+        {{ to_boolean('is_closed') }} as is_closed,
+        {{ to_boolean('is_won') }} as is_won,
+        campaign_id as campaign_id,
+        {{ clean_text('product_line') }} as product_line,
+        owner_id as owner_id,
+        {{ to_boolean('is_deleted') }} as is_deleted,
+        {{ to_utc_timestamp('created_at') }} as created_at,
+        {{ to_utc_timestamp('last_modified_at') }} as last_modified_at,
+        custom_fields as custom_fields,
+        _load_id as _load_id,
+        _source_file as _source_file,
+        _source_line as _source_line,
+        {{ to_utc_timestamp('_loaded_at') }} as _loaded_at
+    from latest
+)
+
+select * from renamed

@@ -1,0 +1,45 @@
+with
+
+source as (
+    select * from {{ source('crm', 'opportunity_contact_roles') }}
+),
+
+-- A record appears once per export that contains it: keep its latest version.
+versioned as (
+    select
+        source.*,
+        row_number() over (
+            partition by opportunity_contact_role_id
+            order by
+                {{ to_utc_timestamp('last_modified_at') }} desc nulls last,
+                _loaded_at desc,
+                _source_file desc,
+                _source_line desc
+        ) as version_rank
+    from source
+),
+
+latest as (
+    select * from versioned
+    where version_rank = 1
+),
+
+renamed as (
+    select
+        opportunity_contact_role_id as opportunity_contact_role_id,
+        opportunity_id as opportunity_id,
+        contact_id as contact_id,
+        {{ clean_text('role') }} as contact_role,
+        {{ to_boolean('is_primary') }} as is_primary,
+        {{ to_boolean('is_deleted') }} as is_deleted,
+        {{ to_utc_timestamp('created_at') }} as created_at,
+        {{ to_utc_timestamp('last_modified_at') }} as last_modified_at,
+        custom_fields as custom_fields,
+        _load_id as _load_id,
+        _source_file as _source_file,
+        _source_line as _source_line,
+        {{ to_utc_timestamp('_loaded_at') }} as _loaded_at
+    from latest
+)
+
+select * from renamed

@@ -1,0 +1,68 @@
+{{ config(materialized='table') }}
+
+with
+
+source as (
+    select * from {{ source('email', 'events') }}
+),
+
+-- Email platforms re-send events (webhook retries, overlapping exports): the first delivery of
+-- an event id wins.
+deliveries as (
+    select
+        source.*,
+        row_number() over (
+            partition by event_id
+            order by _loaded_at, _source_file, _source_line
+        ) as delivery_rank
+    from source
+),
+
+first_deliveries as (
+    select * from deliveries
+    where delivery_rank = 1
+),
+
+-- `SPAMREPORT`, `Spam Report` and `spam-report` all become `spam_report`.
+event_types as (
+    select
+        first_deliveries.*,
+        {{ to_snake_case('event_type') }} as event_type_key
+    from first_deliveries
+),
+
+renamed as (
+    select
+        event_id as event_id,
+        case
+            -- `processed` (accepted for sending) is not a send: HubSpot reports both.
+            when event_type_key in ('sent', 'send') then 'sent'
+            when event_type_key in ('delivered', 'delivery') then 'delivered'
+            when event_type_key in ('open', 'opened', 'opens') then 'open'
+            when event_type_key in ('click', 'clicked', 'clicks') then 'click'
+            when event_type_key in ('unsubscribe', 'unsubscribed', 'unsub') then 'unsubscribe'
+            when event_type_key in ('bounce', 'bounced', 'hard_bounce', 'soft_bounce', 'hardbounce', 'softbounce') then 'bounce'
+            when event_type_key in ('spam_report', 'spamreport', 'spam', 'complaint', 'spam_complaint') then 'spam_report'
+            else 'other'
+        end as event_type,
+        event_type as event_type_raw,
+        {{ to_utc_timestamp('occurred_at') }} as occurred_at,
+        {{ normalize_email('email') }} as email,
+        {{ email_domain(normalize_email('email')) }} as email_domain,
+        campaign_id as campaign_id,
+        message_id as message_id,
+        url as url,
+        {{ url_host('url') }} as url_host,
+        {{ url_path('url') }} as url_path,
+        user_agent as user_agent,
+        ip_address as ip_address,
+        bounce_reason as bounce_reason,
+        event_json as event_json,
+        _load_id as _load_id,
+        _source_file as _source_file,
+        _source_line as _source_line,
+        {{ to_utc_timestamp('_loaded_at') }} as _loaded_at
+    from event_types
+)
+
+select * from renamed

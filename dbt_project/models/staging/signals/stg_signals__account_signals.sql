@@ -1,0 +1,43 @@
+with
+
+source as (
+    select * from {{ source('signals', 'account_signals') }}
+),
+
+-- Providers re-send signals in later files: keep the latest delivery.
+versioned as (
+    select
+        source.*,
+        row_number() over (
+            partition by signal_id
+            order by _loaded_at desc, _source_file desc, _source_line desc
+        ) as version_rank
+    from source
+),
+
+latest as (
+    select * from versioned
+    where version_rank = 1
+),
+
+renamed as (
+    select
+        signal_id as signal_id,
+        {{ to_utc_timestamp('observed_at') }} as observed_at,
+        {{ clean_text('company_name') }} as company_name,
+        {{ normalize_domain('company_domain') }} as company_domain,
+        {{ clean_text('company_domain') }} as company_domain_raw,
+        lower(trim(signal_type)) as signal_type,
+        {{ clean_text('topic') }} as topic,
+        {{ to_double('strength') }} as strength,
+        {{ to_double('amount_usd') }} as amount_usd,
+        lower(trim(provider)) as provider,
+        custom_fields as custom_fields,
+        _load_id as _load_id,
+        _source_file as _source_file,
+        _source_line as _source_line,
+        {{ to_utc_timestamp('_loaded_at') }} as _loaded_at
+    from latest
+)
+
+select * from renamed

@@ -1,0 +1,214 @@
+{{ config(materialized='table') }}
+
+{#- How long an attacking client's other requests count as attack traffic: credential
+    stuffers also fetch ordinary pages, before and after their attack requests. -#}
+{%- set attack_window_days = var('attack_client_window_days', 7) -%}
+
+with
+
+source as (
+    select * from {{ source('weblogs', 'hits') }}
+),
+
+user_agent_patterns as (
+    select * from {{ ref('user_agent_patterns') }}
+),
+
+web_attack_paths as (
+    select * from {{ ref('web_attack_paths') }}
+),
+
+parsed as (
+    select
+        {{ dbt.hash(dbt.concat(['_source_file', "':'", 'cast(_source_line as ' ~ dbt.type_string() ~ ')'])) }} as hit_id,
+        {{ parse_access_log_timestamp('request_time') }} as requested_at,
+        client_ip as client_ip,
+        nullif(auth_user, '-') as auth_user,
+        nullif(nullif(trim(visitor_id), '-'), '') as visitor_id,
+        request as request_line,
+        http_method as http_method,
+        request_path as request_uri,
+        {{ request_path_without_query('request_path') }} as url_path,
+        {{ request_query_string('request_path') }} as query_string,
+        http_protocol as http_protocol,
+        cast(status as integer) as status_code,
+        case when response_bytes <> '-' then {{ to_integer('response_bytes') }} end as response_bytes,
+        nullif(nullif(trim(referrer), '-'), '') as referrer,
+        nullif(nullif(trim(user_agent), '-'), '') as user_agent,
+        _load_id as _load_id,
+        _source_file as _source_file,
+        _source_line as _source_line,
+        {{ to_utc_timestamp('_loaded_at') }} as _loaded_at
+    from source
+),
+
+-- User agents repeat a lot: classify each distinct one once. A missing one is matched as ''.
+user_agents as (
+    select distinct coalesce(user_agent, '') as user_agent_key
+    from parsed
+),
+
+user_agent_pattern_matches as (
+    select
+        user_agents.user_agent_key as user_agent_key,
+        user_agent_patterns.bot_category as bot_category,
+        row_number() over (
+            partition by user_agents.user_agent_key
+            order by user_agent_patterns.priority
+        ) as match_rank
+    from user_agents
+    inner join user_agent_patterns
+        on {{ regex_matches('user_agents.user_agent_key', 'user_agent_patterns.pattern', true) }}
+),
+
+user_agent_details as (
+    select
+        user_agents.user_agent_key as user_agent_key,
+        bots.bot_category as bot_category,
+        case
+            when user_agents.user_agent_key = '' then null
+            when {{ regex_matches('user_agents.user_agent_key', "'edg(e|a|ios)?/'", true) }} then 'Edge'
+            when {{ regex_matches('user_agents.user_agent_key', "'opr/|opera'", true) }} then 'Opera'
+            when {{ regex_matches('user_agents.user_agent_key', "'samsungbrowser'", true) }} then 'Samsung Internet'
+            when {{ regex_matches('user_agents.user_agent_key', "'firefox/|fxios/|iceweasel'", true) }} then 'Firefox'
+            when {{ regex_matches('user_agents.user_agent_key', "'chrome/|crios/|chromium/'", true) }} then 'Chrome'
+            when {{ regex_matches('user_agents.user_agent_key', "'msie |trident/'", true) }} then 'Internet Explorer'
+            when {{ regex_matches('user_agents.user_agent_key', "'version/[0-9.]+.*safari/|(iphone|ipad|ipod).*applewebkit'", true) }} then 'Safari'
+            else 'Other'
+        end as browser_family,
+        case
+            when user_agents.user_agent_key = '' then null
+            when {{ regex_matches('user_agents.user_agent_key', "'iphone|ipad|ipod|\\bios\\b'", true) }} then 'iOS'
+            when {{ regex_matches('user_agents.user_agent_key', "'android'", true) }} then 'Android'
+            when {{ regex_matches('user_agents.user_agent_key', "'windows phone'", true) }} then 'Windows Phone'
+            when {{ regex_matches('user_agents.user_agent_key', "'\\bcros\\b'", true) }} then 'Chrome OS'
+            when {{ regex_matches('user_agents.user_agent_key', "'windows'", true) }} then 'Windows'
+            when {{ regex_matches('user_agents.user_agent_key', "'mac os x|macintosh'", true) }} then 'macOS'
+            when {{ regex_matches('user_agents.user_agent_key', "'linux|x11|ubuntu|fedora|debian'", true) }} then 'Linux'
+            else 'Other'
+        end as os_family,
+        case
+            when bots.bot_category is not null then 'bot'
+            when {{ regex_matches('user_agents.user_agent_key', "'ipad|tablet|kindle|silk/|playbook|sm-t[0-9]|gt-p[0-9]|nexus (7|9|10)\\b'", true) }} then 'tablet'
+            when {{ regex_matches('user_agents.user_agent_key', "'android'", true) }}
+                and not {{ regex_matches('user_agents.user_agent_key', "'mobile'", true) }} then 'tablet'
+            when {{ regex_matches('user_agents.user_agent_key', "'mobi|iphone|ipod|android|windows phone|blackberry|bb10|opera mini|midp|up\\.browser|symbian|nokia'", true) }} then 'mobile'
+            else 'desktop'
+        end as device_type
+    from user_agents
+    left join user_agent_pattern_matches as bots
+        on user_agents.user_agent_key = bots.user_agent_key
+        and bots.match_rank = 1
+),
+
+-- Request targets repeat too: match each distinct one against the attack paths once.
+request_uris as (
+    select distinct request_uri
+    from parsed
+    where request_uri is not null
+),
+
+attack_uris as (
+    select
+        request_uris.request_uri as request_uri,
+        max(case when web_attack_paths.only_without_visitor_cookie then 0 else 1 end) as is_attack_always,
+        max(case when web_attack_paths.only_without_visitor_cookie then 1 else 0 end) as is_attack_without_cookie
+    from request_uris
+    inner join web_attack_paths
+        on {{ regex_matches('request_uris.request_uri', 'web_attack_paths.pattern', true) }}
+    group by request_uris.request_uri
+),
+
+classified as (
+    select
+        parsed.*,
+        {{ regex_matches('parsed.url_path', "'\\.(css|js|mjs|map|png|jpe?g|gif|svg|ico|webp|avif|bmp|tiff?|woff2?|ttf|otf|eot)$'", true) }} as is_static_asset,
+        user_agent_details.bot_category as bot_category,
+        user_agent_details.browser_family as browser_family,
+        user_agent_details.os_family as os_family,
+        user_agent_details.device_type as device_type,
+        coalesce(
+            attack_uris.is_attack_always = 1
+            or (attack_uris.is_attack_without_cookie = 1 and parsed.visitor_id is null),
+            false
+        )
+        -- Not HTTP at all: TLS or SSH handshakes and binary probes sent to the web port. (`-` is
+        -- a browser that opened a connection and sent nothing: not an attack.)
+        or (parsed.http_method is null and parsed.request_line is not null and parsed.request_line <> '-')
+            as is_attack_request
+    from parsed
+    left join user_agent_details
+        on coalesce(parsed.user_agent, '') = user_agent_details.user_agent_key
+    left join attack_uris
+        on parsed.request_uri = attack_uris.request_uri
+),
+
+-- The nearest attack request by the same client before and after each hit.
+attack_neighbours as (
+    select
+        classified.*,
+        max(case when is_attack_request then requested_at end) over (
+            partition by client_ip
+            order by requested_at
+            rows between unbounded preceding and current row
+        ) as previous_attack_at,
+        min(case when is_attack_request then requested_at end) over (
+            partition by client_ip
+            order by requested_at
+            rows between current row and unbounded following
+        ) as next_attack_at
+    from classified
+),
+
+attack_clients as (
+    select
+        attack_neighbours.*,
+        coalesce(
+            previous_attack_at >= {{ dbt.dateadd('day', -attack_window_days, 'requested_at') }}
+            or next_attack_at <= {{ dbt.dateadd('day', attack_window_days, 'requested_at') }},
+            false
+        ) as is_from_attacking_client
+    from attack_neighbours
+),
+
+renamed as (
+    select
+        hit_id,
+        requested_at,
+        client_ip,
+        auth_user,
+        visitor_id,
+        request_line,
+        http_method,
+        request_uri,
+        url_path,
+        query_string,
+        {{ query_parameter('query_string', 'utm_source') }} as utm_source,
+        {{ query_parameter('query_string', 'utm_medium') }} as utm_medium,
+        {{ query_parameter('query_string', 'utm_campaign') }} as utm_campaign,
+        http_protocol,
+        status_code,
+        response_bytes,
+        referrer,
+        {{ url_host('referrer') }} as referrer_host,
+        user_agent,
+        browser_family,
+        os_family,
+        device_type,
+        is_static_asset,
+        bot_category,
+        is_attack_request,
+        is_from_attacking_client,
+        case
+            when is_attack_request or is_from_attacking_client then 'attack'
+            when bot_category is not null then 'bot'
+            else 'human'
+        end as traffic_class,
+        _load_id,
+        _source_file,
+        _source_line,
+        _loaded_at
+    from attack_clients
+)
+
+select * from renamed
