@@ -2,6 +2,8 @@
 -- resolve to the expected ISO code, and nothing resolves to a code that is not a country.
 -- Returns the spellings resolved otherwise.
 
+{{ config(meta={'dagster': {'ref': {'name': 'country_aliases'}}}) }}
+
 with
 
 lookup as (
