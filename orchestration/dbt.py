@@ -9,6 +9,7 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
+from assets.scoring.rulebooks import RulebookError, validate_rulebooks
 from orchestration.ingestion import WAREHOUSE_POOL
 from orchestration.resources import WarehouseResource
 from orchestration.settings import REPO_ROOT
@@ -27,6 +28,11 @@ TRANSLATOR = DagsterDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_s
     dagster_dbt_translator=TRANSLATOR,
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource):
+    # A bad rule in the rulebook seeds stops the run here, naming the rule, before any SQL runs.
+    try:
+        validate_rulebooks()
+    except RulebookError as error:
+        raise dg.Failure(description=str(error)) from None
     # dbt runs as a subprocess that opens the same DuckDB file (profiles.yml reads this variable).
     os.environ["LEADSCORE_WAREHOUSE"] = str(Path(warehouse.path).resolve())
     yield from dbt.cli(BUILD_ARGS, context=context).stream()

@@ -1,0 +1,1 @@
+"""Scoring support code: rulebook validation before any scoring SQL runs."""
