@@ -1,0 +1,60 @@
+{#- Normalising the free text people type about themselves (titles, company names, industries,
+    purchase timelines) so rules written once match every spelling. -#}
+
+{#- Lower case, accents stripped, ligatures spelled out (ß -> ss, œ -> oe), every run of
+    characters other than letters and digits turned into one space, trimmed; blank -> null
+    (`"  Vice-Président, Ventes "` -> `vice president ventes`, `"Geschäftsführer"` ->
+    `geschaftsfuhrer`, `"FP&A"` -> `fp a`). Rules in the reference seeds are written against
+    this form. -#}
+{% macro normalize_words(expr) -%}
+    nullif(trim({{ regex_replace(fold_text(expr), "'[^\\p{L}\\p{N}]+'", "' '") }}), '')
+{%- endmacro %}
+
+
+{#- Lower case with accents stripped and ligatures spelled out, punctuation kept
+    (`"Moins de 3 MOIS"` -> `moins de 3 mois`). -#}
+{% macro fold_text(expr) -%}
+    {{ return(adapter.dispatch('fold_text')(expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__fold_text(expr) -%}
+    replace(replace(replace(replace(lower(strip_accents({{ expr }})), 'ß', 'ss'), 'œ', 'oe'), 'æ', 'ae'), 'ø', 'o')
+{%- endmacro %}
+
+{% macro default__fold_text(expr) -%}
+    {{ exceptions.raise_compiler_error("fold_text: no implementation for adapter " ~ adapter.type()) }}
+{%- endmacro %}
+
+
+{#- The key company names are matched on: normalize_words after dots and apostrophes are
+    dropped (so `S.A.` reads `sa`), then legal forms stripped from the end, as many as there are
+    (`"Acme Holdings, Inc."` -> `acme holdings`, `"Lakegate Telecom S.A. de C.V."` ->
+    `lakegate telecom`, `"Müller GmbH & Co. KG"` -> `muller`). -#}
+{% macro company_name_key(expr) -%}
+    {%- set legal_forms = [
+        'inc', 'incorporated', 'corp', 'corporation', 'co', 'company', 'llc', 'llp', 'lp', 'ltd',
+        'limited', 'plc', 'pty', 'pvt', 'pte', 'private', 'gmbh', 'mbh', 'ag', 'kg', 'kgaa', 'ohg',
+        'ug', 'ev', 'se', 'sa', 'sas', 'sasu', 'sarl', 'eurl', 'sca', 'snc', 'sl', 'slu', 'de cv',
+        'srl', 'spa', 'bv', 'nv', 'ab', 'oy', 'oyj', 'as', 'asa', 'aps', 'kk', 'bhd', 'sdn', 'ltda'
+    ] -%}
+    nullif(trim({{ regex_replace(
+        normalize_words(regex_replace(expr, "'[.''’]'", "''")),
+        "'( (" ~ legal_forms | join('|') ~ "))+$'",
+        "''"
+    ) }}), '')
+{%- endmacro %}
+
+
+{#- A CRM custom field (a key of the record's custom_fields JSON) as trimmed text; null when
+    absent or blank. -#}
+{% macro custom_field_text(json_expr, field_name) -%}
+    {{ return(adapter.dispatch('custom_field_text')(json_expr, field_name)) }}
+{%- endmacro %}
+
+{% macro duckdb__custom_field_text(json_expr, field_name) -%}
+    nullif(trim(json_extract_string({{ json_expr }}, '$."{{ field_name }}"')), '')
+{%- endmacro %}
+
+{% macro default__custom_field_text(json_expr, field_name) -%}
+    {{ exceptions.raise_compiler_error("custom_field_text: no implementation for adapter " ~ adapter.type()) }}
+{%- endmacro %}

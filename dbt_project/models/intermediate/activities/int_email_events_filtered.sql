@@ -1,0 +1,187 @@
+{#- Mail security gateways (and some mail clients) open messages and follow every link before
+    the reader sees them, to check for malware: those opens and clicks say nothing about the
+    reader. They are flagged here, not dropped, so reports can count them; scoring reads only
+    the events with is_scanner_suspect = false.
+
+    Thresholds (project variables):
+      email_scanner_seconds_after_delivery   opens and clicks this soon after delivery (60)
+      email_scanner_burst_min_links          a message with this many distinct links (3)...
+      email_scanner_burst_seconds            ...all clicked within this many seconds (10)
+      email_scanner_min_click_domains        a click IP serving this many recipient domains (3)
+      email_scanner_flag_clicks_without_open flag clicks no open preceded (true); turn off when
+                                             many readers block images, so opens go unrecorded -#}
+{%- set seconds_after_delivery = var('email_scanner_seconds_after_delivery', 60) -%}
+{%- set burst_min_links = var('email_scanner_burst_min_links', 3) -%}
+{%- set burst_seconds = var('email_scanner_burst_seconds', 10) -%}
+{%- set min_click_domains = var('email_scanner_min_click_domains', 3) -%}
+{%- set flag_clicks_without_open = var('email_scanner_flag_clicks_without_open', true) -%}
+
+with
+
+email_events as (
+    select * from {{ ref('stg_email__events') }}
+),
+
+person_emails as (
+    select * from {{ ref('int_person_emails') }}
+),
+
+user_agent_patterns as (
+    select * from {{ ref('user_agent_patterns') }}
+),
+
+-- One message is one send to one recipient; platforms without message ids get one per
+-- campaign and address.
+keyed_events as (
+    select
+        email_events.*,
+        coalesce(
+            message_id,
+            {{ dbt.concat(["coalesce(campaign_id, '')", "'|'", 'email']) }}
+        ) as message_key,
+        {{ seconds_since_epoch('occurred_at') }} as occurred_epoch
+    from email_events
+),
+
+-- When the message reached the mailbox: its first delivery, else its first send.
+messages as (
+    select
+        message_key,
+        coalesce(
+            min(case when event_type = 'delivered' then occurred_epoch end),
+            min(case when event_type = 'sent' then occurred_epoch end)
+        ) as delivered_epoch
+    from keyed_events
+    group by message_key
+),
+
+-- User agents repeat: match each distinct one of an open or a click against the bot patterns
+-- once. Agents of the email_scanner category (webmail image proxies, Outlook's fetchers) load
+-- the tracking pixel on the reader's behalf as the reader opens the message: they only count
+-- against clicks.
+reader_user_agents as (
+    select distinct user_agent
+    from keyed_events
+    where event_type in ('open', 'click')
+        and user_agent is not null
+),
+
+automated_user_agents as (
+    select
+        reader_user_agents.user_agent as user_agent,
+        max(case when user_agent_patterns.bot_category <> 'email_scanner' then 1 else 0 end) as is_automated_opener
+    from reader_user_agents
+    inner join user_agent_patterns
+        on {{ regex_matches('reader_user_agents.user_agent', 'user_agent_patterns.pattern', true) }}
+    group by reader_user_agents.user_agent
+),
+
+timed_events as (
+    select
+        keyed_events.*,
+        keyed_events.occurred_epoch - messages.delivered_epoch as seconds_after_delivery,
+        coalesce(
+            case
+                when keyed_events.event_type = 'open' then automated_user_agents.is_automated_opener = 1
+                when keyed_events.event_type = 'click' then automated_user_agents.user_agent is not null
+            end,
+            false
+        ) as has_automated_user_agent
+    from keyed_events
+    left join messages
+        on keyed_events.message_key = messages.message_key
+    left join automated_user_agents
+        on keyed_events.user_agent = automated_user_agents.user_agent
+),
+
+-- Opens a reader could have made: neither at delivery nor from an automated agent.
+reader_opens as (
+    select
+        message_key,
+        min(occurred_epoch) as first_reader_open_epoch
+    from timed_events
+    where event_type = 'open'
+        and not has_automated_user_agent
+        and coalesce(seconds_after_delivery > {{ seconds_after_delivery }}, true)
+    group by message_key
+),
+
+-- A message whose links were all clicked within a few seconds of each other: link checkers
+-- that run later than delivery (sandboxes) still click everything at once. Readers do click two
+-- links in quick succession, rarely three or more.
+click_bursts as (
+    select message_key
+    from timed_events
+    where event_type = 'click'
+    group by message_key
+    having count(distinct url) >= {{ burst_min_links }}
+        and max(occurred_epoch) - min(occurred_epoch) <= {{ burst_seconds }}
+),
+
+-- An address that clicks for recipients of several organisations in a day is a shared
+-- gateway (a security vendor's data centre), not a reader's office or home.
+click_ip_days as (
+    select
+        ip_address,
+        cast(occurred_at as date) as click_date
+    from timed_events
+    where event_type = 'click'
+        and ip_address is not null
+    group by ip_address, cast(occurred_at as date)
+    having count(distinct email_domain) >= {{ min_click_domains }}
+),
+
+flagged as (
+    select
+        timed_events.*,
+        case
+            when timed_events.event_type not in ('open', 'click') then null
+            when timed_events.seconds_after_delivery <= {{ seconds_after_delivery }}
+                then 'within_seconds_of_delivery'
+            when timed_events.has_automated_user_agent
+                then 'automated_user_agent'
+            when timed_events.event_type = 'click' and click_bursts.message_key is not null
+                then 'all_links_clicked_at_once'
+            when timed_events.event_type = 'click' and click_ip_days.ip_address is not null
+                then 'shared_gateway_ip'
+            {% if flag_clicks_without_open -%}
+            when timed_events.event_type = 'click'
+                and coalesce(reader_opens.first_reader_open_epoch > timed_events.occurred_epoch, true)
+                then 'click_without_open'
+            {%- endif %}
+        end as scanner_reason
+    from timed_events
+    left join click_bursts
+        on timed_events.message_key = click_bursts.message_key
+    left join click_ip_days
+        on timed_events.ip_address = click_ip_days.ip_address
+        and cast(timed_events.occurred_at as date) = click_ip_days.click_date
+    left join reader_opens
+        on timed_events.message_key = reader_opens.message_key
+),
+
+final as (
+    select
+        flagged.event_id,
+        person_emails.person_id,
+        flagged.email,
+        flagged.email_domain,
+        flagged.event_type,
+        flagged.occurred_at,
+        flagged.campaign_id,
+        flagged.message_id,
+        flagged.message_key,
+        flagged.url as clicked_url,
+        flagged.url_host as clicked_url_host,
+        flagged.url_path as clicked_url_path,
+        flagged.user_agent,
+        flagged.ip_address,
+        flagged.seconds_after_delivery,
+        flagged.scanner_reason is not null as is_scanner_suspect,
+        flagged.scanner_reason
+    from flagged
+    left join person_emails
+        on flagged.email = person_emails.email
+)
+
+select * from final

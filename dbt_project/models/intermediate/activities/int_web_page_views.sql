@@ -1,0 +1,184 @@
+{#- Pages people read on the web site: one row per human page view, credited to the person
+    behind the visitor cookie, including what the cookie read before it was tied to a person.
+
+    Staging already sets aside bots that say so in their user agent and attack traffic. Two
+    machine patterns remain, and the hits that show them are left out here:
+      - request rate: a client address or a visitor cookie that requested more than
+        `web_max_pages_per_minute` pages (project variable, default 30) within one minute is
+        a scraper or a load test; all its page views of that UTC day are left out;
+      - HTML only, no cookie: a run of requests of one client (address and user agent, no
+        pause longer than `web_visit_gap_minutes`, default 30) that carries no visitor cookie
+        and fetches no stylesheet, script or image. Browsers fetch those with the first page
+        they show; link checkers of mail gateways and scripts posing as browsers read the HTML
+        only. Set `web_logs_static_assets` to false when the site's assets are served from
+        elsewhere (a CDN whose requests are not in this log): the rule is off then. -#}
+{%- set max_pages_per_minute = var('web_max_pages_per_minute', 30) -%}
+{%- set gap_minutes = var('web_visit_gap_minutes', 30) -%}
+{%- set logs_static_assets = var('web_logs_static_assets', true) -%}
+
+with
+
+hits as (
+    select * from {{ ref('stg_weblogs__hits') }}
+),
+
+visitor_identities as (
+    select * from {{ ref('int_visitor_identities') }}
+),
+
+-- What the browsers of people requested (attack and declared bot traffic is out already).
+human_hits as (
+    select
+        hit_id,
+        requested_at,
+        {{ seconds_since_epoch('requested_at') }} as requested_epoch,
+        cast(requested_at as date) as requested_date,
+        client_ip,
+        coalesce(user_agent, '') as user_agent_key,
+        visitor_id,
+        http_method,
+        status_code,
+        is_static_asset,
+        url_path,
+        referrer_host,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        device_type
+    from hits
+    where traffic_class = 'human'
+),
+
+-- Pages (not assets) requested in the minute up to each request, per address and per cookie.
+page_request_rates as (
+    select
+        hit_id,
+        requested_date,
+        client_ip,
+        visitor_id,
+        count(*) over (
+            partition by client_ip
+            order by requested_epoch
+            range between 59 preceding and current row
+        ) as client_pages_last_minute,
+        count(*) over (
+            partition by visitor_id
+            order by requested_epoch
+            range between 59 preceding and current row
+        ) as visitor_pages_last_minute
+    from human_hits
+    where not is_static_asset
+),
+
+fast_client_days as (
+    select
+        client_ip,
+        requested_date
+    from page_request_rates
+    group by client_ip, requested_date
+    having max(client_pages_last_minute) > {{ max_pages_per_minute }}
+),
+
+fast_visitor_days as (
+    select
+        visitor_id,
+        requested_date
+    from page_request_rates
+    where visitor_id is not null
+    group by visitor_id, requested_date
+    having max(visitor_pages_last_minute) > {{ max_pages_per_minute }}
+),
+
+-- Runs of requests of one client: a pause longer than the gap starts a new run.
+client_run_starts as (
+    select
+        human_hits.*,
+        case
+            when requested_epoch - lag(requested_epoch) over (
+                partition by client_ip, user_agent_key
+                order by requested_epoch, hit_id
+            ) <= {{ gap_minutes * 60 }}
+                then 0
+            else 1
+        end as is_run_start
+    from human_hits
+),
+
+client_runs as (
+    select
+        client_run_starts.*,
+        sum(is_run_start) over (
+            partition by client_ip, user_agent_key
+            order by requested_epoch, hit_id
+            rows between unbounded preceding and current row
+        ) as run_number
+    from client_run_starts
+),
+
+html_only_runs as (
+    select
+        client_ip,
+        user_agent_key,
+        run_number
+    from client_runs
+    group by client_ip, user_agent_key, run_number
+    having {{ 'true' if logs_static_assets else 'false' }}
+        and max(case when is_static_asset then 1 else 0 end) = 0
+        and max(case when visitor_id is not null then 1 else 0 end) = 0
+),
+
+page_requests as (
+    select
+        client_runs.*,
+        case
+            when fast_client_days.client_ip is not null or fast_visitor_days.visitor_id is not null
+                then 'request_rate'
+            when html_only_runs.client_ip is not null
+                then 'html_only_without_cookie'
+        end as machine_pattern
+    from client_runs
+    left join fast_client_days
+        on client_runs.client_ip = fast_client_days.client_ip
+        and client_runs.requested_date = fast_client_days.requested_date
+    left join fast_visitor_days
+        on client_runs.visitor_id = fast_visitor_days.visitor_id
+        and client_runs.requested_date = fast_visitor_days.requested_date
+    left join html_only_runs
+        on client_runs.client_ip = html_only_runs.client_ip
+        and client_runs.user_agent_key = html_only_runs.user_agent_key
+        and client_runs.run_number = html_only_runs.run_number
+    where not client_runs.is_static_asset
+        and client_runs.http_method = 'GET'
+        and client_runs.status_code < 400
+),
+
+page_views as (
+    select * from page_requests
+    where machine_pattern is null
+),
+
+{{ categorized_pages_ctes('page_views', 'categorized_pages') }},
+
+final as (
+    select
+        page_views.hit_id as page_view_id,
+        visitor_identities.person_id as person_id,
+        page_views.visitor_id as visitor_id,
+        page_views.requested_at as viewed_at,
+        page_views.url_path as url_path,
+        categorized_pages.page_category as page_category,
+        categorized_pages.product_line as product_line,
+        page_views.referrer_host as referrer_host,
+        page_views.utm_source as utm_source,
+        page_views.utm_medium as utm_medium,
+        page_views.utm_campaign as utm_campaign,
+        page_views.client_ip as client_ip,
+        page_views.device_type as device_type
+    from page_views
+    left join visitor_identities
+        on page_views.visitor_id = visitor_identities.visitor_id
+    left join categorized_pages
+        on page_views.url_path = categorized_pages.url_path
+)
+
+select * from final

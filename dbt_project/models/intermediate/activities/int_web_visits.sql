@@ -1,0 +1,154 @@
+{#- Visits (sessions): the page views of one person, or of one cookie never tied to a person,
+    with no pause longer than `web_visit_gap_minutes` (project variable, default 30, the usual
+    web analytics session timeout). A person's page views on two devices in the same half hour
+    make one visit. Page views without a cookie cannot be grouped and are not in any visit. -#}
+{%- set gap_minutes = var('web_visit_gap_minutes', 30) -%}
+
+with
+
+page_views as (
+    select * from {{ ref('int_web_page_views') }}
+),
+
+-- Whose visit: the person, else the cookie.
+keyed_page_views as (
+    select
+        page_views.*,
+        case
+            when person_id is not null then {{ dbt.concat(["'person:'", 'person_id']) }}
+            else {{ dbt.concat(["'visitor:'", 'visitor_id']) }}
+        end as visitor_key,
+        {{ seconds_since_epoch('viewed_at') }} as viewed_epoch
+    from page_views
+    where person_id is not null
+        or visitor_id is not null
+),
+
+visit_starts as (
+    select
+        keyed_page_views.*,
+        case
+            when viewed_epoch - lag(viewed_epoch) over (
+                partition by visitor_key
+                order by viewed_epoch, page_view_id
+            ) <= {{ gap_minutes * 60 }}
+                then 0
+            else 1
+        end as is_visit_start
+    from keyed_page_views
+),
+
+numbered as (
+    select
+        visit_starts.*,
+        sum(is_visit_start) over (
+            partition by visitor_key
+            order by viewed_epoch, page_view_id
+            rows between unbounded preceding and current row
+        ) as visit_number,
+        row_number() over (
+            partition by visitor_key
+            order by viewed_epoch, page_view_id
+        ) as view_number
+    from visit_starts
+),
+
+-- The first page view of each visit: where it came from.
+landings as (
+    select
+        visitor_key,
+        visit_number,
+        visitor_id,
+        url_path,
+        page_category,
+        referrer_host,
+        utm_source,
+        utm_medium,
+        utm_campaign,
+        row_number() over (
+            partition by visitor_key, visit_number
+            order by view_number
+        ) as landing_rank
+    from numbered
+),
+
+-- The product line the visit looked at most (the earliest first among equals).
+product_line_views as (
+    select
+        visitor_key,
+        visit_number,
+        product_line,
+        count(*) as product_line_page_views,
+        min(view_number) as first_view_number
+    from numbered
+    where product_line is not null
+    group by visitor_key, visit_number, product_line
+),
+
+ranked_product_lines as (
+    select
+        product_line_views.*,
+        row_number() over (
+            partition by visitor_key, visit_number
+            order by product_line_page_views desc, first_view_number
+        ) as product_line_rank
+    from product_line_views
+),
+
+visits as (
+    select
+        visitor_key,
+        visit_number,
+        max(person_id) as person_id,
+        min(viewed_at) as started_at,
+        max(viewed_at) as ended_at,
+        max(viewed_epoch) - min(viewed_epoch) as duration_seconds,
+        count(*) as page_views,
+        count(distinct url_path) as distinct_pages,
+        count(distinct page_category) as distinct_page_categories,
+        count(distinct visitor_id) as visitor_ids,
+        max(case when page_category = 'pricing' then 1 else 0 end) = 1 as has_pricing_view,
+        max(case when page_category = 'demo_request' then 1 else 0 end) = 1 as has_demo_request_view,
+        max(case when page_category in ('data_sheet', 'buying_guide', 'rfp_template', 'case_study') then 1 else 0 end) = 1
+            as has_evaluation_content_view,
+        max(case when page_category = 'careers' then 1 else 0 end) = 1 as has_careers_view
+    from numbered
+    group by visitor_key, visit_number
+),
+
+final as (
+    select
+        {{ dbt.hash(dbt.concat(['visits.visitor_key', "'|'", 'cast(visits.started_at as ' ~ dbt.type_string() ~ ')'])) }}
+            as visit_id,
+        visits.person_id,
+        landings.visitor_id,
+        visits.started_at,
+        visits.ended_at,
+        visits.duration_seconds,
+        visits.page_views,
+        visits.distinct_pages,
+        visits.distinct_page_categories,
+        visits.visitor_ids,
+        visits.has_pricing_view,
+        visits.has_demo_request_view,
+        visits.has_evaluation_content_view,
+        visits.has_careers_view,
+        ranked_product_lines.product_line,
+        landings.url_path as landing_url_path,
+        landings.page_category as landing_page_category,
+        landings.referrer_host,
+        landings.utm_source,
+        landings.utm_medium,
+        landings.utm_campaign
+    from visits
+    inner join landings
+        on visits.visitor_key = landings.visitor_key
+        and visits.visit_number = landings.visit_number
+        and landings.landing_rank = 1
+    left join ranked_product_lines
+        on visits.visitor_key = ranked_product_lines.visitor_key
+        and visits.visit_number = ranked_product_lines.visit_number
+        and ranked_product_lines.product_line_rank = 1
+)
+
+select * from final

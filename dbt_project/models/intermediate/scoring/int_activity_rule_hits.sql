@@ -1,0 +1,108 @@
+{#- Activity (behavior) rules that match an activity: one row per activity, rulebook and rule,
+    with the points after the rule's cap per period (for example web visits at most N points a
+    day): within a period the earliest activities get their points first. -#}
+
+with
+
+as_of as (
+    select as_of from {{ ref('int_scoring_as_of') }}
+),
+
+activities as (
+    select * from {{ ref('int_activities') }}
+    where person_id is not null
+        and activity_at <= (select as_of from as_of)
+),
+
+rules as (
+    select * from {{ ref('activity_rules') }}
+    where activity_type <> 'inactivity'
+),
+
+candidates as (
+    select
+        activities.person_id as person_id,
+        activities.activity_id as activity_id,
+        activities.activity_type as activity_type,
+        activities.activity_at as activity_at,
+        activities.product_line as product_line,
+        rules.rulebook_id as rulebook_id,
+        rules.rule_id as rule_id,
+        rules.operator as operator,
+        rules.value as value,
+        rules.min_value as min_value,
+        rules.max_value as max_value,
+        rules.product_line as rule_product_line,
+        {{ rule_attribute_text('rules.attribute', 'activities',
+            var('scoring_activity_attributes') | reject('equalto', 'days_without_web_activity') | list) }}
+            as attribute_value
+    from activities
+    inner join rules
+        on activities.activity_type = rules.activity_type
+),
+
+matched as (
+    select *
+    from candidates
+    where {{ rule_operator_matches('candidates', 'candidates.attribute_value') }}
+        and (rule_product_line is null or rule_product_line = product_line)
+),
+
+with_rule as (
+    select
+        matched.person_id as person_id,
+        matched.activity_id as activity_id,
+        matched.activity_type as activity_type,
+        matched.activity_at as event_at,
+        matched.product_line as product_line,
+        matched.rulebook_id as rulebook_id,
+        matched.rule_id as rule_id,
+        rules.category as category,
+        rules.description as description,
+        rules.decay_profile_id as decay_profile_id,
+        cast(rules.points as {{ type_double() }}) as points,
+        cast(rules.cap_points as {{ type_double() }}) as cap_points,
+        case rules.cap_period
+            when 'day' then {{ dbt.date_trunc('day', 'matched.activity_at') }}
+            when 'week' then {{ dbt.date_trunc('week', 'matched.activity_at') }}
+            when 'month' then {{ dbt.date_trunc('month', 'matched.activity_at') }}
+            when 'year' then {{ dbt.date_trunc('year', 'matched.activity_at') }}
+        end as cap_period_start
+    from matched
+    inner join rules
+        on matched.rulebook_id = rules.rulebook_id
+        and matched.rule_id = rules.rule_id
+),
+
+running as (
+    select
+        *,
+        sum(points) over (
+            partition by person_id, rulebook_id, rule_id, cap_period_start
+            order by event_at, activity_id
+            rows between unbounded preceding and current row
+        ) - points as points_before_in_period
+    from with_rule
+),
+
+capped as (
+    select
+        person_id,
+        activity_id,
+        activity_type,
+        event_at,
+        product_line,
+        rulebook_id,
+        rule_id,
+        category,
+        description,
+        decay_profile_id,
+        points,
+        case
+            when cap_points is null or points <= 0 then points
+            else greatest(0, least(points, cap_points - points_before_in_period))
+        end as points_after_cap
+    from running
+)
+
+select * from capped

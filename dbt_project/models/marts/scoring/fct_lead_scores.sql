@@ -1,0 +1,135 @@
+{#- One row per person (master CRM record) and rulebook: the scores as of as_of, summed from
+    the ledger, with the guide's labels: grade (fit A-D x engagement 1-4), maturity segment,
+    temperature, MQL flag, and the "demographic at most half of the total" check. -#}
+
+with
+
+as_of as (
+    select as_of from {{ ref('int_scoring_as_of') }}
+),
+
+people as (
+    select person_id, crm_id, account_id from {{ ref('int_people') }}
+    where is_master
+        and created_at <= (select as_of from as_of)
+),
+
+rulebooks as (
+    select * from {{ ref('rulebooks') }}
+),
+
+ledger as (
+    select * from {{ ref('fct_score_ledger') }}
+),
+
+sums as (
+    select
+        ledger.crm_id as crm_id,
+        ledger.rulebook_id as rulebook_id,
+        sum(case when component = 'fit' then points_as_of else 0 end) as fit_score,
+        sum(case when component = 'engagement' then points_as_of else 0 end) as engagement_score,
+        sum(case when component = 'data_quality' then points_as_of else 0 end) as data_quality_score,
+        sum(points_as_of) as total_score,
+        sum(case when component = 'engagement' and source_type = 'activity'
+            and event_at >= {{ dbt.dateadd('day', '-1 * rulebooks.recent_window_days', '(select as_of from as_of)') }}
+            then points_as_of else 0 end) as recent_engagement_score,
+        sum(case when component = 'engagement' and source_type = 'activity' then points_after_cap else 0 end)
+            as lifetime_engagement_points,
+        max(case when source_type = 'activity' then event_at end) as last_activity_at
+    from ledger
+    inner join rulebooks
+        on ledger.rulebook_id = rulebooks.rulebook_id
+    group by ledger.crm_id, ledger.rulebook_id
+),
+
+scored as (
+    select
+        people.crm_id as crm_id,
+        people.account_id as account_id,
+        rulebooks.rulebook_id as rulebook_id,
+        rulebooks.rulebook_id = '{{ var("champion_rulebook") }}' as is_champion,
+        (select as_of from as_of) as as_of,
+        coalesce(sums.fit_score, 0) as fit_score,
+        coalesce(sums.engagement_score, 0) as engagement_score,
+        coalesce(sums.data_quality_score, 0) as data_quality_score,
+        coalesce(sums.total_score, 0) as total_score,
+        coalesce(sums.recent_engagement_score, 0) as recent_engagement_score,
+        coalesce(sums.lifetime_engagement_points, 0) as lifetime_engagement_points,
+        sums.last_activity_at as last_activity_at,
+        rulebooks.mql_threshold as mql_threshold,
+        rulebooks.mql_min_fit as mql_min_fit
+    from people
+    cross join rulebooks
+    left join sums
+        on people.crm_id = sums.crm_id
+        and rulebooks.rulebook_id = sums.rulebook_id
+),
+
+bands as (
+    select * from {{ ref('score_bands') }}
+),
+
+banded as (
+    select
+        scored.crm_id as crm_id,
+        scored.rulebook_id as rulebook_id,
+        bands.band_type as band_type,
+        bands.label as label,
+        row_number() over (
+            partition by scored.crm_id, scored.rulebook_id, bands.band_type
+            order by coalesce(bands.min_score, -1e18) desc
+        ) as band_rank
+    from scored
+    inner join bands
+        on scored.rulebook_id = bands.rulebook_id
+        and coalesce(bands.min_score, -1e18) <= case bands.band_type
+            when 'fit_grade' then scored.fit_score
+            when 'engagement_level' then scored.engagement_score
+            when 'temperature' then scored.engagement_score
+            else scored.total_score
+        end
+),
+
+labels as (
+    select
+        crm_id,
+        rulebook_id,
+        max(case when band_type = 'fit_grade' then label end) as fit_grade,
+        max(case when band_type = 'engagement_level' then label end) as engagement_level,
+        max(case when band_type = 'segment' then label end) as segment,
+        max(case when band_type = 'temperature' then label end) as temperature
+    from banded
+    where band_rank = 1
+    group by crm_id, rulebook_id
+),
+
+final as (
+    select
+        scored.crm_id,
+        scored.account_id,
+        scored.rulebook_id,
+        scored.is_champion,
+        scored.as_of,
+        scored.fit_score,
+        scored.engagement_score,
+        scored.data_quality_score,
+        scored.total_score,
+        scored.recent_engagement_score,
+        scored.lifetime_engagement_points,
+        scored.last_activity_at,
+        labels.fit_grade || labels.engagement_level as grade,
+        labels.fit_grade,
+        labels.engagement_level,
+        labels.segment,
+        labels.temperature,
+        scored.total_score >= scored.mql_threshold and scored.fit_score >= scored.mql_min_fit as is_mql,
+        case when scored.total_score > 0 then scored.fit_score / scored.total_score end as fit_share,
+        labels.segment = 'ready_to_buy' and scored.total_score > 0
+            and scored.fit_score / scored.total_score > 0.5 as is_fit_share_over_half
+    from scored
+    left join labels
+        on scored.crm_id = labels.crm_id
+        and scored.rulebook_id = labels.rulebook_id
+)
+
+select * from final
