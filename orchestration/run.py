@@ -1,7 +1,8 @@
 """Headless run: materialize every asset in-process (what `make run` calls) and print a summary.
 
-    python -m orchestration.run             # run, then print the summary
-    python -m orchestration.run --summary   # only print the summary of the warehouse
+    python -m orchestration.run                       # run, then print the summary
+    python -m orchestration.run --as-of 2026-03-31    # score as of a past instant (UTC)
+    python -m orchestration.run --summary             # only print the summary of the warehouse
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ def prepare_dagster_home(settings: Settings) -> Path:
     return home
 
 
-def materialize_everything(settings: Settings, log_path: Path) -> dg.ExecuteInProcessResult:
+def materialize_everything(settings: Settings, log_path: Path, as_of: str = "") -> dg.ExecuteInProcessResult:
     prepare_dagster_home(settings)
     from orchestration.definitions import build_definitions  # after DAGSTER_HOME is set
 
@@ -42,7 +43,8 @@ def materialize_everything(settings: Settings, log_path: Path) -> dg.ExecuteInPr
     log_path.parent.mkdir(parents=True, exist_ok=True)
     # dbt's own console output goes to the log file; the terminal gets the summary.
     with dg.DagsterInstance.get() as instance, log_path.open("w") as log, redirect_stdout(log):
-        return job.execute_in_process(instance=instance, raise_on_error=False, run_config=QUIET)
+        run_config = {**QUIET, "ops": {"dbt_models": {"config": {"as_of": as_of}}}}
+        return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
 
 
 def summary(settings: Settings) -> str:
@@ -81,7 +83,8 @@ def main() -> int:
         return 0
     started = time.monotonic()
     log_path = settings.data_dir / "logs" / "last_run.log"
-    result = materialize_everything(settings, log_path)
+    as_of = sys.argv[sys.argv.index("--as-of") + 1] if "--as-of" in sys.argv[1:-1] else ""
+    result = materialize_everything(settings, log_path, as_of)
     elapsed = time.monotonic() - started
     failed = [event.step_key for event in result.all_events if event.is_step_failure]
     # A fresh process reads the warehouse: nothing cached from the run's own connections.

@@ -22,10 +22,11 @@ from orchestration.settings import Settings, load_settings
 from tests.conftest import REPO_ROOT
 
 
-def run_pipeline(settings: Settings) -> dg.ExecuteInProcessResult:
+def run_pipeline(settings: Settings, as_of: str = "") -> dg.ExecuteInProcessResult:
     job = build_definitions(settings).resolve_job_def("materialize_all")
+    run_config = {"ops": {"dbt_models": {"config": {"as_of": as_of}}}}
     with dg.DagsterInstance.ephemeral() as instance:
-        return job.execute_in_process(instance=instance, raise_on_error=False)
+        return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
 
 
 def tmp_settings(root: Path) -> Settings:
@@ -108,6 +109,21 @@ def test_running_again_on_the_same_landing_changes_no_row_count(first_run, demo_
     second = run_pipeline(demo_settings)
     assert second.success
     assert row_counts(demo_settings) == before
+
+
+def test_scores_follow_the_as_of_run_parameter_not_the_clock(first_run, demo_settings):
+    with connect(demo_settings.warehouse, read_only=True) as con:
+        (default_as_of,) = con.execute("select distinct as_of from marts.fct_lead_scores").fetchone()
+        (latest_activity,) = con.execute("select max(activity_at) from intermediate.int_activities").fetchone()
+    assert default_as_of >= latest_activity  # the end of the loaded data
+    assert run_pipeline(demo_settings, as_of="2026-03-31").success
+    with connect(demo_settings.warehouse, read_only=True) as con:
+        as_of_values = con.execute("select distinct cast(as_of as varchar) from marts.fct_lead_scores").fetchall()
+        future_points = con.execute(
+            "select count(*) from marts.fct_score_ledger where source_type = 'activity' and event_at > as_of"
+        ).fetchone()[0]
+    assert as_of_values == [("2026-03-31 00:00:00",)] and future_points == 0
+    assert run_pipeline(demo_settings).success  # back to the end of the data for the other tests
 
 
 def test_a_source_over_the_quarantine_limit_blocks_downstream_models(tmp_path):
