@@ -5,23 +5,8 @@ source as (
 ),
 
 -- A record appears once per export that contains it: keep its latest version.
-versioned as (
-    select
-        source.*,
-        row_number() over (
-            partition by lead_history_id
-            order by
-                {{ to_utc_timestamp('created_at') }} desc nulls last,
-                _loaded_at desc,
-                _source_file desc,
-                _source_line desc
-        ) as version_rank
-    from source
-),
-
 latest as (
-    select * from versioned
-    where version_rank = 1
+    {{ latest_version('source', 'lead_history_id', 'created_at') }}
 ),
 
 renamed as (

@@ -5,23 +5,8 @@ source as (
 ),
 
 -- A record appears once per export that contains it: keep its latest version.
-versioned as (
-    select
-        source.*,
-        row_number() over (
-            partition by opportunity_contact_role_id
-            order by
-                {{ to_utc_timestamp('last_modified_at') }} desc nulls last,
-                _loaded_at desc,
-                _source_file desc,
-                _source_line desc
-        ) as version_rank
-    from source
-),
-
 latest as (
-    select * from versioned
-    where version_rank = 1
+    {{ latest_version('source', 'opportunity_contact_role_id', 'last_modified_at') }}
 ),
 
 renamed as (

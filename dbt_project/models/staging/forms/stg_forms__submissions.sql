@@ -5,19 +5,8 @@ source as (
 ),
 
 -- A submission re-delivered in a later file keeps its latest delivery.
-versioned as (
-    select
-        source.*,
-        row_number() over (
-            partition by submission_id
-            order by _loaded_at desc, _source_file desc, _source_line desc
-        ) as version_rank
-    from source
-),
-
 latest as (
-    select * from versioned
-    where version_rank = 1
+    {{ latest_version('source', 'submission_id') }}
 ),
 
 countries as (

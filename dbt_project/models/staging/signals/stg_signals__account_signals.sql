@@ -5,19 +5,8 @@ source as (
 ),
 
 -- Providers re-send signals in later files: keep the latest delivery.
-versioned as (
-    select
-        source.*,
-        row_number() over (
-            partition by signal_id
-            order by _loaded_at desc, _source_file desc, _source_line desc
-        ) as version_rank
-    from source
-),
-
 latest as (
-    select * from versioned
-    where version_rank = 1
+    {{ latest_version('source', 'signal_id') }}
 ),
 
 renamed as (
