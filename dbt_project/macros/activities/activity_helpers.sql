@@ -91,3 +91,22 @@
         group by {{ name }}__paths.url_path
     )
 {%- endmacro %}
+
+{#- The select list of one branch of int_activities: the columns in their contract order, each
+    taken from `values` (column -> SQL expression) when the branch has it, else a typed null, so
+    the branches of the union line up without repeating every null column. -#}
+{% macro activity_columns(values) -%}
+    {%- set text = dbt.type_string() -%}
+    {%- set column_types = [
+        ('activity_type', text), ('person_id', text), ('company_domain', text),
+        ('activity_at', dbt.type_timestamp()), ('product_line', text), ('url_path', text),
+        ('page_category', text), ('page_views', dbt.type_bigint()), ('email_event_type', text),
+        ('email_campaign_id', text), ('clicked_url', text), ('campaign_id', text), ('campaign_type', text),
+        ('member_status_category', text), ('task_activity_type', text),
+        ('call_duration_seconds', dbt.type_bigint()), ('form_name', text), ('signal_type', text),
+        ('signal_topic', text), ('signal_strength', type_double()), ('source_model', text), ('source_id', text),
+    ] -%}
+    {%- for column, column_type in column_types %}
+        {% if column in values %}{{ values[column] }}{% else %}cast(null as {{ column_type }}){% endif %} as {{ column }}{{ ',' if not loop.last }}
+    {%- endfor %}
+{%- endmacro %}

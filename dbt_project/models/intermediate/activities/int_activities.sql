@@ -61,56 +61,33 @@ linked_paths as (
 
 web_page_view_activities as (
     select
-        'web_page_view' as activity_type,
-        person_id,
-        cast(null as {{ dbt.type_string() }}) as company_domain,
-        viewed_at as activity_at,
-        product_line,
-        url_path,
-        page_category,
-        cast(null as {{ dbt.type_bigint() }}) as page_views,
-        cast(null as {{ dbt.type_string() }}) as email_event_type,
-        cast(null as {{ dbt.type_string() }}) as email_campaign_id,
-        cast(null as {{ dbt.type_string() }}) as clicked_url,
-        cast(null as {{ dbt.type_string() }}) as campaign_id,
-        cast(null as {{ dbt.type_string() }}) as campaign_type,
-        cast(null as {{ dbt.type_string() }}) as member_status_category,
-        cast(null as {{ dbt.type_string() }}) as task_activity_type,
-        cast(null as {{ dbt.type_bigint() }}) as call_duration_seconds,
-        cast(null as {{ dbt.type_string() }}) as form_name,
-        cast(null as {{ dbt.type_string() }}) as signal_type,
-        cast(null as {{ dbt.type_string() }}) as signal_topic,
-        cast(null as {{ type_double() }}) as signal_strength,
-        'int_web_page_views' as source_model,
-        page_view_id as source_id
+        {{ activity_columns({
+            'activity_type': "'web_page_view'",
+            'person_id': "person_id",
+            'activity_at': "viewed_at",
+            'product_line': "product_line",
+            'url_path': "url_path",
+            'page_category': "page_category",
+            'source_model': "'int_web_page_views'",
+            'source_id': "page_view_id",
+        }) }}
     from page_views
     where person_id is not null
 ),
 
 web_visit_activities as (
     select
-        'web_visit' as activity_type,
-        person_id,
-        cast(null as {{ dbt.type_string() }}) as company_domain,
-        started_at as activity_at,
-        product_line,
-        landing_url_path as url_path,
-        landing_page_category as page_category,
-        page_views,
-        cast(null as {{ dbt.type_string() }}) as email_event_type,
-        cast(null as {{ dbt.type_string() }}) as email_campaign_id,
-        cast(null as {{ dbt.type_string() }}) as clicked_url,
-        cast(null as {{ dbt.type_string() }}) as campaign_id,
-        cast(null as {{ dbt.type_string() }}) as campaign_type,
-        cast(null as {{ dbt.type_string() }}) as member_status_category,
-        cast(null as {{ dbt.type_string() }}) as task_activity_type,
-        cast(null as {{ dbt.type_bigint() }}) as call_duration_seconds,
-        cast(null as {{ dbt.type_string() }}) as form_name,
-        cast(null as {{ dbt.type_string() }}) as signal_type,
-        cast(null as {{ dbt.type_string() }}) as signal_topic,
-        cast(null as {{ type_double() }}) as signal_strength,
-        'int_web_visits' as source_model,
-        visit_id as source_id
+        {{ activity_columns({
+            'activity_type': "'web_visit'",
+            'person_id': "person_id",
+            'activity_at': "started_at",
+            'product_line': "product_line",
+            'url_path': "landing_url_path",
+            'page_category': "landing_page_category",
+            'page_views': "page_views",
+            'source_model': "'int_web_visits'",
+            'source_id': "visit_id",
+        }) }}
     from visits
     where person_id is not null
 ),
@@ -118,28 +95,20 @@ web_visit_activities as (
 -- Sends and deliveries are the company's doing, not the reader's.
 email_event_activities as (
     select
-        'email_event' as activity_type,
-        email_events.person_id,
-        cast(null as {{ dbt.type_string() }}) as company_domain,
-        email_events.occurred_at as activity_at,
-        campaigns.product_line,
-        email_events.clicked_url_path as url_path,
-        case when email_events.event_type = 'click' then categorized_pages.page_category end as page_category,
-        cast(null as {{ dbt.type_bigint() }}) as page_views,
-        email_events.event_type as email_event_type,
-        email_events.campaign_id as email_campaign_id,
-        email_events.clicked_url,
-        cast(null as {{ dbt.type_string() }}) as campaign_id,
-        campaigns.campaign_type,
-        cast(null as {{ dbt.type_string() }}) as member_status_category,
-        cast(null as {{ dbt.type_string() }}) as task_activity_type,
-        cast(null as {{ dbt.type_bigint() }}) as call_duration_seconds,
-        cast(null as {{ dbt.type_string() }}) as form_name,
-        cast(null as {{ dbt.type_string() }}) as signal_type,
-        cast(null as {{ dbt.type_string() }}) as signal_topic,
-        cast(null as {{ type_double() }}) as signal_strength,
-        'int_email_events_filtered' as source_model,
-        email_events.event_id as source_id
+        {{ activity_columns({
+            'activity_type': "'email_event'",
+            'person_id': "email_events.person_id",
+            'activity_at': "email_events.occurred_at",
+            'product_line': "campaigns.product_line",
+            'url_path': "email_events.clicked_url_path",
+            'page_category': "case when email_events.event_type = 'click' then categorized_pages.page_category end",
+            'email_event_type': "email_events.event_type",
+            'email_campaign_id': "email_events.campaign_id",
+            'clicked_url': "email_events.clicked_url",
+            'campaign_type': "campaigns.campaign_type",
+            'source_model': "'int_email_events_filtered'",
+            'source_id': "email_events.event_id",
+        }) }}
     from email_events
     left join campaigns
         on email_events.campaign_id = campaigns.campaign_id
@@ -154,29 +123,17 @@ email_event_activities as (
 -- members only sent to are not activity.
 campaign_response_activities as (
     select
-        'campaign_response' as activity_type,
-        person_records.person_id,
-        cast(null as {{ dbt.type_string() }}) as company_domain,
-        coalesce(cast(campaign_members.first_responded_date as {{ dbt.type_timestamp() }}), campaign_members.created_at)
-            as activity_at,
-        campaigns.product_line,
-        cast(null as {{ dbt.type_string() }}) as url_path,
-        cast(null as {{ dbt.type_string() }}) as page_category,
-        cast(null as {{ dbt.type_bigint() }}) as page_views,
-        cast(null as {{ dbt.type_string() }}) as email_event_type,
-        cast(null as {{ dbt.type_string() }}) as email_campaign_id,
-        cast(null as {{ dbt.type_string() }}) as clicked_url,
-        campaign_members.campaign_id,
-        campaigns.campaign_type,
-        campaign_members.member_status_category,
-        cast(null as {{ dbt.type_string() }}) as task_activity_type,
-        cast(null as {{ dbt.type_bigint() }}) as call_duration_seconds,
-        cast(null as {{ dbt.type_string() }}) as form_name,
-        cast(null as {{ dbt.type_string() }}) as signal_type,
-        cast(null as {{ dbt.type_string() }}) as signal_topic,
-        cast(null as {{ type_double() }}) as signal_strength,
-        'stg_crm__campaign_members' as source_model,
-        campaign_members.campaign_member_id as source_id
+        {{ activity_columns({
+            'activity_type': "'campaign_response'",
+            'person_id': "person_records.person_id",
+            'activity_at': "coalesce(cast(campaign_members.first_responded_date as " ~ dbt.type_timestamp() ~ "), campaign_members.created_at)",
+            'product_line': "campaigns.product_line",
+            'campaign_id': "campaign_members.campaign_id",
+            'campaign_type': "campaigns.campaign_type",
+            'member_status_category': "campaign_members.member_status_category",
+            'source_model': "'stg_crm__campaign_members'",
+            'source_id': "campaign_members.campaign_member_id",
+        }) }}
     from campaign_members
     inner join person_records
         on coalesce(campaign_members.contact_id, campaign_members.lead_id) = person_records.crm_id
@@ -191,29 +148,15 @@ campaign_response_activities as (
 -- Calls, emails and meetings done (not planned) with a lead or contact.
 sales_task_activities as (
     select
-        'sales_task' as activity_type,
-        person_records.person_id,
-        cast(null as {{ dbt.type_string() }}) as company_domain,
-        coalesce(tasks.completed_at, cast(tasks.activity_date as {{ dbt.type_timestamp() }}), tasks.created_at)
-            as activity_at,
-        cast(null as {{ dbt.type_string() }}) as product_line,
-        cast(null as {{ dbt.type_string() }}) as url_path,
-        cast(null as {{ dbt.type_string() }}) as page_category,
-        cast(null as {{ dbt.type_bigint() }}) as page_views,
-        cast(null as {{ dbt.type_string() }}) as email_event_type,
-        cast(null as {{ dbt.type_string() }}) as email_campaign_id,
-        cast(null as {{ dbt.type_string() }}) as clicked_url,
-        cast(null as {{ dbt.type_string() }}) as campaign_id,
-        cast(null as {{ dbt.type_string() }}) as campaign_type,
-        cast(null as {{ dbt.type_string() }}) as member_status_category,
-        tasks.activity_type as task_activity_type,
-        tasks.call_duration_seconds,
-        cast(null as {{ dbt.type_string() }}) as form_name,
-        cast(null as {{ dbt.type_string() }}) as signal_type,
-        cast(null as {{ dbt.type_string() }}) as signal_topic,
-        cast(null as {{ type_double() }}) as signal_strength,
-        'stg_crm__tasks' as source_model,
-        tasks.task_id as source_id
+        {{ activity_columns({
+            'activity_type': "'sales_task'",
+            'person_id': "person_records.person_id",
+            'activity_at': "coalesce(tasks.completed_at, cast(tasks.activity_date as " ~ dbt.type_timestamp() ~ "), tasks.created_at)",
+            'task_activity_type': "tasks.activity_type",
+            'call_duration_seconds': "tasks.call_duration_seconds",
+            'source_model': "'stg_crm__tasks'",
+            'source_id': "tasks.task_id",
+        }) }}
     from tasks
     inner join person_records
         on tasks.who_id = person_records.crm_id
@@ -226,28 +169,17 @@ sales_task_activities as (
 
 form_submission_activities as (
     select
-        'form_submission' as activity_type,
-        person_emails.person_id,
-        cast(null as {{ dbt.type_string() }}) as company_domain,
-        form_submissions.submitted_at as activity_at,
-        categorized_pages.product_line,
-        form_submissions.page_path as url_path,
-        categorized_pages.page_category,
-        cast(null as {{ dbt.type_bigint() }}) as page_views,
-        cast(null as {{ dbt.type_string() }}) as email_event_type,
-        cast(null as {{ dbt.type_string() }}) as email_campaign_id,
-        cast(null as {{ dbt.type_string() }}) as clicked_url,
-        cast(null as {{ dbt.type_string() }}) as campaign_id,
-        cast(null as {{ dbt.type_string() }}) as campaign_type,
-        cast(null as {{ dbt.type_string() }}) as member_status_category,
-        cast(null as {{ dbt.type_string() }}) as task_activity_type,
-        cast(null as {{ dbt.type_bigint() }}) as call_duration_seconds,
-        form_submissions.form_name,
-        cast(null as {{ dbt.type_string() }}) as signal_type,
-        cast(null as {{ dbt.type_string() }}) as signal_topic,
-        cast(null as {{ type_double() }}) as signal_strength,
-        'stg_forms__submissions' as source_model,
-        form_submissions.submission_id as source_id
+        {{ activity_columns({
+            'activity_type': "'form_submission'",
+            'person_id': "person_emails.person_id",
+            'activity_at': "form_submissions.submitted_at",
+            'product_line': "categorized_pages.product_line",
+            'url_path': "form_submissions.page_path",
+            'page_category': "categorized_pages.page_category",
+            'form_name': "form_submissions.form_name",
+            'source_model': "'stg_forms__submissions'",
+            'source_id': "form_submissions.submission_id",
+        }) }}
     from form_submissions
     inner join person_emails
         on form_submissions.email = person_emails.email
@@ -257,28 +189,16 @@ form_submission_activities as (
 
 account_signal_activities as (
     select
-        'account_signal' as activity_type,
-        cast(null as {{ dbt.type_string() }}) as person_id,
-        company_domain,
-        observed_at as activity_at,
-        cast(null as {{ dbt.type_string() }}) as product_line,
-        cast(null as {{ dbt.type_string() }}) as url_path,
-        cast(null as {{ dbt.type_string() }}) as page_category,
-        cast(null as {{ dbt.type_bigint() }}) as page_views,
-        cast(null as {{ dbt.type_string() }}) as email_event_type,
-        cast(null as {{ dbt.type_string() }}) as email_campaign_id,
-        cast(null as {{ dbt.type_string() }}) as clicked_url,
-        cast(null as {{ dbt.type_string() }}) as campaign_id,
-        cast(null as {{ dbt.type_string() }}) as campaign_type,
-        cast(null as {{ dbt.type_string() }}) as member_status_category,
-        cast(null as {{ dbt.type_string() }}) as task_activity_type,
-        cast(null as {{ dbt.type_bigint() }}) as call_duration_seconds,
-        cast(null as {{ dbt.type_string() }}) as form_name,
-        signal_type,
-        topic as signal_topic,
-        strength as signal_strength,
-        'stg_signals__account_signals' as source_model,
-        signal_id as source_id
+        {{ activity_columns({
+            'activity_type': "'account_signal'",
+            'company_domain': "company_domain",
+            'activity_at': "observed_at",
+            'signal_type': "signal_type",
+            'signal_topic': "topic",
+            'signal_strength': "strength",
+            'source_model': "'stg_signals__account_signals'",
+            'source_id': "signal_id",
+        }) }}
     from account_signals
     where company_domain is not null
 ),
