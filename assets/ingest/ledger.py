@@ -153,21 +153,15 @@ def write_manifest(con: duckdb.DuckDBPyConnection, load: FileLoad) -> None:
 def quarantine_from(
     con: duckdb.DuckDBPyConnection, load: FileLoad, select_sql: str, params: list | None = None
 ) -> int:
-    """Insert quarantine rows from a query returning (source_line, reason, raw_content)."""
-    before = _quarantine_count(con, load.load_id)
-    con.execute(
+    """Insert quarantine rows from a query returning (source_line, reason, raw_content); return
+    how many were inserted."""
+    inserted = con.execute(
         f"""insert into {RAW_SCHEMA}.quarantine
             select ?, ?, ?, q.source_line, q.reason, q.raw_content, ?
             from ({select_sql}) as q(source_line, reason, raw_content)""",
         [load.load_id, load.source, load.file.relative_path, load.loaded_at, *(params or [])],
-    )
-    return _quarantine_count(con, load.load_id) - before
-
-
-def _quarantine_count(con: duckdb.DuckDBPyConnection, load_id: str) -> int:
-    return con.execute(
-        f"select count(*) from {RAW_SCHEMA}.quarantine where load_id = ?", [load_id]
-    ).fetchone()[0]
+    ).fetchone()
+    return inserted[0]
 
 
 def metadata_columns_sql(load: FileLoad, line_expr: str) -> str:
