@@ -197,6 +197,7 @@ def generate(size: Size, seed: int, landing: Path, truth_dir: Path) -> Summary:
             "signals",
             *_write_signals(build_signals(stream(seed, "signals"), w.companies, w.journeys.episodes), landing),
         )
+        summary.add("adjustments", *_write_adjustments(stream(seed, "adjustments"), tables["LeadHistory"], landing))
     with summary.phase("write truth"):
         _write_truth(con, w, crm, ev, mailed, logs, landing, truth_dir, summary)
     con.close()
@@ -247,6 +248,51 @@ def _write_signals(signals: pd.DataFrame, landing: Path) -> tuple[int, int]:
     return len(counts), sum(counts.values())
 
 
+# What reps do to scores by hand after a first call: (points, score, reason, share of adjustments).
+ADJUSTMENT_KINDS = (
+    (10, None, "Confirmed a project on the discovery call", 0.6),
+    (-15, None, "Not the buyer; passed us to a colleague", 0.25),
+    (None, 0, "Wrong contact details; score restarted from zero", 0.15),
+)
+
+
+def _write_adjustments(rng, history: pd.DataFrame, landing: Path) -> tuple[int, int]:
+    """Manual score adjustments: reps adjust a few leads the day after they start working them.
+    One file per month; in larger sets one row fills both points and score, as a typing slip would."""
+    worked = history[(history["Field"] == "Status") & (history["NewValue"] == "Working")]
+    picked = worked[rng.random(len(worked)) < 0.03]
+    if picked.empty:
+        return 0, 0
+    kind = rng.choice(len(ADJUSTMENT_KINDS), size=len(picked), p=[k[3] for k in ADJUSTMENT_KINDS])
+    at = pd.to_datetime(picked["CreatedDate"].to_numpy(), utc=True) + pd.Timedelta(days=1)
+    rows = pd.DataFrame(
+        {
+            "adjustment_id": [f"ADJ-{i:06d}" for i in range(1, len(picked) + 1)],
+            "crm_id": picked["LeadId"].to_numpy(),
+            "rulebook_id": None,
+            "points": [ADJUSTMENT_KINDS[k][0] for k in kind],
+            "score": [ADJUSTMENT_KINDS[k][1] for k in kind],
+            "reason": [ADJUSTMENT_KINDS[k][2] for k in kind],
+            "author": picked["CreatedById"].to_numpy(),
+            "adjusted_at": at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
+    )
+    if len(rows) >= 40:  # one slip among many; in a tiny set it would be most of a delivery
+        rows.loc[rows.index[len(rows) // 2], ["points", "score"]] = (5, 50)
+    rows["points"] = rows["points"].astype("Int64")
+    rows["score"] = rows["score"].astype("Int64")
+    month = np.asarray(at.year * 12 + at.month - 1)
+    counts = 0
+    paths = 0
+    for m in np.unique(month):
+        path = landing / "adjustments" / f"adjustments-{m // 12}-{m % 12 + 1:02d}.csv"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        rows[month == m].to_csv(path, index=False)
+        counts += int((month == m).sum())
+        paths += 1
+    return paths, counts
+
+
 def _default_paths() -> tuple[Path, Path]:
     from orchestration.settings import load_settings
 
@@ -277,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - started
     print(f"demo data ({args.size}, seed {args.seed}) -> {landing}  truth -> {truth_dir}")
     for family in summary.files:
-        print(f"  {family:<8} {summary.files[family]:>5} files {summary.rows[family]:>12,} rows")
+        print(f"  {family:<11} {summary.files[family]:>5} files {summary.rows[family]:>12,} rows")
     for key, value in summary.facts.items():
         print(f"  {key}: {value}")
     if args.verbose:

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assets.ingest.sources import ingest_source
+from assets.ingest.sources import SOURCES, ingest_source
 from assets.warehouse import connect
 from tests.conftest import REPO_ROOT, SHARED_DATA
 
@@ -114,7 +114,7 @@ def assemble_landing(root: Path) -> None:
 def ingest(landing: Path, warehouse: Path) -> None:
     con = connect(warehouse)
     try:
-        for source in ("crm", "weblogs", "forms", "email", "signals"):
+        for source in SOURCES:
             ingest_source(con, landing, source)
     finally:
         con.close()

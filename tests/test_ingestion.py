@@ -200,6 +200,32 @@ def test_crm_files_the_mapping_cannot_place_are_quarantined_whole(con, landing):
     assert {t.identifier for t in RAW_TABLES["crm"]} <= set(table_counts(con))
 
 
+def test_score_adjustments_fill_exactly_one_of_points_and_score(con, landing):
+    rows = [
+        "adjustment_id,crm_id,rulebook_id,points,score,reason,author,adjusted_at",
+        "a1,00Q1,,10,,Met at the trade show,jane,2026-06-01T10:00:00Z",
+        "a2,00Q2,guide_v1,,80,Confirmed budget on a call,omar,2026-06-02T10:00:00Z",
+        "a3,00Q3,,5,70,Both filled,jane,2026-06-03T10:00:00Z",
+        "a4,00Q4,,,,Neither filled,jane,2026-06-03T10:00:00Z",
+        "a5,00Q5,,ten,,Not a number,jane,2026-06-03T10:00:00Z",
+        "a6,00Q6,,3,,,jane,2026-06-03T10:00:00Z",
+    ]
+    write(landing / "adjustments" / "adjustments-2026-06-03.csv", "\n".join(rows) + "\n")
+
+    ingest_source(con, landing, "adjustments")
+
+    assert manifest(con) == [("adjustments/adjustments-2026-06-03.csv", 6, 2, 4, "loaded")]
+    assert [row[1:] for row in quarantined(con)] == [
+        (4, "exactly one of points, score is required"),
+        (5, "exactly one of points, score is required"),
+        (6, "bad type: points is not a number"),
+        (7, "missing required value: reason"),
+    ]
+    assert con.execute("select adjustment_id, points, score from raw.score_adjustments order by 1").fetchall() == [
+        ("a1", "10", None), ("a2", None, "80"),
+    ]
+
+
 def test_email_event_lines_are_checked(con, landing):
     good = {"event_id": "e1", "event_type": "click", "occurred_at": "2026-06-30T10:00:00+02:00",
             "email": "ana@acme.com", "campaign_id": "701A", "url": "https://example.com/pricing", "extra": 1}

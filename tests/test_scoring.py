@@ -28,11 +28,11 @@ class Project:
         self.dbt_dir = root / "dbt_project"
         self.warehouse = root / "warehouse.duckdb"
 
-    def dbt(self, *args: str) -> subprocess.CompletedProcess:
+    def dbt(self, *args: str, as_of: str = AS_OF) -> subprocess.CompletedProcess:
         env = {**os.environ, "LEADSCORE_WAREHOUSE": str(self.warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
         dbt = Path(sys.executable).parent / "dbt"
         result = subprocess.run(
-            [str(dbt), *args, "--profiles-dir", ".", "--vars", f"{{as_of: '{AS_OF}'}}"],
+            [str(dbt), *args, "--profiles-dir", ".", "--vars", f"{{as_of: '{as_of}'}}"],
             cwd=self.dbt_dir, env=env, capture_output=True, text=True,
         )
         assert result.returncode == 0, result.stdout[-4000:]
@@ -55,6 +55,25 @@ class Project:
             writer.writerows(rows)
 
 
+def write_adjustments(landing: Path) -> None:
+    """Reps' adjustments on the first leads of the export: points, scores set by hand (one
+    replacing another), and one naming a lead that does not exist."""
+    with next(landing.glob("crm/*/Lead.csv")).open(newline="", encoding="utf-8-sig") as handle:
+        leads = [row["Id"] for row in csv.DictReader(handle)][:3]
+    rows = [
+        "adjustment_id,crm_id,rulebook_id,points,score,reason,author,adjusted_at",
+        f"T1,{leads[0]},,-7,,Not the buyer,rep1,2026-01-05T09:00:00Z",
+        f"T2,{leads[0]},,,40,Budget confirmed on a call,rep1,2026-02-10T12:00:00Z",
+        f"T3,{leads[1]},guide_v1,,0,Wrong contact details,rep2,2026-05-20T08:30:00Z",
+        f"T4,{leads[1]},guide_v1,,25,Right contact found,rep2,2026-05-27T08:30:00Z",
+        f"T5,{leads[2]},,12,,Met at a trade show,rep2,2026-04-02T16:00:00Z",
+        "T6,00Q000000000000XXX,,5,,Typo in the Id,rep2,2026-04-02T16:00:00Z",
+    ]
+    path = landing / "adjustments" / "test-adjustments.csv"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(rows) + "\n")
+
+
 @pytest.fixture(scope="module")
 def project(tmp_path_factory) -> Project:
     root = tmp_path_factory.mktemp("scoring")
@@ -67,6 +86,7 @@ def project(tmp_path_factory) -> Project:
          "--truth", str(root / "truth")],
         check=True, cwd=REPO_ROOT, capture_output=True,
     )
+    write_adjustments(landing)
     project = Project(root)
     with connect(project.warehouse) as con:
         for source in SOURCES:
@@ -77,6 +97,7 @@ def project(tmp_path_factory) -> Project:
 
 SCORES = "select * from marts.fct_lead_scores order by crm_id, rulebook_id"
 LEDGER = "select * exclude (ledger_row_id) from marts.fct_score_ledger order by all"
+DAILY = "select * from marts.fct_lead_score_daily order by crm_id, rulebook_id, score_date"
 
 
 def test_every_score_is_the_sum_of_its_ledger_rows(project):
@@ -94,9 +115,9 @@ def test_every_score_is_the_sum_of_its_ledger_rows(project):
 
 
 def test_the_same_data_and_as_of_give_identical_scores(project):
-    before = (project.query(SCORES), project.query(LEDGER))
+    before = (project.query(SCORES), project.query(LEDGER), project.query(DAILY))
     project.dbt("build", "--select", "int_scoring_as_of+", "--exclude-resource-type", "unit_test")
-    assert (project.query(SCORES), project.query(LEDGER)) == before
+    assert (project.query(SCORES), project.query(LEDGER), project.query(DAILY)) == before
 
 
 def totals(project: Project) -> dict[tuple[str, str], float]:
@@ -109,6 +130,14 @@ def test_changing_one_rule_rescores_exactly_the_people_it_touches(project):
     touched = {crm_id for (crm_id,) in project.query(
         "select distinct crm_id from marts.fct_score_ledger "
         "where rulebook_id = 'guide_v1' and rule_id = 'ACT-PRICING-PAGE' and points_as_of <> 0")}
+    # guide_v1 resets engagement to zero on recycling, and a score set by hand replaces the points
+    # before it: points earned before either no longer count.
+    counted = {crm_id for (crm_id,) in project.query(
+        "select distinct hit.crm_id from marts.fct_score_ledger as hit "
+        "where hit.rulebook_id = 'guide_v1' and hit.rule_id = 'ACT-PRICING-PAGE' and hit.points_as_of <> 0 "
+        "and not exists (select 1 from marts.fct_score_ledger as recycle where recycle.crm_id = hit.crm_id "
+        "and recycle.rulebook_id = 'guide_v1' and recycle.event_at >= hit.event_at "
+        "and (recycle.source_type = 'recycle' or recycle.rule_id = 'ADJUST-SCORE'))")}
     capped = {crm_id for (crm_id,) in project.query(
         "select distinct crm_id from marts.fct_score_ledger where rulebook_id = 'guide_v1' and source_type = 'bound'")}
     assert touched, "the demo data should have pricing page views"
@@ -120,7 +149,63 @@ def test_changing_one_rule_rescores_exactly_the_people_it_touches(project):
     changed = {crm_id for (crm_id, rulebook), total in scores_after.items()
                if abs(total - scores_before[(crm_id, rulebook)]) > 1e-9 and rulebook == "guide_v1"}
     assert changed <= touched
-    # Everyone the rule touched is rescored, except people held at a cap either way.
-    assert touched - capped <= changed
+    # Everyone the rule still counts for is rescored, except people held at a cap either way.
+    assert counted - capped <= changed
+    # The score history was rebuilt with the new points.
+    assert history_against_scores(project, "2026-06-29")[1] == []
     # The challenger rulebook did not move.
     assert all(abs(scores_after[key] - scores_before[key]) < 1e-9 for key in scores_before if key[1] != "guide_v1")
+
+
+COMPONENTS = ("fit_score", "engagement_score", "data_quality_score", "adjustment_score", "total_score")
+
+
+def history_against_scores(project: Project, score_date: str) -> tuple[int, list[tuple]]:
+    """Compare each person's daily row for `score_date` with fct_lead_scores (computed as of the
+    midnight after it): how many rows, and the ones that differ."""
+    differs = " or ".join(f"abs(d.{c} - s.{c}) > 1e-4" for c in COMPONENTS)
+    count = project.query(f"""
+        select count(*) from marts.fct_lead_scores s
+        join marts.fct_lead_score_daily d using (crm_id, rulebook_id)
+        where d.score_date = date '{score_date}'""")[0][0]
+    mismatches = project.query(f"""
+        select s.crm_id, s.rulebook_id, {", ".join(f"s.{c}, d.{c}" for c in COMPONENTS)}
+        from marts.fct_lead_scores s
+        left join marts.fct_lead_score_daily d
+            on d.crm_id = s.crm_id and d.rulebook_id = s.rulebook_id and d.score_date = date '{score_date}'
+        where d.crm_id is null or {differs}""")
+    return count, mismatches
+
+
+def close(rows_a: list[tuple], rows_b: list[tuple]) -> bool:
+    """Same keys and the same scores to 1e-4 (the history sums in floating point)."""
+    if len(rows_a) != len(rows_b):
+        return False
+    return all(
+        a[:4] == b[:4] and all(abs(float(x) - float(y)) < 1e-4 for x, y in zip(a[4:9], b[4:9], strict=True))
+        for a, b in zip(rows_a, rows_b, strict=True)
+    )
+
+
+def test_score_history_gives_the_ledger_scores_of_any_past_day_and_builds_incrementally(project):
+    kinds = dict(project.query("select source_type, count(*) from marts.fct_score_ledger group by all"))
+    assert kinds.get("recycle", 0) > 0 and kinds.get("adjustment", 0) > 0, kinds
+    assert project.query("select count(*) from marts.fct_score_ledger where rule_id = 'ADJUST-SCORE'")[0][0] >= 3
+
+    # The last complete day before as_of (2026-06-30 00:00) is the current score.
+    count, mismatches = history_against_scores(project, "2026-06-29")
+    assert mismatches == [] and count == project.query("select count(*) from marts.fct_lead_scores")[0][0]
+    history = project.query(DAILY)
+
+    # Scoring as of an earlier midnight gives the history's scores of the day before; the
+    # incremental history drops the days after it and keeps the others.
+    project.dbt("build", "--select", "int_scoring_as_of+", "--exclude-resource-type", "unit_test",
+                as_of="2026-03-01 00:00:00")
+    count, mismatches = history_against_scores(project, "2026-02-28")
+    assert count > 0 and mismatches == []
+    assert project.query("select max(score_date) from marts.fct_lead_score_daily")[0][0].isoformat() == "2026-02-28"
+    assert close(project.query(DAILY), [row for row in history if row[3].isoformat() <= "2026-02-28"])
+
+    # Building forward again, incrementally, gives the same history as the full build.
+    project.dbt("build", "--select", "int_scoring_as_of+", "--exclude-resource-type", "unit_test")
+    assert close(project.query(DAILY), history)

@@ -1,4 +1,4 @@
-"""CSV families (CRM objects, form submissions, signals) into raw tables, driven by a mapping.
+"""CSV families (CRM objects, form submissions, signals, score adjustments) into raw tables, driven by a mapping.
 
 Every record ends in its raw table (mapped columns as text, unmapped columns kept in
 `custom_fields` as JSON) or in the quarantine with the reason: malformed record, bad encoding,
@@ -146,6 +146,11 @@ def _load_records(
         if invalid:
             checks.append((f"{value} is not null and {invalid}",
                            f"bad type: {'+'.join(column.sources)} is not a {column.type}"))
+    by_name = {column.name: column for column in obj.columns}
+    for group in obj.exactly_one_of:
+        filled = " + ".join(f"case when {value_sql(by_name[name], header)} is null then 0 else 1 end" for name in group)
+        sources = ", ".join("+".join(by_name[name].sources) for name in group)
+        checks.append((f"({filled}) <> 1", f"exactly one of {sources} is required"))
     reason_sql = "concat_ws('; ', " + ", ".join(
         f"case when {condition} then {sql_literal(reason)} end" for condition, reason in checks
     ) + ")" if checks else "''"

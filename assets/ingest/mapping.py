@@ -34,6 +34,8 @@ class ObjectMapping:
     key: str
     columns: tuple[ColumnSpec, ...]
     file_patterns: tuple[str, ...] = field(default=())
+    # Groups of columns of which each record must fill exactly one (e.g. points or score).
+    exactly_one_of: tuple[tuple[str, ...], ...] = field(default=())
 
     def matches(self, file_name: str) -> bool:
         name = file_name.lower()
@@ -101,6 +103,13 @@ def _parse_object(path: Path, object_name: str, spec: object) -> ObjectMapping:
     names = [column.name for column in columns]
     if spec["key"] not in names:
         raise MappingError(f"{where}: key {spec['key']!r} is not one of its columns")
+    exactly_one_of = []
+    for group in spec.get("exactly_one_of") or []:
+        if not isinstance(group, list) or len(group) < 2 or not set(map(str, group)) <= set(names):
+            raise MappingError(
+                f"{where}: exactly_one_of entries must be lists of two or more of its columns, got {group!r}"
+            )
+        exactly_one_of.append(tuple(str(name) for name in group))
     patterns = spec.get("files") or [
         f"{object_name}{suffix}{ext}"
         for suffix in ("", "_*", "-*", ".*")
@@ -108,7 +117,7 @@ def _parse_object(path: Path, object_name: str, spec: object) -> ObjectMapping:
     ]
     return ObjectMapping(
         object_name=object_name, table=table, key=str(spec["key"]), columns=columns,
-        file_patterns=tuple(str(p) for p in patterns),
+        file_patterns=tuple(str(p) for p in patterns), exactly_one_of=tuple(exactly_one_of),
     )
 
 

@@ -40,6 +40,7 @@ RAW_TABLES: dict[str, list[RawTable]] = {
     "forms": [RawTable("forms", "submissions", "form_submissions")],
     "email": [RawTable("email", "events", email_events.TABLE)],
     "signals": [RawTable("signals", "account_signals", "account_signals")],
+    "adjustments": [RawTable("adjustments", "score_adjustments", "score_adjustments")],
 }
 SOURCES = tuple(RAW_TABLES)
 
@@ -65,7 +66,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, source: str, mapping_name: str
         csv_loader.ensure_tables(con, load_mapping("salesforce"))
         csv_loader.ensure_tables(con, mapping)
         return lambda file, at: csv_loader.load_file(con, file, source, mapping, at)
-    if source in ("forms", "signals"):
+    if source in ("forms", "signals", "adjustments"):
         mapping = load_mapping(source)
         csv_loader.ensure_tables(con, mapping)
         return lambda file, at: csv_loader.load_file(con, file, source, mapping, at)

@@ -127,7 +127,16 @@ def validate_rulebooks(seeds_dir: Path = SCORING_SEEDS, project_file: Path = DBT
             problem("decay_profiles.csv", line, row, "exponential decay needs half_life_days > 0")
         elif kind in ("linear", "window") and not (_number(row["lifetime_days"]) or 0) > 0:
             problem("decay_profiles.csv", line, row, f"{kind} decay needs lifetime_days > 0")
-    stepped = {row["decay_profile_id"] for _, row in _read(seeds_dir / "decay_steps.csv")}
+        elif kind in ("linear", "window") and not _number(row["lifetime_days"]).is_integer():
+            # The daily score history counts windows in whole days.
+            problem("decay_profiles.csv", line, row, f"{kind} decay needs a whole number of lifetime_days")
+    stepped = set()
+    for line, row in _read(seeds_dir / "decay_steps.csv"):
+        stepped.add(row["decay_profile_id"])
+        age = _number(row["max_age_days"])
+        if age is None or age <= 0 or not age.is_integer():
+            problem("decay_steps.csv", line, {"rule_id": row["decay_profile_id"]},
+                    "max_age_days must be a whole number of days above 0")
     for profile_id, row in decay_profiles.items():
         if row["decay_type"] == "step" and profile_id not in stepped:
             problem("decay_profiles.csv", 0, row, f"step decay {profile_id} has no rows in decay_steps.csv")
@@ -152,6 +161,10 @@ def validate_rulebooks(seeds_dir: Path = SCORING_SEEDS, project_file: Path = DBT
             except ValueError:
                 problem(file, line, row, "points, min_value and max_value must be numbers")
             if is_activity:
+                if row["activity_type"] == "inactivity" and (
+                    row["operator"] != "range" or row["attribute"] != "days_without_web_activity"
+                ):
+                    problem(file, line, row, "an inactivity rule is a range on days_without_web_activity")
                 if row["activity_type"] not in ACTIVITY_TYPES:
                     problem(file, line, row, f"unknown activity_type {row['activity_type']!r}")
                 if row["decay_profile_id"] not in decay_profiles:

@@ -29,6 +29,7 @@ sums as (
         sum(case when component = 'fit' then points_as_of else 0 end) as fit_score,
         sum(case when component = 'engagement' then points_as_of else 0 end) as engagement_score,
         sum(case when component = 'data_quality' then points_as_of else 0 end) as data_quality_score,
+        sum(case when component = 'adjustment' then points_as_of else 0 end) as adjustment_score,
         sum(points_as_of) as total_score,
         sum(case when component = 'engagement' and source_type = 'activity'
             and event_at >= {{ dbt.dateadd('day', '-1 * rulebooks.recent_window_days', '(select as_of from as_of)') }}
@@ -52,6 +53,7 @@ scored as (
         coalesce(sums.fit_score, 0) as fit_score,
         coalesce(sums.engagement_score, 0) as engagement_score,
         coalesce(sums.data_quality_score, 0) as data_quality_score,
+        coalesce(sums.adjustment_score, 0) as adjustment_score,
         coalesce(sums.total_score, 0) as total_score,
         coalesce(sums.recent_engagement_score, 0) as recent_engagement_score,
         coalesce(sums.lifetime_engagement_points, 0) as lifetime_engagement_points,
@@ -113,6 +115,7 @@ final as (
         scored.fit_score,
         scored.engagement_score,
         scored.data_quality_score,
+        scored.adjustment_score,
         scored.total_score,
         scored.recent_engagement_score,
         scored.lifetime_engagement_points,

@@ -1,0 +1,72 @@
+{#- Helpers of the daily score history: whole days and fractional days since 1970-01-01 (UTC),
+    a calendar of day numbers, and a fingerprint of a seed row. -#}
+
+{#- Fractional days since 1970-01-01 00:00 UTC of a UTC timestamp. -#}
+{% macro epoch_days(ts) -%}
+    ({{ dbt.datediff("cast('1970-01-01 00:00:00' as timestamp)", ts, 'second') }} / 86400.0)
+{%- endmacro %}
+
+{#- The day (whole days since 1970-01-01) a UTC timestamp falls on. -#}
+{% macro day_number(ts) -%}
+    {{ dbt.datediff("cast('1970-01-01' as date)", "cast(" ~ ts ~ " as date)", 'day') }}
+{%- endmacro %}
+
+{#- The date of a day number. -#}
+{% macro day_date(day_number_expr) -%}
+    cast({{ dbt.dateadd('day', day_number_expr, "cast('1970-01-01' as date)") }} as date)
+{%- endmacro %}
+
+{#- One row per day number `dn` from `first_expr` to `last_expr` (scalar subqueries). -#}
+{% macro day_numbers(first_expr, last_expr) -%}
+    {{ return(adapter.dispatch('day_numbers')(first_expr, last_expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__day_numbers(first_expr, last_expr) -%}
+    select cast(range as integer) as dn from range(cast(({{ first_expr }}) as bigint), cast(({{ last_expr }}) as bigint) + 1)
+{%- endmacro %}
+
+{% macro default__day_numbers(first_expr, last_expr) -%}
+    {{ exceptions.raise_compiler_error("day_numbers: no implementation for adapter " ~ adapter.type()) }}
+{%- endmacro %}
+
+{#- A text fingerprint of a whole row of `relation_alias`, for detecting rulebook edits. -#}
+{% macro row_text(relation_alias) -%}
+    {{ return(adapter.dispatch('row_text')(relation_alias)) }}
+{%- endmacro %}
+
+{% macro duckdb__row_text(relation_alias) -%}
+    cast({{ relation_alias }} as varchar)
+{%- endmacro %}
+
+{% macro default__row_text(relation_alias) -%}
+    {{ exceptions.raise_compiler_error("row_text: no implementation for adapter " ~ adapter.type()) }}
+{%- endmacro %}
+
+{#- The last non-null value of `expr` in the window it is used with (`... over w`). -#}
+{% macro last_non_null(expr) -%}
+    {{ return(adapter.dispatch('last_non_null')(expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__last_non_null(expr) -%}
+    last_value({{ expr }} ignore nulls)
+{%- endmacro %}
+
+{% macro default__last_non_null(expr) -%}
+    {{ exceptions.raise_compiler_error("last_non_null: no implementation for adapter " ~ adapter.type()) }}
+{%- endmacro %}
+
+{#- A component's points after its cap and floor (score_bounds row `bounds_alias`), as the
+    ledger's bound rows apply them: the cap unless an exempting rule was triggered by day `dn`
+    (cap_exemptions row `exempt_alias`, none for the total), else the floor. -#}
+{% macro bound_component(raw, bounds_alias, exempt_alias, dn) -%}
+    case
+        when {{ bounds_alias }}.cap_points is not null and {{ raw }} > {{ bounds_alias }}.cap_points
+            {%- if exempt_alias %}
+            and ({{ exempt_alias }}.exempt_from_dn is null or {{ exempt_alias }}.exempt_from_dn > {{ dn }})
+            {%- endif %}
+            then {{ bounds_alias }}.cap_points
+        when {{ bounds_alias }}.floor_points is not null and {{ raw }} < {{ bounds_alias }}.floor_points
+            then {{ bounds_alias }}.floor_points
+        else {{ raw }}
+    end
+{%- endmacro %}

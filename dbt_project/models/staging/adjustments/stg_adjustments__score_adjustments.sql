@@ -1,0 +1,31 @@
+with
+
+source as (
+    select * from {{ source('adjustments', 'score_adjustments') }}
+),
+
+-- A corrected adjustment is re-sent with the same id: keep the latest delivery.
+latest as (
+    {{ latest_version('source', 'adjustment_id') }}
+),
+
+renamed as (
+    select
+        adjustment_id as adjustment_id,
+        trim(crm_id) as crm_id,
+        nullif(trim(rulebook_id), '') as rulebook_id,
+        case when points is not null then 'delta' else 'absolute' end as adjustment_type,
+        {{ to_double('points') }} as points,
+        {{ to_double('score') }} as score,
+        {{ clean_text('reason') }} as reason,
+        {{ clean_text('author') }} as author,
+        {{ to_utc_timestamp('adjusted_at') }} as adjusted_at,
+        custom_fields as custom_fields,
+        _load_id as _load_id,
+        _source_file as _source_file,
+        _source_line as _source_line,
+        {{ to_utc_timestamp('_loaded_at') }} as _loaded_at
+    from latest
+)
+
+select * from renamed
