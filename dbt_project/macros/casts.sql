@@ -33,3 +33,13 @@
 {% macro default__type_double() -%}
     double
 {%- endmacro %}
+
+{#- The load metadata every staging model carries from its raw table (which load, file and line a
+    row came from, and when it was loaded), optionally qualified by a CTE alias. -#}
+{% macro load_metadata(alias=none) -%}
+    {%- set p = alias ~ '.' if alias else '' -%}
+    {{ p }}_load_id as _load_id,
+        {{ p }}_source_file as _source_file,
+        {{ p }}_source_line as _source_line,
+        {{ to_utc_timestamp(p ~ '_loaded_at') }} as _loaded_at
+{%- endmacro %}

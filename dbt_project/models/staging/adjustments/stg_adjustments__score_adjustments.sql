@@ -21,10 +21,7 @@ renamed as (
         {{ clean_text('author') }} as author,
         {{ to_utc_timestamp('adjusted_at') }} as adjusted_at,
         custom_fields as custom_fields,
-        _load_id as _load_id,
-        _source_file as _source_file,
-        _source_line as _source_line,
-        {{ to_utc_timestamp('_loaded_at') }} as _loaded_at
+        {{ load_metadata() }}
     from latest
 )
 

@@ -25,10 +25,7 @@ renamed as (
         {{ to_utc_timestamp('created_at') }} as created_at,
         {{ to_utc_timestamp('last_modified_at') }} as last_modified_at,
         custom_fields as custom_fields,
-        _load_id as _load_id,
-        _source_file as _source_file,
-        _source_line as _source_line,
-        {{ to_utc_timestamp('_loaded_at') }} as _loaded_at
+        {{ load_metadata() }}
     from latest
 )
 

@@ -38,10 +38,7 @@ renamed as (
         {{ to_utc_timestamp('latest.created_at') }} as created_at,
         {{ to_utc_timestamp('latest.last_modified_at') }} as last_modified_at,
         latest.custom_fields as custom_fields,
-        latest._load_id as _load_id,
-        latest._source_file as _source_file,
-        latest._source_line as _source_line,
-        {{ to_utc_timestamp('latest._loaded_at') }} as _loaded_at
+        {{ load_metadata('latest') }}
     from latest
     left join countries
         on {{ country_key('latest.country') }} = countries.country_key

@@ -58,10 +58,7 @@ renamed as (
         ip_address as ip_address,
         bounce_reason as bounce_reason,
         event_json as event_json,
-        _load_id as _load_id,
-        _source_file as _source_file,
-        _source_line as _source_line,
-        {{ to_utc_timestamp('_loaded_at') }} as _loaded_at
+        {{ load_metadata() }}
     from event_types
 )
 

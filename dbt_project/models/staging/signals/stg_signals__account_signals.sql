@@ -22,10 +22,7 @@ renamed as (
         {{ to_double('amount_usd') }} as amount_usd,
         lower(trim(provider)) as provider,
         custom_fields as custom_fields,
-        _load_id as _load_id,
-        _source_file as _source_file,
-        _source_line as _source_line,
-        {{ to_utc_timestamp('_loaded_at') }} as _loaded_at
+        {{ load_metadata() }}
     from latest
 )
 

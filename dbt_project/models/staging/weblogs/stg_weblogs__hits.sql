@@ -35,10 +35,7 @@ parsed as (
         case when response_bytes <> '-' then {{ to_integer('response_bytes') }} end as response_bytes,
         nullif(nullif(trim(referrer), '-'), '') as referrer,
         nullif(nullif(trim(user_agent), '-'), '') as user_agent,
-        _load_id as _load_id,
-        _source_file as _source_file,
-        _source_line as _source_line,
-        {{ to_utc_timestamp('_loaded_at') }} as _loaded_at
+        {{ load_metadata() }}
     from source
 ),
 
