@@ -110,7 +110,7 @@ def test_every_score_is_the_sum_of_its_ledger_rows(project):
     assert mismatches == []
     people, rulebooks = project.query(
         "select count(distinct crm_id), count(distinct rulebook_id) from marts.fct_lead_scores")[0]
-    assert people > 100 and rulebooks == 2
+    assert people > 100 and rulebooks == 3
     assert project.query("select count(*) from marts.fct_lead_scores where is_champion")[0][0] == people
 
 

@@ -27,7 +27,7 @@ CATEGORIES = ("critical", "important", "influential", "negative")
 COMPONENTS = ("fit", "engagement", "data_quality")
 ACTIVITY_TYPES = (
     "web_page_view", "web_visit", "email_event", "campaign_response", "sales_task", "form_submission",
-    "account_signal", "inactivity",
+    "account_signal", "company_signal", "inactivity",
 )
 DECAY_TYPES = ("none", "exponential", "linear", "window", "step")
 CAP_PERIODS = ("day", "week", "month", "year")

@@ -227,6 +227,8 @@ final as (
         product_interest,
         custom_fields,
         created_at,
+        -- A person exists from their first record on (a lead converted later keeps its history).
+        min(created_at) over (partition by person_id) as person_created_at,
         is_deleted
     from flagged
 )

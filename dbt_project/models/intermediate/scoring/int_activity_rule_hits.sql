@@ -8,10 +8,43 @@ as_of as (
     select as_of from {{ ref('int_scoring_as_of') }}
 ),
 
-activities as (
+{%- set detail_columns = var('scoring_activity_attributes') | reject('equalto', 'days_without_web_activity') | list %}
+
+person_activities as (
     select * from {{ ref('int_activities') }}
     where person_id is not null
         and activity_at <= (select as_of from as_of)
+),
+
+-- Company signals: an account signal (intent, funding, hiring) also counts for each person whose
+-- e-mail domain is the signal's company domain, as activity type `company_signal`. Rulebooks
+-- without company_signal rules are unaffected.
+company_signal_activities as (
+    select
+        signals.activity_id || '|' || people.person_id as activity_id,
+        people.person_id as person_id,
+        'company_signal' as activity_type,
+        signals.activity_at as activity_at,
+        signals.product_line as product_line
+        {%- for column in detail_columns %},
+        signals.{{ column }} as {{ column }}
+        {%- endfor %}
+    from {{ ref('int_activities') }} as signals
+    inner join {{ ref('int_people') }} as people
+        on signals.company_domain = people.email_domain
+    where signals.activity_type = 'account_signal'
+        and signals.activity_at <= (select as_of from as_of)
+        and people.is_master
+        and not coalesce(people.is_free_mail, false)
+),
+
+activities as (
+    select
+        activity_id, person_id, activity_type, activity_at, product_line
+        {%- for column in detail_columns %}, {{ column }}{% endfor %}
+    from person_activities
+    union all
+    select * from company_signal_activities
 ),
 
 rules as (

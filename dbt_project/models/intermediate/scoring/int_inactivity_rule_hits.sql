@@ -10,7 +10,7 @@ as_of as (
 ),
 
 people as (
-    select person_id, created_at from {{ ref('int_people') }}
+    select person_id, person_created_at as created_at from {{ ref('int_people') }}
     where is_master
 ),
 

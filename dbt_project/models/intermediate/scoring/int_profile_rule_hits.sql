@@ -11,7 +11,7 @@ as_of as (
 people as (
     select * from {{ ref('int_people') }}
     where is_master
-        and created_at <= (select as_of from as_of)
+        and person_created_at <= (select as_of from as_of)
 ),
 
 rules as (
@@ -21,7 +21,7 @@ rules as (
 candidates as (
     select
         people.person_id as person_id,
-        people.created_at as created_at,
+        people.person_created_at as created_at,
         rules.rulebook_id as rulebook_id,
         rules.rule_id as rule_id,
         rules.operator as operator,
@@ -60,7 +60,7 @@ described as (
         rules.category as category,
         rules.description as description,
         cast(rules.points as {{ type_double() }}) as points,
-        people.created_at as event_at
+        people.person_created_at as event_at
     from hits
     inner join rules
         on hits.rulebook_id = rules.rulebook_id

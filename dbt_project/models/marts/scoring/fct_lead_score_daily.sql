@@ -45,10 +45,10 @@ rulebooks as (
 ),
 
 people as (
-    select person_id, created_at, {{ day_number('created_at') }} as first_dn
+    select person_id, person_created_at as created_at, {{ day_number('person_created_at') }} as first_dn
     from {{ ref('int_people') }}
     where is_master
-        and created_at <= (select as_of from as_of)
+        and person_created_at <= (select as_of from as_of)
 ),
 
 {% if is_incremental() %}

@@ -11,7 +11,7 @@ as_of as (
 people as (
     select person_id, crm_id, account_id from {{ ref('int_people') }}
     where is_master
-        and created_at <= (select as_of from as_of)
+        and person_created_at <= (select as_of from as_of)
 ),
 
 rulebooks as (

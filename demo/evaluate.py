@@ -1,0 +1,103 @@
+"""How well the scores rank people who become opportunities, measured against the demo's hidden
+truth: ROC AUC of each rulebook's total score on a past day of `fct_lead_score_daily`.
+
+    python -m demo.evaluate --date 2026-03-31 --horizon-days 90
+
+Positives are people whose first opportunity (data/truth/people.csv) comes within the horizon
+after the scores' day; people who already had one are left out. Ties count half, so a score that
+puts everyone at 0 gets 0.5.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+
+@dataclass(frozen=True)
+class Ranking:
+    rulebook_id: str
+    people: int
+    positives: int
+    auc: float | None
+
+
+# AUC by the rank-sum (Mann-Whitney) formula, average ranks for ties.
+AUC_SQL = """
+with records as (
+    select crm_id, person_key, cast(try_cast(first_opportunity_at as timestamptz) as timestamp) as first_opportunity_at
+    from read_csv(?, all_varchar = true)
+),
+-- A person's first opportunity, whichever of their CRM records (lead, contact) carries it.
+truth as (
+    select records.crm_id, people.first_opportunity_at
+    from records
+    inner join (
+        select person_key, min(first_opportunity_at) as first_opportunity_at from records group by person_key
+    ) as people on records.person_key = people.person_key
+),
+scored as (
+    select d.rulebook_id, d.total_score,
+        coalesce(t.first_opportunity_at > ?::timestamp
+                 and t.first_opportunity_at <= ?::timestamp + to_days(?), false) as positive
+    from marts.fct_lead_score_daily as d
+    inner join truth as t on t.crm_id = d.crm_id
+    where d.score_date = ?::date
+        and (t.first_opportunity_at is null or t.first_opportunity_at > ?::timestamp)
+),
+ranked as (
+    select *, rank() over (partition by rulebook_id order by total_score)
+        + (count(*) over (partition by rulebook_id, total_score) - 1) / 2.0 as score_rank
+    from scored
+)
+select rulebook_id, count(*) as people, count(*) filter (where positive) as positives,
+    (sum(score_rank) filter (where positive) - count(*) filter (where positive)
+        * (count(*) filter (where positive) + 1) / 2.0)
+    / nullif(count(*) filter (where positive) * count(*) filter (where not positive), 0) as auc
+from ranked
+group by rulebook_id
+order by rulebook_id
+"""
+
+
+def rank_quality(warehouse: Path, truth_dir: Path, score_date: date, horizon_days: int) -> list[Ranking]:
+    """AUC per rulebook of the scores at the end of `score_date`."""
+    end_of_day = f"{score_date.isoformat()} 00:00:00"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        con.execute("set TimeZone = 'UTC'")
+        start = con.execute("select ?::timestamp + interval 1 day", [end_of_day]).fetchone()[0]
+        rows = con.execute(
+            AUC_SQL,
+            [str(truth_dir / "people.csv"), start, start, horizon_days, score_date.isoformat(), start],
+        ).fetchall()
+    return [Ranking(r[0], r[1], r[2], None if r[3] is None else float(r[3])) for r in rows]
+
+
+def main(argv: list[str] | None = None) -> int:
+    from orchestration.settings import load_settings
+
+    settings = load_settings()
+    parser = argparse.ArgumentParser(prog="python -m demo.evaluate", description=__doc__.split("\n")[0])
+    parser.add_argument("--date", type=date.fromisoformat, default=date(2026, 3, 31), help="day of the scores")
+    parser.add_argument("--horizon-days", type=int, default=90)
+    parser.add_argument("--warehouse", type=Path, default=settings.warehouse)
+    parser.add_argument("--truth", type=Path, default=settings.data_dir / "truth")
+    args = parser.parse_args(argv)
+    rankings = rank_quality(args.warehouse, args.truth, args.date, args.horizon_days)
+    if not rankings:
+        print(f"no scores on {args.date} in {args.warehouse}", file=sys.stderr)
+        return 1
+    print(f"scores of {args.date}, opportunities within {args.horizon_days} days")
+    for r in rankings:
+        auc = "-" if r.auc is None else f"{r.auc:.4f}"
+        print(f"  {r.rulebook_id:<24} people {r.people:>8,}  positives {r.positives:>6,}  AUC {auc}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
