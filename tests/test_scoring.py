@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from assets.ingest.sources import SOURCES, ingest_source
 from assets.warehouse import connect
@@ -112,6 +113,21 @@ def test_every_score_is_the_sum_of_its_ledger_rows(project):
         "select count(distinct crm_id), count(distinct rulebook_id) from marts.fct_lead_scores")[0]
     assert people > 100 and rulebooks == 3
     assert project.query("select count(*) from marts.fct_lead_scores where is_champion")[0][0] == people
+
+
+def test_every_column_of_every_model_is_documented(project):
+    """BI users read the yml descriptions: no column may appear in a table without one."""
+    documented = {}
+    for path in (project.dbt_dir / "models").rglob("*.yml"):
+        for model in (yaml.safe_load(path.read_text()) or {}).get("models") or []:
+            documented[model["name"]] = {c["name"] for c in model.get("columns") or [] if c.get("description")}
+    columns = project.query("""
+        select table_name, column_name from duckdb_columns()
+        where schema_name in ('staging', 'intermediate', 'marts') order by all""")
+    undocumented = [(t, c) for t, c in columns if c not in documented.get(t, set())]
+    assert undocumented == []
+    assert {"fct_score_ledger", "fct_lead_scores", "fct_lead_score_daily", "fct_lead_product_scores",
+            "fct_account_scores"} <= {t for t, _ in columns}
 
 
 def test_the_same_data_and_as_of_give_identical_scores(project):
