@@ -42,7 +42,7 @@ truth as (
     ) as people on records.person_key = people.person_key
 ),
 scored as (
-    select d.rulebook_id, d.total_score,
+    select d.rulebook_id, d.{score} as total_score,
         coalesce(t.first_opportunity_at > ?::timestamp
                  and t.first_opportunity_at <= ?::timestamp + to_days(?), false) as positive
     from marts.fct_lead_score_daily as d
@@ -65,14 +65,21 @@ order by rulebook_id
 """
 
 
-def rank_quality(warehouse: Path, truth_dir: Path, score_date: date, horizon_days: int) -> list[Ranking]:
-    """AUC per rulebook of the scores at the end of `score_date`."""
+SCORES = ("total_score", "fit_score", "engagement_score")
+
+
+def rank_quality(
+    warehouse: Path, truth_dir: Path, score_date: date, horizon_days: int, score: str = "total_score"
+) -> list[Ranking]:
+    """AUC per rulebook of one score column at the end of `score_date`."""
+    if score not in SCORES:
+        raise ValueError(f"score must be one of {SCORES}")
     end_of_day = f"{score_date.isoformat()} 00:00:00"
     with duckdb.connect(str(warehouse), read_only=True) as con:
         con.execute("set TimeZone = 'UTC'")
         start = con.execute("select ?::timestamp + interval 1 day", [end_of_day]).fetchone()[0]
         rows = con.execute(
-            AUC_SQL,
+            AUC_SQL.format(score=score),
             [str(truth_dir / "people.csv"), start, start, horizon_days, score_date.isoformat(), start],
         ).fetchall()
     return [Ranking(r[0], r[1], r[2], None if r[3] is None else float(r[3])) for r in rows]
@@ -88,14 +95,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warehouse", type=Path, default=settings.warehouse)
     parser.add_argument("--truth", type=Path, default=settings.data_dir / "truth")
     args = parser.parse_args(argv)
-    rankings = rank_quality(args.warehouse, args.truth, args.date, args.horizon_days)
-    if not rankings:
-        print(f"no scores on {args.date} in {args.warehouse}", file=sys.stderr)
-        return 1
-    print(f"scores of {args.date}, opportunities within {args.horizon_days} days")
-    for r in rankings:
-        auc = "-" if r.auc is None else f"{r.auc:.4f}"
-        print(f"  {r.rulebook_id:<24} people {r.people:>8,}  positives {r.positives:>6,}  AUC {auc}")
+    print(f"scores of {args.date}, opportunities within {args.horizon_days} days: AUC of each score")
+    for score in SCORES:
+        rankings = rank_quality(args.warehouse, args.truth, args.date, args.horizon_days, score)
+        if not rankings:
+            print(f"no scores on {args.date} in {args.warehouse}", file=sys.stderr)
+            return 1
+        for r in rankings:
+            auc = "-" if r.auc is None else f"{r.auc:.4f}"
+            print(f"  {score:<17} {r.rulebook_id:<18} people {r.people:>8,}  positives {r.positives:>6,}  AUC {auc}")
     return 0
 
 
