@@ -121,6 +121,8 @@ def test_every_column_of_every_model_is_documented(project):
     for path in (project.dbt_dir / "models").rglob("*.yml"):
         for model in (yaml.safe_load(path.read_text()) or {}).get("models") or []:
             documented[model["name"]] = {c["name"] for c in model.get("columns") or [] if c.get("description")}
+            # dbt silently ignores unit tests nested under a model: they belong at the top level.
+            assert "unit_tests" not in model, f"{path}: unit_tests under model {model['name']}"
     columns = project.query("""
         select table_name, column_name from duckdb_columns()
         where schema_name in ('staging', 'intermediate', 'marts') order by all""")

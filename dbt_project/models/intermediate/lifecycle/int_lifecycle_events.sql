@@ -1,0 +1,118 @@
+{#- Everything that can move a person between lifecycle stages, up to as_of, one row per event:
+    the first web visit before the person was known (anonymous), the CRM record's creation
+    (name), champion MQL crossings, CRM status changes (sales accepted, recycled, disqualified),
+    opportunities opened and closed. The stage history decides which of them move the person. -#}
+
+with
+
+as_of as (
+    select as_of from {{ ref('int_scoring_as_of') }}
+),
+
+people as (
+    select person_id, person_created_at, person_type
+    from {{ ref('int_people') }}
+    where is_master
+        and person_created_at <= (select as_of from as_of)
+),
+
+first_visits as (
+    select activities.person_id, min(activities.activity_at) as first_visit_at
+    from {{ ref('int_activities') }} as activities
+    inner join people
+        on activities.person_id = people.person_id
+    where activities.activity_type in ('web_page_view', 'web_visit')
+        and activities.activity_at < people.person_created_at
+    group by activities.person_id
+),
+
+status_changes as (
+    select * from {{ ref('int_lead_status_changes') }}
+    where changed_at <= (select as_of from as_of)
+),
+
+-- Salesforce keeps the disqualification reason in its own field, changed with the status.
+reasons as (
+    select lead_id, changed_at, max(new_value) as reason
+    from {{ ref('stg_crm__lead_history') }}
+    where lower(field_name) in (
+        {%- for field in var('crm_disqualification_reason_fields') %}'{{ field | lower }}'{{ ", " if not loop.last }}{% endfor -%}
+    )
+        and new_value is not null
+    group by lead_id, changed_at
+),
+
+opportunities as (
+    select * from {{ ref('int_person_opportunities') }}
+    where created_at <= (select as_of from as_of)
+),
+
+events as (
+    select person_id, first_visit_at as event_at, 'anonymous' as stage,
+        'first web visit' as cause, cast(null as {{ dbt.type_string() }}) as source_id
+    from first_visits
+    union all
+    select person_id, person_created_at, 'name', 'CRM ' || person_type || ' created', person_id
+    from people
+    union all
+    select crm_id, crossed_at, 'mql',
+        'score ' || cast(cast(round(day_total_score, 1) as decimal(10, 1)) as {{ dbt.type_string() }})
+            || ' crossed ' || cast(cast(mql_threshold as decimal(10, 1)) as {{ dbt.type_string() }})
+            || coalesce(' with ' || crossing_rule_id, ''),
+        crossing_activity_id
+    from {{ ref('int_mql_crossings') }}
+    where is_champion
+        and crossed_at <= (select as_of from as_of)
+    union all
+    select
+        status_changes.person_id,
+        status_changes.changed_at,
+        case status_changes.new_status_category
+            when 'working' then 'sal'
+            when 'recycled' then 'recycled'
+            when 'disqualified' then 'disqualified'
+        end,
+        'CRM status ' || coalesce(status_changes.old_status, '?') || ' -> ' || coalesce(status_changes.new_status, '?')
+            || coalesce(': ' || reasons.reason, '')
+            || coalesce(' by ' || status_changes.changed_by_user_id, ''),
+        status_changes.status_change_id
+    from status_changes
+    left join reasons
+        on status_changes.crm_id = reasons.lead_id
+        and status_changes.changed_at = reasons.changed_at
+    where status_changes.new_status_category in ('working', 'recycled', 'disqualified')
+    union all
+    select person_id, created_at, 'opportunity', 'opportunity ' || coalesce(opportunity_name, opportunity_id) || ' opened',
+        opportunity_id
+    from opportunities
+    union all
+    select person_id, closed_at, case when is_won then 'won' else 'lost' end,
+        'opportunity ' || coalesce(opportunity_name, opportunity_id) || case when is_won then ' won' else ' lost' end,
+        opportunity_id
+    from opportunities
+    where is_closed
+        and closed_at <= (select as_of from as_of)
+),
+
+stages as (
+    select stage, stage_order from {{ ref('lifecycle_stages') }}
+),
+
+final as (
+    select
+        events.person_id as crm_id,
+        events.event_at,
+        events.stage,
+        events.cause,
+        events.source_id,
+        -- Events at the same instant apply in funnel order (created, then qualified, then accepted...).
+        row_number() over (
+            partition by events.person_id
+            order by events.event_at, stages.stage_order, events.source_id
+        ) as event_number
+    from events
+    inner join stages
+        on events.stage = stages.stage
+)
+
+select * from final

@@ -1,0 +1,8 @@
+{#- Every move in the stage history is in lifecycle_transitions. -#}
+select history.crm_id, history.visit_number, history.previous_stage, history.stage
+from {{ ref('fct_lead_stage_history') }} as history
+left join {{ ref('lifecycle_transitions') }} as transitions
+    on history.previous_stage = transitions.from_stage
+    and history.stage = transitions.to_stage
+where history.previous_stage is not null
+    and transitions.to_stage is null
