@@ -13,9 +13,10 @@
       absolute adjustment replaces every point before it; inactivity penalties are recomputed
       from the last web activity each day; caps and floors apply to each day's sums.
 
-    Incremental: a run rewrites the days from `score_history_late_days` before the last built
-    day (late events), and the whole history of a rulebook whose seeds changed or of a person not
-    built before. A full refresh rebuilds everything (the daily schedule does one). -#}
+    A full build covers the last `score_history_days` days before as_of (365). Incremental: a
+    run rewrites the days from `score_history_late_days` before the last built day (late
+    events), and the whole history of a rulebook whose seeds changed or of a person not built
+    before; older days are kept. A full refresh rebuilds everything. -#}
 
 {{ config(
     materialized='incremental',
@@ -30,8 +31,22 @@
 with
 
 as_of as (
-    select as_of, {{ day_number(dbt.dateadd('day', -1, 'as_of')) }} as last_dn
+    select
+        as_of,
+        {{ day_number(dbt.dateadd('day', -1, 'as_of')) }} as last_dn,
+        {{ day_number(dbt.dateadd('day', -1, 'as_of')) }} - {{ var('score_history_days', 365) }} + 1 as history_start_dn
     from {{ ref('int_scoring_as_of') }}
+),
+
+-- The longest look-back of a window, linear or step decay: points older than this before the
+-- history's first day no longer change any score in it.
+longest_lag as (
+    select coalesce(max(lag_days), 0) as lag_days from (
+        select cast(lifetime_days as integer) as lag_days from {{ ref('decay_profiles') }}
+        where decay_type in ('window', 'linear')
+        union all
+        select cast(max_age_days as integer) from {{ ref('decay_steps') }}
+    ) as lags
 ),
 
 rulebooks as (
@@ -44,8 +59,12 @@ rulebooks as (
         on rulebooks.rulebook_id = fingerprints.rulebook_id
 ),
 
+-- Each person's history starts when they became known, or score_history_days before as_of.
 people as (
-    select person_id, person_created_at as created_at, {{ day_number('person_created_at') }} as first_dn
+    select
+        person_id,
+        person_created_at as created_at,
+        greatest({{ day_number('person_created_at') }}, (select history_start_dn from as_of)) as first_dn
     from {{ ref('int_people') }}
     where is_master
         and person_created_at <= (select as_of from as_of)
@@ -257,7 +276,11 @@ series as (
         decay_profile_id,
         recycle_epoch,
         absolute_epoch,
-        min({{ day_number('event_at') }}) as origin_dn
+        min({{ day_number('event_at') }}) as origin_dn,
+        greatest(
+            min({{ day_number('event_at') }}),
+            (select history_start_dn from as_of) - (select lag_days from longest_lag)
+        ) as grid_start_dn
     from series_points
     group by person_id, rulebook_id, decay_profile_id, recycle_epoch, absolute_epoch
 ),
@@ -267,7 +290,7 @@ decay_profiles as (
 ),
 
 calendar as (
-    {{ day_numbers('select least((select min(first_dn) from people), coalesce((select min(origin_dn) from series), (select min(first_dn) from people)))', 'select last_dn from as_of') }}
+    {{ day_numbers('select least((select min(first_dn) from people), coalesce((select min(grid_start_dn) from series), (select min(first_dn) from people)))', 'select last_dn from as_of') }}
 ),
 
 grid as (
@@ -326,7 +349,8 @@ grid_running as (
 series_daily as (
     select
         series.series_id,
-        {{ day_number('series_points.event_at') }} as dn,
+        -- points before the series' first day in the grid count from that day on
+        greatest({{ day_number('series_points.event_at') }}, series.grid_start_dn) as dn,
         sum(series_points.points) as points,
         sum(series_points.points * ({{ epoch_days('series_points.event_at') }} - series.origin_dn)) as time_points,
         sum(case when decay_profiles.decay_type = 'exponential'
@@ -342,7 +366,7 @@ series_daily as (
         and series_points.absolute_epoch = series.absolute_epoch
     inner join decay_profiles
         on series_points.decay_profile_id = decay_profiles.decay_profile_id
-    group by series.series_id, {{ day_number('series_points.event_at') }}
+    group by series.series_id, greatest({{ day_number('series_points.event_at') }}, series.grid_start_dn)
 ),
 
 series_running as (
@@ -354,7 +378,7 @@ series_running as (
         sum(coalesce(series_daily.growth_points, 0)) over running as running_growth_points
     from series
     inner join calendar
-        on calendar.dn >= series.origin_dn
+        on calendar.dn >= series.grid_start_dn
         and calendar.dn <= (select last_dn from as_of)
     left join series_daily
         on series.series_id = series_daily.series_id
