@@ -1,0 +1,115 @@
+{#- One row per SLA instance: each entry into a stage that a policy of sla_policies watches, with
+    its owner (the person's CRM record owner) and the owner's manager, the deadline and warning
+    time, when it was met, and its status as of as_of: met (in time), breached (met late or not
+    met by the deadline), at_risk (open past the warning time) or open. -#}
+
+with
+
+as_of as (
+    select as_of from {{ ref('int_scoring_as_of') }}
+),
+
+policies as (
+    select * from {{ ref('sla_policies') }}
+),
+
+visits as (
+    select * from {{ ref('fct_lead_stage_history') }}
+),
+
+owners as (
+    select people.person_id, people.owner_id, users.manager_id
+    from {{ ref('int_people') }} as people
+    left join {{ ref('stg_crm__users') }} as users
+        on people.owner_id = users.user_id
+    where people.is_master
+),
+
+instances as (
+    select
+        visits.crm_id,
+        policies.policy,
+        policies.met_by,
+        policies.met_stages,
+        visits.visit_number,
+        visits.entered_at as started_at,
+        visits.exited_at,
+        visits.stage,
+        {{ dbt.dateadd('second', 'cast(round(policies.due_hours * policies.warn_share * 3600) as integer)', 'visits.entered_at') }}
+            as warn_at,
+        {{ dbt.dateadd('second', 'cast(round(policies.due_hours * 3600) as integer)', 'visits.entered_at') }}
+            as due_at
+    from visits
+    inner join policies
+        on visits.stage = policies.stage
+),
+
+-- The first completed call, email or meeting with the person at or after the start.
+first_touches as (
+    select instances.crm_id, instances.policy, instances.visit_number, min(touches.activity_at) as touched_at
+    from instances
+    inner join {{ ref('int_activities') }} as touches
+        on instances.crm_id = touches.person_id
+        and touches.activity_type = 'sales_task'
+        and touches.activity_at >= instances.started_at
+        and touches.activity_at <= (select as_of from as_of)
+    where instances.met_by = 'sales_touch'
+    group by instances.crm_id, instances.policy, instances.visit_number
+),
+
+-- Leaving the stage for one of the policy's stages.
+next_stages as (
+    select crm_id, visit_number - 1 as visit_number, stage as next_stage
+    from visits
+),
+
+met as (
+    select
+        instances.*,
+        case instances.met_by
+            when 'sales_touch' then first_touches.touched_at
+            when 'stage_exit' then case
+                when '|' || instances.met_stages || '|' like '%|' || next_stages.next_stage || '|%'
+                    then instances.exited_at
+            end
+        end as met_at
+    from instances
+    left join first_touches
+        on instances.crm_id = first_touches.crm_id
+        and instances.policy = first_touches.policy
+        and instances.visit_number = first_touches.visit_number
+    left join next_stages
+        on instances.crm_id = next_stages.crm_id
+        and instances.visit_number = next_stages.visit_number
+),
+
+final as (
+    select
+        met.crm_id,
+        met.policy,
+        met.visit_number,
+        owners.owner_id,
+        owners.manager_id,
+        met.started_at,
+        met.warn_at,
+        met.due_at,
+        met.met_at,
+        case
+            when met.met_at is not null and met.met_at <= met.due_at then 'met'
+            when met.met_at is not null or (select as_of from as_of) > met.due_at then 'breached'
+            when (select as_of from as_of) >= met.warn_at then 'at_risk'
+            else 'open'
+        end as status,
+        case
+            when coalesce(met.met_at, (select as_of from as_of)) > met.due_at
+                then {{ dbt.datediff('met.due_at', 'coalesce(met.met_at, (select as_of from as_of))', 'second') }} / 3600.0
+            else 0
+        end as hours_late,
+        {{ dbt.hash(dbt.concat(["met.crm_id", "'|'", "met.policy", "'|'", "cast(met.visit_number as " ~ dbt.type_string() ~ ")"])) }}
+            as sla_id
+    from met
+    left join owners
+        on met.crm_id = owners.person_id
+)
+
+select * from final
