@@ -70,3 +70,16 @@
         else {{ raw }}
     end
 {%- endmacro %}
+
+{#- The median of `expr` over a group. -#}
+{% macro median(expr) -%}
+    {{ return(adapter.dispatch('median')(expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__median(expr) -%}
+    median({{ expr }})
+{%- endmacro %}
+
+{% macro default__median(expr) -%}
+    percentile_cont(0.5) within group (order by {{ expr }})
+{%- endmacro %}
