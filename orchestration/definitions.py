@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.dbt import dbt_models, dbt_resource
+from orchestration.exports import ExportConfigResource, crm_sync_export
 from orchestration.ingestion import INGESTION_ASSETS
 from orchestration.resources import IngestionConfigResource, WarehouseResource
 from orchestration.settings import Settings, load_settings
@@ -17,7 +18,7 @@ materialize_all = dg.define_asset_job(
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
-        assets=[*INGESTION_ASSETS, dbt_models],
+        assets=[*INGESTION_ASSETS, dbt_models, crm_sync_export],
         jobs=[materialize_all],
         resources={
             "warehouse": WarehouseResource(path=str(settings.warehouse)),
@@ -26,6 +27,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 quarantine_max_rate=settings.quarantine_max_rate,
             ),
             "dbt": dbt_resource(),
+            "exports": ExportConfigResource(directory=str(settings.data_dir / "exports")),
         },
         executor=dg.in_process_executor,
     )

@@ -1,0 +1,1 @@
+"""Files the pipeline hands to other systems."""

@@ -1,0 +1,30 @@
+"""Exports after each run: the CRM sync delta file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import dagster as dg
+
+from assets.export.crm_sync import export_crm_changes
+from orchestration.ingestion import WAREHOUSE_POOL
+from orchestration.resources import WarehouseResource
+
+
+class ExportConfigResource(dg.ConfigurableResource):
+    directory: str
+
+
+@dg.asset(
+    key=["exports", "crm_sync"],
+    deps=[dg.AssetKey(["marts", name]) for name in ("fct_lead_scores", "fct_lead_stage_history", "fct_score_ledger")],
+    pool=WAREHOUSE_POOL,
+    description="CSV of the people whose champion score, grade or stage changed since the last export "
+    "(data/exports/crm_sync/crm_sync_NNNNNN.csv), for a CRM import or reverse-ETL tool.",
+)
+def crm_sync_export(warehouse: WarehouseResource, exports: ExportConfigResource) -> dg.MaterializeResult:
+    with warehouse.connection() as con:
+        export = export_crm_changes(con, Path(exports.directory) / "crm_sync")
+    return dg.MaterializeResult(
+        metadata={"file": dg.MetadataValue.path(str(export.path)), "rows": export.rows, "export_id": export.export_id}
+    )
