@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
+from orchestration.alerts import NotifierResource, sla_alerts
 from orchestration.dbt import dbt_models, dbt_resource
 from orchestration.exports import ExportConfigResource, crm_sync_export
 from orchestration.ingestion import INGESTION_ASSETS
@@ -20,6 +21,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[*INGESTION_ASSETS, dbt_models, crm_sync_export],
         jobs=[materialize_all],
+        sensors=[sla_alerts],
         resources={
             "warehouse": WarehouseResource(path=str(settings.warehouse)),
             "ingestion": IngestionConfigResource(
@@ -27,6 +29,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 quarantine_max_rate=settings.quarantine_max_rate,
             ),
             "dbt": dbt_resource(),
+            "notifier": NotifierResource(),
             "exports": ExportConfigResource(directory=str(settings.data_dir / "exports")),
         },
         executor=dg.in_process_executor,

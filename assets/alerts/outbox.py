@@ -1,0 +1,139 @@
+"""SLA alerts through an outbox in the warehouse, so each alert is delivered once.
+
+Each check (1) adds to `alerts.outbox` one row per new alert: an open SLA at risk (to its
+owner) or breached (to its owner and to the owner's manager), keyed by SLA, kind and recipient,
+so no alert is added twice; (2) delivers every outbox row not yet delivered and marks it
+delivered. A failed delivery stays in the outbox with its error and is retried at the next
+check. SLAs already met raise no alert. A crash between sending and marking re-sends that one
+alert next time: receivers can drop repeats by `alert_id`.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+from dataclasses import dataclass
+from typing import Protocol
+
+import duckdb
+
+SCHEMA = "alerts"
+
+
+class Notifier(Protocol):
+    def send(self, alert: Alert) -> None: ...
+
+
+@dataclass(frozen=True)
+class Alert:
+    alert_id: str
+    kind: str  # at_risk or breached
+    recipient_id: str | None
+    recipient_role: str  # owner or manager
+    crm_id: str
+    policy: str
+    due_at: str
+    text: str
+
+
+class WebhookNotifier:
+    """POSTs a Slack-compatible JSON payload ({"text": ...} plus the alert's fields)."""
+
+    def __init__(self, url: str, timeout_s: float = 10.0):
+        self.url = url
+        self.timeout_s = timeout_s
+
+    def send(self, alert: Alert) -> None:
+        body = json.dumps({"text": alert.text, **alert.__dict__}).encode()
+        request = urllib.request.Request(self.url, data=body, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=self.timeout_s) as response:
+            if response.status >= 300:
+                raise RuntimeError(f"webhook answered {response.status}")
+
+
+class LogNotifier:
+    """The default: the alert stays in alerts.outbox (its delivery is the row) and goes to the log."""
+
+    def __init__(self, log):
+        self.log = log
+
+    def send(self, alert: Alert) -> None:
+        self.log(alert.text)
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(f"create schema if not exists {SCHEMA}")
+    con.execute(
+        f"""create table if not exists {SCHEMA}.outbox (
+            alert_id varchar primary key, sla_id varchar, kind varchar, recipient_role varchar,
+            recipient_id varchar, crm_id varchar, policy varchar, due_at timestamp, text varchar,
+            created_at timestamp, delivered_at timestamp, attempts integer, last_error varchar)"""
+    )
+
+
+NEW_ALERTS_SQL = f"""
+insert into {SCHEMA}.outbox
+select
+    md5(sla.sla_id || '|' || kinds.kind || '|' || recipients.recipient_role) as alert_id,
+    sla.sla_id, kinds.kind, recipients.recipient_role,
+    case recipients.recipient_role when 'owner' then sla.owner_id else sla.manager_id end,
+    sla.crm_id, sla.policy, sla.due_at,
+    case kinds.kind
+        when 'at_risk' then 'SLA at risk: ' || sla.policy || ' for ' || sla.crm_id || ' is due '
+            || strftime(sla.due_at, '%Y-%m-%d %H:%M UTC')
+        else 'SLA breached: ' || sla.policy || ' for ' || sla.crm_id || ' was due '
+            || strftime(sla.due_at, '%Y-%m-%d %H:%M UTC') || ' (owner ' || coalesce(sla.owner_id, '?') || ')'
+    end,
+    ?, null, 0, null
+from marts.fct_lead_sla as sla
+inner join (values ('at_risk'), ('breached')) as kinds(kind)
+    on sla.status = kinds.kind
+inner join (values ('owner', 'at_risk'), ('owner', 'breached'), ('manager', 'breached'))
+    as recipients(recipient_role, kind)
+    on recipients.kind = kinds.kind
+where sla.met_at is null
+    and (recipients.recipient_role = 'owner' or sla.manager_id is not null)
+on conflict do nothing
+"""
+
+
+@dataclass
+class CheckResult:
+    added: int = 0
+    delivered: int = 0
+    failed: int = 0
+
+
+def check_and_deliver(
+    con: duckdb.DuckDBPyConnection, notifier: Notifier, now: str, scan: bool = True
+) -> CheckResult:
+    """Add the new alerts to the outbox (unless `scan` is off), then deliver what is not
+    delivered yet. `now` (UTC) only stamps the bookkeeping."""
+    ensure_tables(con)
+    result = CheckResult()
+    if scan:
+        before = con.execute(f"select count(*) from {SCHEMA}.outbox").fetchone()[0]
+        con.execute(NEW_ALERTS_SQL, [now])
+        result.added = con.execute(f"select count(*) from {SCHEMA}.outbox").fetchone()[0] - before
+    pending = con.execute(
+        f"""select alert_id, kind, recipient_id, recipient_role, crm_id, policy, cast(due_at as varchar), text
+        from {SCHEMA}.outbox where delivered_at is null order by created_at, alert_id"""
+    ).fetchall()
+    for row in pending:
+        alert = Alert(*row)
+        try:
+            notifier.send(alert)
+        except Exception as error:  # any failure: keep it for the next check
+            con.execute(
+                f"update {SCHEMA}.outbox set attempts = attempts + 1, last_error = ? where alert_id = ?",
+                [f"{type(error).__name__}: {error}"[:500], alert.alert_id],
+            )
+            result.failed += 1
+            continue
+        con.execute(
+            f"update {SCHEMA}.outbox set attempts = attempts + 1, delivered_at = ?, last_error = null "
+            "where alert_id = ?",
+            [now, alert.alert_id],
+        )
+        result.delivered += 1
+    return result
