@@ -218,11 +218,11 @@ def test_score_history_gives_the_ledger_scores_of_any_past_day_and_builds_increm
     # Scoring as of an earlier midnight gives the history's scores of the day before; the
     # incremental history drops the days after it and keeps the others.
     project.dbt("build", "--select", "int_scoring_as_of+", "--exclude-resource-type", "unit_test",
-                as_of="2026-03-01 00:00:00")
-    count, mismatches = history_against_scores(project, "2026-02-28")
+                as_of="2026-04-01 00:00:00")
+    count, mismatches = history_against_scores(project, "2026-03-31")
     assert count > 0 and mismatches == []
-    assert project.query("select max(score_date) from marts.fct_lead_score_daily")[0][0].isoformat() == "2026-02-28"
-    assert close(project.query(DAILY), [row for row in history if row[3].isoformat() <= "2026-02-28"])
+    assert project.query("select max(score_date) from marts.fct_lead_score_daily")[0][0].isoformat() == "2026-03-31"
+    assert close(project.query(DAILY), [row for row in history if row[3].isoformat() <= "2026-03-31"])
 
     # Building forward again, incrementally, gives the same history as the full build.
     project.dbt("build", "--select", "int_scoring_as_of+", "--exclude-resource-type", "unit_test")

@@ -13,7 +13,7 @@
       absolute adjustment replaces every point before it; inactivity penalties are recomputed
       from the last web activity each day; caps and floors apply to each day's sums.
 
-    A full build covers the last `score_history_days` days before as_of (365). Incremental: a
+    A full build covers the last `score_history_days` days before as_of (120). Incremental: a
     run rewrites the days from `score_history_late_days` before the last built day (late
     events), and the whole history of a rulebook whose seeds changed or of a person not built
     before; older days are kept. A full refresh rebuilds everything. -#}
@@ -34,19 +34,20 @@ as_of as (
     select
         as_of,
         {{ day_number(dbt.dateadd('day', -1, 'as_of')) }} as last_dn,
-        {{ day_number(dbt.dateadd('day', -1, 'as_of')) }} - {{ var('score_history_days', 365) }} + 1 as history_start_dn
+        {{ day_number(dbt.dateadd('day', -1, 'as_of')) }} - {{ var('score_history_days', 120) }} + 1 as history_start_dn
     from {{ ref('int_scoring_as_of') }}
 ),
 
--- The longest look-back of a window, linear or step decay: points older than this before the
--- history's first day no longer change any score in it.
-longest_lag as (
-    select coalesce(max(lag_days), 0) as lag_days from (
-        select cast(lifetime_days as integer) as lag_days from {{ ref('decay_profiles') }}
-        where decay_type in ('window', 'linear')
-        union all
-        select cast(max_age_days as integer) from {{ ref('decay_steps') }}
-    ) as lags
+-- How far back each decay profile looks (window, linear, step): points older than this before
+-- the history's first day no longer change any score in it.
+profile_lags as (
+    select decay_profile_id, cast(lifetime_days as integer) as lag_days
+    from {{ ref('decay_profiles') }}
+    where decay_type in ('window', 'linear')
+    union all
+    select decay_profile_id, cast(max(max_age_days) as integer)
+    from {{ ref('decay_steps') }}
+    group by decay_profile_id
 ),
 
 rulebooks as (
@@ -269,20 +270,22 @@ series_points as (
 series as (
     select
         row_number() over (
-            order by person_id, rulebook_id, decay_profile_id, recycle_epoch, absolute_epoch
+            order by person_id, rulebook_id, series_points.decay_profile_id, recycle_epoch, absolute_epoch
         ) as series_id,
         person_id,
         rulebook_id,
-        decay_profile_id,
+        series_points.decay_profile_id,
         recycle_epoch,
         absolute_epoch,
         min({{ day_number('event_at') }}) as origin_dn,
         greatest(
             min({{ day_number('event_at') }}),
-            (select history_start_dn from as_of) - (select lag_days from longest_lag)
+            (select history_start_dn from as_of) - coalesce(max(profile_lags.lag_days), 0)
         ) as grid_start_dn
     from series_points
-    group by person_id, rulebook_id, decay_profile_id, recycle_epoch, absolute_epoch
+    left join profile_lags
+        on series_points.decay_profile_id = profile_lags.decay_profile_id
+    group by person_id, rulebook_id, series_points.decay_profile_id, recycle_epoch, absolute_epoch
 ),
 
 decay_profiles as (
