@@ -66,6 +66,9 @@ def summary(settings: Settings) -> str:
         files = con.execute(
             "select status, count(*), sum(rows_read) from raw.load_manifest group by 1 order by 1"
         ).fetchall()
+        exported = con.execute(
+            "select file, rows from exports.crm_sync_log order by export_id desc limit 1"
+        ).fetchall() if ("exports", "crm_sync_log") in tables else []
     if not lines:
         lines = [f"  no tables found in {settings.warehouse}"]
     out = ["", "Tables (rows):", *lines, "", "Files loaded:"]
@@ -73,6 +76,7 @@ def summary(settings: Settings) -> str:
     out += ["", "Quarantined rows by source and reason:"]
     out += [f"  {source:<10} {kind:<28} {n:>8,}" for source, kind, n in reasons] or ["  none"]
     out += ["", f"Warehouse: {settings.warehouse}", f"Landing:   {settings.landing}"]
+    out += [f"CRM sync:  {file} ({rows:,} changed people)" for file, rows in exported]
     return "\n".join(out)
 
 
