@@ -80,7 +80,12 @@ events as (
     left join reasons
         on status_changes.crm_id = reasons.lead_id
         and status_changes.changed_at = reasons.changed_at
-    where status_changes.new_status_category in ('working', 'recycled', 'disqualified')
+    where status_changes.new_status_category in ('working', 'disqualified')
+    union all
+    select person_id, recycled_at, 'recycled',
+        case recycled_by when 'rule' then 'recycled by rule: ' else '' end || cause, recycle_id
+    from {{ ref('int_recycles') }}
+    where recycled_at <= (select as_of from as_of)
     union all
     select person_id, created_at, 'opportunity', 'opportunity ' || coalesce(opportunity_name, opportunity_id) || ' opened',
         opportunity_id

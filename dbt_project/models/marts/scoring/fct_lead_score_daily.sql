@@ -109,10 +109,9 @@ person_rulebooks as (
 
 -- Recycles and absolute adjustments, counted per day.
 recycles as (
-    select person_id, changed_at as recycled_at, {{ day_number('changed_at') }} as dn
-    from {{ ref('int_lead_status_changes') }}
-    where is_recycle
-        and changed_at <= (select as_of from as_of)
+    select person_id, recycled_at, {{ day_number('recycled_at') }} as dn
+    from {{ ref('int_recycles') }}
+    where recycled_at <= (select as_of from as_of)
 ),
 
 adjustments as (

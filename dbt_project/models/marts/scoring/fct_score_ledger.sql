@@ -147,10 +147,9 @@ valued as (
     a row earned before n recycles keeps fraction^n. The reset row of the k-th recycle after an
     activity takes away that activity's value * fraction^(k-1) * (1 - fraction). -#}
 recycles as (
-    select person_id, status_change_id as recycle_id, changed_at as recycled_at, old_status, new_status
-    from {{ ref('int_lead_status_changes') }}
-    where is_recycle
-        and changed_at <= (select as_of from as_of)
+    select person_id, recycle_id, recycled_at, cause
+    from {{ ref('int_recycles') }}
+    where recycled_at <= (select as_of from as_of)
 ),
 
 {#- Points earned up to the latest absolute adjustment are replaced by the score it sets, so
@@ -214,8 +213,7 @@ recycle_rows as (
         'RECYCLE-RESET' as rule_id,
         'engagement' as component,
         'recycle' as category,
-        'Recycled (' || coalesce(recycles.old_status, '?') || ' -> ' || coalesce(recycles.new_status, '?')
-            || '): engagement kept at '
+        'Recycled (' || recycles.cause || '): engagement kept at '
             || cast(cast(round(100 * coalesce(rulebooks.recycle_reset_fraction, 0)) as integer) as {{ dbt.type_string() }})
             || '%' as description,
         'recycle' as source_type,
