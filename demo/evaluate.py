@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import duckdb
@@ -74,10 +74,10 @@ def rank_quality(
     """AUC per rulebook of one score column at the end of `score_date`."""
     if score not in SCORES:
         raise ValueError(f"score must be one of {SCORES}")
-    end_of_day = f"{score_date.isoformat()} 00:00:00"
+    # The day's scores hold at the midnight after it: the horizon starts there.
+    start = datetime.combine(score_date + timedelta(days=1), time())
     with duckdb.connect(str(warehouse), read_only=True) as con:
         con.execute("set TimeZone = 'UTC'")
-        start = con.execute("select ?::timestamp + interval 1 day", [end_of_day]).fetchone()[0]
         rows = con.execute(
             AUC_SQL.format(score=score),
             [str(truth_dir / "people.csv"), start, start, horizon_days, score_date.isoformat(), start],

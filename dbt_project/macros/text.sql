@@ -46,3 +46,13 @@
 {% macro to_snake_case(expr) -%}
     nullif({{ regex_replace(regex_replace("lower(trim(" ~ expr ~ "))", "'[^a-z0-9]+'", "'_'"), "'^_+|_+$'", "''") }}, '')
 {%- endmacro %}
+
+{#- A CRM status compared whatever its case and separators (`IN_PROGRESS` = `In Progress`). -#}
+{% macro status_key(expr) -%}
+    trim({{ regex_replace("lower(" ~ expr ~ ")", "'[^a-z0-9]+'", "' '") }})
+{%- endmacro %}
+
+{#- A dbt var's list of names as a SQL list of lower-case literals: `('status', 'hs_lead_status')`. -#}
+{% macro lower_literals(values) -%}
+    ({%- for value in values %}'{{ value | lower }}'{{ ", " if not loop.last }}{% endfor -%})
+{%- endmacro %}

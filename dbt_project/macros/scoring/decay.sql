@@ -27,3 +27,13 @@
 {% macro points_type() -%}
     decimal(18, 6)
 {%- endmacro %}
+
+{#- The rulebook's weight (row `rulebooks_alias`) for a row's component: fit, engagement or
+    data_quality. -#}
+{% macro component_weight(rulebooks_alias, component_expr) -%}
+    case {{ component_expr }}
+        when 'fit' then {{ rulebooks_alias }}.fit_weight
+        when 'engagement' then {{ rulebooks_alias }}.engagement_weight
+        when 'data_quality' then {{ rulebooks_alias }}.data_quality_weight
+    end
+{%- endmacro %}

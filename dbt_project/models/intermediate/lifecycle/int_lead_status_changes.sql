@@ -7,9 +7,7 @@ with
 history as (
     select * from {{ ref('stg_crm__lead_history') }}
     where not is_deleted
-        and lower(field_name) in (
-            {%- for field in var('crm_lead_status_fields') %}'{{ field | lower }}'{{ ", " if not loop.last }}{% endfor -%}
-        )
+        and lower(field_name) in {{ lower_literals(var('crm_lead_status_fields')) }}
 ),
 
 people as (
@@ -19,7 +17,7 @@ people as (
 {#- Statuses match whatever their case and separators: IN_PROGRESS is "In Progress". -#}
 statuses as (
     select
-        trim({{ regex_replace("lower(crm_status)", "'[^a-z0-9]+'", "' '") }}) as status_key,
+        {{ status_key('crm_status') }} as status_key,
         status_category
     from {{ ref('crm_lead_statuses') }}
 ),
@@ -39,9 +37,9 @@ changes as (
     inner join people
         on history.lead_id = people.crm_id
     left join statuses as old_statuses
-        on trim({{ regex_replace("lower(history.old_value)", "'[^a-z0-9]+'", "' '") }}) = old_statuses.status_key
+        on {{ status_key('history.old_value') }} = old_statuses.status_key
     left join statuses as new_statuses
-        on trim({{ regex_replace("lower(history.new_value)", "'[^a-z0-9]+'", "' '") }}) = new_statuses.status_key
+        on {{ status_key('history.new_value') }} = new_statuses.status_key
 ),
 
 final as (

@@ -1,6 +1,6 @@
 {#- Everything that can move a person between lifecycle stages, up to as_of, one row per event:
     the first web visit before the person was known (anonymous), the CRM record's creation
-    (name), champion MQL crossings, CRM status changes (sales accepted, recycled, disqualified),
+    (name), champion MQL crossings, CRM status changes (sales accepted, disqualified), recycles,
     opportunities opened and closed. The stage history decides which of them move the person. -#}
 
 with
@@ -35,9 +35,7 @@ status_changes as (
 reasons as (
     select lead_id, changed_at, max(new_value) as reason
     from {{ ref('stg_crm__lead_history') }}
-    where lower(field_name) in (
-        {%- for field in var('crm_disqualification_reason_fields') %}'{{ field | lower }}'{{ ", " if not loop.last }}{% endfor -%}
-    )
+    where lower(field_name) in {{ lower_literals(var('crm_disqualification_reason_fields')) }}
         and new_value is not null
     group by lead_id, changed_at
 ),
@@ -69,7 +67,6 @@ events as (
         status_changes.changed_at,
         case status_changes.new_status_category
             when 'working' then 'sal'
-            when 'recycled' then 'recycled'
             when 'disqualified' then 'disqualified'
         end,
         'CRM status ' || coalesce(status_changes.old_status, '?') || ' -> ' || coalesce(status_changes.new_status, '?')

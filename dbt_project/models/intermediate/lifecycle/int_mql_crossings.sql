@@ -54,11 +54,7 @@ day_events as (
         hits.rule_id,
         cast(null as {{ dbt.type_string() }}),
         hits.event_at,
-        hits.points * case hits.component
-            when 'fit' then rulebooks.fit_weight
-            when 'engagement' then rulebooks.engagement_weight
-            else rulebooks.data_quality_weight
-        end
+        hits.points * {{ component_weight('rulebooks', 'hits.component') }}
     from {{ ref('int_profile_rule_hits') }} as hits
     inner join rulebooks
         on hits.rulebook_id = rulebooks.rulebook_id

@@ -128,11 +128,7 @@ static_events as (
         hits.rulebook_id as rulebook_id,
         hits.component as component,
         hits.event_at as event_at,
-        hits.points * case hits.component
-            when 'fit' then rulebooks.fit_weight
-            when 'engagement' then rulebooks.engagement_weight
-            when 'data_quality' then rulebooks.data_quality_weight
-        end as points
+        hits.points * {{ component_weight('rulebooks', 'hits.component') }} as points
     from {{ ref('int_profile_rule_hits') }} as hits
     inner join rulebooks
         on hits.rulebook_id = rulebooks.rulebook_id

@@ -123,11 +123,7 @@ rule_rows as (
 weighted as (
     select
         rule_rows.*,
-        case rule_rows.component
-            when 'fit' then rulebooks.fit_weight
-            when 'engagement' then rulebooks.engagement_weight
-            when 'data_quality' then rulebooks.data_quality_weight
-        end as weight
+        {{ component_weight('rulebooks', 'rule_rows.component') }} as weight
     from rule_rows
     inner join rulebooks
         on rule_rows.rulebook_id = rulebooks.rulebook_id
