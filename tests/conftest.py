@@ -1,10 +1,18 @@
-"""Shared fixtures. Real public sample files are read from ../shared/data when present."""
+"""Shared fixtures: real public sample files (read from ../shared/data when present) and one
+pipeline run on generated demo data that several test modules read."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from dataclasses import replace
 from pathlib import Path
 
+import dagster as dg
 import pytest
+
+from orchestration.definitions import build_definitions
+from orchestration.settings import Settings, load_settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
@@ -16,3 +24,34 @@ def shared_file(relative: str) -> Path:
     if not path.exists():
         pytest.skip(f"real sample {path} is absent (it lives outside the repository)")
     return path
+
+
+def run_pipeline(settings: Settings, as_of: str = "") -> dg.ExecuteInProcessResult:
+    job = build_definitions(settings).resolve_job_def("materialize_all")
+    run_config = {"ops": {"dbt_models": {"config": {"as_of": as_of}}}}
+    with dg.DagsterInstance.ephemeral() as instance:
+        return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
+
+
+def tmp_settings(root: Path) -> Settings:
+    return replace(
+        load_settings({"LEADSCORE_HOME": str(root)}),
+        landing=root / "landing", warehouse=root / "warehouse" / "leadscore.duckdb",
+    )
+
+
+@pytest.fixture(scope="session")
+def demo_settings(tmp_path_factory) -> Settings:
+    root = tmp_path_factory.mktemp("pipeline")
+    settings = tmp_settings(root)
+    subprocess.run(
+        [sys.executable, "-m", "demo.generate", "--size", "tiny", "--seed", "7",
+         "--landing", str(settings.landing), "--truth", str(root / "truth")],
+        check=True, cwd=REPO_ROOT, capture_output=True,
+    )
+    return settings
+
+
+@pytest.fixture(scope="session")
+def first_run(demo_settings: Settings) -> dg.ExecuteInProcessResult:
+    return run_pipeline(demo_settings)

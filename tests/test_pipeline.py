@@ -6,34 +6,13 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-import subprocess
-import sys
-from dataclasses import replace
 from pathlib import Path
-
-import dagster as dg
-import pytest
 
 from assets.ingest.landing import discover
 from assets.ingest.sources import SOURCES
 from assets.warehouse import connect
-from orchestration.definitions import build_definitions
-from orchestration.settings import Settings, load_settings
-from tests.conftest import REPO_ROOT
-
-
-def run_pipeline(settings: Settings, as_of: str = "") -> dg.ExecuteInProcessResult:
-    job = build_definitions(settings).resolve_job_def("materialize_all")
-    run_config = {"ops": {"dbt_models": {"config": {"as_of": as_of}}}}
-    with dg.DagsterInstance.ephemeral() as instance:
-        return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
-
-
-def tmp_settings(root: Path) -> Settings:
-    return replace(
-        load_settings({"LEADSCORE_HOME": str(root)}),
-        landing=root / "landing", warehouse=root / "warehouse" / "leadscore.duckdb",
-    )
+from orchestration.settings import Settings
+from tests.conftest import run_pipeline, tmp_settings
 
 
 def row_counts(settings: Settings) -> dict[str, int]:
@@ -43,23 +22,6 @@ def row_counts(settings: Settings) -> dict[str, int]:
             "where table_schema in ('raw', 'staging', 'seeds')"
         ).fetchall()
         return {name: con.execute(f"select count(*) from {name}").fetchone()[0] for (name,) in tables}
-
-
-@pytest.fixture(scope="session")
-def demo_settings(tmp_path_factory) -> Settings:
-    root = tmp_path_factory.mktemp("pipeline")
-    settings = tmp_settings(root)
-    subprocess.run(
-        [sys.executable, "-m", "demo.generate", "--size", "tiny", "--seed", "7",
-         "--landing", str(settings.landing), "--truth", str(root / "truth")],
-        check=True, cwd=REPO_ROOT, capture_output=True,
-    )
-    return settings
-
-
-@pytest.fixture(scope="session")
-def first_run(demo_settings: Settings) -> dg.ExecuteInProcessResult:
-    return run_pipeline(demo_settings)
 
 
 def test_pipeline_succeeds_with_every_check_passing(first_run, demo_settings):

@@ -29,3 +29,18 @@
 {% macro default__parse_access_log_timestamp(expr) -%}
     {{ exceptions.raise_compiler_error("parse_access_log_timestamp: no implementation for adapter " ~ adapter.type()) }}
 {%- endmacro %}
+
+
+{#- A local wall-clock time (timestamp without zone) in the IANA time zone `tz_expr` -> UTC
+    timestamp, following that zone's daylight saving rules. -#}
+{% macro local_to_utc(local_ts, tz_expr) -%}
+    {{ return(adapter.dispatch('local_to_utc')(local_ts, tz_expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__local_to_utc(local_ts, tz_expr) -%}
+    timezone('UTC', timezone({{ tz_expr }}, {{ local_ts }}))
+{%- endmacro %}
+
+{% macro default__local_to_utc(local_ts, tz_expr) -%}
+    {{ exceptions.raise_compiler_error("local_to_utc: no implementation for adapter " ~ adapter.type()) }}
+{%- endmacro %}

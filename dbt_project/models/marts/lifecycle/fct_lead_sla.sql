@@ -1,6 +1,7 @@
 {#- One row per SLA instance: each entry into a stage that a policy of sla_policies watches, with
     its owner (the person's CRM record owner) and the owner's manager, the deadline and warning
-    time, when it was met, and its status as of as_of: met (in time), breached (met late or not
+    time (round the clock, or in the working hours of the policy's calendar), when it was met,
+    and its status as of as_of: met (in time), breached (met late or not
     met by the deadline), at_risk (open past the warning time) or open. -#}
 
 with
@@ -25,23 +26,77 @@ owners as (
     where people.is_master
 ),
 
+windows as (
+    select * from {{ ref('int_sla_working_windows') }}
+),
+
 instances as (
     select
         visits.crm_id,
         policies.policy,
         policies.met_by,
         policies.met_stages,
+        policies.calendar,
         visits.visit_number,
         visits.entered_at as started_at,
         visits.exited_at,
         visits.stage,
-        {{ dbt.dateadd('second', 'cast(round(policies.due_hours * policies.warn_share * 3600) as integer)', 'visits.entered_at') }}
-            as warn_at,
-        {{ dbt.dateadd('second', 'cast(round(policies.due_hours * 3600) as integer)', 'visits.entered_at') }}
-            as due_at
+        cast(round(policies.due_hours * policies.warn_share * 3600) as integer) as warn_seconds,
+        cast(round(policies.due_hours * 3600) as integer) as due_seconds
     from visits
     inner join policies
         on visits.stage = policies.stage
+),
+
+-- For a calendar's working hours: the working seconds of the calendar before the start. The
+-- first window that closes after the start gives the least (later ones start later).
+working_starts as (
+    select
+        instances.crm_id,
+        instances.policy,
+        instances.visit_number,
+        min(windows.seconds_before + case
+            when instances.started_at > windows.opens_at
+                then {{ dbt.datediff('windows.opens_at', 'instances.started_at', 'second') }}
+            else 0
+        end) as start_second
+    from instances
+    inner join windows
+        on instances.calendar = windows.calendar
+        and windows.closes_at > instances.started_at
+    group by instances.crm_id, instances.policy, instances.visit_number
+),
+
+-- The warning time and deadline: round the clock, or the moment the calendar's working
+-- seconds reach the start's plus the allowed time.
+clocks as (
+    select
+        instances.*,
+        case
+            when instances.calendar is null
+                then {{ dbt.dateadd('second', 'instances.warn_seconds', 'instances.started_at') }}
+            else {{ dbt.dateadd('second', 'working_starts.start_second + instances.warn_seconds - warn_windows.seconds_before', 'warn_windows.opens_at') }}
+        end as warn_at,
+        case
+            when instances.calendar is null
+                then {{ dbt.dateadd('second', 'instances.due_seconds', 'instances.started_at') }}
+            else {{ dbt.dateadd('second', 'working_starts.start_second + instances.due_seconds - due_windows.seconds_before', 'due_windows.opens_at') }}
+        end as due_at
+    from instances
+    left join working_starts
+        on instances.crm_id = working_starts.crm_id
+        and instances.policy = working_starts.policy
+        and instances.visit_number = working_starts.visit_number
+    left join windows as warn_windows
+        on instances.calendar = warn_windows.calendar
+        and working_starts.start_second + instances.warn_seconds > warn_windows.seconds_before
+        and working_starts.start_second + instances.warn_seconds
+            <= warn_windows.seconds_before + warn_windows.window_seconds
+    left join windows as due_windows
+        on instances.calendar = due_windows.calendar
+        and working_starts.start_second + instances.due_seconds > due_windows.seconds_before
+        and working_starts.start_second + instances.due_seconds
+            <= due_windows.seconds_before + due_windows.window_seconds
 ),
 
 -- The first completed call, email or meeting with the person at or after the start.
@@ -65,22 +120,22 @@ next_stages as (
 
 met as (
     select
-        instances.*,
-        case instances.met_by
+        clocks.*,
+        case clocks.met_by
             when 'sales_touch' then first_touches.touched_at
             when 'stage_exit' then case
-                when '|' || instances.met_stages || '|' like '%|' || next_stages.next_stage || '|%'
-                    then instances.exited_at
+                when '|' || clocks.met_stages || '|' like '%|' || next_stages.next_stage || '|%'
+                    then clocks.exited_at
             end
         end as met_at
-    from instances
+    from clocks
     left join first_touches
-        on instances.crm_id = first_touches.crm_id
-        and instances.policy = first_touches.policy
-        and instances.visit_number = first_touches.visit_number
+        on clocks.crm_id = first_touches.crm_id
+        and clocks.policy = first_touches.policy
+        and clocks.visit_number = first_touches.visit_number
     left join next_stages
-        on instances.crm_id = next_stages.crm_id
-        and instances.visit_number = next_stages.visit_number
+        on clocks.crm_id = next_stages.crm_id
+        and clocks.visit_number = next_stages.visit_number
 ),
 
 final as (
@@ -88,6 +143,7 @@ final as (
         met.crm_id,
         met.policy,
         met.visit_number,
+        met.calendar,
         owners.owner_id,
         owners.manager_id,
         met.started_at,
