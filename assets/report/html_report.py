@@ -69,6 +69,19 @@ def whole_numbers(pivot: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def ranked_bars(labels: pd.Series, values: pd.Series, xlabel: str, colours: list[str] | None = None,
+                notes: list[str] | None = None) -> Figure:
+    """Horizontal bars, first row on top, with an optional note at the end of each bar."""
+    fig, ax = figure(height=5.0)
+    bars = ax.barh(list(labels)[::-1], list(values)[::-1], color=(colours or [PALETTE[0]] * len(values))[::-1])
+    if notes:
+        ax.bar_label(bars, labels=notes[::-1], fontsize=7, padding=2)
+    ax.axvline(0, color="#444", linewidth=0.8)
+    ax.set_xlabel(xlabel)
+    ax.tick_params(axis="y", labelsize=7)
+    return fig
+
+
 # --- sections: each reads its tables and draws one chart --------------------------------------
 
 
@@ -131,10 +144,101 @@ def sla_status(con) -> Section:
                    png_of(fig), whole_numbers(table))
 
 
+def backtest(con) -> Section:
+    data = query(con, """
+        select scorer, is_champion, as_of_date, horizon_days, people, positives, auc,
+               mql_count, mql_precision, mql_recall
+        from feedback.rpt_backtest order by as_of_date, is_champion desc, scorer""")
+    fig, ax = figure()
+    dates = sorted(data["as_of_date"].unique())
+    scorers = list(dict.fromkeys(data["scorer"]))
+    width = 0.8 / max(len(scorers), 1)
+    for i, scorer in enumerate(scorers):
+        rows = data[data["scorer"] == scorer].set_index("as_of_date")["auc"].reindex(dates)
+        label = f"{scorer} (champion)" if data.loc[data["scorer"] == scorer, "is_champion"].any() else scorer
+        ax.bar([d + i * width for d in range(len(dates))], rows, width=width, color=PALETTE[i % len(PALETTE)],
+               label=label)
+    ax.set_xticks([d + 0.4 - width / 2 for d in range(len(dates))], [str(d)[:10] for d in dates], fontsize=8)
+    ax.set_ylim(0.5, 1.0)
+    ax.set_ylabel("AUC (opportunity within the horizon)")
+    ax.set_xlabel("as-of date of the backtest")
+    ax.legend(fontsize=8)
+    return Section("backtest", "Backtest: champion, challengers and the predictive score",
+                   "Ranking quality on past dates (AUC), and the precision and recall of passing people to "
+                   "sales (MQL) for opportunity creation within the horizon.", png_of(fig), data)
+
+
+def calibration(con) -> Section:
+    data = query(con, """
+        select bands.scorer, bands.band, bands.people, bands.positives, bands.conversion_rate
+        from feedback.rpt_backtest_bands as bands
+        where bands.as_of_date = (select max(as_of_date) from feedback.rpt_backtest_bands)
+        order by bands.scorer, bands.band""")
+    fig, ax = figure()
+    scorers = list(dict.fromkeys(data["scorer"]))
+    for i, scorer in enumerate(scorers):
+        rows = data[data["scorer"] == scorer]
+        ax.plot(rows["band"].astype(str), rows["conversion_rate"], marker="o", color=PALETTE[i % len(PALETTE)],
+                label=scorer)
+    ax.set_xlabel("score band")
+    ax.set_ylabel("share converted within the horizon")
+    ax.tick_params(axis="x", labelsize=7, rotation=45)
+    ax.legend(fontsize=8)
+    return Section("calibration", "Conversion by score band",
+                   "At the latest backtest date: the share of people in each score band who went on to an "
+                   "opportunity. A good score converts more in every higher band.", png_of(fig), data)
+
+
+def campaign_conversion(con) -> Section:
+    data = query(con, """
+        select campaign_or_rule, people_touched, people_converted, conversion_ratio
+        from marts.rpt_campaign_conversion
+        order by people_touched desc, campaign_or_rule""")
+    top = data.head(20)
+    fig = ranked_bars(top["campaign_or_rule"], top["conversion_ratio"],
+                      "share of people touched who converted to an opportunity",
+                      notes=[f"{n:,} touched" for n in top["people_touched"]])
+    return Section("campaign_conversion", "Campaign and behaviour conversion",
+                   "For the 20 campaigns and rules that touched the most people: the share of them who then "
+                   "reached an opportunity.", png_of(fig), data)
+
+
+def predictive_coefficients(con) -> Section:
+    data = query(con, """
+        select feature, coefficient, odds_ratio from feedback.predictive_coefficients
+        order by abs(coefficient) desc, feature""")
+    top = data.head(20)
+    fig = ranked_bars(top["feature"], top["coefficient"], "coefficient (log-odds per standard deviation)",
+                      colours=[PALETTE[2] if c > 0 else PALETTE[3] for c in top["coefficient"]])
+    return Section("predictive_coefficients", "What the predictive score weighs",
+                   "The 20 largest coefficients of the logistic regression: green raises the odds of an "
+                   "opportunity, red lowers them.", png_of(fig), data)
+
+
+def predictive_calibration(con) -> Section:
+    data = query(con, """
+        select bin, people, mean_predicted, observed_rate from feedback.predictive_calibration order by bin""")
+    fig, ax = figure(width=5.5, height=4.0)
+    top = float(max(data["mean_predicted"].max(), data["observed_rate"].max(), 0.01))
+    ax.plot([0, top], [0, top], color="#999", linestyle="--", label="perfect calibration")
+    ax.plot(data["mean_predicted"], data["observed_rate"], marker="o", color=PALETTE[0], label="predictive score")
+    ax.set_xlabel("predicted probability")
+    ax.set_ylabel("observed rate")
+    ax.legend(fontsize=8)
+    return Section("predictive_calibration", "Calibration of the predictive score",
+                   "On the validation snapshot: predicted probability against the observed rate per bin.",
+                   png_of(fig), data)
+
+
 SECTIONS: list[tuple[list[str], Callable[[duckdb.DuckDBPyConnection], Section]]] = [
     (["marts.fct_lead_scores"], score_distribution),
     (["marts.rpt_funnel"], funnel),
     (["marts.fct_lead_sla"], sla_status),
+    (["marts.rpt_campaign_conversion"], campaign_conversion),
+    (["feedback.rpt_backtest"], backtest),
+    (["feedback.rpt_backtest_bands"], calibration),
+    (["feedback.predictive_coefficients"], predictive_coefficients),
+    (["feedback.predictive_calibration"], predictive_calibration),
 ]
 
 
