@@ -8,6 +8,7 @@ from orchestration.alerts import NotifierResource, sla_alerts
 from orchestration.dbt import dbt_models, dbt_resource
 from orchestration.exports import ExportConfigResource, crm_sync_export
 from orchestration.ingestion import INGESTION_ASSETS
+from orchestration.publish import PublishConfigResource, bi_copy
 from orchestration.report import ReportConfigResource, lead_scoring_report
 from orchestration.resources import IngestionConfigResource, WarehouseResource
 from orchestration.settings import Settings, load_settings
@@ -20,7 +21,7 @@ materialize_all = dg.define_asset_job(
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
-        assets=[*INGESTION_ASSETS, dbt_models, crm_sync_export, lead_scoring_report],
+        assets=[*INGESTION_ASSETS, dbt_models, crm_sync_export, lead_scoring_report, bi_copy],
         jobs=[materialize_all],
         sensors=[sla_alerts],
         resources={
@@ -32,6 +33,9 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             "dbt": dbt_resource(),
             "notifier": NotifierResource(),
             "exports": ExportConfigResource(directory=str(settings.data_dir / "exports")),
+            "publishing": PublishConfigResource(
+                directory=str(settings.publish_dir), personal_data=settings.publish_personal_data
+            ),
             "report_file": ReportConfigResource(path=str(settings.data_dir / "reports" / "lead_scoring_report.html")),
         },
         executor=dg.in_process_executor,

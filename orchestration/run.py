@@ -77,6 +77,8 @@ def summary(settings: Settings) -> str:
     out += [f"  {source:<10} {kind:<28} {n:>8,}" for source, kind, n in reasons] or ["  none"]
     out += ["", f"Warehouse: {settings.warehouse}", f"Landing:   {settings.landing}"]
     out += [f"CRM sync:  {file} ({rows:,} changed people)" for file, rows in exported]
+    if (settings.publish_dir / "leadscore.duckdb").exists():
+        out.append(f"For BI:    {settings.publish_dir / 'leadscore.duckdb'} and {settings.publish_dir / 'parquet'}")
     report = settings.data_dir / "reports" / "lead_scoring_report.html"
     if report.exists():
         out.append(f"Report:    {report}")

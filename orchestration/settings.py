@@ -6,6 +6,11 @@
 - LEADSCORE_CRM_MAPPING: CRM column mapping, a bundled name or a YAML path (default salesforce).
 - LEADSCORE_QUARANTINE_MAX_RATE: share of a source's rows in quarantine above which its check
   blocks downstream work (default 0.05).
+- LEADSCORE_PUBLISH_DIR: the copy BI tools read (default data/published).
+- LEADSCORE_PUBLISH_PERSONAL_DATA: keep, hash or drop the columns tagged personal_data in the
+  published copy (default keep).
+- LEADSCORE_PUBLISH_HASH_SALT: the secret salt of hashed personal data (required with hash;
+  read when publishing, never stored).
 - DAGSTER_HOME: Dagster's run and event storage (default data/dagster).
 """
 
@@ -26,6 +31,8 @@ class Settings:
     crm_mapping: str
     quarantine_max_rate: float
     dagster_home: Path
+    publish_dir: Path
+    publish_personal_data: str
 
     @property
     def data_dir(self) -> Path:
@@ -49,4 +56,6 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         crm_mapping=env.get("LEADSCORE_CRM_MAPPING") or "salesforce",
         quarantine_max_rate=float(env.get("LEADSCORE_QUARANTINE_MAX_RATE") or 0.05),
         dagster_home=_path(env, "DAGSTER_HOME", Path("data/dagster"), home),
+        publish_dir=_path(env, "LEADSCORE_PUBLISH_DIR", Path("data/published"), home),
+        publish_personal_data=env.get("LEADSCORE_PUBLISH_PERSONAL_DATA") or "keep",
     )

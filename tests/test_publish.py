@@ -1,0 +1,145 @@
+"""The BI copy: complete tables swapped in whole while a reader holds the old file open, personal
+data kept, hashed (salted) or dropped, Parquet files equal to the tables, clear failures."""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from assets.publish.bi_copy import PublishError, personal_columns_from_manifest, publish
+from assets.warehouse import connect
+from tests.conftest import REPO_ROOT
+
+PERSONAL = {("marts", "dim_people"): {"email", "first_name"}}
+
+
+def make_warehouse(path: Path, people: int = 3) -> None:
+    with connect(path) as con:
+        con.execute("create schema if not exists marts")
+        con.execute("create schema if not exists feedback")
+        con.execute("create schema if not exists raw")
+        con.execute(f"""create or replace table marts.dim_people as
+            select 'P' || i as crm_id, ' Ann' || i || '@Example.com ' as email, 'Ann' as first_name, 10.5 * i as score
+            from range({people}) t(i)""")
+        con.execute("create or replace table feedback.rpt_backtest as select 'guide_v2' as scorer, 0.83 as auc")
+        con.execute("create or replace table raw.crm_leads as select 'secret' as email")
+
+
+def read_people(database: Path) -> list[tuple]:
+    with duckdb.connect(str(database), read_only=True) as con:
+        return con.execute("select * from marts.dim_people order by crm_id").fetchall()
+
+
+def test_marts_and_feedback_are_published_not_raw_data(tmp_path):
+    make_warehouse(tmp_path / "w.duckdb")
+    publication = publish(tmp_path / "w.duckdb", tmp_path / "published", PERSONAL)
+    assert [(t.schema, t.table, t.rows) for t in publication.tables] == [
+        ("feedback", "rpt_backtest", 1), ("marts", "dim_people", 3),
+    ]
+    assert read_people(publication.database)[0] == ("P0", " Ann0@Example.com ", "Ann", 0.0)
+    parquet = publication.parquet_dir / "marts" / "dim_people.parquet"
+    assert duckdb.sql(f"select * from '{parquet}' order by crm_id").fetchall() == read_people(publication.database)
+    assert sorted(p.name for p in publication.parquet_dir.rglob("*") if p.is_file()) == [
+        "dim_people.parquet", "rpt_backtest.parquet",
+    ]
+
+
+def test_personal_data_is_hashed_with_the_salt_or_dropped(tmp_path):
+    make_warehouse(tmp_path / "w.duckdb")
+    hashed = publish(tmp_path / "w.duckdb", tmp_path / "hashed", PERSONAL, policy="hash", salt="pepper")
+    expected = hashlib.sha256(b"pepperann0@example.com").hexdigest()  # trimmed, lower case, salted
+    assert read_people(hashed.database)[0][:2] == ("P0", expected)
+    assert dict((t.table, t.personal_columns) for t in hashed.tables)["dim_people"] == ("email", "first_name")
+
+    dropped = publish(tmp_path / "w.duckdb", tmp_path / "dropped", PERSONAL, policy="drop")
+    with duckdb.connect(str(dropped.database), read_only=True) as con:
+        columns = [row[0] for row in con.execute("describe marts.dim_people").fetchall()]
+    assert columns == ["crm_id", "score"]
+
+    with pytest.raises(PublishError, match="LEADSCORE_PUBLISH_HASH_SALT"):
+        publish(tmp_path / "w.duckdb", tmp_path / "nosalt", PERSONAL, policy="hash")
+    with pytest.raises(PublishError, match="'mask' is not one of keep, hash, drop"):
+        publish(tmp_path / "w.duckdb", tmp_path / "bad", PERSONAL, policy="mask")
+
+
+READER = textwrap.dedent("""
+    import sys, duckdb
+    con = duckdb.connect(sys.argv[1], read_only=True)
+    count = lambda: con.execute("select count(*) from marts.dim_people").fetchone()[0]
+    print(count(), flush=True)
+    sys.stdin.readline()  # hold the file open until the pipeline has published again
+    print(count(), flush=True)
+""")
+
+
+def test_a_reader_holding_the_published_file_keeps_its_complete_version(tmp_path):
+    warehouse, target = tmp_path / "w.duckdb", tmp_path / "published"
+    make_warehouse(warehouse, people=3)
+    publication = publish(warehouse, target, PERSONAL)
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(publication.database)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert reader.stdout.readline().strip() == "3"
+        make_warehouse(warehouse, people=5)
+        publish(warehouse, target, PERSONAL)  # succeeds while the reader holds the old file
+        reader.stdin.write("\n")
+        reader.stdin.flush()
+        assert reader.stdout.readline().strip() == "3"  # the previous complete version
+    finally:
+        reader.stdin.close()
+        reader.wait(timeout=30)
+    assert len(read_people(publication.database)) == 5  # a new session sees the new version
+
+
+def test_a_locked_warehouse_or_leftovers_of_a_killed_run(tmp_path):
+    warehouse, target = tmp_path / "w.duckdb", tmp_path / "published"
+    make_warehouse(warehouse)
+    (target / "parquet" / "marts").mkdir(parents=True)
+    (target / "leadscore.duckdb.partial").write_bytes(b"torn")
+    (target / "parquet" / "marts" / "dim_people.parquet.partial").write_bytes(b"torn")
+    publication = publish(warehouse, target, PERSONAL)
+    assert len(read_people(publication.database)) == 3
+    assert not list(target.rglob("*.partial"))
+
+    holder = subprocess.Popen(
+        [sys.executable, "-c", f"import duckdb, sys; c = duckdb.connect({str(warehouse)!r}); print('ok', flush=True); "
+                               "sys.stdin.readline()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "ok"
+        with pytest.raises(PublishError, match="previous copy is unchanged") as error:
+            publish(warehouse, target, PERSONAL)
+        assert "lock" in str(error.value).lower()
+    finally:
+        holder.stdin.close()
+        holder.wait(timeout=30)
+    assert len(read_people(publication.database)) == 3
+
+
+def test_personal_columns_are_read_from_the_dbt_models_yml():
+    personal = personal_columns_from_manifest(REPO_ROOT / "dbt_project" / "target" / "manifest.json")
+    assert personal[("marts", "dim_people")] == {"first_name", "last_name", "email", "phone"}
+
+
+def test_the_pipeline_publishes_every_mart(first_run, demo_settings):
+    assert first_run.success
+    published = demo_settings.publish_dir / "leadscore.duckdb"
+    with connect(demo_settings.warehouse, read_only=True) as con:
+        expected = {
+            (schema, table): con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+            for schema, table in con.execute(
+                "select table_schema, table_name from information_schema.tables "
+                "where table_schema in ('marts', 'feedback')").fetchall()
+        }
+    with duckdb.connect(str(published), read_only=True) as con:
+        got = {(schema, table): con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+               for schema, table in con.execute(
+                   "select table_schema, table_name from information_schema.tables").fetchall()}
+    assert ("marts", "dim_people") in got and got == expected
