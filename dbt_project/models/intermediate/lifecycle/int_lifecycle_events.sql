@@ -33,11 +33,7 @@ status_changes as (
 
 -- Salesforce keeps the disqualification reason in its own field, changed with the status.
 reasons as (
-    select lead_id, changed_at, max(new_value) as reason
-    from {{ ref('stg_crm__lead_history') }}
-    where lower(field_name) in {{ lower_literals(var('crm_disqualification_reason_fields')) }}
-        and new_value is not null
-    group by lead_id, changed_at
+    {{ disqualification_reasons() }}
 ),
 
 opportunities as (

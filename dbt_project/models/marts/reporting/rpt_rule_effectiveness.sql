@@ -1,0 +1,191 @@
+{#- Does each rule predict opportunities? Per rulebook and rule: among the people active in the
+    conversion window (an activity or inactivity ledger row of the rulebook in it), conversion
+    of those who triggered the rule against those who did not, with the lift, its 95%
+    confidence interval and the points the data suggests.
+
+    - Triggered: an activity or inactivity rule with a ledger row in the window, counted from
+      the first one; a profile rule the person holds at as_of, counted from their first
+      activity in the window. Not triggered: counted from their first activity in the window.
+    - Converted: an opportunity created after that start, within conversion_horizon_days.
+    - lift = rate_triggered / rate_not_triggered; its confidence interval is the log
+      relative-risk normal approximation, exp(ln(lift) +- 1.96 * sqrt(1/a - 1/n1 + 1/c - 1/n0)),
+      undefined when either group has no conversion.
+    - suggested_points = ln(odds ratio) * scale, the odds ratio with 0.5 added to each cell
+      (Haldane-Anscombe, so it is always defined) and scale = the rulebook's average |points|
+      / average |ln(odds ratio)|, both over its rules with enough people: the same spread of
+      points, redistributed by predictive strength; rounded to one decimal.
+    - weighting: too_few_people when either group has fewer than rule_effectiveness_min_people
+      people, else over_weighted / under_weighted when points exceed / fall short of
+      suggested_points by more than rule_points_tolerance, else about_right. -#}
+
+with
+
+window_bounds as (
+    {{ conversion_window() }}
+),
+
+rules as (
+    select rulebook_id, rule_id, 'activity' as rule_kind, category, description, points
+    from {{ ref('activity_rules') }}
+    -- Account signal rules score accounts, never people.
+    where activity_type <> 'account_signal'
+    union all
+    select rulebook_id, rule_id, 'profile', category, description, points
+    from {{ ref('profile_rules') }}
+),
+
+ledger as (
+    select rulebook_id, rule_id, source_type, crm_id as person_id, event_at
+    from {{ ref('fct_score_ledger') }}
+    where source_type in ('profile', 'activity', 'inactivity')
+),
+
+window_activity as (
+    select ledger.*
+    from ledger
+    cross join window_bounds
+    where ledger.source_type in ('activity', 'inactivity')
+        and ledger.event_at >= window_bounds.window_start
+        and ledger.event_at < window_bounds.window_end
+),
+
+population as (
+    select rulebook_id, person_id, min(event_at) as first_active_at
+    from window_activity
+    group by rulebook_id, person_id
+),
+
+first_triggers as (
+    select rulebook_id, rule_id, person_id, min(event_at) as triggered_at
+    from window_activity
+    group by rulebook_id, rule_id, person_id
+    union all
+    select distinct ledger.rulebook_id, ledger.rule_id, ledger.person_id, population.first_active_at
+    from ledger
+    inner join population
+        on ledger.rulebook_id = population.rulebook_id
+        and ledger.person_id = population.person_id
+    where ledger.source_type = 'profile'
+),
+
+starts as (
+    select
+        rules.rulebook_id,
+        rules.rule_id,
+        population.person_id,
+        case when first_triggers.person_id is not null then 1 else 0 end as is_triggered,
+        coalesce(first_triggers.triggered_at, population.first_active_at) as started_at
+    from rules
+    inner join population
+        on rules.rulebook_id = population.rulebook_id
+    left join first_triggers
+        on rules.rulebook_id = first_triggers.rulebook_id
+        and rules.rule_id = first_triggers.rule_id
+        and population.person_id = first_triggers.person_id
+),
+
+conversions as (
+    {{ conversions_after('starts', ['rulebook_id', 'rule_id', 'is_triggered']) }}
+),
+
+counts as (
+    select
+        rules.rulebook_id,
+        rules.rule_id,
+        cast(sum(case when conversions.is_triggered = 1 then 1 else 0 end) as {{ dbt.type_bigint() }}) as people_triggered,
+        cast(sum(case when conversions.is_triggered = 1 then conversions.is_converted else 0 end) as {{ dbt.type_bigint() }})
+            as converted_triggered,
+        cast(sum(case when conversions.is_triggered = 0 then 1 else 0 end) as {{ dbt.type_bigint() }}) as people_not_triggered,
+        cast(sum(case when conversions.is_triggered = 0 then conversions.is_converted else 0 end) as {{ dbt.type_bigint() }})
+            as converted_not_triggered
+    from rules
+    left join conversions
+        on rules.rulebook_id = conversions.rulebook_id
+        and rules.rule_id = conversions.rule_id
+    group by rules.rulebook_id, rules.rule_id
+),
+
+rates as (
+    select
+        counts.*,
+        case when people_triggered > 0 then 1.0 * converted_triggered / people_triggered end as rate_triggered,
+        case when people_not_triggered > 0 then 1.0 * converted_not_triggered / people_not_triggered end
+            as rate_not_triggered,
+        ln(
+            ((converted_triggered + 0.5) * (people_not_triggered - converted_not_triggered + 0.5))
+            / ((people_triggered - converted_triggered + 0.5) * (converted_not_triggered + 0.5))
+        ) as log_odds_ratio,
+        -- Both relative-risk terms need a conversion in each group.
+        case when converted_triggered > 0 and converted_not_triggered > 0 then sqrt(
+            1.0 / converted_triggered - 1.0 / people_triggered
+            + 1.0 / converted_not_triggered - 1.0 / people_not_triggered
+        ) end as log_lift_standard_error,
+        people_triggered >= {{ var('rule_effectiveness_min_people') }}
+            and people_not_triggered >= {{ var('rule_effectiveness_min_people') }} as has_enough_people
+    from counts
+),
+
+scales as (
+    select
+        rates.rulebook_id,
+        avg(abs(rules.points)) / nullif(avg(abs(rates.log_odds_ratio)), 0) as points_per_log_odds
+    from rates
+    inner join rules
+        on rates.rulebook_id = rules.rulebook_id
+        and rates.rule_id = rules.rule_id
+    where rates.has_enough_people
+    group by rates.rulebook_id
+),
+
+suggestions as (
+    select
+        rates.*,
+        case when rates.has_enough_people then
+            round(rates.log_odds_ratio * scales.points_per_log_odds, 1)
+        end as suggested_points
+    from rates
+    left join scales
+        on rates.rulebook_id = scales.rulebook_id
+),
+
+final as (
+    select
+        rates.rulebook_id,
+        rates.rulebook_id = '{{ var("champion_rulebook") }}' as is_champion,
+        rates.rule_id,
+        rules.rule_kind,
+        rules.category,
+        rules.description,
+        rules.points,
+        rates.people_triggered,
+        rates.converted_triggered,
+        rates.rate_triggered,
+        rates.people_not_triggered,
+        rates.converted_not_triggered,
+        rates.rate_not_triggered,
+        rates.rate_triggered / nullif(rates.rate_not_triggered, 0) as lift,
+        case when rates.log_lift_standard_error is not null then exp(
+            ln(rates.rate_triggered / rates.rate_not_triggered) - 1.96 * rates.log_lift_standard_error
+        ) end as lift_ci_lower,
+        case when rates.log_lift_standard_error is not null then exp(
+            ln(rates.rate_triggered / rates.rate_not_triggered) + 1.96 * rates.log_lift_standard_error
+        ) end as lift_ci_upper,
+        rates.log_odds_ratio,
+        rates.suggested_points,
+        case
+            when rates.suggested_points is null then 'too_few_people'
+            when rules.points - rates.suggested_points > {{ var('rule_points_tolerance') }} then 'over_weighted'
+            when rates.suggested_points - rules.points > {{ var('rule_points_tolerance') }} then 'under_weighted'
+            else 'about_right'
+        end as weighting,
+        window_bounds.window_start,
+        window_bounds.window_end,
+        window_bounds.as_of
+    from suggestions as rates
+    inner join rules
+        on rates.rulebook_id = rules.rulebook_id
+        and rates.rule_id = rules.rule_id
+    cross join window_bounds
+)
+
+select * from final
