@@ -7,6 +7,7 @@ import dagster as dg
 from orchestration.alerts import NotifierResource, sla_alerts
 from orchestration.dbt import dbt_models, dbt_resource
 from orchestration.exports import ExportConfigResource, crm_sync_export
+from orchestration.feedback import FEEDBACK_ASSETS, FeedbackConfigResource
 from orchestration.ingestion import INGESTION_ASSETS
 from orchestration.resources import IngestionConfigResource, WarehouseResource
 from orchestration.settings import Settings, load_settings
@@ -19,7 +20,7 @@ materialize_all = dg.define_asset_job(
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
-        assets=[*INGESTION_ASSETS, dbt_models, crm_sync_export],
+        assets=[*INGESTION_ASSETS, dbt_models, crm_sync_export, *FEEDBACK_ASSETS],
         jobs=[materialize_all],
         sensors=[sla_alerts],
         resources={
@@ -31,6 +32,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             "dbt": dbt_resource(),
             "notifier": NotifierResource(),
             "exports": ExportConfigResource(directory=str(settings.data_dir / "exports")),
+            "feedback": FeedbackConfigResource(),
         },
         executor=dg.in_process_executor,
     )
