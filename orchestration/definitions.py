@@ -7,6 +7,7 @@ import dagster as dg
 from orchestration.alerts import NotifierResource, sla_alerts
 from orchestration.dbt import dbt_models, dbt_resource
 from orchestration.exports import ExportConfigResource, crm_sync_export
+from orchestration.feedback import FEEDBACK_ASSETS, FeedbackConfigResource
 from orchestration.ingestion import INGESTION_ASSETS
 from orchestration.publish import PublishConfigResource, bi_copy
 from orchestration.report import ReportConfigResource, lead_scoring_report
@@ -21,7 +22,7 @@ materialize_all = dg.define_asset_job(
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
-        assets=[*INGESTION_ASSETS, dbt_models, crm_sync_export, lead_scoring_report, bi_copy],
+        assets=[*INGESTION_ASSETS, dbt_models, crm_sync_export, *FEEDBACK_ASSETS, lead_scoring_report, bi_copy],
         jobs=[materialize_all],
         sensors=[sla_alerts],
         resources={
@@ -37,6 +38,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
                 directory=str(settings.publish_dir), personal_data=settings.publish_personal_data
             ),
             "report_file": ReportConfigResource(path=str(settings.data_dir / "reports" / "lead_scoring_report.html")),
+            "feedback": FeedbackConfigResource(),
         },
         executor=dg.in_process_executor,
     )

@@ -1,0 +1,280 @@
+"""Backtests and the pre-deployment test bench: how each rulebook and the predictive model would
+have ranked people at past dates, against the CRM opportunities that followed.
+
+Backtest dates are score days d of `fct_lead_score_daily`; d's scores hold at the midnight after
+it, s = d + 1 day, which starts the horizon. Dates step back `step_days` from the latest d whose
+horizon ends by as_of, while d stays in the score history. When the history is shorter than the
+horizon (no such d), the first history day is backtested alone with the horizon cut to the
+whole days left before as_of, and `horizon_reduced` says so.
+
+Every scorer is measured on the same people: those with a score on d and no opportunity at or
+before s. Positives: a first opportunity in (s, s + horizon]. A rulebook's MQLs at d are people
+at or above its threshold with the minimum fit. The predictive model has no threshold of its
+own: it passes to sales as many people as the champion's MQLs that day (its top probabilities).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import duckdb
+import numpy as np
+import pandas as pd
+
+from assets.feedback import predictive
+
+# Share of people (by descending score) that bound each band; ties share the band of their mean rank.
+BAND_EDGES = ((0.01, "top 1%"), (0.05, "1-5%"), (0.10, "5-10%"), (0.25, "10-25%"), (0.50, "25-50%"),
+              (1.00, "50-100%"))
+
+
+@dataclass(frozen=True)
+class BacktestSettings:
+    horizon_days: int = 90
+    step_days: int = 14
+    # How many people sales can work in a horizon: the top-k measured for every scorer.
+    sales_capacity: int = 200
+    bench_sample_size: int = 500
+    bench_seed: int = 20240601
+
+
+@dataclass(frozen=True)
+class BacktestDate:
+    score_date: date
+    horizon_days: int
+    horizon_reduced: bool
+
+    @property
+    def snapshot(self) -> datetime:
+        return datetime.combine(self.score_date + timedelta(days=1), datetime.min.time())
+
+
+def backtest_dates(as_of: datetime, first_score_date: date, horizon_days: int, step_days: int) -> list[BacktestDate]:
+    latest = predictive.latest_labelled_midnight(as_of, horizon_days).date() - timedelta(days=1)
+    dates = []
+    day = latest
+    while day >= first_score_date:
+        dates.append(BacktestDate(day, horizon_days, False))
+        day -= timedelta(days=step_days)
+    if not dates:
+        start = datetime.combine(first_score_date + timedelta(days=1), datetime.min.time())
+        left = (as_of - start).days
+        if left > 0:
+            dates.append(BacktestDate(first_score_date, left, True))
+    return sorted(dates, key=lambda d: d.score_date)
+
+
+def rulebook_scores(con: duckdb.DuckDBPyConnection, score_date: date) -> pd.DataFrame:
+    """Each rulebook's scores on one day with its MQL flag."""
+    return con.execute(
+        """select daily.crm_id, daily.rulebook_id as scorer, daily.is_champion,
+            cast(daily.total_score as double) as score,
+            daily.total_score >= rulebooks.mql_threshold and daily.fit_score >= rulebooks.mql_min_fit as is_mql
+        from marts.fct_lead_score_daily as daily
+        inner join seeds.rulebooks as rulebooks using (rulebook_id)
+        where daily.score_date = ?
+        order by daily.rulebook_id, daily.crm_id""",
+        [score_date],
+    ).df()
+
+
+def outcomes(opportunities: pd.DataFrame, people: pd.Series, snapshot: datetime, horizon_days: int) -> pd.DataFrame:
+    """The people without an opportunity at the snapshot, and whether one followed within the horizon."""
+    frame = pd.DataFrame({"crm_id": people.drop_duplicates().sort_values()})
+    frame = frame.merge(opportunities, on="crm_id", how="left")
+    first = frame["first_opportunity_at"]
+    frame = frame[first.isna() | (first > snapshot)].copy()
+    end = snapshot + timedelta(days=horizon_days)
+    frame["positive"] = frame["first_opportunity_at"].notna() & (frame["first_opportunity_at"] <= end)
+    return frame[["crm_id", "positive"]].reset_index(drop=True)
+
+
+def expected_top_k_hits(score: np.ndarray, positive: np.ndarray, k: int) -> float:
+    """Positives among the k best scores; people tied at the k-th score count pro rata (any order
+    of the tie is as likely)."""
+    if k <= 0 or len(score) == 0:
+        return 0.0
+    k = min(k, len(score))
+    kth = np.sort(score)[::-1][k - 1]
+    above = score > kth
+    tied = score == kth
+    slots = k - int(above.sum())
+    return float(positive[above].sum() + slots * positive[tied].sum() / tied.sum())
+
+
+def score_bands(scored: pd.DataFrame) -> pd.Series:
+    """Band of each person by descending score rank; ties take the band of their average rank."""
+    share = scored["score"].rank(ascending=False, method="average") / len(scored)
+    edges = [edge for edge, _ in BAND_EDGES]
+    names = [name for _, name in BAND_EDGES]
+    index = np.searchsorted(edges, share.to_numpy(), side="left")
+    return pd.Series(np.array(names, dtype=object)[np.minimum(index, len(names) - 1)], index=scored.index)
+
+
+def evaluate_scorer(scored: pd.DataFrame, settings: BacktestSettings) -> dict:
+    """Ranking and MQL quality of one scorer: `scored` has score, is_mql and positive per person."""
+    positive = scored["positive"].to_numpy(dtype=bool)
+    score = scored["score"].to_numpy(dtype=float)
+    mql = scored["is_mql"].to_numpy(dtype=bool)
+    k = min(settings.sales_capacity, len(scored))
+    hits = expected_top_k_hits(score, positive, k)
+    mql_positives = int((mql & positive).sum())
+    return {
+        "people": len(scored),
+        "positives": int(positive.sum()),
+        "auc": predictive.auc_or_none(positive, score),
+        "mql_count": int(mql.sum()),
+        "mql_positives": mql_positives,
+        "mql_precision": mql_positives / mql.sum() if mql.any() else None,
+        "mql_recall": mql_positives / positive.sum() if positive.any() else None,
+        "top_k": k,
+        "top_k_positives": hits,
+        "top_k_hit_rate": hits / k if k else None,
+    }
+
+
+def predictive_mql(probability: np.ndarray, crm_ids: pd.Series, count: int) -> np.ndarray:
+    """The `count` highest probabilities (ties broken by crm_id, so the count is exact)."""
+    order = pd.DataFrame({"p": probability, "crm_id": crm_ids.to_numpy()}).sort_values(
+        ["p", "crm_id"], ascending=[False, True], kind="stable"
+    )
+    flags = np.zeros(len(probability), dtype=bool)
+    flags[order.index[:count]] = True
+    return flags
+
+
+@dataclass
+class BacktestTables:
+    backtest: pd.DataFrame
+    bands: pd.DataFrame
+
+
+def run_backtest(
+    con: duckdb.DuckDBPyConnection,
+    settings: BacktestSettings | None = None,
+    model_settings: predictive.ModelSettings | None = None,
+) -> BacktestTables:
+    settings = settings or BacktestSettings()
+    as_of = predictive.effective_as_of(con)
+    first_score_date = con.execute("select min(score_date) from marts.fct_lead_score_daily").fetchone()[0]
+    dates = backtest_dates(as_of, first_score_date, settings.horizon_days, settings.step_days) \
+        if first_score_date else []
+    opportunities = predictive.first_opportunities(con)
+    rows, band_rows = [], []
+    data = grid = None
+    if dates:
+        base = model_settings or predictive.ModelSettings()
+        grid = {}
+        for horizon in sorted({d.horizon_days for d in dates}):
+            model_settings_h = predictive.ModelSettings(
+                horizon_days=horizon, training_snapshots=base.training_snapshots,
+                snapshot_step_days=base.snapshot_step_days, regularization_c=base.regularization_c,
+            )
+            cutoffs = [d.snapshot for d in dates if d.horizon_days == horizon]
+            grid[horizon] = (model_settings_h, predictive.training_grid(max(cutoffs), model_settings_h, min(cutoffs)))
+        instants = [s for _, points in grid.values() for s in points] + [d.snapshot for d in dates]
+        data = predictive.load_snapshots(con, instants)
+    for when in dates:
+        scored_days = rulebook_scores(con, when.score_date)
+        population = outcomes(opportunities, scored_days["crm_id"], when.snapshot, when.horizon_days)
+        scorers = []
+        for (scorer, is_champion), scores in scored_days.groupby(["scorer", "is_champion"], sort=True):
+            scorers.append((scorer, bool(is_champion), population.merge(scores, on="crm_id", how="inner")))
+        champion_mqls = sum(int(s["is_mql"].sum()) for _, champion, s in scorers if champion)
+        model_settings_h, points = grid[when.horizon_days]
+        model = predictive.fit_at_cutoff(data, points, when.snapshot, model_settings_h)
+        features = predictive.at_snapshot(data, when.snapshot)
+        modelled = population.merge(
+            pd.DataFrame({"crm_id": features["crm_id"], "score": model.probability(features)}), on="crm_id",
+            how="inner",
+        ).sort_values("crm_id", kind="stable").reset_index(drop=True)
+        modelled["is_mql"] = predictive_mql(modelled["score"].to_numpy(), modelled["crm_id"], champion_mqls)
+        scorers.append((predictive.MODEL_NAME, False, modelled))
+        for scorer, is_champion, scored in scorers:
+            metrics = evaluate_scorer(scored, settings)
+            rows.append({
+                "scorer": scorer,
+                "scorer_kind": "model" if scorer == predictive.MODEL_NAME else "rulebook",
+                "is_champion": is_champion,
+                "as_of_date": when.score_date,
+                "horizon_days": when.horizon_days,
+                "horizon_reduced": when.horizon_reduced,
+                **metrics,
+                "mql_rule": "same count as the champion's MQLs" if scorer == predictive.MODEL_NAME
+                else "total >= mql_threshold and fit >= mql_min_fit",
+                "training_rows": model.rows if scorer == predictive.MODEL_NAME else None,
+                "training_positives": model.positives if scorer == predictive.MODEL_NAME else None,
+                "as_of": as_of,
+            })
+            banded = scored.assign(band=score_bands(scored))
+            for band_order, (_, band) in enumerate(BAND_EDGES, start=1):
+                in_band = banded[banded["band"] == band]
+                band_rows.append({
+                    "scorer": scorer, "as_of_date": when.score_date, "horizon_days": when.horizon_days,
+                    "band": band, "band_order": band_order,
+                    "people": len(in_band), "positives": int(in_band["positive"].sum()),
+                    "conversion_rate": in_band["positive"].mean() if len(in_band) else None,
+                })
+    backtest = pd.DataFrame(rows, columns=BACKTEST_COLUMNS)
+    bands = pd.DataFrame(band_rows, columns=BAND_COLUMNS)
+    return BacktestTables(
+        backtest=backtest.sort_values(["as_of_date", "scorer"], kind="stable").reset_index(drop=True),
+        bands=bands.sort_values(["as_of_date", "scorer", "band_order"], kind="stable").reset_index(drop=True),
+    )
+
+
+BACKTEST_COLUMNS = [
+    "scorer", "scorer_kind", "is_champion", "as_of_date", "horizon_days", "horizon_reduced", "people", "positives",
+    "auc", "mql_count", "mql_positives", "mql_precision", "mql_recall", "top_k", "top_k_positives",
+    "top_k_hit_rate", "mql_rule", "training_rows", "training_positives", "as_of",
+]
+BAND_COLUMNS = ["scorer", "as_of_date", "horizon_days", "band", "band_order", "people", "positives",
+                "conversion_rate"]
+
+
+def bench_sample(crm_ids: list[str], size: int, seed: int) -> list[str]:
+    """A seeded random sample of CRM people, the same for the same people and seed."""
+    ordered = sorted(crm_ids)
+    if len(ordered) <= size:
+        return ordered
+    picks = np.random.default_rng(seed).choice(len(ordered), size=size, replace=False)
+    return sorted(ordered[i] for i in picks)
+
+
+def pre_deployment_bench(con: duckdb.DuckDBPyConnection, settings: BacktestSettings | None = None) -> pd.DataFrame:
+    """The guide's pre-deployment bench: the share of a random sample of CRM people each rulebook
+    would pass to sales at as_of, overall and among the sample's people with an opportunity."""
+    settings = settings or BacktestSettings()
+    scores = con.execute(
+        """select crm_id, rulebook_id, is_champion, is_mql, as_of from marts.fct_lead_scores
+        order by rulebook_id, crm_id"""
+    ).df()
+    sample = bench_sample(scores["crm_id"].drop_duplicates().tolist(), settings.bench_sample_size,
+                         settings.bench_seed)
+    with_opportunity = set(predictive.first_opportunities(con)["crm_id"])
+    rows = []
+    for (rulebook_id, is_champion), group in scores.groupby(["rulebook_id", "is_champion"], sort=True):
+        sampled = group[group["crm_id"].isin(sample)]
+        opportunity = sampled["crm_id"].isin(with_opportunity)
+        rows.append({
+            "rulebook_id": rulebook_id,
+            "is_champion": bool(is_champion),
+            "as_of": group["as_of"].max(),
+            "sample_seed": settings.bench_seed,
+            "sample_size": len(sampled),
+            "qualified": int(sampled["is_mql"].sum()),
+            "qualified_share": float(sampled["is_mql"].mean()) if len(sampled) else None,
+            "sample_with_opportunity": int(opportunity.sum()),
+            "qualified_with_opportunity": int((sampled["is_mql"] & opportunity).sum()),
+            "qualified_share_with_opportunity": float(sampled.loc[opportunity, "is_mql"].mean())
+            if opportunity.any() else None,
+            "qualified_share_without_opportunity": float(sampled.loc[~opportunity, "is_mql"].mean())
+            if (~opportunity).any() else None,
+        })
+    return pd.DataFrame(rows)
+
+
+def write_backtest_tables(con: duckdb.DuckDBPyConnection, tables: BacktestTables) -> None:
+    predictive.write_table(con, "rpt_backtest", tables.backtest)
+    predictive.write_table(con, "rpt_backtest_bands", tables.bands)

@@ -1,0 +1,154 @@
+"""Feedback loop assets: the predictive score, backtests of every scorer and the test bench."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import dagster as dg
+
+from assets.feedback import backtest, predictive
+from orchestration.ingestion import WAREHOUSE_POOL
+from orchestration.resources import WarehouseResource
+
+# The dbt models the feedback assets read.
+FEATURE_SOURCES = [
+    dg.AssetKey(["intermediate", name])
+    for name in ("int_activities", "int_people", "int_person_opportunities", "int_scoring_as_of")
+]
+SCORE_SOURCES = [dg.AssetKey(["marts", name]) for name in ("fct_lead_score_daily", "fct_lead_scores")]
+RULEBOOKS = dg.AssetKey(["seeds", "rulebooks"])
+
+PREDICTIVE_SCORES = dg.AssetKey(["feedback", "predictive_scores"])
+PREDICTIVE_COEFFICIENTS = dg.AssetKey(["feedback", "predictive_coefficients"])
+PREDICTIVE_CALIBRATION = dg.AssetKey(["feedback", "predictive_calibration"])
+BACKTEST = dg.AssetKey(["feedback", "rpt_backtest"])
+BACKTEST_BANDS = dg.AssetKey(["feedback", "rpt_backtest_bands"])
+TEST_BENCH = dg.AssetKey(["feedback", "rpt_test_bench"])
+
+
+class FeedbackConfigResource(dg.ConfigurableResource):
+    """Settings of the feedback assets (defaults: a 90-day horizon, sales capacity 200)."""
+
+    horizon_days: int = 90
+    training_snapshots: int = 8
+    snapshot_step_days: int = 28
+    regularization_c: float = 0.5
+    backtest_step_days: int = 14
+    sales_capacity: int = 200
+    bench_sample_size: int = 500
+    bench_seed: int = 20240601
+
+    def model_settings(self) -> predictive.ModelSettings:
+        return predictive.ModelSettings(
+            horizon_days=self.horizon_days, training_snapshots=self.training_snapshots,
+            snapshot_step_days=self.snapshot_step_days, regularization_c=self.regularization_c,
+        )
+
+    def backtest_settings(self) -> backtest.BacktestSettings:
+        return backtest.BacktestSettings(
+            horizon_days=self.horizon_days, step_days=self.backtest_step_days, sales_capacity=self.sales_capacity,
+            bench_sample_size=self.bench_sample_size, bench_seed=self.bench_seed,
+        )
+
+
+def finite(value: float | None) -> float | None:
+    return None if value is None or math.isnan(value) else float(value)
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(PREDICTIVE_SCORES, deps=FEATURE_SOURCES,
+                     description="Probability of a first opportunity within the horizon for each person "
+                     "without one at as_of, a 0-100 percentile score and the features that raise it most."),
+        dg.AssetSpec(PREDICTIVE_COEFFICIENTS, deps=FEATURE_SOURCES,
+                     description="The logistic regression's coefficients on standardized features, odds "
+                     "ratios and what each feature means."),
+        dg.AssetSpec(PREDICTIVE_CALIBRATION, deps=FEATURE_SOURCES,
+                     description="Reliability bins and Brier score on the latest labelled snapshot, "
+                     "from the same recipe trained only on labels known then."),
+    ],
+    check_specs=[
+        dg.AssetCheckSpec("probabilities_in_range", asset=PREDICTIVE_SCORES,
+                          description="Every probability is a number in [0, 1]."),
+        dg.AssetCheckSpec("coefficients_finite", asset=PREDICTIVE_COEFFICIENTS,
+                          description="No coefficient is NaN or infinite."),
+    ],
+    pool=WAREHOUSE_POOL,
+)
+def predictive_score(warehouse: WarehouseResource, feedback: FeedbackConfigResource):
+    started = time.monotonic()
+    with warehouse.connection() as con:
+        tables = predictive.train_and_score(con, feedback.model_settings())
+        predictive.write_predictive_tables(con, tables)
+    seconds = round(time.monotonic() - started, 2)
+    probability = tables.scores["probability"]
+    yield dg.MaterializeResult(asset_key=PREDICTIVE_SCORES, metadata={
+        "rows": len(tables.scores), "as_of": str(tables.model.cutoff),
+        "training_rows": tables.model.rows, "training_positives": tables.model.positives, "seconds": seconds,
+    })
+    yield dg.MaterializeResult(asset_key=PREDICTIVE_COEFFICIENTS, metadata={"features": len(tables.model.features)})
+    yield dg.MaterializeResult(asset_key=PREDICTIVE_CALIBRATION, metadata={
+        "validation_date": str(tables.validation_snapshot),
+        "validation_auc": finite(tables.validation_auc), "brier_score": finite(tables.brier_score),
+    })
+    yield dg.AssetCheckResult(
+        check_name="probabilities_in_range", asset_key=PREDICTIVE_SCORES,
+        passed=bool(probability.notna().all() and probability.between(0, 1).all()),
+    )
+    coefficients = tables.coefficients["coefficient"]
+    yield dg.AssetCheckResult(
+        check_name="coefficients_finite", asset_key=PREDICTIVE_COEFFICIENTS,
+        passed=bool(coefficients.map(math.isfinite).all()),
+    )
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(BACKTEST, deps=[*FEATURE_SOURCES, *SCORE_SOURCES, RULEBOOKS],
+                     description="Champion, challengers and the predictive model on the same past dates: "
+                     "AUC, MQL precision and recall, top-k hit rate for opportunities within the horizon."),
+        dg.AssetSpec(BACKTEST_BANDS, deps=[*FEATURE_SOURCES, *SCORE_SOURCES, RULEBOOKS],
+                     description="Conversion to opportunity by score-rank band, per scorer and backtest date."),
+    ],
+    check_specs=[
+        dg.AssetCheckSpec("auc_defined", asset=BACKTEST,
+                          description="AUC is a number wherever a date has both positives and negatives."),
+    ],
+    pool=WAREHOUSE_POOL,
+)
+def scorer_backtest(warehouse: WarehouseResource, feedback: FeedbackConfigResource):
+    started = time.monotonic()
+    with warehouse.connection() as con:
+        tables = backtest.run_backtest(con, feedback.backtest_settings(), feedback.model_settings())
+        backtest.write_backtest_tables(con, tables)
+    seconds = round(time.monotonic() - started, 2)
+    rows = tables.backtest
+    metadata = {"rows": len(rows), "dates": rows["as_of_date"].nunique(), "seconds": seconds}
+    latest = rows[rows["as_of_date"] == rows["as_of_date"].max()] if len(rows) else rows
+    for _, row in latest.iterrows():
+        metadata[f"auc {row['scorer']}"] = finite(row["auc"])
+    yield dg.MaterializeResult(asset_key=BACKTEST, metadata=metadata)
+    yield dg.MaterializeResult(asset_key=BACKTEST_BANDS, metadata={"rows": len(tables.bands)})
+    measurable = rows[(rows["positives"] > 0) & (rows["positives"] < rows["people"])]
+    yield dg.AssetCheckResult(
+        check_name="auc_defined", asset_key=BACKTEST,
+        passed=bool(measurable["auc"].notna().all()),
+        metadata={"dates": len(rows["as_of_date"].unique()), "measurable_rows": len(measurable)},
+    )
+
+
+@dg.asset(
+    key=TEST_BENCH, deps=[*SCORE_SOURCES, dg.AssetKey(["intermediate", "int_person_opportunities"])],
+    pool=WAREHOUSE_POOL,
+    description="The guide's pre-deployment bench: the share of a seeded random sample of CRM people each "
+    "rulebook would pass to sales at as_of, overall and among those with an opportunity.",
+)
+def pre_deployment_bench(warehouse: WarehouseResource, feedback: FeedbackConfigResource) -> dg.MaterializeResult:
+    with warehouse.connection() as con:
+        bench = backtest.pre_deployment_bench(con, feedback.backtest_settings())
+        predictive.write_table(con, "rpt_test_bench", bench)
+    return dg.MaterializeResult(metadata={"rows": len(bench)})
+
+
+FEEDBACK_ASSETS = [predictive_score, scorer_backtest, pre_deployment_bench]

@@ -1,0 +1,131 @@
+"""The predictive score on the tiny demo run: its tables, features that see nothing after their
+snapshot, identical re-runs, coefficients that reproduce the probabilities, and the small
+functions on hand-made frames."""
+
+from __future__ import annotations
+
+import shutil
+from datetime import datetime
+
+import duckdb
+import numpy as np
+import pandas as pd
+import pytest
+
+from assets.feedback import predictive
+from assets.warehouse import connect
+
+
+@pytest.fixture()
+def warehouse_copy(first_run, demo_settings, tmp_path) -> duckdb.DuckDBPyConnection:
+    """A writable copy of the demo warehouse, so a test can edit it without touching the others."""
+    assert first_run.success
+    path = tmp_path / "copy.duckdb"
+    shutil.copy(demo_settings.warehouse, path)
+    con = connect(path)
+    yield con
+    con.close()
+
+
+def test_tables_hold_one_probability_per_person_without_an_opportunity(first_run, demo_settings):
+    with connect(demo_settings.warehouse, read_only=True) as con:
+        scores = con.execute("select * from feedback.predictive_scores").df()
+        (as_of,) = con.execute("select distinct as_of from marts.fct_lead_scores").fetchone()
+        eligible = con.execute(
+            """select count(*) from intermediate.int_people as people
+            where people.is_master and people.person_created_at < ?
+              and not exists (select 1 from intermediate.int_person_opportunities as o
+                              where o.person_id = people.person_id and o.created_at <= ?)""",
+            [as_of, as_of],
+        ).fetchone()[0]
+        calibration = con.execute("select * from feedback.predictive_calibration order by bin").df()
+        coefficients = con.execute("select * from feedback.predictive_coefficients").df()
+    assert len(scores) == eligible == scores["crm_id"].nunique()
+    assert (scores["as_of"] == as_of).all()  # the run's as_of, not the clock
+    assert scores["probability"].between(0, 1).all()
+    assert scores["predictive_score"].between(0, 100).all()
+    assert {"feature", "coefficient", "odds_ratio", "description"} <= set(coefficients.columns)
+    assert calibration["people"].sum() > 0 and calibration["observed_rate"].between(0, 1).all()
+    assert calibration["brier_score"].nunique() == 1
+
+
+def test_features_at_a_snapshot_ignore_everything_after_it(warehouse_copy):
+    con = warehouse_copy
+    snapshot = datetime(2026, 3, 1)
+    before = predictive.load_snapshots(con, [snapshot]).frame
+    assert before[[c for c in before.columns if c.endswith("_90d")]].to_numpy().sum() > 0
+    # Rewrite the future: drop later activities, add a burst of pricing views just after the
+    # snapshot, and an opportunity for everyone a day after it.
+    con.execute("delete from intermediate.int_activities where activity_at >= ?", [snapshot])
+    con.execute(
+        """insert into intermediate.int_activities (person_id, activity_type, activity_at, page_category)
+        select person_id, 'web_page_view', ?::timestamp + interval 1 second, 'pricing'
+        from intermediate.int_people where is_master""",
+        [snapshot],
+    )
+    con.execute(
+        """insert into intermediate.int_person_opportunities (person_id, opportunity_id, created_at)
+        select person_id, 'future-' || person_id, ?::timestamp + interval 1 day
+        from intermediate.int_people where is_master""",
+        [snapshot],
+    )
+    after = predictive.load_snapshots(con, [snapshot]).frame
+    features = [c for c in before.columns if c not in ("first_opportunity_at",)]
+    pd.testing.assert_frame_equal(before[features], after[features])
+
+
+def test_training_never_uses_a_label_unknown_at_the_cutoff():
+    settings = predictive.ModelSettings(horizon_days=90, training_snapshots=3, snapshot_step_days=28)
+    as_of = datetime(2026, 6, 30, 22, 32, 48)
+    grid = predictive.training_grid(as_of, settings, datetime(2026, 3, 4))
+    for cutoff in (as_of, datetime(2026, 3, 4), datetime(2026, 3, 18)):
+        chosen = predictive.training_snapshots(grid, cutoff, settings)
+        assert len(chosen) == 3
+        assert all((cutoff - s).days >= 90 for s in chosen)
+    assert predictive.training_snapshots(grid, as_of, settings)[-1] == datetime(2026, 4, 1)
+
+
+def test_two_runs_give_identical_tables(first_run, demo_settings, warehouse_copy):
+    first = predictive.train_and_score(warehouse_copy)
+    second = predictive.train_and_score(warehouse_copy)
+    for name in ("scores", "coefficients", "calibration"):
+        pd.testing.assert_frame_equal(getattr(first, name), getattr(second, name))
+    # And the same as what the Dagster asset wrote during the run.
+    with connect(demo_settings.warehouse, read_only=True) as con:
+        written = con.execute("select * from feedback.predictive_scores order by crm_id").df()
+    pd.testing.assert_frame_equal(written, first.scores, check_dtype=False)
+
+
+def test_coefficient_table_reproduces_the_probabilities(warehouse_copy):
+    tables = predictive.train_and_score(warehouse_copy)
+    if tables.model.regression is None:
+        pytest.skip("no positive to train on in this data")
+    as_of = predictive.effective_as_of(warehouse_copy)
+    current = predictive.at_snapshot(predictive.load_snapshots(warehouse_copy, [as_of]), as_of)
+    table = tables.coefficients.set_index("feature")
+    intercept = table.loc["(intercept)", "coefficient"]
+    rows = table.drop("(intercept)")
+    standardized = (current[rows.index].to_numpy() - rows["training_mean"].to_numpy()) / rows["training_std"].to_numpy()
+    log_odds = intercept + standardized @ rows["coefficient"].to_numpy()
+    by_hand = pd.Series(1 / (1 + np.exp(-log_odds)), index=current["crm_id"])
+    published = tables.scores.set_index("crm_id")["probability"]
+    np.testing.assert_allclose(by_hand.loc[published.index].to_numpy(), published.to_numpy(), rtol=1e-9)
+    np.testing.assert_allclose(table["odds_ratio"], np.exp(table["coefficient"]))
+
+
+def test_labels_count_a_first_opportunity_within_the_horizon_only():
+    frame = pd.DataFrame({
+        "snapshot_at": pd.to_datetime(["2026-01-01"] * 4),
+        "first_opportunity_at": pd.to_datetime([None, "2026-01-02", "2026-04-01", "2026-04-02"]),
+    })
+    # 2026-04-01 is exactly 90 days later: inside; the day after: outside.
+    assert predictive.labels(frame, 90).tolist() == [False, True, True, False]
+
+
+def test_calibration_bins_and_percentile_scores_on_hand_made_values():
+    probability = np.array([0.1, 0.2, 0.3, 0.4, 0.9, 0.9])
+    outcome = np.array([0, 0, 1, 0, 1, 1])
+    bins = predictive.calibration_bins(probability, outcome)
+    assert bins["people"].tolist() == [1] * 6
+    assert bins["observed_rate"].tolist() == [0, 0, 1, 0, 1, 1]
+    assert predictive.percentile_score(probability).tolist() == [17, 33, 50, 67, 100, 100]
