@@ -25,7 +25,7 @@ from assets.ingest.ledger import (
     transaction,
     write_manifest,
 )
-from assets.ingest.lines import corrected_line_sql, load_lines, reject_reason_sql, sql_literal
+from assets.ingest.lines import corrected_line_sql, load_lines, rejected_lines_sql, sql_literal
 from assets.ingest.mapping import BOOLEAN_FALSE, BOOLEAN_TRUE, ColumnSpec, Mapping, ObjectMapping
 
 
@@ -128,6 +128,9 @@ def load_file(
             if missing else f"duplicated column(s) in header: {', '.join(duplicated) or '(empty header)'}"
         )
         return _reject_whole_file(con, load, problem)
+    if "" in header:
+        # DuckDB cannot name a column with the empty string.
+        return _reject_whole_file(con, load, f"header has an empty column name (column {header.index('') + 1})")
     return _load_records(con, load, obj, header)
 
 
@@ -172,9 +175,7 @@ def _load_records(
                 rejects_table = 'csv_rejects', rejects_scan = 'csv_scan', rejects_limit = 0
             ) with ordinality"""
         )
-        unreadable = quarantine_from(
-            con, load, f"select line, {reject_reason_sql()}, csv_line from csv_rejects order by line"
-        )
+        unreadable = quarantine_from(con, load, rejected_lines_sql("csv_rejects"))
         line_sql = corrected_line_sql("ordinality", "csv_rejects", 1)
         con.execute(
             f"""create or replace temp table checked as

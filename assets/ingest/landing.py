@@ -52,8 +52,11 @@ def discover(landing_root: Path, family: str) -> list[LandingFile]:
         with path.open("rb") as handle:
             is_gzip = handle.read(2) == _GZIP_MAGIC
         if is_gzip:
-            with gzip.open(path, "rb") as handle:
-                is_empty = handle.read(1) == b""
+            try:
+                with gzip.open(path, "rb") as handle:
+                    is_empty = handle.read(1) == b""
+            except (OSError, EOFError):
+                is_empty = False  # a broken stream is reported when the file is loaded
         else:
             is_empty = path.stat().st_size == 0
         files.append(

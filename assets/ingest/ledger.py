@@ -182,3 +182,23 @@ METADATA_COLUMNS_DDL = (
     "_load_id varchar not null, _source_file varchar not null, _file_checksum varchar not null, "
     "_source_line bigint, _loaded_at timestamptz not null"
 )
+
+
+def reject_unreadable(
+    con: duckdb.DuckDBPyConnection, source: str, file: LandingFile, loaded_at: datetime, error: Exception
+) -> FileLoad:
+    """Record a file the readers cannot get through (a broken gzip stream, line endings DuckDB's
+    CSV reader rejects) as one quarantined unit, so it is counted and named instead of stopping
+    the other files of its source."""
+    detail = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    if "state machine" in detail:
+        # DuckDB's CSV reader names no line here; LF and CRLF endings in one file, or a carriage
+        # return inside a line, are what trips it.
+        detail += " (mixed line endings, or a carriage return without a line feed?)"
+    reason = f"unreadable file: {detail}"
+    load = FileLoad(source=source, file=file, loaded_at=loaded_at, rows_read=1, rows_quarantined=1,
+                    status=REJECTED, message=reason)
+    with transaction(con):
+        quarantine_from(con, load, "select cast(null as bigint), ?, cast(null as varchar)", [reason])
+        write_manifest(con, load)
+    return load

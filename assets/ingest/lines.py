@@ -33,6 +33,13 @@ def reject_reason_sql(column: str = "error_type") -> str:
     return f"case {cases} else 'malformed record: ' || lower({column}) end"
 
 
+def rejected_lines_sql(rejects_table: str) -> str:
+    """One (line, reason, raw content) row per rejected line: DuckDB records one error per bad
+    column, so a line can appear several times in its rejects table."""
+    return f"""select line, string_agg(distinct {reject_reason_sql()}, '; ' order by {reject_reason_sql()}),
+        any_value(csv_line) from {rejects_table} group by line order by line"""
+
+
 def corrected_line_sql(ordinality: str, rejects_table: str, header_lines: int) -> str:
     """Physical line of an accepted row, given the rejected lines DuckDB skipped before it.
 
@@ -42,7 +49,7 @@ def corrected_line_sql(ordinality: str, rejects_table: str, header_lines: int) -
     return f"""({ordinality} + {header_lines} + (
         select count(*) from (
             select line - {header_lines} - row_number() over (order by line) + 1 as threshold
-            from {rejects_table}
+            from (select distinct line from {rejects_table})
         ) as skipped where skipped.threshold <= {ordinality}))"""
 
 
@@ -61,10 +68,7 @@ def load_lines(con: duckdb.DuckDBPyConnection, load: FileLoad, table: str) -> in
             rejects_scan = '{scan}', rejects_limit = 0
         ) with ordinality"""
     )
-    rejected = quarantine_from(
-        con, load,
-        f"select line, {reject_reason_sql()}, csv_line from {rejects} order by line",
-    )
+    rejected = quarantine_from(con, load, rejected_lines_sql(rejects))
     con.execute(
         f"""create or replace temp table {table} as
         select {corrected_line_sql('ordinality', rejects, 0)} as line_number, line

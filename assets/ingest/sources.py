@@ -15,7 +15,7 @@ import duckdb
 
 from assets.ingest import csv_loader, email_events, weblogs
 from assets.ingest.landing import LandingFile, discover
-from assets.ingest.ledger import FileLoad, ensure_ledger, files_to_load, utc_now
+from assets.ingest.ledger import FileLoad, ensure_ledger, files_to_load, reject_unreadable, utc_now
 from assets.ingest.mapping import Mapping, MappingError, load_mapping
 
 
@@ -90,4 +90,10 @@ def ingest_source(
     load_file = _prepare(con, source, crm_mapping_name)
     delivered_at = utc_now()
     new_files = files_to_load(con, source, discover(landing_root, source), delivered_at)
-    return [load_file(file, delivered_at) for file in new_files]
+    loads = []
+    for file in new_files:
+        try:
+            loads.append(load_file(file, delivered_at))
+        except (duckdb.IOException, duckdb.InvalidInputException, OSError, EOFError) as error:
+            loads.append(reject_unreadable(con, source, file, delivered_at, error))
+    return loads

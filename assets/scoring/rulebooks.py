@@ -10,6 +10,7 @@ statements, exactly one expression.
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,11 @@ ALLOWED_FUNCTIONS_TEXT = (
 )
 
 
+# Rule and rulebook ids are inlined into the scoring SQL as quoted literals.
+_ID_PATTERN = re.compile(r"[A-Za-z0-9_.\-]+")
+_LINE_BREAK = re.compile(r"\r\n?|\n")
+
+
 class RulebookError(ValueError):
     """One or more rulebook rows cannot be used; the message lists each problem."""
 
@@ -75,10 +81,20 @@ def scoring_attributes(project_file: Path = DBT_PROJECT_FILE) -> tuple[set[str],
 
 def check_sql_condition(expression: str, allowed_columns: set[str]) -> str | None:
     """None when `expression` is one safe boolean expression over allowed columns; else why not."""
+    odd_space = re.search(r"[^\S \t\r\n]", expression)
+    if odd_space:
+        # sqlglot skips these as blanks but DuckDB reads them as part of a name.
+        return f"SQL condition contains the unusual blank U+{ord(odd_space.group()):04X}; use a plain space"
     try:
+        tokens = sqlglot.tokenize(expression, read="duckdb")
         statements = [s for s in sqlglot.parse(expression, read="duckdb") if s is not None]
-    except sqlglot.errors.ParseError as exc:
+    except sqlglot.errors.SqlglotError as exc:
         return f"SQL condition does not parse: {str(exc).splitlines()[0]}"
+    except RecursionError:
+        return "SQL condition is nested too deeply"
+    if any(token.comments for token in tokens):
+        # The condition is inlined into a larger query: a `--` comment would swallow the rest.
+        return "SQL condition may not contain comments"
     if len(statements) != 1:
         return f"SQL condition must be one expression, found {len(statements)} statements"
     tree = statements[0]
@@ -98,8 +114,17 @@ def check_sql_condition(expression: str, allowed_columns: set[str]) -> str | Non
 
 
 def _read(path: Path) -> list[tuple[int, dict[str, str]]]:
+    """(line, row) for every record; a record with too few fields holds None for the missing
+    ones and one with too many holds the extra values under the key None."""
+    rows = []
     with path.open(encoding="utf-8-sig", newline="") as handle:
-        return [(number + 2, row) for number, row in enumerate(csv.DictReader(handle))]
+        reader = csv.DictReader(handle)
+        for row in reader:
+            # line_num is where the record ends; a quoted value may span several lines.
+            values = [v for value in row.values() for v in (value if isinstance(value, list) else [value])]
+            spanned = sum(len(_LINE_BREAK.findall(v)) for v in values if isinstance(v, str))
+            rows.append((reader.line_num - spanned, row))
+    return rows
 
 
 def _number(value: str | None) -> float | None:
@@ -116,9 +141,25 @@ def validate_rulebooks(seeds_dir: Path = SCORING_SEEDS, project_file: Path = DBT
     def problem(file: str, line: int, row: dict[str, str], message: str) -> None:
         problems.append(Problem(file, line, row.get("rulebook_id") or "?", row.get("rule_id") or "?", message))
 
-    rulebooks = {row["rulebook_id"] for _, row in _read(seeds_dir / "rulebooks.csv")}
+    def read(file: str) -> list[tuple[int, dict[str, str]]]:
+        """The well-formed rows of a seed; every other row is a problem."""
+        rows = []
+        for line, row in _read(seeds_dir / file):
+            width = sum(value is not None for key, value in row.items() if key is not None)
+            if None in row or width < len(row):
+                width += len(row.get(None) or [])
+                problem(file, line, row, f"has {width} fields, the header has {len(row) - (None in row)}")
+            else:
+                rows.append((line, row))
+        return rows
+
+    rulebooks = set()
+    for line, row in read("rulebooks.csv"):
+        rulebooks.add(row["rulebook_id"])
+        if not _ID_PATTERN.fullmatch(row["rulebook_id"]):
+            problem("rulebooks.csv", line, row, "rulebook_id may hold only letters, digits, '_', '-' and '.'")
     decay_profiles = {}
-    for line, row in _read(seeds_dir / "decay_profiles.csv"):
+    for line, row in read("decay_profiles.csv"):
         decay_profiles[row["decay_profile_id"]] = row
         kind = row["decay_type"]
         if kind not in DECAY_TYPES:
@@ -131,7 +172,7 @@ def validate_rulebooks(seeds_dir: Path = SCORING_SEEDS, project_file: Path = DBT
             # The daily score history counts windows in whole days.
             problem("decay_profiles.csv", line, row, f"{kind} decay needs a whole number of lifetime_days")
     stepped = set()
-    for line, row in _read(seeds_dir / "decay_steps.csv"):
+    for line, row in read("decay_steps.csv"):
         stepped.add(row["decay_profile_id"])
         age = _number(row["max_age_days"])
         if age is None or age <= 0 or not age.is_integer():
@@ -146,11 +187,13 @@ def validate_rulebooks(seeds_dir: Path = SCORING_SEEDS, project_file: Path = DBT
         ("activity_rules.csv", activity_attributes, True),
     ):
         seen: set[tuple[str, str]] = set()
-        for line, row in _read(seeds_dir / file):
+        for line, row in read(file):
             key = (row["rulebook_id"], row["rule_id"])
             if key in seen:
                 problem(file, line, row, "duplicate rule_id in this rulebook")
             seen.add(key)
+            if not _ID_PATTERN.fullmatch(row["rule_id"]):
+                problem(file, line, row, "rule_id may hold only letters, digits, '_', '-' and '.'")
             if row["rulebook_id"] not in rulebooks:
                 problem(file, line, row, "rulebook_id is not in rulebooks.csv")
             if row["category"] not in CATEGORIES:
@@ -192,7 +235,7 @@ def validate_rulebooks(seeds_dir: Path = SCORING_SEEDS, project_file: Path = DBT
             if operator in ("equals", "in_list", "contains", "regex") and row["value"] == "":
                 problem(file, line, row, f"operator {operator} needs a value")
 
-    for line, row in _read(seeds_dir / "score_bounds.csv"):
+    for line, row in read("score_bounds.csv"):
         if row["rulebook_id"] not in rulebooks:
             problem("score_bounds.csv", line, row, "rulebook_id is not in rulebooks.csv")
     if problems:
