@@ -17,6 +17,10 @@ PUBLISHED_INPUTS = [
     ["marts", "dim_people"], ["marts", "fct_lead_scores"], ["marts", "fct_lead_score_daily"],
     ["marts", "fct_score_ledger"], ["marts", "fct_lead_product_scores"], ["marts", "fct_account_scores"],
     ["marts", "fct_lead_stage_history"], ["marts", "fct_lead_sla"], ["marts", "rpt_funnel"],
+    ["marts", "rpt_campaign_conversion"], ["marts", "rpt_score_distribution"], ["marts", "rpt_won_lost_review"],
+    ["marts", "rpt_rule_effectiveness"], ["marts", "rpt_roi"],
+    ["feedback", "predictive_scores"], ["feedback", "predictive_coefficients"], ["feedback", "predictive_calibration"],
+    ["feedback", "rpt_backtest"], ["feedback", "rpt_backtest_bands"], ["feedback", "rpt_test_bench"],
 ]
 
 

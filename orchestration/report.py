@@ -13,8 +13,17 @@ from orchestration.resources import WarehouseResource
 
 REPORT_INPUTS = [
     ["marts", "fct_lead_scores"],
+    ["marts", "rpt_score_distribution"],
     ["marts", "rpt_funnel"],
     ["marts", "fct_lead_sla"],
+    ["marts", "rpt_campaign_conversion"],
+    ["marts", "rpt_rule_effectiveness"],
+    ["marts", "rpt_won_lost_review"],
+    ["marts", "rpt_roi"],
+    ["feedback", "rpt_backtest"],
+    ["feedback", "rpt_backtest_bands"],
+    ["feedback", "predictive_coefficients"],
+    ["feedback", "predictive_calibration"],
 ]
 
 

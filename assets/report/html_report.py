@@ -87,27 +87,34 @@ def ranked_bars(labels: pd.Series, values: pd.Series, xlabel: str, colours: list
 
 def score_distribution(con) -> Section:
     data = query(con, """
-        select least(greatest(floor(total_score / 10) * 10, -50), 150) as band, rulebook_id,
-               bool_or(is_champion) as is_champion, count(*) as people
-        from marts.fct_lead_scores group by 1, 2 order by 2, 1""")
+        select group_order as band_order, group_value as band, rulebook_id, is_champion, people
+        from marts.rpt_score_distribution where section = 'score_band' order by rulebook_id, group_order""")
+    anomalies = query(con, """
+        select group_value as anomaly, cast(sum(people) as bigint) as people
+        from marts.rpt_score_distribution where section = 'anomaly' and is_champion
+        group by group_value order by group_value""")
     fig, ax = figure()
-    bands = sorted(data["band"].unique())
+    bands = list(data.sort_values("band_order")["band"].drop_duplicates())
     champions = set(data.loc[data["is_champion"], "rulebook_id"])
     rulebooks = sorted(data["rulebook_id"].unique(), key=lambda r: (r not in champions, r))
     width = 0.8 / max(len(rulebooks), 1)
     for i, rulebook in enumerate(rulebooks):
         counts = data[data.rulebook_id == rulebook].set_index("band")["people"].reindex(bands, fill_value=0)
         champion = " (champion)" if rulebook in champions else ""
-        ax.bar([b / 10 + i * width for b in bands], counts, width=width, color=PALETTE[i % len(PALETTE)],
+        ax.bar([k + i * width for k in range(len(bands))], counts, width=width, color=PALETTE[i % len(PALETTE)],
                label=f"{rulebook}{champion}")
-    ax.set_xticks([b / 10 + 0.4 - width / 2 for b in bands], [f"{int(b)}" for b in bands], fontsize=8)
-    ax.set_xlabel("total score band (points, lower bound)")
+    ax.set_xticks([k + 0.4 - width / 2 for k in range(len(bands))], bands, fontsize=7, rotation=45)
+    ax.set_xlabel("total score band (points)")
     ax.set_ylabel("people")
     ax.set_yscale("log")
     ax.legend(fontsize=8)
-    table = whole_numbers(data.pivot_table(index="band", columns="rulebook_id", values="people", fill_value=0))
+    table = data.pivot_table(index=["band_order", "band"], columns="rulebook_id", values="people", fill_value=0)
+    table = whole_numbers(table).drop(columns="band_order")
+    flagged = ", ".join(f"{n:,} {a.replace('_', ' ')}" for a, n in anomalies.itertuples(index=False)) or "none"
     return Section("score_distribution", "Score distribution",
-                   "People per 10-point band of total score, per rulebook (log scale).", png_of(fig), table)
+                   "People per 10-point band of total score, per rulebook (log scale; rpt_score_distribution). "
+                   f"Champion anomalies (people; the rule behind each is in rpt_score_distribution): {flagged}.",
+                   png_of(fig), table)
 
 
 def funnel(con) -> Section:
@@ -154,7 +161,8 @@ def backtest(con) -> Section:
     scorers = list(dict.fromkeys(data["scorer"]))
     width = 0.8 / max(len(scorers), 1)
     for i, scorer in enumerate(scorers):
-        rows = data[data["scorer"] == scorer].set_index("as_of_date")["auc"].reindex(dates)
+        # No AUC on a date without positives: a gap, not an error.
+        rows = data[data["scorer"] == scorer].set_index("as_of_date")["auc"].reindex(dates).astype(float)
         label = f"{scorer} (champion)" if data.loc[data["scorer"] == scorer, "is_champion"].any() else scorer
         ax.bar([d + i * width for d in range(len(dates))], rows, width=width, color=PALETTE[i % len(PALETTE)],
                label=label)
@@ -173,14 +181,14 @@ def calibration(con) -> Section:
         select bands.scorer, bands.band, bands.people, bands.positives, bands.conversion_rate
         from feedback.rpt_backtest_bands as bands
         where bands.as_of_date = (select max(as_of_date) from feedback.rpt_backtest_bands)
-        order by bands.scorer, bands.band""")
+        order by bands.scorer, bands.band_order""")
     fig, ax = figure()
     scorers = list(dict.fromkeys(data["scorer"]))
     for i, scorer in enumerate(scorers):
         rows = data[data["scorer"] == scorer]
-        ax.plot(rows["band"].astype(str), rows["conversion_rate"], marker="o", color=PALETTE[i % len(PALETTE)],
-                label=scorer)
-    ax.set_xlabel("score band")
+        ax.plot(rows["band"].astype(str), rows["conversion_rate"].astype(float), marker="o",
+                color=PALETTE[i % len(PALETTE)], label=scorer)
+    ax.set_xlabel("score band (rank among the people scored)")
     ax.set_ylabel("share converted within the horizon")
     ax.tick_params(axis="x", labelsize=7, rotation=45)
     ax.legend(fontsize=8)
@@ -191,7 +199,7 @@ def calibration(con) -> Section:
 
 def campaign_conversion(con) -> Section:
     data = query(con, """
-        select campaign_or_rule, people_touched, people_converted, conversion_ratio
+        select kind, campaign_or_rule, label, people_touched, people_converted, conversion_ratio
         from marts.rpt_campaign_conversion
         order by people_touched desc, campaign_or_rule""")
     top = data.head(20)
@@ -205,7 +213,8 @@ def campaign_conversion(con) -> Section:
 
 def predictive_coefficients(con) -> Section:
     data = query(con, """
-        select feature, coefficient, odds_ratio from feedback.predictive_coefficients
+        select feature, coefficient, odds_ratio, description from feedback.predictive_coefficients
+        where feature <> '(intercept)'
         order by abs(coefficient) desc, feature""")
     top = data.head(20)
     fig = ranked_bars(top["feature"], top["coefficient"], "coefficient (log-odds per standard deviation)",
@@ -230,11 +239,65 @@ def predictive_calibration(con) -> Section:
                    png_of(fig), data)
 
 
+def rule_effectiveness(con) -> Section:
+    data = query(con, """
+        select rule_id, people_triggered, lift, lift_ci_lower, lift_ci_upper, points, suggested_points, weighting
+        from marts.rpt_rule_effectiveness
+        where is_champion and weighting <> 'too_few_people' and lift is not null
+        order by lift desc, rule_id""")
+    top = data.head(20)
+    fig = ranked_bars(top["rule_id"], top["lift"], "lift: conversion of people who triggered the rule / of the others",
+                      colours=[PALETTE[2] if w == "about_right" else PALETTE[1] for w in top["weighting"]],
+                      notes=[f"{w}, suggests {p:+.0f}" for w, p in zip(top["weighting"], top["suggested_points"],
+                                                                       strict=True)])
+    return Section("rule_effectiveness", "Rule lift",
+                   "Champion rules with enough people: how much more the people who triggered each rule converted, "
+                   "the points the data suggests and the verdict (orange: over or under weighted).", png_of(fig), data)
+
+
+def won_lost_review(con) -> Section:
+    data = query(con, """
+        select section, stage, group_value, group_size, base_size, share, avg_score, median_score
+        from marts.rpt_won_lost_review order by section, stage, group_value""")
+    scores = data[(data["section"] == "entry_score_by_outcome") & data["avg_score"].notna()]
+    fig, ax = figure()
+    stages = list(dict.fromkeys(scores["stage"]))
+    outcomes = list(dict.fromkeys(scores["group_value"]))
+    width = 0.8 / max(len(outcomes), 1)
+    for i, outcome in enumerate(outcomes):
+        rows = scores[scores["group_value"] == outcome].set_index("stage")["avg_score"].reindex(stages)
+        ax.bar([k + i * width for k in range(len(stages))], rows, width=width, color=PALETTE[i % len(PALETTE)],
+               label=outcome)
+    ax.set_xticks([k + 0.4 - width / 2 for k in range(len(stages))], stages)
+    ax.set_ylabel("average champion score at entry")
+    ax.legend(fontsize=8)
+    return Section("won_lost_review", "Won and lost review",
+                   "Champion scores when people entered MQL, SAL and opportunity, by outcome; below, acceptance, "
+                   "surprises and disqualification reasons.", png_of(fig), data)
+
+
+def roi(con) -> Section:
+    data = query(con, "select * from marts.rpt_roi order by period desc")
+    measures = ["acceptance_rate", "win_rate"]
+    fig, ax = figure(width=6.0, height=3.2)
+    for i, period in enumerate(data["period"]):
+        values = data.loc[data["period"] == period, measures].iloc[0].astype(float).fillna(0)
+        ax.bar([k + i * 0.4 for k in range(len(measures))], values, width=0.4, color=PALETTE[i], label=period)
+    ax.set_xticks([k + 0.2 for k in range(len(measures))], ["share accepted by sales", "win rate"])
+    ax.legend(fontsize=8)
+    table = data.set_index("period").T.rename_axis(index="measure", columns=None).reset_index()
+    return Section("roi", "Before and after", "The guide's ROI table around the change date (rpt_roi).",
+                   png_of(fig), table.astype(str))
+
+
 SECTIONS: list[tuple[list[str], Callable[[duckdb.DuckDBPyConnection], Section]]] = [
-    (["marts.fct_lead_scores"], score_distribution),
+    (["marts.rpt_score_distribution"], score_distribution),
     (["marts.rpt_funnel"], funnel),
     (["marts.fct_lead_sla"], sla_status),
     (["marts.rpt_campaign_conversion"], campaign_conversion),
+    (["marts.rpt_rule_effectiveness"], rule_effectiveness),
+    (["marts.rpt_won_lost_review"], won_lost_review),
+    (["marts.rpt_roi"], roi),
     (["feedback.rpt_backtest"], backtest),
     (["feedback.rpt_backtest_bands"], calibration),
     (["feedback.predictive_coefficients"], predictive_coefficients),
