@@ -44,7 +44,8 @@ def test_marts_and_feedback_are_published_not_raw_data(tmp_path):
     ]
     assert read_people(publication.database)[0] == ("P0", " Ann0@Example.com ", "Ann", 0.0)
     parquet = publication.parquet_dir / "marts" / "dim_people.parquet"
-    assert duckdb.sql(f"select * from '{parquet}' order by crm_id").fetchall() == read_people(publication.database)
+    with duckdb.connect() as con:  # its own connection: the module-level default one is shared state
+        assert con.execute(f"select * from '{parquet}' order by crm_id").fetchall() == read_people(publication.database)
     assert sorted(p.name for p in publication.parquet_dir.rglob("*") if p.is_file()) == [
         "dim_people.parquet", "rpt_backtest.parquet",
     ]
