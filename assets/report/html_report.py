@@ -69,6 +69,18 @@ def whole_numbers(pivot: pd.DataFrame) -> pd.DataFrame:
     return table
 
 
+def grouped_bars(ax, categories: list[str], series: dict[str, list[float]], fontsize: int = 8,
+                 rotation: int = 0) -> None:
+    """Side-by-side bars: one group per category, one bar (and legend entry) per series."""
+    width = 0.8 / max(len(series), 1)
+    for i, (label, values) in enumerate(series.items()):
+        ax.bar([k + i * width for k in range(len(categories))], [float(v) for v in values], width=width,
+               color=PALETTE[i % len(PALETTE)], label=label)
+    ax.set_xticks([k + 0.4 - width / 2 for k in range(len(categories))], categories, fontsize=fontsize,
+                  rotation=rotation)
+    ax.legend(fontsize=8)
+
+
 def ranked_bars(labels: pd.Series, values: pd.Series, xlabel: str, colours: list[str] | None = None,
                 notes: list[str] | None = None) -> Figure:
     """Horizontal bars, first row on top, with an optional note at the end of each bar."""
@@ -97,17 +109,14 @@ def score_distribution(con) -> Section:
     bands = list(data.sort_values("band_order")["band"].drop_duplicates())
     champions = set(data.loc[data["is_champion"], "rulebook_id"])
     rulebooks = sorted(data["rulebook_id"].unique(), key=lambda r: (r not in champions, r))
-    width = 0.8 / max(len(rulebooks), 1)
-    for i, rulebook in enumerate(rulebooks):
-        counts = data[data.rulebook_id == rulebook].set_index("band")["people"].reindex(bands, fill_value=0)
-        champion = " (champion)" if rulebook in champions else ""
-        ax.bar([k + i * width for k in range(len(bands))], counts, width=width, color=PALETTE[i % len(PALETTE)],
-               label=f"{rulebook}{champion}")
-    ax.set_xticks([k + 0.4 - width / 2 for k in range(len(bands))], bands, fontsize=7, rotation=45)
+    grouped_bars(ax, bands, {
+        f"{rulebook} (champion)" if rulebook in champions else rulebook:
+            list(data[data.rulebook_id == rulebook].set_index("band")["people"].reindex(bands, fill_value=0))
+        for rulebook in rulebooks
+    }, fontsize=7, rotation=45)
     ax.set_xlabel("total score band (points)")
     ax.set_ylabel("people")
     ax.set_yscale("log")
-    ax.legend(fontsize=8)
     table = data.pivot_table(index=["band_order", "band"], columns="rulebook_id", values="people", fill_value=0)
     table = whole_numbers(table).drop(columns="band_order")
     flagged = ", ".join(f"{n:,} {a.replace('_', ' ')}" for a, n in anomalies.itertuples(index=False)) or "none"
@@ -159,18 +168,16 @@ def backtest(con) -> Section:
     fig, ax = figure()
     dates = sorted(data["as_of_date"].unique())
     scorers = list(dict.fromkeys(data["scorer"]))
-    width = 0.8 / max(len(scorers), 1)
-    for i, scorer in enumerate(scorers):
-        # No AUC on a date without positives: a gap, not an error.
-        rows = data[data["scorer"] == scorer].set_index("as_of_date")["auc"].reindex(dates).astype(float)
-        label = f"{scorer} (champion)" if data.loc[data["scorer"] == scorer, "is_champion"].any() else scorer
-        ax.bar([d + i * width for d in range(len(dates))], rows, width=width, color=PALETTE[i % len(PALETTE)],
-               label=label)
-    ax.set_xticks([d + 0.4 - width / 2 for d in range(len(dates))], [str(d)[:10] for d in dates], fontsize=8)
+    champions = set(data.loc[data["is_champion"], "scorer"])
+    # No AUC on a date without positives: a gap (NaN), not an error.
+    grouped_bars(ax, [str(d)[:10] for d in dates], {
+        f"{scorer} (champion)" if scorer in champions else scorer:
+            list(data[data["scorer"] == scorer].set_index("as_of_date")["auc"].reindex(dates).astype(float))
+        for scorer in scorers
+    })
     ax.set_ylim(0.5, 1.0)
     ax.set_ylabel("AUC (opportunity within the horizon)")
     ax.set_xlabel("as-of date of the backtest")
-    ax.legend(fontsize=8)
     return Section("backtest", "Backtest: champion, challengers and the predictive score",
                    "Ranking quality on past dates (AUC), and the precision and recall of passing people to "
                    "sales (MQL) for opportunity creation within the horizon.", png_of(fig), data)
@@ -263,14 +270,11 @@ def won_lost_review(con) -> Section:
     fig, ax = figure()
     stages = list(dict.fromkeys(scores["stage"]))
     outcomes = list(dict.fromkeys(scores["group_value"]))
-    width = 0.8 / max(len(outcomes), 1)
-    for i, outcome in enumerate(outcomes):
-        rows = scores[scores["group_value"] == outcome].set_index("stage")["avg_score"].reindex(stages)
-        ax.bar([k + i * width for k in range(len(stages))], rows, width=width, color=PALETTE[i % len(PALETTE)],
-               label=outcome)
-    ax.set_xticks([k + 0.4 - width / 2 for k in range(len(stages))], stages)
+    grouped_bars(ax, stages, {
+        outcome: list(scores[scores["group_value"] == outcome].set_index("stage")["avg_score"].reindex(stages))
+        for outcome in outcomes
+    })
     ax.set_ylabel("average champion score at entry")
-    ax.legend(fontsize=8)
     return Section("won_lost_review", "Won and lost review",
                    "Champion scores when people entered MQL, SAL and opportunity, by outcome; below, acceptance, "
                    "surprises and disqualification reasons.", png_of(fig), data)
@@ -280,11 +284,10 @@ def roi(con) -> Section:
     data = query(con, "select * from marts.rpt_roi order by period desc")
     measures = ["acceptance_rate", "win_rate"]
     fig, ax = figure(width=6.0, height=3.2)
-    for i, period in enumerate(data["period"]):
-        values = data.loc[data["period"] == period, measures].iloc[0].astype(float).fillna(0)
-        ax.bar([k + i * 0.4 for k in range(len(measures))], values, width=0.4, color=PALETTE[i], label=period)
-    ax.set_xticks([k + 0.2 for k in range(len(measures))], ["share accepted by sales", "win rate"])
-    ax.legend(fontsize=8)
+    grouped_bars(ax, ["share accepted by sales", "win rate"], {
+        period: list(data.loc[data["period"] == period, measures].iloc[0].astype(float).fillna(0))
+        for period in data["period"]
+    })
     table = data.set_index("period").T.rename_axis(index="measure", columns=None).reset_index()
     return Section("roi", "Before and after", "The guide's ROI table around the change date (rpt_roi).",
                    png_of(fig), table.astype(str))
