@@ -34,7 +34,7 @@ entries as (
         {{ dbt.date_trunc('month', 'entered_at') }} as period_start,
         count(*) as entered,
         sum(case when next_stage_order > stage_order and not next_is_setback then 1 else 0 end) as moved_forward,
-        avg(case when exited_at is not null then days_in_stage end) as avg_days_in_stage,
+        {{ stable_avg('case when exited_at is not null then days_in_stage end') }} as avg_days_in_stage,
         {{ median('case when exited_at is not null then days_in_stage end') }} as median_days_in_stage
     from visits_with_order
     group by stage, {{ dbt.date_trunc('month', 'entered_at') }}

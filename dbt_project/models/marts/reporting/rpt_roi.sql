@@ -76,9 +76,9 @@ deal_counts as (
         periods.period,
         count(deals.opportunity_id) as deals_closed,
         cast(sum(case when deals.is_won then 1 else 0 end) as {{ dbt.type_bigint() }}) as deals_won,
-        avg(case when deals.is_won then deals.amount end) as revenue_per_deal,
-        sum(case when deals.is_won then deals.amount end) as total_revenue,
-        avg(deals.cycle_days) as avg_sales_cycle_days,
+        {{ stable_avg('case when deals.is_won then deals.amount end') }} as revenue_per_deal,
+        {{ stable_sum('case when deals.is_won then deals.amount end') }} as total_revenue,
+        {{ stable_avg('deals.cycle_days') }} as avg_sales_cycle_days,
         {{ median('deals.cycle_days') }} as median_sales_cycle_days
     from periods
     left join deals
@@ -109,7 +109,7 @@ win_durations as (
     select
         periods.period,
         count(wins_after_mql.crm_id) as wins_after_mql,
-        avg({{ days_between('wins_after_mql.last_mql_at', 'wins_after_mql.won_at') }}) as avg_days_mql_to_won,
+        {{ stable_avg(days_between('wins_after_mql.last_mql_at', 'wins_after_mql.won_at')) }} as avg_days_mql_to_won,
         {{ median(days_between('wins_after_mql.last_mql_at', 'wins_after_mql.won_at')) }} as median_days_mql_to_won
     from periods
     left join wins_after_mql

@@ -128,7 +128,7 @@ rates as (
 scales as (
     select
         rates.rulebook_id,
-        avg(abs(rules.points)) / nullif(avg(abs(rates.log_odds_ratio)), 0) as points_per_log_odds
+        avg(abs(rules.points)) / nullif({{ stable_avg('abs(rates.log_odds_ratio)') }}, 0) as points_per_log_odds
     from rates
     inner join rules
         on rates.rulebook_id = rules.rulebook_id
