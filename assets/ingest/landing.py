@@ -19,6 +19,7 @@ class LandingFile:
     relative_path: str  # relative to the landing root, with forward slashes
     checksum: str  # SHA-256 of the bytes as delivered
     size_bytes: int
+    modified_ns: int  # modification time, nanoseconds since the epoch
     is_gzip: bool
     is_empty: bool  # no content at all (a day with no events): never a duplicate of another file
 
@@ -40,8 +41,16 @@ def is_in_progress(path: Path) -> bool:
     return path.name.startswith(".") or path.name.lower().endswith(_IN_PROGRESS_SUFFIXES)
 
 
-def discover(landing_root: Path, family: str) -> list[LandingFile]:
-    """Every complete file under `<landing_root>/<family>/`, in a stable (sorted) order."""
+# (relative path, size in bytes, modification time in ns) -> SHA-256 of a file read before.
+KnownChecksums = dict[tuple[str, int, int], str]
+
+
+def discover(landing_root: Path, family: str, known: KnownChecksums | None = None) -> list[LandingFile]:
+    """Every complete file under `<landing_root>/<family>/`, in a stable (sorted) order.
+
+    A file with the same path, size and modification time as one in `known` keeps that checksum
+    instead of being read again (the quick check rsync makes too), so a run that finds nothing
+    new does not read the whole landing folder."""
     folder = landing_root / family
     if not folder.is_dir():
         return []
@@ -59,12 +68,16 @@ def discover(landing_root: Path, family: str) -> list[LandingFile]:
                 is_empty = False  # a broken stream is reported when the file is loaded
         else:
             is_empty = path.stat().st_size == 0
+        stat = path.stat()
+        relative_path = path.relative_to(landing_root).as_posix()
+        checksum = (known or {}).get((relative_path, stat.st_size, stat.st_mtime_ns))
         files.append(
             LandingFile(
                 path=path,
-                relative_path=path.relative_to(landing_root).as_posix(),
-                checksum=file_checksum(path),
-                size_bytes=path.stat().st_size,
+                relative_path=relative_path,
+                checksum=checksum or file_checksum(path),
+                size_bytes=stat.st_size,
+                modified_ns=stat.st_mtime_ns,
                 is_gzip=is_gzip,
                 is_empty=is_empty,
             )

@@ -28,6 +28,7 @@ create table if not exists {RAW_SCHEMA}.load_manifest (
     source_file varchar not null,
     file_checksum varchar not null,
     size_bytes bigint,
+    modified_ns bigint,
     rows_read bigint not null,
     rows_loaded bigint not null,
     rows_quarantined bigint not null,
@@ -80,6 +81,18 @@ class FileLoad:
 
 def ensure_ledger(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(_DDL)
+    # Warehouses created before the column existed get it (null: those files are read again once).
+    con.execute(f"alter table {RAW_SCHEMA}.load_manifest add column if not exists modified_ns bigint")
+
+
+def known_checksums(con: duckdb.DuckDBPyConnection, source: str) -> dict[tuple[str, int, int], str]:
+    """Checksums of the source's files already recorded, by (path, size, modification time)."""
+    rows = con.execute(
+        f"""select source_file, size_bytes, modified_ns, file_checksum from {RAW_SCHEMA}.load_manifest
+            where source = ? and modified_ns is not null""",
+        [source],
+    ).fetchall()
+    return {(path, size, modified): checksum for path, size, modified, checksum in rows}
 
 
 def utc_now() -> datetime:
@@ -140,10 +153,13 @@ def write_manifest(con: duckdb.DuckDBPyConnection, load: FileLoad) -> None:
             f"{load.rows_loaded} and quarantined {load.rows_quarantined}"
         )
     con.execute(
-        f"insert into {RAW_SCHEMA}.load_manifest values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        f"""insert into {RAW_SCHEMA}.load_manifest (
+                load_id, source, object_name, target_table, source_file, file_checksum, size_bytes,
+                modified_ns, rows_read, rows_loaded, rows_quarantined, status, duplicate_of, message, loaded_at
+            ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             load.load_id, load.source, load.object_name, load.target_table,
-            load.file.relative_path, load.file.checksum, load.file.size_bytes,
+            load.file.relative_path, load.file.checksum, load.file.size_bytes, load.file.modified_ns,
             load.rows_read, load.rows_loaded, load.rows_quarantined, load.status,
             load.duplicate_of, load.message, load.loaded_at,
         ],

@@ -15,7 +15,7 @@ import duckdb
 
 from assets.ingest import csv_loader, email_events, weblogs
 from assets.ingest.landing import LandingFile, discover
-from assets.ingest.ledger import FileLoad, ensure_ledger, files_to_load, reject_unreadable, utc_now
+from assets.ingest.ledger import FileLoad, ensure_ledger, files_to_load, known_checksums, reject_unreadable, utc_now
 from assets.ingest.mapping import Mapping, MappingError, load_mapping
 
 
@@ -89,7 +89,8 @@ def ingest_source(
     ensure_ledger(con)
     load_file = _prepare(con, source, crm_mapping_name)
     delivered_at = utc_now()
-    new_files = files_to_load(con, source, discover(landing_root, source), delivered_at)
+    landing_files = discover(landing_root, source, known_checksums(con, source))
+    new_files = files_to_load(con, source, landing_files, delivered_at)
     loads = []
     for file in new_files:
         try:
