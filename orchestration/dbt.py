@@ -12,12 +12,18 @@ import dagster as dg
 import pydantic
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
+from assets import build_state
 from assets.scoring.rulebooks import RulebookError, validate_rulebooks
 from orchestration.ingestion import WAREHOUSE_POOL
 from orchestration.resources import WarehouseResource
 from orchestration.settings import REPO_ROOT
 
 DBT_PROJECT = DbtProject(project_dir=REPO_ROOT / "dbt_project", profiles_dir=REPO_ROOT / "dbt_project")
+
+# Everything a dbt build reads besides the warehouse: a change to any of these files rebuilds.
+DBT_INPUTS = [
+    REPO_ROOT / "dbt_project" / name for name in ("models", "macros", "tests", "dbt_project.yml", "profiles.yml")
+] + [REPO_ROOT / "seeds"]
 
 # Unit tests run in the test suite, not in scheduled builds.
 BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
@@ -31,17 +37,30 @@ class ScoringRunConfig(dg.Config):
         description="UTC instant to score as of, 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS'; empty: the end of the "
         "loaded data (never the wall clock).",
     )
+    rebuild_score_history: bool = pydantic.Field(
+        default=False,
+        description="Rebuild the whole score history (fct_lead_score_daily) instead of its last late days: "
+        "what the daily schedule does, and what to do after changing the scoring SQL.",
+    )
+    force: bool = pydantic.Field(
+        default=False,
+        description="Build even when nothing changed since the last successful build (same loaded files, "
+        "dbt project, seeds and parameters).",
+    )
 
-    def dbt_vars(self) -> list[str]:
-        if not self.as_of:
-            return []
-        try:
-            instant = datetime.fromisoformat(self.as_of)
-        except ValueError:
-            raise dg.Failure(description=f"as_of {self.as_of!r} is not a date or 'YYYY-MM-DD HH:MM:SS'") from None
-        if instant.tzinfo is not None:
-            instant = instant.astimezone(UTC).replace(tzinfo=None)
-        return ["--vars", json.dumps({"as_of": instant.strftime("%Y-%m-%d %H:%M:%S")})]
+    def dbt_vars(self, with_rebuild: bool = True) -> list[str]:
+        dbt_vars = {}
+        if self.as_of:
+            try:
+                instant = datetime.fromisoformat(self.as_of)
+            except ValueError:
+                raise dg.Failure(description=f"as_of {self.as_of!r} is not a date or 'YYYY-MM-DD HH:MM:SS'") from None
+            if instant.tzinfo is not None:
+                instant = instant.astimezone(UTC).replace(tzinfo=None)
+            dbt_vars["as_of"] = instant.strftime("%Y-%m-%d %H:%M:%S")
+        if self.rebuild_score_history and with_rebuild:
+            dbt_vars["rebuild_score_history"] = True
+        return ["--vars", json.dumps(dbt_vars)] if dbt_vars else []
 
 # dbt tests on sources become checks on the raw assets (they run in the dbt step).
 TRANSLATOR = DagsterDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True))
@@ -54,6 +73,18 @@ TRANSLATOR = DagsterDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_s
 def dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, config: ScoringRunConfig
 ):
+    # Same loaded files, project, seeds and parameters as the last successful build: the tables
+    # would come out identical, so skip dbt; the steps downstream of it skip too. A history
+    # rebuild gives the tables an incremental build should have, so it is not part of the key.
+    key_args = [*BUILD_ARGS, *config.dbt_vars(with_rebuild=False), *sorted(map(str, context.selected_asset_keys))]
+    with warehouse.connection() as con:
+        project, data = build_state.project_digest(DBT_INPUTS), build_state.data_digest(con)
+        key = build_state.build_key(project, data, key_args)
+        unchanged = key == build_state.last_build_key(con)
+    if unchanged and not (config.force or config.rebuild_score_history):
+        context.log.info("Nothing new since the last successful dbt build (same loaded files, dbt project, "
+                         "seeds and parameters): dbt and the steps downstream of it are skipped.")
+        return
     # A bad rule in the rulebook seeds stops the run here, naming the rule, before any SQL runs.
     try:
         validate_rulebooks()
@@ -61,7 +92,12 @@ def dbt_models(
         raise dg.Failure(description=str(error)) from None
     # dbt runs as a subprocess that opens the same DuckDB file (profiles.yml reads this variable).
     os.environ["LEADSCORE_WAREHOUSE"] = str(Path(warehouse.path).resolve())
-    yield from dbt.cli([*BUILD_ARGS, *config.dbt_vars()], context=context).stream()
+    dbt_args = [*BUILD_ARGS, *config.dbt_vars()]
+    yield from dbt.cli(dbt_args, context=context).stream()
+    # Reached only when dbt succeeded (a failed build raises above and is not recorded).
+    with warehouse.connection() as con:
+        build_state.record_build(con, key, project, data, dbt_args, context.run_id)
+
 
 def dbt_resource() -> DbtCliResource:
     # The dbt next to this interpreter (the project's virtualenv), even when PATH lacks it.

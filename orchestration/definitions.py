@@ -5,6 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from orchestration.alerts import NotifierResource, sla_alerts
+from orchestration.automation import build_landing_sensor, build_schedules, materialize_all
 from orchestration.dbt import dbt_models, dbt_resource
 from orchestration.exports import ExportConfigResource, crm_sync_export
 from orchestration.feedback import FEEDBACK_ASSETS, FeedbackConfigResource
@@ -14,17 +15,13 @@ from orchestration.report import ReportConfigResource, lead_scoring_report
 from orchestration.resources import IngestionConfigResource, WarehouseResource
 from orchestration.settings import Settings, load_settings
 
-# Everything, in one process: DuckDB has a single writer and a process per step costs seconds.
-materialize_all = dg.define_asset_job(
-    "materialize_all", selection=dg.AssetSelection.all(), executor_def=dg.in_process_executor
-)
-
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[*INGESTION_ASSETS, dbt_models, crm_sync_export, *FEEDBACK_ASSETS, lead_scoring_report, bi_copy],
         jobs=[materialize_all],
-        sensors=[sla_alerts],
+        schedules=build_schedules(running=settings.automation),
+        sensors=[sla_alerts, build_landing_sensor(running=settings.automation)],
         resources={
             "warehouse": WarehouseResource(path=str(settings.warehouse)),
             "ingestion": IngestionConfigResource(

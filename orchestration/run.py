@@ -2,11 +2,14 @@
 
     python -m orchestration.run                       # run, then print the summary
     python -m orchestration.run --as-of 2026-03-31    # score as of a past instant (UTC)
+    python -m orchestration.run --rebuild-score-history   # also rebuild the whole score history
+    python -m orchestration.run --force               # build even if nothing changed since the last build
     python -m orchestration.run --summary             # only print the summary of the warehouse
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -35,7 +38,9 @@ def prepare_dagster_home(settings: Settings) -> Path:
     return home
 
 
-def materialize_everything(settings: Settings, log_path: Path, as_of: str = "") -> dg.ExecuteInProcessResult:
+def materialize_everything(
+    settings: Settings, log_path: Path, as_of: str = "", rebuild_score_history: bool = False, force: bool = False
+) -> dg.ExecuteInProcessResult:
     prepare_dagster_home(settings)
     from orchestration.definitions import build_definitions  # after DAGSTER_HOME is set
 
@@ -43,7 +48,8 @@ def materialize_everything(settings: Settings, log_path: Path, as_of: str = "") 
     log_path.parent.mkdir(parents=True, exist_ok=True)
     # dbt's own console output goes to the log file; the terminal gets the summary.
     with dg.DagsterInstance.get() as instance, log_path.open("w") as log, redirect_stdout(log):
-        run_config = {**QUIET, "ops": {"dbt_models": {"config": {"as_of": as_of}}}}
+        dbt_config = {"as_of": as_of, "rebuild_score_history": rebuild_score_history, "force": force}
+        run_config = {**QUIET, "ops": {"dbt_models": {"config": dbt_config}}}
         return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
 
 
@@ -86,14 +92,19 @@ def summary(settings: Settings) -> str:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description="Materialize every asset in-process and print a summary.")
+    parser.add_argument("--as-of", default="", help="UTC instant to score as of (default: the end of the data)")
+    parser.add_argument("--rebuild-score-history", action="store_true", help="rebuild the whole score history")
+    parser.add_argument("--force", action="store_true", help="build even when nothing changed since the last build")
+    parser.add_argument("--summary", action="store_true", help="only print the summary of the warehouse")
+    args = parser.parse_args()
     settings = load_settings()
-    if "--summary" in sys.argv[1:]:
+    if args.summary:
         print(summary(settings))
         return 0
     started = time.monotonic()
     log_path = settings.data_dir / "logs" / "last_run.log"
-    as_of = sys.argv[sys.argv.index("--as-of") + 1] if "--as-of" in sys.argv[1:-1] else ""
-    result = materialize_everything(settings, log_path, as_of)
+    result = materialize_everything(settings, log_path, args.as_of, args.rebuild_score_history, args.force)
     elapsed = time.monotonic() - started
     failed = [event.step_key for event in result.all_events if event.is_step_failure]
     # A fresh process reads the warehouse: nothing cached from the run's own connections.
@@ -102,6 +113,9 @@ def main() -> int:
     if not result.success:
         print(f"\nRun {result.run_id} FAILED after {elapsed:.1f}s in: {', '.join(failed) or 'see log'}")
         return 1
+    dbt_events = [event for event in result.all_events if event.step_key == "dbt_models"]
+    if any(e.is_step_success for e in dbt_events) and not any(e.is_step_materialization for e in dbt_events):
+        print("Nothing new since the last build: dbt and the steps after it were skipped.")
     print(f"\nRun {result.run_id} succeeded in {elapsed:.1f}s.")
     return 0
 

@@ -11,6 +11,8 @@
   published copy (default keep).
 - LEADSCORE_PUBLISH_HASH_SALT: the secret salt of hashed personal data (required with hash;
   read when publishing, never stored).
+- LEADSCORE_AUTOMATION: `on` starts the schedules and the new-file sensor as soon as a Dagster
+  daemon runs (default off: turn them on in the UI).
 - DAGSTER_HOME: Dagster's run and event storage (default data/dagster).
 """
 
@@ -33,6 +35,7 @@ class Settings:
     dagster_home: Path
     publish_dir: Path
     publish_personal_data: str
+    automation: bool = False
 
     @property
     def data_dir(self) -> Path:
@@ -58,4 +61,12 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         dagster_home=_path(env, "DAGSTER_HOME", Path("data/dagster"), home),
         publish_dir=_path(env, "LEADSCORE_PUBLISH_DIR", Path("data/published"), home),
         publish_personal_data=env.get("LEADSCORE_PUBLISH_PERSONAL_DATA") or "keep",
+        automation=_switch(env, "LEADSCORE_AUTOMATION"),
     )
+
+
+def _switch(env: dict[str, str], name: str) -> bool:
+    value = (env.get(name) or "off").strip().lower()
+    if value not in ("on", "off", "true", "false", "1", "0"):
+        raise ValueError(f"{name}={value!r}: expected on or off")
+    return value in ("on", "true", "1")

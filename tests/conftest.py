@@ -26,9 +26,10 @@ def shared_file(relative: str) -> Path:
     return path
 
 
-def run_pipeline(settings: Settings, as_of: str = "") -> dg.ExecuteInProcessResult:
+def run_pipeline(settings: Settings, as_of: str = "", **dbt_config) -> dg.ExecuteInProcessResult:
+    """One in-process run of every asset; `dbt_config` adds dbt_models settings (force, rebuild_score_history)."""
     job = build_definitions(settings).resolve_job_def("materialize_all")
-    run_config = {"ops": {"dbt_models": {"config": {"as_of": as_of}}}}
+    run_config = {"ops": {"dbt_models": {"config": {"as_of": as_of, **dbt_config}}}}
     with dg.DagsterInstance.ephemeral() as instance:
         return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
 

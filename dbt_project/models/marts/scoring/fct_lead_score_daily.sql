@@ -16,13 +16,15 @@
     A full build covers the last `score_history_days` days before as_of (120). Incremental: a
     run rewrites the days from `score_history_late_days` before the last built day (late
     events), and the whole history of a rulebook whose seeds changed or of a person not built
-    before; older days are kept. A full refresh rebuilds everything. -#}
+    before; older days are kept. A full refresh, or the var rebuild_score_history (the daily
+    schedule sets it), rebuilds everything. -#}
 
 {{ config(
     materialized='incremental',
     unique_key=['crm_id', 'rulebook_id', 'score_date'],
     incremental_strategy='delete+insert',
     on_schema_change='append_new_columns',
+    full_refresh=(var('rebuild_score_history', false) or none),
     post_hook=[
         "delete from {{ this }} where score_date > (select cast({{ dbt.dateadd('day', -1, 'as_of') }} as date) from {{ ref('int_scoring_as_of') }})"
     ]
