@@ -29,7 +29,9 @@ def parse_note(log: Path) -> str:
     if not log.exists():
         return "no dbt.log"
     note = "unknown"
-    for name, message in _log_messages(log):
+    rotated = log.with_name(log.name + ".1")  # dbt rotates its log; an invocation may start in it
+    messages = [*(_log_messages(rotated) if rotated.exists() else []), *_log_messages(log)]
+    for name, message in messages:
         if name == "MainReportArgs":  # a new invocation starts
             note = "partial parsing used"
         elif "partial pars" in message.lower():
