@@ -13,11 +13,12 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/tests seeds -type f 2>/dev/null) dbt_project/dbt_project.yml dbt_project/profiles.yml
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: help install run test dev data prepare lint lock clean
+.PHONY: help install run test bench dev data prepare lint lock clean
 
 help:
 	@echo "make run    build the environment if needed, generate demo data if none, run the pipeline"
 	@echo "make test   run the whole test suite (small generated data)"
+	@echo "make bench  SIZE=small|medium|large: cold, incremental and no-op runs against the DuckDB floor"
 	@echo "make dev    the Dagster UI on http://127.0.0.1:3000"
 	@echo "make data   SIZE=tiny|small|medium|large SEED=n: (re)generate the landing data"
 
@@ -47,13 +48,18 @@ run: $(VENV)/.installed $(MANIFEST)
 test: $(VENV)/.installed $(MANIFEST)
 	$(BIN)/python -m pytest -q
 
+# The benchmark defaults to medium data; `make run` keeps small. Data and results: data/bench/.
+BENCH_SIZE := $(if $(filter command line environment,$(origin SIZE)),$(SIZE),medium)
+bench: $(VENV)/.installed $(MANIFEST)
+	$(BIN)/python -m bench --size $(BENCH_SIZE) --seed $(SEED)
+
 dev: $(VENV)/.installed $(MANIFEST)
 	mkdir -p $(DAGSTER_HOME)
 	test -f $(DAGSTER_HOME)/dagster.yaml || cp orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check orchestration assets demo tests
+	$(BIN)/ruff check orchestration assets demo bench tests
 
 # Re-pin constraints.txt from the current environment after changing pyproject.toml.
 lock: $(VENV)/.installed

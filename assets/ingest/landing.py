@@ -25,8 +25,12 @@ class LandingFile:
 
     @property
     def object_name(self) -> str:
-        """The object a CRM-style file belongs to: its stem up to the first `_`, `-` or `.`."""
-        return re.split(r"[_\-. ]", self.path.name, maxsplit=1)[0]
+        return object_name(self.path)
+
+
+def object_name(path: Path) -> str:
+    """The object a CRM-style file belongs to: its stem up to the first `_`, `-` or `.`."""
+    return re.split(r"[_\-. ]", path.name, maxsplit=1)[0]
 
 
 def file_checksum(path: Path, chunk_size: int = 4 << 20) -> str:

@@ -1,0 +1,61 @@
+"""Benchmark the pipeline (what `make bench` runs).
+
+    python -m bench                       # medium data, seed 42
+    python -m bench --size small --seed 7 --root /tmp/bench
+
+In one go: the floor (DuckDB alone reading the landing files), a cold run on an empty warehouse
+without the last day of daily files, an incremental run once that day has landed, and a no-op run
+with nothing new. Writes <root>/latest.json and <root>/<size>/result.json, prints a table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bench.landing import BenchData, ensure_source, land_held_back, lay_out_cold
+from bench.report import RUN_NAMES, build_result, render_table, write_result
+from bench.runs import prepare_dbt, run_floor, run_pipeline
+from demo.config import SIZES
+from orchestration.settings import load_settings
+
+
+def _medium_cold_s(root: Path) -> float | None:
+    previous = root / "medium" / "result.json"
+    return json.loads(previous.read_text())["cold_s"] if previous.exists() else None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--size", choices=list(SIZES), default="medium")
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--root", type=Path, default=load_settings().data_dir / "bench",
+                        help="where data and results live (default data/bench)")
+    args = parser.parse_args(argv)
+
+    data = BenchData(args.size, args.seed, args.root / args.size)
+    reused = ensure_source(data)
+    last_day, held_back = lay_out_cold(data)
+    print(f"Landing {data.landing}: {len(held_back)} files of {last_day} held back", flush=True)
+
+    prepare_dbt(data)
+    floor = run_floor(data)
+    print(f"floor        {floor[1]['seconds']:8.1f} s", flush=True)
+    runs = {}
+    for name in RUN_NAMES:
+        if name == "incremental":
+            land_held_back(data, held_back)
+        runs[name] = run_pipeline(data, name)
+        print(f"{name:<12} {runs[name].measured.wall_s:8.1f} s", flush=True)
+
+    result = build_result(args.size, args.seed, reused, last_day, held_back, floor, runs, _medium_cold_s(args.root))
+    paths = write_result(result, args.root)
+    print("\n" + render_table(result))
+    print(f"\nResults: {', '.join(str(path) for path in paths)}")
+    return 0 if result["all_succeeded"] else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

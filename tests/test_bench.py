@@ -1,0 +1,75 @@
+"""The benchmark harness on tiny data: what it records, not how fast anything is (no timed
+assertions: speed is what `make bench` reports)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from assets.warehouse import connect
+from bench.__main__ import main as bench_main
+from bench.landing import BenchData, last_day_files
+
+REQUIRED_KEYS = {"size", "floor_s", "cold_s", "incremental_s", "noop_s", "peak_rss_mb", "stages", "loadavg"}
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("bench")
+    assert bench_main(["--size", "tiny", "--seed", "7", "--root", str(root)]) == 0
+    result = json.loads((root / "latest.json").read_text())
+    return {"root": root, "result": result, "data": BenchData("tiny", 7, root / "tiny")}
+
+
+def test_results_hold_the_documented_keys_and_every_run_succeeded(bench):
+    result = bench["result"]
+    assert REQUIRED_KEYS <= set(result)
+    assert result["size"] == "tiny" and result["all_succeeded"]
+    assert json.loads((bench["root"] / "tiny" / "result.json").read_text()) == result
+    assert result["floor_s"] > 0 and result["cold_s"] > 0 and result["peak_rss_mb"] > 0
+
+
+def test_stages_add_up_to_each_run_wall_time(bench):
+    result = bench["result"]
+    for name in ("cold", "incremental", "noop"):
+        stages = result["stages"][name]
+        assert sum(stage["seconds"] for stage in stages) == pytest.approx(result[f"{name}_s"], abs=0.02)
+        kinds = {stage["kind"] for stage in stages}
+        assert {"ingestion", "dbt", "python", "publishing", "overhead"} <= kinds, name
+        steps = [stage["stage"] for stage in stages if stage["kind"] != "overhead"]
+        assert all(stage["seconds"] >= 0 for stage in stages if stage["kind"] != "overhead")
+        assert "dbt_models" in steps and {"ingest_weblogs", "ingest_email", "ingest_forms"} <= set(steps)
+
+
+def test_the_last_day_is_held_back_then_loaded_alone_by_the_incremental_run(bench):
+    data: BenchData = bench["data"]
+    last_day, held_back = last_day_files(data.source)
+    result = bench["result"]
+    assert result["held_back_day"] == last_day == "2026-06-30"
+    families = {Path(p).parts[0] for p in result["held_back_files"]}
+    assert "weblogs" in families and families <= {"weblogs", "forms", "email"}
+    with connect(data.run_dir / "warehouse" / "leadscore.duckdb", read_only=True) as con:
+        by_file = dict(con.execute(
+            "select source_file, rows_loaded + rows_quarantined from raw.load_manifest"
+        ).fetchall())
+        deliveries = con.execute(
+            "select count(distinct loaded_at) from raw.load_manifest where source = 'weblogs'"
+        ).fetchone()
+    held = {path.as_posix() for path in held_back}
+    # The ledger, not the harness, says what each file held.
+    rows = {name: sum(s["rows"] for s in result["stages"][name]) for name in ("cold", "incremental", "noop")}
+    assert rows["incremental"] == sum(n for path, n in by_file.items() if path in held) > 0
+    assert rows["cold"] == sum(n for path, n in by_file.items() if path not in held)
+    assert rows["noop"] == 0
+    assert deliveries == (2,)  # the cold run's and the incremental run's; none from the no-op run
+
+
+def test_the_noop_run_changes_no_table(bench):
+    assert bench["result"]["noop_changed_tables"] == []
+
+
+def test_the_floor_reads_every_family_of_the_landing(bench):
+    tables = set(bench["result"]["floor_tables_s"])
+    assert {"weblog_hits", "email_events", "forms", "signals", "crm_Lead", "crm_Contact"} <= tables
