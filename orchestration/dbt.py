@@ -59,6 +59,9 @@ def dbt_models(
         validate_rulebooks()
     except RulebookError as error:
         raise dg.Failure(description=str(error)) from None
+    # A warehouse held open by another process fails here with the file named, not deep in dbt's log.
+    with warehouse.connection():
+        pass
     # dbt runs as a subprocess that opens the same DuckDB file (profiles.yml reads this variable).
     os.environ["LEADSCORE_WAREHOUSE"] = str(Path(warehouse.path).resolve())
     yield from dbt.cli([*BUILD_ARGS, *config.dbt_vars()], context=context).stream()
