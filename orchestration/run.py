@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -94,7 +95,8 @@ def failure_reasons(result: dg.ExecuteInProcessResult) -> list[str]:
             text = data.user_failure_data.description
         else:
             error = data.error.cause if data.error and data.error.cause else data.error
-            text = error.message if error else "see the log"
+            # The exception's own words, without its module and class name.
+            text = re.sub(r"^[\w.]+: ", "", error.message) if error else "see the log"
         reasons.append(f"{event.step_key}: {text.strip()}")
     return reasons
 

@@ -105,42 +105,58 @@ def run_id(output: Path) -> str:
 # --- comparing warehouses ------------------------------------------------------------------------
 
 
-def tables_of(con: duckdb.DuckDBPyConnection, catalog: str, schemas: tuple[str, ...] = ()) -> dict[str, list[str]]:
+def tables_of(con: duckdb.DuckDBPyConnection, catalog: str, schemas: tuple[str, ...] = ()) -> list[str]:
     rows = con.execute(
-        """select table_schema || '.' || table_name, list(column_name order by ordinal_position)
-           from information_schema.columns
-           where table_catalog = ? and table_schema not in ('information_schema', 'pg_catalog')
-           group by all""",
+        """select distinct table_schema || '.' || table_name from information_schema.tables
+           where table_catalog = ? and table_schema not in ('information_schema', 'pg_catalog')""",
         [catalog],
     ).fetchall()
-    return {name: columns for name, columns in rows if not schemas or name.split(".")[0] in schemas}
+    return sorted(name for (name,) in rows if not schemas or name.split(".")[0] in schemas)
+
+
+def comparable(con: duckdb.DuckDBPyConnection, relation: str) -> str:
+    """The select list that compares `relation` across runs: load-time columns left out, and
+    floating-point numbers to 12 significant digits, because DuckDB's parallel aggregation adds
+    doubles in an order that varies from run to run (an `avg` differs in its last bit between
+    two uninterrupted runs too); a lost or doubled row changes far more than that."""
+    columns = []
+    for name, kind, *_ in con.execute(f"describe select * from {relation}").fetchall():
+        if name in LOAD_TIME_COLUMNS:
+            continue
+        quoted = '"' + name.replace('"', '""') + '"'
+        columns.append(f"printf('%.12g', {quoted})" if kind in ("DOUBLE", "FLOAT") else quoted)
+    return ", ".join(columns)
+
+
+def row_differences(con: duckdb.DuckDBPyConnection, reference: str, candidate: str) -> tuple[int, int]:
+    """(rows lost, rows extra) of `candidate` against `reference`, both ways with EXCEPT ALL:
+    order does not matter, duplicates do."""
+    expected, actual = comparable(con, reference), comparable(con, candidate)
+    if expected != actual:
+        raise AssertionError(f"{candidate} has the columns {actual}, not {expected}")
+    lost = con.execute(f"select count(*) from (select {expected} from {reference} "
+                       f"except all select {actual} from {candidate})").fetchone()[0]
+    extra = con.execute(f"select count(*) from (select {actual} from {candidate} "
+                        f"except all select {expected} from {reference})").fetchone()[0]
+    return lost, extra
 
 
 def differences(reference: Path, candidate: Path, schemas: tuple[str, ...] = ()) -> list[str]:
-    """Tables missing or extra, and per table the rows one side has and the other lacks (EXCEPT
-    ALL both ways: order does not matter, duplicates do). Load-time columns are left out, and
-    exports.crm_sync_log, whose rows record each export run (see exported_rows)."""
+    """Tables missing or extra, and per table the rows one side has and the other lacks. Left
+    out: exports.crm_sync_log, whose rows record each export run (see exported_rows)."""
     problems = []
     with duckdb.connect() as con:
         con.execute(f"attach '{reference}' as ref (read_only)")
         con.execute(f"attach '{candidate}' as got (read_only)")
         expected, actual = tables_of(con, "ref", schemas), tables_of(con, "got", schemas)
-        if set(expected) != set(actual):
+        if expected != actual:
             problems.append(f"missing tables {sorted(set(expected) - set(actual))}, "
                             f"extra tables {sorted(set(actual) - set(expected))}")
         for table in sorted(set(expected) & set(actual) - {"exports.crm_sync_log"}):
-            if expected[table] != actual[table]:
-                problems.append(f"{table}: columns {actual[table]} instead of {expected[table]}")
-                continue
             schema, name = table.split(".", 1)
-            columns = ", ".join(f'"{c}"' for c in expected[table] if c not in LOAD_TIME_COLUMNS)
-            ref, got = f'ref."{schema}"."{name}"', f'got."{schema}"."{name}"'
-            lost = con.execute(f"select count(*) from (select {columns} from {ref} "
-                               f"except all select {columns} from {got})").fetchone()[0]
-            added = con.execute(f"select count(*) from (select {columns} from {got} "
-                                f"except all select {columns} from {ref})").fetchone()[0]
-            if lost or added:
-                problems.append(f"{table}: {lost} row(s) lost, {added} row(s) extra")
+            lost, extra = row_differences(con, f'ref."{schema}"."{name}"', f'got."{schema}"."{name}"')
+            if lost or extra:
+                problems.append(f"{table}: {lost} row(s) lost, {extra} row(s) extra")
     return problems
 
 
@@ -155,11 +171,10 @@ def published_problems(reference: Path, candidate: Path) -> list[str]:
     with duckdb.connect() as con:
         for name in files:
             if name.endswith(".parquet"):
-                ref, got = f"read_parquet('{reference / name}')", f"read_parquet('{candidate / name}')"
-                lost = con.execute(f"select count(*) from (from {ref} except all from {got})").fetchone()[0]
-                added = con.execute(f"select count(*) from (from {got} except all from {ref})").fetchone()[0]
-                if lost or added:
-                    problems.append(f"{name}: {lost} row(s) lost, {added} row(s) extra")
+                lost, extra = row_differences(con, f"read_parquet('{reference / name}')",
+                                              f"read_parquet('{candidate / name}')")
+                if lost or extra:
+                    problems.append(f"{name}: {lost} row(s) lost, {extra} row(s) extra")
     return problems
 
 

@@ -226,9 +226,9 @@ def test_a_full_disk_while_publishing_names_the_folder_and_keeps_the_previous_co
     warehouse = headless_reference / "warehouse" / "leadscore.duckdb"
     target = small_disk / "published"
     # The previous copy, and room for little more: not for a second copy beside it.
-    shutil.copytree(headless_reference / "published", target)
-    used = sum(p.stat().st_size for p in target.rglob("*") if p.is_file())
+    used = sum(p.stat().st_size for p in (headless_reference / "published").rglob("*") if p.is_file())
     resize(small_disk, str(used + 1024 * 1024))
+    shutil.copytree(headless_reference / "published", target)
     before = {p: p.read_bytes() for p in target.rglob("*") if p.is_file()}
     with pytest.raises(PublishError) as raised:
         publish_like_the_pipeline(warehouse, target)
