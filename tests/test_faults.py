@@ -116,6 +116,13 @@ def test_a_run_killed_during_ingestion_dbt_and_publishing_then_run_again_equals_
     problems += published_problems(headless_reference / "published", tmp_path / "published")
     assert not problems, "\n".join(problems)
     assert exported_rows(tmp_path) == exported_rows(headless_reference)
+    # Dagster's storage tells the truth: the killed runs failed and hold no slot of the pool.
+    with dg.DagsterInstance.from_config(str(tmp_path / "dagster")) as instance:
+        statuses = [run.status for run in instance.get_runs()]  # the latest first
+        pool = instance.event_log_storage.get_concurrency_info("duckdb_warehouse")
+    assert statuses == [dg.DagsterRunStatus.SUCCESS] + [dg.DagsterRunStatus.FAILURE] * 3
+    assert pool.claimed_slots == [] and pool.pending_steps == []
+    assert "was interrupted: marked failed" in (tmp_path / "4.out").read_text()
 
 
 @pytest.mark.parametrize("point, visible", [
