@@ -3,6 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 SIZE ?= small
 SEED ?= 42
+# The Dagster UI listens on this address only; it has no login, so keep it local.
+DEV_HOST ?= 127.0.0.1
 VENV := .venv
 BIN := $(VENV)/bin
 export DAGSTER_HOME ?= $(CURDIR)/data/dagster
@@ -19,7 +21,7 @@ help:
 	@echo "make run    build the environment if needed, generate demo data if none, run the pipeline"
 	@echo "make test   run the whole test suite (small generated data)"
 	@echo "make bench  SIZE=small|medium|large: cold, incremental and no-op runs against the DuckDB floor"
-	@echo "make dev    the Dagster UI on http://127.0.0.1:3000"
+	@echo "make dev    the Dagster UI on http://127.0.0.1:3000 (DEV_HOST=... to listen elsewhere)"
 	@echo "make data   SIZE=tiny|small|medium|large SEED=n: (re)generate the landing data"
 
 install: $(VENV)/.installed
@@ -56,7 +58,7 @@ bench: $(VENV)/.installed $(MANIFEST)
 dev: $(VENV)/.installed $(MANIFEST)
 	mkdir -p $(DAGSTER_HOME)
 	test -f $(DAGSTER_HOME)/dagster.yaml || cp orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
-	$(BIN)/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+	$(BIN)/dagster dev -h $(DEV_HOST) -p 3000 -w workspace.yaml
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check orchestration assets demo bench tests

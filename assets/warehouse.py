@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 from pathlib import Path
 
 import duckdb
@@ -9,6 +10,18 @@ import duckdb
 
 class WarehouseLockedError(RuntimeError):
     """Another process (often a BI tool) holds the DuckDB file open for writing or reading."""
+
+
+class DiskFullError(RuntimeError):
+    """The disk holding the warehouse (or another output) is full; what was committed is kept."""
+
+
+def is_disk_full(error: BaseException) -> bool:
+    """True for an OSError with ENOSPC and for DuckDB's own report of it (DuckDB errors carry
+    only the operating system's text)."""
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        return True
+    return isinstance(error, duckdb.Error) and "No space left on device" in str(error)
 
 
 def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:

@@ -90,6 +90,9 @@ def dbt_models(
         validate_rulebooks()
     except RulebookError as error:
         raise dg.Failure(description=str(error)) from None
+    # A warehouse held open by another process fails here with the file named, not deep in dbt's log.
+    with warehouse.connection():
+        pass
     # dbt runs as a subprocess that opens the same DuckDB file (profiles.yml reads this variable).
     warehouse_path = Path(warehouse.path).resolve()
     os.environ["LEADSCORE_WAREHOUSE"] = str(warehouse_path)

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -20,13 +22,16 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.warehouse import connect
+from assets.warehouse import WarehouseLockedError, connect
 from orchestration.settings import Settings, load_settings
 
 INSTANCE_TEMPLATE = Path(__file__).with_name("dagster.yaml")
 
 # The run log goes to Dagster's storage (see it with `make dev`); the terminal gets the summary.
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# Who runs a headless run, so the next one can tell a run still going from one whose process died.
+RUNNER_HOST_TAG, RUNNER_PID_TAG = "leadscore/runner_host", "leadscore/runner_pid"
+UNFINISHED = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
 
 
 def prepare_dagster_home(settings: Settings) -> Path:
@@ -38,6 +43,34 @@ def prepare_dagster_home(settings: Settings) -> Path:
     return home
 
 
+def process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    cmdline = Path(f"/proc/{pid}/cmdline")
+    # A recycled process id belongs to some other program.
+    return not cmdline.exists() or b"orchestration.run" in cmdline.read_bytes()
+
+
+def release_interrupted_runs(instance: dg.DagsterInstance) -> list[str]:
+    """Headless runs of this machine whose process is gone (killed, power cut) stay `STARTED` in
+    Dagster's storage and keep their slot of the single-writer pool, so the next run would wait
+    for it forever. Mark them failed and give the slot back."""
+    host = socket.gethostname()
+    released = []
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=UNFINISHED, tags={RUNNER_HOST_TAG: host})):
+        pid = run.tags.get(RUNNER_PID_TAG, "")
+        if pid.isdigit() and process_alive(int(pid)):
+            continue
+        instance.report_run_failed(run, message=f"The process of this run ({pid}) ended without finishing it.")
+        instance.event_log_storage.free_concurrency_slots_for_run(run.run_id)
+        released.append(run.run_id)
+    return released
+
+
 def materialize_everything(
     settings: Settings, log_path: Path, as_of: str = "", rebuild_score_history: bool = False, force: bool = False
 ) -> dg.ExecuteInProcessResult:
@@ -46,15 +79,43 @@ def materialize_everything(
 
     job = build_definitions(settings).resolve_job_def("materialize_all")
     log_path.parent.mkdir(parents=True, exist_ok=True)
-    # dbt's own console output goes to the log file; the terminal gets the summary.
-    with dg.DagsterInstance.get() as instance, log_path.open("w") as log, redirect_stdout(log):
+    with dg.DagsterInstance.get() as instance:
+        for run_id in release_interrupted_runs(instance):
+            print(f"Run {run_id} was interrupted: marked failed; this run completes its work.")
+        tags = {RUNNER_HOST_TAG: socket.gethostname(), RUNNER_PID_TAG: str(os.getpid())}
         dbt_config = {"as_of": as_of, "rebuild_score_history": rebuild_score_history, "force": force}
         run_config = {**QUIET, "ops": {"dbt_models": {"config": dbt_config}}}
-        return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)
+        # dbt's own console output goes to the log file; the terminal gets the summary.
+        with log_path.open("w") as log, redirect_stdout(log):
+            return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config, tags=tags)
+
+
+def failure_reasons(result: dg.ExecuteInProcessResult) -> list[str]:
+    """Why each failed step failed, as the step said it (a locked file, a full disk, a bad rule)."""
+    reasons = []
+    for event in result.all_events:
+        if not event.is_step_failure:
+            continue
+        data = event.step_failure_data
+        if data.user_failure_data and data.user_failure_data.description:
+            text = data.user_failure_data.description
+        else:
+            error = data.error.cause if data.error and data.error.cause else data.error
+            # The exception's own words, without its module and class name.
+            text = re.sub(r"^[\w.]+: ", "", error.message) if error else "see the log"
+        reasons.append(f"{event.step_key}: {text.strip()}")
+    return reasons
 
 
 def summary(settings: Settings) -> str:
     """Row counts per layer, quarantined rows and where the outputs are."""
+    try:
+        return _summary(settings)
+    except WarehouseLockedError as error:
+        return f"\nNo summary: {error}"
+
+
+def _summary(settings: Settings) -> str:
     lines = []
     with connect(settings.warehouse, read_only=True) as con:
         tables = con.execute(
@@ -106,12 +167,13 @@ def main() -> int:
     log_path = settings.data_dir / "logs" / "last_run.log"
     result = materialize_everything(settings, log_path, args.as_of, args.rebuild_score_history, args.force)
     elapsed = time.monotonic() - started
-    failed = [event.step_key for event in result.all_events if event.is_step_failure]
     # A fresh process reads the warehouse: nothing cached from the run's own connections.
     subprocess.run([sys.executable, "-m", "orchestration.run", "--summary"], check=False)
     print(f"Run log:   {log_path}")
     if not result.success:
-        print(f"\nRun {result.run_id} FAILED after {elapsed:.1f}s in: {', '.join(failed) or 'see log'}")
+        print(f"\nRun {result.run_id} FAILED after {elapsed:.1f}s.")
+        for reason in failure_reasons(result) or [f"see {log_path}"]:
+            print(f"  {reason}")
         return 1
     dbt_events = [event for event in result.all_events if event.step_key == "dbt_models"]
     if any(e.is_step_success for e in dbt_events) and not any(e.is_step_materialization for e in dbt_events):

@@ -56,3 +56,22 @@ def demo_settings(tmp_path_factory) -> Settings:
 @pytest.fixture(scope="session")
 def first_run(demo_settings: Settings) -> dg.ExecuteInProcessResult:
     return run_pipeline(demo_settings)
+
+
+@pytest.fixture(scope="session")
+def headless_landing(tmp_path_factory) -> Path:
+    """Tiny demo data, trimmed for speed, for the tests that run `python -m orchestration.run`."""
+    from tests.headless import generate_landing
+
+    return generate_landing(tmp_path_factory.mktemp("headless_landing"))
+
+
+@pytest.fixture(scope="session")
+def headless_reference(headless_landing, tmp_path_factory) -> Path:
+    """The root of one uninterrupted headless run on `headless_landing` (warehouse/, published/,
+    data/, dagster/ and run.out), with secrets given through the environment."""
+    from tests.headless import run_env, run_to_completion
+
+    root = tmp_path_factory.mktemp("uninterrupted")
+    run_to_completion(run_env(root, headless_landing), root / "run.out")
+    return root

@@ -15,6 +15,7 @@ import pytest
 from assets.publish.bi_copy import PublishError, personal_columns_from_manifest, publish
 from assets.warehouse import connect
 from tests.conftest import REPO_ROOT
+from tests.headless import held_open_elsewhere
 
 PERSONAL = {("marts", "dim_people"): {"email", "first_name"}}
 
@@ -108,19 +109,10 @@ def test_a_locked_warehouse_or_leftovers_of_a_killed_run(tmp_path):
     assert len(read_people(publication.database)) == 3
     assert not list(target.rglob("*.partial"))
 
-    holder = subprocess.Popen(
-        [sys.executable, "-c", f"import duckdb, sys; c = duckdb.connect({str(warehouse)!r}); print('ok', flush=True); "
-                               "sys.stdin.readline()"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )
-    try:
-        assert holder.stdout.readline().strip() == "ok"
+    with held_open_elsewhere(warehouse):
         with pytest.raises(PublishError, match="previous copy is unchanged") as error:
             publish(warehouse, target, PERSONAL)
         assert "lock" in str(error.value).lower()
-    finally:
-        holder.stdin.close()
-        holder.wait(timeout=30)
     assert len(read_people(publication.database)) == 3
 
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from assets.faults import pause_point
 from assets.ingest.landing import LandingFile
 
 RAW_SCHEMA = "raw"
@@ -139,6 +140,7 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     con.execute("begin transaction")
     try:
         yield
+        pause_point("ingest_commit")
     except BaseException:
         con.execute("rollback")
         raise

@@ -17,6 +17,7 @@ from assets.ingest import csv_loader, email_events, weblogs
 from assets.ingest.landing import LandingFile, discover
 from assets.ingest.ledger import FileLoad, ensure_ledger, files_to_load, known_checksums, reject_unreadable, utc_now
 from assets.ingest.mapping import Mapping, MappingError, load_mapping
+from assets.warehouse import DiskFullError, is_disk_full
 
 
 @dataclass(frozen=True)
@@ -86,15 +87,35 @@ def ingest_source(
 
     The files of one call share one `loaded_at`: together they are the source's latest delivery.
     """
-    ensure_ledger(con)
-    load_file = _prepare(con, source, crm_mapping_name)
-    delivered_at = utc_now()
-    landing_files = discover(landing_root, source, known_checksums(con, source))
-    new_files = files_to_load(con, source, landing_files, delivered_at)
-    loads = []
-    for file in new_files:
-        try:
-            loads.append(load_file(file, delivered_at))
-        except (duckdb.IOException, duckdb.InvalidInputException, OSError, EOFError) as error:
-            loads.append(reject_unreadable(con, source, file, delivered_at, error))
+    loads: list[FileLoad] = []
+    try:
+        ensure_ledger(con)
+        load_file = _prepare(con, source, crm_mapping_name)
+        delivered_at = utc_now()
+        landing_files = discover(landing_root, source, known_checksums(con, source))
+        new_files = files_to_load(con, source, landing_files, delivered_at)
+        for file in new_files:
+            try:
+                loads.append(load_file(file, delivered_at))
+            except (duckdb.IOException, duckdb.InvalidInputException, OSError, EOFError) as error:
+                if is_disk_full(error):
+                    raise  # the warehouse cannot be written, the file itself is fine
+                loads.append(reject_unreadable(con, source, file, delivered_at, error))
+    except (duckdb.Error, OSError) as error:
+        if not is_disk_full(error):
+            raise
+        # Each file is one transaction: the files committed before stay, the one being written
+        # is rolled back when DuckDB next opens the warehouse, and a later run loads the rest.
+        raise DiskFullError(
+            f"The disk holding the warehouse {warehouse_path(con)} is full ({error}). {len(loads)} file(s) "
+            f"of {source} were loaded before; free some space and run again: nothing is loaded twice."
+        ) from error
     return loads
+
+
+def warehouse_path(con: duckdb.DuckDBPyConnection) -> str:
+    try:
+        return con.execute("select path from duckdb_databases() where database_name = current_database()"
+                           ).fetchone()[0]
+    except duckdb.Error:  # a connection DuckDB invalidated after the failed write
+        return "(see the message)"

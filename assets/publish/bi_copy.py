@@ -13,10 +13,12 @@ from pathlib import Path
 
 import duckdb
 
-from assets.warehouse import connect
+from assets.faults import pause_point
+from assets.warehouse import connect, is_disk_full
 
 PERSONAL_DATA_POLICIES = ("keep", "hash", "drop")
 PUBLISHED_SCHEMAS = ("marts", "feedback")
+SALT_VARIABLE = "leadscore_publish_salt"
 
 
 class PublishError(RuntimeError):
@@ -63,10 +65,11 @@ def column_sql(column: str, personal: bool, policy: str, salt: str) -> str | Non
     if policy == "drop":
         return None
     # Salted, so a list of known emails cannot be hashed to find people; same input, same hash,
-    # so BI joins and distinct counts still work.
-    salt_literal = "'" + salt.replace("'", "''") + "'"
+    # so BI joins and distinct counts still work. The salt is a session variable, never part of
+    # the SQL text, so no error message or log line can show it.
     return (f"case when {quoted(column)} is null then null "
-            f"else sha256({salt_literal} || lower(trim(cast({quoted(column)} as varchar)))) end as {quoted(column)}")
+            f"else sha256(getvariable('{SALT_VARIABLE}') || lower(trim(cast({quoted(column)} as varchar)))) "
+            f"end as {quoted(column)}")
 
 
 def tables_to_publish(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, list[str]]]:
@@ -99,12 +102,13 @@ def publish(
     parquet_dir = target_dir / "parquet"
     target_dir.mkdir(parents=True, exist_ok=True)
     partial = database.with_name(database.name + ".partial")
-    partial.unlink(missing_ok=True)  # left over by a run killed while publishing
+    remove_partial(partial)  # left over by a run killed while publishing
     partial_parquet: list[tuple[Path, Path]] = []
     published: list[PublishedTable] = []
     try:
         with connect(partial) as con:
             con.execute(f"attach {sql_string(warehouse)} as source (read_only)")
+            con.execute(f"set variable {SALT_VARIABLE} = ?", [salt])
             for schema, table, columns in tables_to_publish(con):
                 personal = personal_columns.get((schema, table), set())
                 selected = [sql for c in columns if (sql := column_sql(c, c in personal, policy, salt))]
@@ -118,21 +122,36 @@ def publish(
                 partial_parquet.append((staged, final_parquet))
                 rows = con.execute(f"select count(*) from {name}").fetchone()[0]
                 published.append(PublishedTable(schema, table, rows, tuple(sorted(personal & set(columns)))))
+                pause_point("publish_table")
             con.execute("detach source")
             con.execute("checkpoint")
         fsync(partial)
         # The database file first: it is the copy BI tools are pointed at.
         os.replace(partial, database)
+        pause_point("publish_swap")
         for staged, final in partial_parquet:
             fsync(staged)
             os.replace(staged, final)
     except (OSError, duckdb.Error) as error:
-        partial.unlink(missing_ok=True)
+        remove_partial(partial)
         for staged, _ in partial_parquet:
             staged.unlink(missing_ok=True)
-        raise PublishError(f"publishing to {target_dir} failed ({error}); the previous copy is unchanged") from error
+        if is_disk_full(error):
+            cause, advice = f"the disk holding {target_dir} is full", "free some space and run again"
+        elif "lock" in str(error).lower():
+            cause, advice = f"the warehouse {warehouse} is locked by another process", \
+                "close that session (BI tools read the published copy) and run again"
+        else:
+            cause, advice = f"publishing to {target_dir} failed", "see the error"
+        raise PublishError(f"{cause} ({error}); the previous copy is unchanged: {advice}") from error
     remove_stale_parquet(parquet_dir, {final for _, final in partial_parquet})
     return Publication(database, parquet_dir, published)
+
+
+def remove_partial(partial: Path) -> None:
+    """The unpublished file and the write-ahead log DuckDB keeps beside it until a checkpoint."""
+    partial.unlink(missing_ok=True)
+    partial.with_name(partial.name + ".wal").unlink(missing_ok=True)
 
 
 def sql_string(path: Path) -> str:

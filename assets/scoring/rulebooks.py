@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
 import sqlglot
 import yaml
 from sqlglot import exp
@@ -110,6 +111,18 @@ def check_sql_condition(expression: str, allowed_columns: set[str]) -> str | Non
             return f"function {node.name}() is not allowed (allowed: {ALLOWED_FUNCTIONS_TEXT})"
         elif not isinstance(node, _ALLOWED_NODES):
             return f"{node.key.upper()} is not allowed in a SQL condition (allowed: {ALLOWED_FUNCTIONS_TEXT})"
+    return None
+
+
+def check_regex(pattern: str) -> str | None:
+    """None when DuckDB's regular expression engine (RE2) accepts `pattern`; else why not. The
+    pattern stays data (a column value), never SQL text, so this is about failing early and by
+    name rather than in the middle of the dbt build."""
+    try:
+        with duckdb.connect() as con:
+            con.execute("select regexp_matches('', ?)", [pattern])
+    except duckdb.Error as exc:
+        return f"regular expression {pattern!r} is not valid: {str(exc).splitlines()[0]}"
     return None
 
 
@@ -234,6 +247,8 @@ def validate_rulebooks(seeds_dir: Path = SCORING_SEEDS, project_file: Path = DBT
                 problem(file, line, row, "a range needs min_value or max_value")
             if operator in ("equals", "in_list", "contains", "regex") and row["value"] == "":
                 problem(file, line, row, f"operator {operator} needs a value")
+            elif operator == "regex" and (reason := check_regex(row["value"])):
+                problem(file, line, row, reason)
 
     for line, row in read("score_bounds.csv"):
         if row["rulebook_id"] not in rulebooks:
