@@ -26,8 +26,10 @@ create table if not exists {OPS_SCHEMA}.dbt_builds (
     project_digest varchar not null,
     data_digest varchar not null,
     dbt_args varchar not null,
-    built_at timestamptz not null
+    built_at timestamptz not null,
+    completed boolean not null default false
 );
+alter table {OPS_SCHEMA}.dbt_builds add column if not exists completed boolean default false;
 """
 
 
@@ -57,14 +59,18 @@ def build_key(project: str, data: str, dbt_args: list[str]) -> str:
 
 
 def last_build_key(con: duckdb.DuckDBPyConnection) -> str | None:
+    """The key of the latest build if the run that made it completed every step after dbt too
+    (a run killed while publishing must be redone, even though its dbt build succeeded)."""
     exists = con.execute(
         f"select count(*) from information_schema.tables where table_schema = '{OPS_SCHEMA}' "
         "and table_name = 'dbt_builds'"
     ).fetchone()[0]
     if not exists:
         return None
-    row = con.execute(f"select build_key from {OPS_SCHEMA}.dbt_builds order by built_at desc limit 1").fetchone()
-    return row[0] if row else None
+    row = con.execute(
+        f"select build_key, completed from {OPS_SCHEMA}.dbt_builds order by built_at desc limit 1"
+    ).fetchone()
+    return row[0] if row and row[1] else None
 
 
 def record_build(
@@ -73,7 +79,18 @@ def record_build(
     """Remember a successful build (called only after dbt finished without error)."""
     con.execute(_DDL)
     con.execute(
-        f"insert into {OPS_SCHEMA}.dbt_builds values (?, ?, ?, ?, ?, current_timestamp)",
+        f"""insert into {OPS_SCHEMA}.dbt_builds
+            (build_key, run_id, project_digest, data_digest, dbt_args, built_at, completed)
+            values (?, ?, ?, ?, ?, current_timestamp, false)""",
         [key, run_id, project, data, json.dumps(dbt_args)],
     )
 
+
+
+def complete_build(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
+    """Mark the build of `run_id` complete once every step after dbt succeeded; return rows marked."""
+    con.execute(_DDL)
+    (marked,) = con.execute(
+        f"update {OPS_SCHEMA}.dbt_builds set completed = true where run_id = ? and not completed", [run_id]
+    ).fetchone()
+    return marked

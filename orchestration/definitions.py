@@ -6,6 +6,7 @@ import dagster as dg
 
 from orchestration.alerts import NotifierResource, sla_alerts
 from orchestration.automation import build_landing_sensor, build_schedules, materialize_all
+from orchestration.build_log import dbt_build_log
 from orchestration.dbt import dbt_models, dbt_resource
 from orchestration.exports import ExportConfigResource, crm_sync_export
 from orchestration.feedback import FEEDBACK_ASSETS, FeedbackConfigResource
@@ -18,7 +19,8 @@ from orchestration.settings import Settings, load_settings
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
-        assets=[*INGESTION_ASSETS, dbt_models, crm_sync_export, *FEEDBACK_ASSETS, lead_scoring_report, bi_copy],
+        assets=[*INGESTION_ASSETS, dbt_models, crm_sync_export, *FEEDBACK_ASSETS, lead_scoring_report, bi_copy,
+                dbt_build_log],
         jobs=[materialize_all],
         schedules=build_schedules(running=settings.automation),
         sensors=[sla_alerts, build_landing_sensor(running=settings.automation)],
