@@ -254,6 +254,24 @@ def test_ingestion_checks_block_bad_tables_and_only_warn_on_drift(tmp_path):
     assert not any(key.startswith(("staging/", "marts/")) for key in done)
 
 
+def test_a_demo_run_measures_freshness_and_row_counts_and_only_warns(first_run, demo_settings: Settings):
+    found = evaluations(first_run)
+    for source, key in (("crm", "crm/leads"), ("weblogs", "weblogs/hits"), ("email", "email/events"),
+                        ("forms", "forms/submissions"), ("signals", "signals/account_signals")):
+        check = found[(key, "freshness")]
+        assert check.passed and check.severity == dg.AssetCheckSeverity.WARN
+        assert check.description.startswith(f"{source}: newest event 2026-06-")
+    with connect(demo_settings.warehouse, read_only=True) as con:
+        people = con.execute("select count(*) from marts.dim_people").fetchone()[0]
+        history = con.execute(
+            "select count(distinct run_id) from checks.row_count_history where table_name = 'marts.dim_people'"
+        ).fetchone()[0]
+    check = found[("marts/dim_people", "row_count")]
+    assert check.passed and check.severity == dg.AssetCheckSeverity.WARN
+    assert check.description == f"marts.dim_people: {people:,} rows; no previous run to compare with"
+    assert history >= 1
+
+
 @pytest.fixture
 def scored_copy(first_run, demo_settings: Settings, tmp_path: Path) -> Settings:
     """A copy of the demo run's warehouse, to change without disturbing the other tests."""
