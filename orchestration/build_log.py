@@ -2,8 +2,6 @@
 feedback, report, BI copy) succeeded. Only a complete build lets a later run with nothing new skip
 dbt, so a run killed or failed after dbt is redone in full by the next one."""
 
-from __future__ import annotations
-
 import dagster as dg
 
 from assets import build_state

@@ -10,10 +10,11 @@ from pathlib import Path
 
 import dagster as dg
 import pydantic
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
 
 from assets import build_state
 from assets.scoring.rulebooks import RulebookError, validate_rulebooks
+from orchestration.dbt_checks import CheckDescribingTranslator
 from orchestration.ingestion import WAREHOUSE_POOL
 from orchestration.resources import WarehouseResource
 from orchestration.settings import REPO_ROOT
@@ -63,7 +64,7 @@ class ScoringRunConfig(dg.Config):
         return ["--vars", json.dumps(dbt_vars)] if dbt_vars else []
 
 # dbt tests on sources become checks on the raw assets (they run in the dbt step).
-TRANSLATOR = DagsterDbtTranslator(settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True))
+TRANSLATOR = CheckDescribingTranslator(settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True))
 
 
 @dbt_assets(

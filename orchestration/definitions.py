@@ -7,13 +7,14 @@ import dagster as dg
 from orchestration.alerts import NotifierResource, sla_alerts
 from orchestration.automation import build_landing_sensor, build_schedules, materialize_all
 from orchestration.build_log import dbt_build_log
+from orchestration.checks import STAGE_CHECKS
 from orchestration.dbt import dbt_models, dbt_resource
 from orchestration.exports import ExportConfigResource, crm_sync_export
 from orchestration.feedback import FEEDBACK_ASSETS, FeedbackConfigResource
 from orchestration.ingestion import INGESTION_ASSETS
 from orchestration.publish import PublishConfigResource, bi_copy
 from orchestration.report import ReportConfigResource, lead_scoring_report
-from orchestration.resources import IngestionConfigResource, WarehouseResource
+from orchestration.resources import ChecksConfigResource, IngestionConfigResource, WarehouseResource
 from orchestration.settings import Settings, load_settings
 
 
@@ -21,6 +22,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
         assets=[*INGESTION_ASSETS, dbt_models, crm_sync_export, *FEEDBACK_ASSETS, lead_scoring_report, bi_copy,
                 dbt_build_log],
+        asset_checks=STAGE_CHECKS,
         jobs=[materialize_all],
         schedules=build_schedules(running=settings.automation),
         sensors=[sla_alerts, build_landing_sensor(running=settings.automation)],
@@ -29,6 +31,10 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             "ingestion": IngestionConfigResource(
                 landing=str(settings.landing), crm_mapping=settings.crm_mapping,
                 quarantine_max_rate=settings.quarantine_max_rate,
+            ),
+            "checks_config": ChecksConfigResource(
+                freshness_max_lag_hours=settings.freshness_max_lag_hours,
+                row_count_max_drop=settings.row_count_max_drop, row_count_max_jump=settings.row_count_max_jump,
             ),
             "dbt": dbt_resource(),
             "notifier": NotifierResource(),

@@ -70,9 +70,9 @@ def finite(value: float | None) -> float | None:
     ],
     check_specs=[
         dg.AssetCheckSpec("probabilities_in_range", asset=PREDICTIVE_SCORES,
-                          description="Every probability is a number in [0, 1]."),
+                          description="Every probability is a number in [0, 1].", blocking=True),
         dg.AssetCheckSpec("coefficients_finite", asset=PREDICTIVE_COEFFICIENTS,
-                          description="No coefficient is NaN or infinite."),
+                          description="No coefficient is NaN or infinite.", blocking=True),
     ],
     pool=WAREHOUSE_POOL,
 )
@@ -113,7 +113,8 @@ def predictive_score(warehouse: WarehouseResource, feedback: FeedbackConfigResou
     ],
     check_specs=[
         dg.AssetCheckSpec("auc_defined", asset=BACKTEST,
-                          description="AUC is a number wherever a date has both positives and negatives."),
+                          description="AUC is a number wherever a date has both positives and negatives.",
+                          blocking=True),
     ],
     pool=WAREHOUSE_POOL,
 )

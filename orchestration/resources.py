@@ -9,6 +9,8 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from assets.checks.freshness import DEFAULT_MAX_LAG_HOURS
+from assets.checks.row_counts import DEFAULT_LIMITS, RowCountLimits
 from assets.warehouse import connect
 
 
@@ -31,3 +33,14 @@ class IngestionConfigResource(dg.ConfigurableResource):
     landing: str
     crm_mapping: str = "salesforce"
     quarantine_max_rate: float = 0.05
+
+
+class ChecksConfigResource(dg.ConfigurableResource):
+    """Limits of the checks that warn: source freshness and row-count changes between runs."""
+
+    freshness_max_lag_hours: str = DEFAULT_MAX_LAG_HOURS
+    row_count_max_drop: float = DEFAULT_LIMITS.max_drop
+    row_count_max_jump: float = DEFAULT_LIMITS.max_jump
+
+    def row_count_limits(self) -> RowCountLimits:
+        return RowCountLimits(max_drop=self.row_count_max_drop, max_jump=self.row_count_max_jump)

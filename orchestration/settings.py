@@ -13,6 +13,10 @@
   read when publishing, never stored).
 - LEADSCORE_AUTOMATION: `on` starts the schedules and the new-file sensor as soon as a Dagster
   daemon runs (default off: turn them on in the UI).
+- LEADSCORE_FRESHNESS_MAX_LAG_HOURS: how many hours a source's newest event may lag the newest
+  event of any source, as a default and per-source limits (default 48,signals=840).
+- LEADSCORE_ROW_COUNT_MAX_DROP, LEADSCORE_ROW_COUNT_MAX_JUMP: the share by which a key table's row
+  count may fall or rise against the previous run before its check warns (defaults 0.2 and 1.0).
 - DAGSTER_HOME: Dagster's run and event storage (default data/dagster).
 """
 
@@ -21,6 +25,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from assets.checks.freshness import DEFAULT_MAX_LAG_HOURS, parse_max_lag_hours
+from assets.checks.row_counts import DEFAULT_LIMITS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,6 +43,9 @@ class Settings:
     publish_dir: Path
     publish_personal_data: str
     automation: bool = False
+    freshness_max_lag_hours: str = DEFAULT_MAX_LAG_HOURS
+    row_count_max_drop: float = DEFAULT_LIMITS.max_drop
+    row_count_max_jump: float = DEFAULT_LIMITS.max_jump
 
     @property
     def data_dir(self) -> Path:
@@ -52,6 +62,11 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
     """Read the settings from `env` (the process environment by default)."""
     env = dict(os.environ if env is None else env)
     home = Path(env.get("LEADSCORE_HOME") or REPO_ROOT).resolve()
+    freshness = env.get("LEADSCORE_FRESHNESS_MAX_LAG_HOURS") or DEFAULT_MAX_LAG_HOURS
+    try:
+        parse_max_lag_hours(freshness)
+    except ValueError as error:
+        raise ValueError(f"LEADSCORE_FRESHNESS_MAX_LAG_HOURS: {error}") from None
     return Settings(
         home=home,
         warehouse=_path(env, "LEADSCORE_WAREHOUSE", Path("data/warehouse/leadscore.duckdb"), home),
@@ -62,6 +77,9 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         publish_dir=_path(env, "LEADSCORE_PUBLISH_DIR", Path("data/published"), home),
         publish_personal_data=env.get("LEADSCORE_PUBLISH_PERSONAL_DATA") or "keep",
         automation=_switch(env, "LEADSCORE_AUTOMATION"),
+        freshness_max_lag_hours=freshness,
+        row_count_max_drop=float(env.get("LEADSCORE_ROW_COUNT_MAX_DROP") or DEFAULT_LIMITS.max_drop),
+        row_count_max_jump=float(env.get("LEADSCORE_ROW_COUNT_MAX_JUMP") or DEFAULT_LIMITS.max_jump),
     )
 
 

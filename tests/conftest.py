@@ -11,6 +11,7 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from assets.warehouse import connect
 from orchestration.definitions import build_definitions
 from orchestration.settings import Settings, load_settings
 
@@ -24,6 +25,14 @@ def shared_file(relative: str) -> Path:
     if not path.exists():
         pytest.skip(f"real sample {path} is absent (it lives outside the repository)")
     return path
+
+
+@pytest.fixture
+def con(tmp_path: Path):
+    """A fresh warehouse file in the test's temporary folder."""
+    connection = connect(tmp_path / "warehouse.duckdb")
+    yield connection
+    connection.close()
 
 
 def run_pipeline(settings: Settings, as_of: str = "", **dbt_config) -> dg.ExecuteInProcessResult:

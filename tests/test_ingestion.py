@@ -14,7 +14,6 @@ import pytest
 from assets.ingest.checks import quarantine_rate, reconciliation
 from assets.ingest.mapping import MappingError, load_mapping
 from assets.ingest.sources import RAW_TABLES, crm_mapping, ingest_source
-from assets.warehouse import connect
 from tests.conftest import shared_file
 
 GOOD_HIT = (
@@ -31,13 +30,6 @@ def landing(tmp_path: Path) -> Path:
     root = tmp_path / "landing"
     root.mkdir()
     return root
-
-
-@pytest.fixture
-def con(tmp_path: Path):
-    connection = connect(tmp_path / "warehouse.duckdb")
-    yield connection
-    connection.close()
 
 
 def write(path: Path, content: bytes | str) -> Path:

@@ -1,20 +1,16 @@
-"""Checks on what ingestion loaded: reconciliation of the ledger and the quarantine rate."""
+"""Checks on what ingestion loaded: reconciliation of the ledger, the quarantine rate and
+duplicate natural keys within a file."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import duckdb
 
+from assets.checks.outcome import CheckOutcome
+from assets.ingest.csv_loader import ident
 from assets.ingest.ledger import RAW_SCHEMA
 from assets.ingest.sources import RawTable
 
-
-@dataclass
-class CheckOutcome:
-    passed: bool
-    message: str
-    metadata: dict = field(default_factory=dict)
+__all__ = ["CheckOutcome", "duplicate_keys", "quarantine_rate", "reconciliation"]
 
 
 def reconciliation(con: duckdb.DuckDBPyConnection, table: RawTable) -> CheckOutcome:
@@ -92,3 +88,30 @@ def quarantine_rate(con: duckdb.DuckDBPyConnection, source: str, max_rate: float
         )
     detail = f"; quarantined rows in: {worst_text}" if worst_text else ""
     return CheckOutcome(True, f"{source}: {rate:.2%} of rows quarantined{detail}", metadata)
+
+
+def duplicate_keys(con: duckdb.DuckDBPyConnection, table: RawTable, key: str | None) -> CheckOutcome:
+    """A natural key (a CRM record Id, an event id) appears at most once in each file of the
+    table's latest delivery. Later deliveries may repeat a key (a newer version of the record);
+    two rows with one key in one file leave no way to tell which is right."""
+    target = f"{RAW_SCHEMA}.{table.identifier}"
+    if key is None:
+        return CheckOutcome(True, f"{target}: no natural key to check (rows are identified by file and line)")
+    repeated = con.execute(
+        f"""select _source_file, {ident(key)}, list(_source_line order by _source_line)
+            from {target}
+            where _loaded_at = (select max(_loaded_at) from {target})
+            group by _source_file, {ident(key)}
+            having count(*) > 1
+            order by 1, 2"""
+    ).fetchall()
+    metadata = {"key": key, "repeated_keys": len(repeated)}
+    if not repeated:
+        return CheckOutcome(True, f"{target}: every {key} appears once per file in the latest delivery", metadata)
+    listed = "; ".join(
+        f"{path}: {value} (lines {', '.join(str(line) for line in lines)})" for path, value, lines in repeated[:10]
+    )
+    more = f" and {len(repeated) - 10} more" if len(repeated) > 10 else ""
+    return CheckOutcome(
+        False, f"{target}: {len(repeated)} {key} value(s) appear more than once in one file: {listed}{more}", metadata
+    )

@@ -120,6 +120,7 @@ def load_file(
         )
     load.object_name, load.target_table = obj.object_name, f"{RAW_SCHEMA}.{obj.table}"
     header = read_header(file)
+    load.header = header
     missing = sorted({s for c in obj.columns if c.required for s in c.sources} - set(header))
     duplicated = sorted({h for h in header if header.count(h) > 1})
     if missing or duplicated or not header:

@@ -36,8 +36,11 @@ create table if not exists {RAW_SCHEMA}.load_manifest (
     status varchar not null,
     duplicate_of varchar,
     message varchar,
-    loaded_at timestamptz not null
+    loaded_at timestamptz not null,
+    header varchar[]
 );
+-- Warehouses created before the header was recorded get the column (null for their old loads).
+alter table {RAW_SCHEMA}.load_manifest add column if not exists header varchar[];
 create table if not exists {RAW_SCHEMA}.quarantine (
     load_id varchar not null,
     source varchar not null,
@@ -71,6 +74,7 @@ class FileLoad:
     status: str = LOADED
     duplicate_of: str | None = None
     message: str | None = None
+    header: list[str] | None = None  # a CSV file's column names as delivered (schema drift checks)
 
     @property
     def load_id(self) -> str:
@@ -157,13 +161,14 @@ def write_manifest(con: duckdb.DuckDBPyConnection, load: FileLoad) -> None:
     con.execute(
         f"""insert into {RAW_SCHEMA}.load_manifest (
                 load_id, source, object_name, target_table, source_file, file_checksum, size_bytes,
-                modified_ns, rows_read, rows_loaded, rows_quarantined, status, duplicate_of, message, loaded_at
-            ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                modified_ns, rows_read, rows_loaded, rows_quarantined, status, duplicate_of, message, loaded_at,
+                header
+            ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             load.load_id, load.source, load.object_name, load.target_table,
             load.file.relative_path, load.file.checksum, load.file.size_bytes, load.file.modified_ns,
             load.rows_read, load.rows_loaded, load.rows_quarantined, load.status,
-            load.duplicate_of, load.message, load.loaded_at,
+            load.duplicate_of, load.message, load.loaded_at, load.header,
         ],
     )
 

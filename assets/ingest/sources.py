@@ -58,17 +58,37 @@ def crm_mapping(name_or_path: str) -> Mapping:
     return mapping
 
 
+CSV_SOURCES = ("crm", "forms", "signals", "adjustments")
+# Natural keys of the raw tables not loaded through a mapping (web log lines have none).
+_OTHER_KEYS = {email_events.TABLE: "event_id"}
+
+
+def csv_mapping(source: str, crm_mapping_name: str = "salesforce") -> Mapping | None:
+    """The mapping a CSV family is loaded with; None for the other families."""
+    if source == "crm":
+        return crm_mapping(crm_mapping_name)
+    return load_mapping(source) if source in CSV_SOURCES else None
+
+
+def natural_key(table: RawTable, mapping: Mapping | None) -> str | None:
+    """The raw column that identifies a record of `table` (the mapping's key for CSV families)."""
+    if mapping is None:
+        return _OTHER_KEYS.get(table.identifier)
+    key = next((obj.key for obj in mapping.objects if obj.table == table.identifier), None)
+    if key is None and table.source == "crm":
+        # A CRM mapping may fill fewer tables; the canonical raw columns stay the same.
+        return natural_key(table, load_mapping("salesforce"))
+    return key
+
+
 def _prepare(con: duckdb.DuckDBPyConnection, source: str, mapping_name: str
              ) -> Callable[[LandingFile, datetime], FileLoad]:
     """Create the source's raw tables and return its per-file loader."""
-    if source == "crm":
-        mapping = crm_mapping(mapping_name)
-        # The canonical columns first, so staging always finds them, then the user's extras.
-        csv_loader.ensure_tables(con, load_mapping("salesforce"))
-        csv_loader.ensure_tables(con, mapping)
-        return lambda file, at: csv_loader.load_file(con, file, source, mapping, at)
-    if source in ("forms", "signals", "adjustments"):
-        mapping = load_mapping(source)
+    mapping = csv_mapping(source, mapping_name)
+    if mapping is not None:
+        if source == "crm":
+            # The canonical columns first, so staging always finds them, then the user's extras.
+            csv_loader.ensure_tables(con, load_mapping("salesforce"))
         csv_loader.ensure_tables(con, mapping)
         return lambda file, at: csv_loader.load_file(con, file, source, mapping, at)
     if source == "weblogs":

@@ -1,4 +1,8 @@
 {#- Every person scored has exactly one current stage. -#}
+
+{#- Reported as a check on the stage history (the test reads other tables too). -#}
+{{ config(meta={'dagster': {'ref': {'name': 'fct_lead_stage_history'}}}) }}
+
 with people as (
     select distinct crm_id from {{ ref('fct_lead_scores') }}
 ),
