@@ -6,6 +6,9 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 
 from assets.ingest.landing import discover
@@ -73,12 +76,41 @@ def test_running_again_on_the_same_landing_changes_no_row_count(first_run, demo_
     assert row_counts(demo_settings) == before
 
 
+# A BI session: it reads the published copy, waits, and reads again through the same connection.
+BI_READER = textwrap.dedent("""
+    import sys, duckdb
+    con = duckdb.connect(sys.argv[1], read_only=True)
+    read = lambda: con.execute("select distinct cast(as_of as varchar) from marts.fct_lead_scores").fetchall()
+    print(read(), flush=True)
+    sys.stdin.readline()
+    print(read(), flush=True)
+""")
+
+
 def test_scores_follow_the_as_of_run_parameter_not_the_clock(first_run, demo_settings):
     with connect(demo_settings.warehouse, read_only=True) as con:
         (default_as_of,) = con.execute("select distinct as_of from marts.fct_lead_scores").fetchone()
         (latest_activity,) = con.execute("select max(activity_at) from intermediate.int_activities").fetchone()
     assert default_as_of >= latest_activity  # the end of the loaded data
-    assert run_pipeline(demo_settings, as_of="2026-03-31").success
+    # Meanwhile a BI session holds the published copy open: the run must neither wait for it nor
+    # change what it sees.
+    published = demo_settings.publish_dir / "leadscore.duckdb"
+    reader = subprocess.Popen([sys.executable, "-c", BI_READER, str(published)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        seen_before = reader.stdout.readline().strip()
+        assert run_pipeline(demo_settings, as_of="2026-03-31").success
+        reader.stdin.write("\n")
+        reader.stdin.flush()
+        assert reader.stdout.readline().strip() == seen_before  # the previous complete version
+        assert seen_before.startswith("[('2026-") and "2026-03-31" not in seen_before
+    finally:
+        reader.stdin.close()
+        reader.wait(timeout=60)
+    with connect(published, read_only=True) as con:  # a new session sees the new version
+        assert con.execute("select distinct cast(as_of as varchar) from marts.fct_lead_scores").fetchall() == [
+            ("2026-03-31 00:00:00",)
+        ]
     with connect(demo_settings.warehouse, read_only=True) as con:
         as_of_values = con.execute("select distinct cast(as_of as varchar) from marts.fct_lead_scores").fetchall()
         future_points = con.execute(
