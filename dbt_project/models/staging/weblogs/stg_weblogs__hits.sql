@@ -3,7 +3,8 @@
     clients within `attack_client_window_days` of them (read with that many days more of context
     on each side). How late a line arrives does not matter: the range comes from the data. An edit
     of the seeds user_agent_patterns or web_attack_paths, or of the window, changes
-    _settings_fingerprint and the next run reclassifies every line. -#}
+    _settings_fingerprint and the next run reclassifies every line. Rows a run writes carry the
+    newest load time it read (_batch_loaded_at): int_web_page_views finds what changed with it. -#}
 {{ config(
     materialized='incremental',
     unique_key='hit_id',
