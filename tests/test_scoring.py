@@ -216,13 +216,17 @@ def test_score_history_gives_the_ledger_scores_of_any_past_day_and_builds_increm
     history = project.query(DAILY)
 
     # Scoring as of an earlier midnight gives the history's scores of the day before; the
-    # incremental history drops the days after it and keeps the others.
+    # incremental history drops the days after it, keeps the others and adds the earlier days
+    # a full build as of that midnight covers (the 120 days before it).
     project.dbt("build", "--select", "int_scoring_as_of+", "--exclude-resource-type", "unit_test",
                 as_of="2026-04-01 00:00:00")
     count, mismatches = history_against_scores(project, "2026-03-31")
     assert count > 0 and mismatches == []
-    assert project.query("select max(score_date) from marts.fct_lead_score_daily")[0][0].isoformat() == "2026-03-31"
-    assert close(project.query(DAILY), [row for row in history if row[3].isoformat() <= "2026-03-31"])
+    first, last = project.query("select min(score_date), max(score_date) from marts.fct_lead_score_daily")[0]
+    assert (first.isoformat(), last.isoformat()) == ("2025-12-02", "2026-03-31")
+    history_start = min(row[3] for row in history)
+    assert close([row for row in project.query(DAILY) if row[3] >= history_start],
+                 [row for row in history if row[3].isoformat() <= "2026-03-31"])
 
     # Building forward again, incrementally, gives the same history as the full build.
     project.dbt("build", "--select", "int_scoring_as_of+", "--exclude-resource-type", "unit_test")

@@ -11,15 +11,69 @@
         and fetches no stylesheet, script or image. Browsers fetch those with the first page
         they show; link checkers of mail gateways and scripts posing as browsers read the HTML
         only. Set `web_logs_static_assets` to false when the site's assets are served from
-        elsewhere (a CDN whose requests are not in this log): the rule is off then. -#}
+        elsewhere (a CDN whose requests are not in this log): the rule is off then.
+
+    Incremental: the hits staging (re)classified since the last run (stg_weblogs__hits
+    _batch_loaded_at) name the client addresses and cookies whose page views can change; every
+    hit of those is recomputed, read with every hit of the addresses and cookies they involve
+    (the request rate, runs and cookie rules look no further), whatever its date. Page views no
+    longer kept are deleted through tombstone rows (viewed_at null) removed by the post-hook. A
+    page view whose cookie is now tied to another person (int_visitor_identities) is rewritten
+    with that person. An edit of web_page_categories or of the variables above changes
+    _settings_fingerprint and the next run recomputes every page view. -#}
+
+{{ config(
+    materialized='incremental',
+    unique_key='page_view_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail',
+    post_hook=["delete from {{ this }} where viewed_at is null"]
+) }}
+
 {%- set max_pages_per_minute = var('web_max_pages_per_minute', 30) -%}
 {%- set gap_minutes = var('web_visit_gap_minutes', 30) -%}
 {%- set logs_static_assets = var('web_logs_static_assets', true) -%}
+{%- set fingerprint = settings_fingerprint(['web_page_categories'], {
+    'web_max_pages_per_minute': max_pages_per_minute, 'web_visit_gap_minutes': gap_minutes,
+    'web_logs_static_assets': logs_static_assets}) -%}
+{%- set page_view_columns = [
+    'page_view_id', 'person_id', 'visitor_id', 'viewed_at', 'url_path', 'page_category', 'product_line',
+    'referrer_host', 'utm_source', 'utm_medium', 'utm_campaign', 'client_ip', 'device_type',
+    '_settings_fingerprint', '_batch_loaded_at'] -%}
 
 with
 
+run_scope as (
+    select
+        {{ fingerprint_changed('_settings_fingerprint', fingerprint) }} as is_full_scope,
+        (select max(_batch_loaded_at) from {{ ref('stg_weblogs__hits') }}) as batch_loaded_at
+),
+
+{% if is_incremental() -%}
+-- Addresses and cookies of the hits classified since the last run: their page views are
+-- recomputed (scope), from every hit of the addresses and cookies those page views involve.
+changed_hits as (
+    select client_ip, visitor_id
+    from {{ ref('stg_weblogs__hits') }}
+    where _batch_loaded_at > coalesce(
+        (select max(_batch_loaded_at) from {{ this }}), cast('1900-01-01' as {{ dbt.type_timestamp() }}))
+),
+
+scope_hits as (
+    select client_ip, visitor_id
+    from {{ ref('stg_weblogs__hits') }}
+    where client_ip in (select client_ip from changed_hits)
+        or visitor_id in (select visitor_id from changed_hits)
+),
+
+{% endif -%}
 hits as (
     select * from {{ ref('stg_weblogs__hits') }}
+    {%- if is_incremental() %}
+    where (select is_full_scope from run_scope)
+        or client_ip in (select client_ip from scope_hits)
+        or visitor_id in (select visitor_id from scope_hits)
+    {%- endif %}
 ),
 
 visitor_identities as (
@@ -159,7 +213,7 @@ page_views as (
 
 {{ categorized_pages_ctes('page_views', 'categorized_pages') }},
 
-final as (
+recomputed as (
     select
         page_views.hit_id as page_view_id,
         visitor_identities.person_id as person_id,
@@ -173,12 +227,62 @@ final as (
         page_views.utm_medium as utm_medium,
         page_views.utm_campaign as utm_campaign,
         page_views.client_ip as client_ip,
-        page_views.device_type as device_type
+        page_views.device_type as device_type,
+        {{ fingerprint }} as _settings_fingerprint,
+        (select batch_loaded_at from run_scope) as _batch_loaded_at
     from page_views
     left join visitor_identities
         on page_views.visitor_id = visitor_identities.visitor_id
     left join categorized_pages
         on page_views.url_path = categorized_pages.url_path
+    {%- if is_incremental() %}
+    where (select is_full_scope from run_scope)
+        or page_views.client_ip in (select client_ip from changed_hits)
+        or page_views.visitor_id in (select visitor_id from changed_hits)
+    {%- endif %}
+),
+
+{% if is_incremental() -%}
+-- Page views kept before that this run drops: tombstones, deleted by the post-hook.
+dropped as (
+    select
+        {%- for column in page_view_columns %}
+        {% if column == 'viewed_at' %}cast(null as {{ dbt.type_timestamp() }}) as viewed_at{% else %}earlier.{{ column }}{% endif %}
+        {{- ',' if not loop.last }}
+        {%- endfor %}
+    from {{ this }} as earlier
+    where (
+            (select is_full_scope from run_scope)
+            or earlier.client_ip in (select client_ip from changed_hits)
+            or earlier.visitor_id in (select visitor_id from changed_hits)
+        )
+        and earlier.page_view_id not in (select page_view_id from recomputed)
+),
+
+-- Page views outside the scope whose cookie now belongs to another person (or to none).
+reidentified as (
+    select
+        {%- for column in page_view_columns %}
+        {% if column == 'person_id' %}visitor_identities.person_id as person_id{% else %}earlier.{{ column }}{% endif %}
+        {{- ',' if not loop.last }}
+        {%- endfor %}
+    from {{ this }} as earlier
+    left join visitor_identities
+        on earlier.visitor_id = visitor_identities.visitor_id
+    where earlier.person_id is distinct from visitor_identities.person_id
+        and earlier.page_view_id not in (select page_view_id from recomputed)
+        and earlier.page_view_id not in (select page_view_id from dropped)
+),
+
+{% endif -%}
+final as (
+    select * from recomputed
+    {%- if is_incremental() %}
+    union all
+    select * from dropped
+    union all
+    select * from reidentified
+    {%- endif %}
 )
 
 select * from final

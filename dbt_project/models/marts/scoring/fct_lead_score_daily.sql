@@ -14,10 +14,16 @@
       from the last web activity each day; caps and floors apply to each day's sums.
 
     A full build covers the last `score_history_days` days before as_of (120). Incremental: a
-    run rewrites the days from `score_history_late_days` before the last built day (late
-    events), and the whole history of a rulebook whose seeds changed or of a person not built
-    before; older days are kept. A full refresh, or the var rebuild_score_history (the daily
-    schedule sets it), rebuilds everything. -#}
+    run rewrites the days from `score_history_late_days` before the last built day, and the
+    whole history of a rulebook whose seeds changed, of a person not built before or whose
+    history now starts earlier, and of a person whose inputs up to the last kept day changed
+    (an event that arrived later than that, an anonymous history credited to the person once a
+    cookie is tied to them, a CRM edit): each row keeps a running count and checksum of the
+    inputs up to its day (_inputs_count, _inputs_checksum), compared on the last kept day. The post-hooks
+    drop the days after as_of and before the history's first day (as_of moved), and people and rulebooks no
+    longer scored, and set as_of on the kept rows, so the table stays what a full build gives. A
+    full refresh, or the var rebuild_score_history (the daily schedule sets it), rebuilds
+    everything. -#}
 
 {{ config(
     materialized='incremental',
@@ -26,7 +32,10 @@
     on_schema_change='append_new_columns',
     full_refresh=(var('rebuild_score_history', false) or none),
     post_hook=[
-        "delete from {{ this }} where score_date > (select cast({{ dbt.dateadd('day', -1, 'as_of') }} as date) from {{ ref('int_scoring_as_of') }})"
+        "delete from {{ this }} where score_date > (select cast({{ dbt.dateadd('day', -1, 'as_of') }} as date) from {{ ref('int_scoring_as_of') }})",
+        "delete from {{ this }} where score_date < (select cast({{ dbt.dateadd('day', -var('score_history_days', 120), 'as_of') }} as date) from {{ ref('int_scoring_as_of') }})",
+        "delete from {{ this }} where crm_id not in (select person_id from {{ ref('int_people') }} where is_master and person_created_at <= (select as_of from {{ ref('int_scoring_as_of') }})) or rulebook_id not in (select rulebook_id from {{ ref('rulebooks') }})",
+        "update {{ this }} set as_of = (select as_of from {{ ref('int_scoring_as_of') }}) where as_of <> (select as_of from {{ ref('int_scoring_as_of') }})"
     ]
 ) }}
 
@@ -75,9 +84,29 @@ people as (
 
 {% if is_incremental() %}
 built as (
-    select crm_id, rulebook_id, max(score_date) as built_until, max(rulebook_fingerprint) as fingerprint
+    select
+        crm_id,
+        rulebook_id,
+        min(score_date) as built_from,
+        max(score_date) as built_until,
+        max(rulebook_fingerprint) as fingerprint
     from {{ this }}
     group by crm_id, rulebook_id
+),
+
+-- What each kept history was computed from, on its last kept day.
+{%- do require_built_column('_inputs_checksum') %}
+built_inputs as (
+    select
+        built_rows.crm_id,
+        built_rows.rulebook_id,
+        built_rows._inputs_count as inputs_count,
+        built_rows._inputs_checksum as inputs_checksum
+    from {{ this }} as built_rows
+    inner join built
+        on built_rows.crm_id = built.crm_id
+        and built_rows.rulebook_id = built.rulebook_id
+        and built_rows.score_date = cast({{ dbt.dateadd('day', -var('score_history_late_days', 7), 'built.built_until') }} as date)
 ),
 {% endif %}
 
@@ -93,6 +122,7 @@ person_rulebooks as (
         {% if is_incremental() -%}
         case
             when built.fingerprint = rulebooks.fingerprint
+                and {{ day_number('built.built_from') }} <= people.first_dn
                 then greatest(people.first_dn,
                     {{ day_number('built.built_until') }} - {{ var('score_history_late_days', 7) }} + 1)
             else people.first_dn
@@ -289,6 +319,39 @@ decay_profiles as (
     select * from {{ ref('decay_profiles') }}
 ),
 
+-- Every input of a day's scores, counted and summed per person, rulebook and day: a change
+-- of the inputs before the days a run rewrites shows in these running sums.
+score_inputs as (
+    select person_id, rulebook_id, event_at, points from static_events
+    union all
+    select person_id, rulebook_id, event_at, points from activity_points
+    union all
+    select person_id, rulebook_id, adjusted_at, score from adjustments where adjustment_type = 'absolute'
+    union all
+    select recycles.person_id, rulebooks.rulebook_id, recycles.recycled_at, 0
+    from recycles
+    cross join rulebooks
+    union all
+    select web_daily.person_id, rulebooks.rulebook_id, web_daily.last_web_at, 0
+    from web_daily
+    cross join rulebooks
+),
+
+input_daily as (
+    select
+        score_inputs.person_id,
+        score_inputs.rulebook_id,
+        greatest({{ day_number('score_inputs.event_at') }}, people.first_dn) as dn,
+        count(*) as inputs,
+        sum(cast(round({{ epoch_days('score_inputs.event_at') }} * 86400000) as bigint)
+            + cast(round(coalesce(score_inputs.points, 0) * 1000) as bigint)) as checksum
+    from score_inputs
+    inner join people
+        on score_inputs.person_id = people.person_id
+    group by score_inputs.person_id, score_inputs.rulebook_id,
+        greatest({{ day_number('score_inputs.event_at') }}, people.first_dn)
+),
+
 calendar as (
     {{ day_numbers('select least((select min(first_dn) from people), coalesce((select min(grid_start_dn) from series), (select min(first_dn) from people)))', 'select last_dn from as_of') }}
 ),
@@ -323,7 +386,9 @@ grid_running as (
         max(web_daily.last_web_at) over running as last_web_at,
         -- the latest absolute adjustment's values: carried forward from its day
         {{ last_non_null('absolute_daily.score') }} over running as absolute_score,
-        {{ last_non_null('absolute_daily.static_points_before') }} over running as absolute_static_before
+        {{ last_non_null('absolute_daily.static_points_before') }} over running as absolute_static_before,
+        sum(coalesce(input_daily.inputs, 0)) over running as inputs_count,
+        sum(coalesce(input_daily.checksum, 0)) over running as inputs_checksum
     from grid
     left join static_daily
         on grid.person_id = static_daily.person_id
@@ -339,6 +404,10 @@ grid_running as (
     left join web_daily
         on grid.person_id = web_daily.person_id
         and grid.dn = web_daily.dn
+    left join input_daily
+        on grid.person_id = input_daily.person_id
+        and grid.rulebook_id = input_daily.rulebook_id
+        and grid.dn = input_daily.dn
     window running as (
         partition by grid.person_id, grid.rulebook_id order by grid.dn rows between unbounded preceding and current row
     )
@@ -556,12 +625,43 @@ cap_exemptions as (
     group by rule_days.person_id, rule_days.rulebook_id, bounds.component
 ),
 
+-- The first day this run writes: the whole history when the inputs up to the last kept day
+-- are not those the kept days were computed from.
+write_from as (
+    select
+        person_rulebooks.person_id,
+        person_rulebooks.rulebook_id,
+        {% if is_incremental() -%}
+        case
+            when person_rulebooks.write_from_dn > person_rulebooks.first_dn
+                and built_inputs.inputs_count = kept_day.inputs_count
+                and built_inputs.inputs_checksum = kept_day.inputs_checksum
+                then person_rulebooks.write_from_dn
+            else person_rulebooks.first_dn
+        end as write_from_dn
+        {%- else -%}
+        person_rulebooks.write_from_dn as write_from_dn
+        {%- endif %}
+    from person_rulebooks
+    {%- if is_incremental() %}
+    left join grid_running as kept_day
+        on person_rulebooks.person_id = kept_day.person_id
+        and person_rulebooks.rulebook_id = kept_day.rulebook_id
+        and kept_day.dn = person_rulebooks.write_from_dn - 1
+    left join built_inputs
+        on person_rulebooks.person_id = built_inputs.crm_id
+        and person_rulebooks.rulebook_id = built_inputs.rulebook_id
+    {%- endif %}
+),
+
 components as (
     select
         grid_running.person_id,
         grid_running.rulebook_id,
         grid_running.dn,
         grid_running.fingerprint,
+        grid_running.inputs_count,
+        grid_running.inputs_checksum,
         grid_running.fit_points as fit_raw,
         grid_running.data_quality_points as data_quality_raw,
         grid_running.engagement_profile_points + coalesce(activity_daily.engagement_points, 0)
@@ -580,7 +680,10 @@ components as (
         on grid_running.person_id = penalty_daily.person_id
         and grid_running.rulebook_id = penalty_daily.rulebook_id
         and grid_running.dn = penalty_daily.dn
-    where grid_running.dn >= grid_running.write_from_dn
+    inner join write_from
+        on grid_running.person_id = write_from.person_id
+        and grid_running.rulebook_id = write_from.rulebook_id
+        and grid_running.dn >= write_from.write_from_dn
 ),
 
 {%- set bounded_components = ['fit', 'engagement', 'data_quality', 'adjustment'] %}
@@ -591,6 +694,8 @@ bounded as (
         components.rulebook_id,
         components.dn,
         components.fingerprint,
+        components.inputs_count,
+        components.inputs_checksum,
         {%- for component in bounded_components %}
         {{ bound_component(component ~ '_raw', component ~ '_bounds', component ~ '_exempt', 'components.dn') }}
             as {{ component }}_score{{ "," if not loop.last }}
@@ -630,7 +735,9 @@ final as (
         cast(adjustment_score as {{ points_type() }}) as adjustment_score,
         cast(total_score as {{ points_type() }}) as total_score,
         fingerprint as rulebook_fingerprint,
-        (select as_of from as_of) as as_of
+        (select as_of from as_of) as as_of,
+        inputs_count as _inputs_count,
+        inputs_checksum as _inputs_checksum
     from totals
 )
 

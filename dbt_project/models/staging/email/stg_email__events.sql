@@ -1,9 +1,20 @@
-{{ config(materialized='table') }}
+{#- Incremental: a run reads only the lines of loads it has not read, and keeps the events not
+    kept before (an event already kept came in an earlier delivery, which wins). -#}
+{{ config(
+    materialized='incremental',
+    unique_key='event_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail'
+) }}
 
 with
 
 source as (
     select * from {{ source('email', 'events') }}
+    {%- if is_incremental() %}
+    where _load_id not in (select distinct _load_id from {{ this }})
+        and event_id not in (select event_id from {{ this }})
+    {%- endif %}
 ),
 
 -- Email platforms re-send events (webhook retries, overlapping exports): the first delivery of

@@ -1,13 +1,44 @@
-{{ config(materialized='table') }}
+{#- Incremental: a run classifies only the lines of new loads, then re-derives the attack-window
+    flag of the hits already classified that the new lines can change: the hits of the same
+    clients within `attack_client_window_days` of them (read with that many days more of context
+    on each side). How late a line arrives does not matter: the range comes from the data. An edit
+    of the seeds user_agent_patterns or web_attack_paths, or of the window, changes
+    _settings_fingerprint and the next run reclassifies every line. Rows a run writes carry the
+    newest load time it read (_batch_loaded_at): int_web_page_views finds what changed with it. -#}
+{{ config(
+    materialized='incremental',
+    unique_key='hit_id',
+    incremental_strategy='delete+insert',
+    on_schema_change='fail'
+) }}
 
 {#- How long an attacking client's other requests count as attack traffic: credential
     stuffers also fetch ordinary pages, before and after their attack requests. -#}
 {%- set attack_window_days = var('attack_client_window_days', 7) -%}
+{%- set fingerprint = settings_fingerprint(
+    ['user_agent_patterns', 'web_attack_paths'], {'attack_client_window_days': attack_window_days}) -%}
+{#- The columns known from the line itself, before the attack window is applied. -#}
+{%- set line_columns = [
+    'hit_id', 'requested_at', 'client_ip', 'auth_user', 'visitor_id', 'request_line', 'http_method',
+    'request_uri', 'url_path', 'query_string', 'utm_source', 'utm_medium', 'utm_campaign',
+    'http_protocol', 'status_code', 'response_bytes', 'referrer', 'referrer_host', 'user_agent',
+    'browser_family', 'os_family', 'device_type', 'is_static_asset', 'bot_category',
+    'is_attack_request', '_load_id', '_source_file', '_source_line', '_loaded_at'] -%}
 
 with
 
+run_scope as (
+    select {{ fingerprint_changed('_settings_fingerprint', fingerprint) }} as is_full_scope
+),
+
+-- The lines to classify: those of loads not classified yet (every line when the fingerprint
+-- changed).
 source as (
     select * from {{ source('weblogs', 'hits') }}
+    {%- if is_incremental() %}
+    where (select is_full_scope from run_scope)
+        or _load_id not in (select distinct _load_id from {{ this }})
+    {%- endif %}
 ),
 
 user_agent_patterns as (
@@ -140,35 +171,8 @@ classified as (
         on parsed.request_uri = attack_uris.request_uri
 ),
 
--- The nearest attack request by the same client before and after each hit.
-attack_neighbours as (
-    select
-        classified.*,
-        max(case when is_attack_request then requested_at end) over (
-            partition by client_ip
-            order by requested_at
-            rows between unbounded preceding and current row
-        ) as previous_attack_at,
-        min(case when is_attack_request then requested_at end) over (
-            partition by client_ip
-            order by requested_at
-            rows between current row and unbounded following
-        ) as next_attack_at
-    from classified
-),
-
-attack_clients as (
-    select
-        attack_neighbours.*,
-        coalesce(
-            previous_attack_at >= {{ dbt.dateadd('day', -attack_window_days, 'requested_at') }}
-            or next_attack_at <= {{ dbt.dateadd('day', attack_window_days, 'requested_at') }},
-            false
-        ) as is_from_attacking_client
-    from attack_neighbours
-),
-
-renamed as (
+-- Everything known from the line itself.
+new_hits as (
     select
         hit_id,
         requested_at,
@@ -195,6 +199,85 @@ renamed as (
         is_static_asset,
         bot_category,
         is_attack_request,
+        _load_id,
+        _source_file,
+        _source_line,
+        _loaded_at
+    from classified
+),
+
+{% if is_incremental() -%}
+-- Hits classified before, of the clients of the new hits: those within the window of a new hit
+-- are classified again; those up to one more window away are context (their attack requests).
+new_client_spans as (
+    select
+        client_ip,
+        min(requested_at) as first_at,
+        max(requested_at) as last_at
+    from new_hits
+    group by client_ip
+),
+
+earlier_hits as (
+    select
+        {%- for column in line_columns %}
+        earlier.{{ column }},
+        {%- endfor %}
+        earlier.requested_at >= {{ dbt.dateadd('day', -attack_window_days, 'new_client_spans.first_at') }}
+            and earlier.requested_at <= {{ dbt.dateadd('day', attack_window_days, 'new_client_spans.last_at') }}
+            as is_in_scope
+    from {{ this }} as earlier
+    inner join new_client_spans
+        on earlier.client_ip = new_client_spans.client_ip
+        and earlier.requested_at >= {{ dbt.dateadd('day', -2 * attack_window_days, 'new_client_spans.first_at') }}
+        and earlier.requested_at <= {{ dbt.dateadd('day', 2 * attack_window_days, 'new_client_spans.last_at') }}
+    where not (select is_full_scope from run_scope)
+),
+
+{% endif -%}
+window_hits as (
+    select new_hits.*, true as is_in_scope
+    from new_hits
+    {%- if is_incremental() %}
+    union all
+    select * from earlier_hits
+    {%- endif %}
+),
+
+-- The nearest attack request by the same client before and after each hit.
+attack_neighbours as (
+    select
+        window_hits.*,
+        max(case when is_attack_request then requested_at end) over (
+            partition by client_ip
+            order by requested_at
+            rows between unbounded preceding and current row
+        ) as previous_attack_at,
+        min(case when is_attack_request then requested_at end) over (
+            partition by client_ip
+            order by requested_at
+            rows between current row and unbounded following
+        ) as next_attack_at
+    from window_hits
+),
+
+attack_clients as (
+    select
+        attack_neighbours.*,
+        coalesce(
+            previous_attack_at >= {{ dbt.dateadd('day', -attack_window_days, 'requested_at') }}
+            or next_attack_at <= {{ dbt.dateadd('day', attack_window_days, 'requested_at') }},
+            false
+        ) as is_from_attacking_client
+    from attack_neighbours
+    where is_in_scope
+),
+
+renamed as (
+    select
+        {%- for column in line_columns if not column.startswith('_') %}
+        {{ column }},
+        {%- endfor %}
         is_from_attacking_client,
         case
             when is_attack_request or is_from_attacking_client then 'attack'
@@ -204,7 +287,11 @@ renamed as (
         _load_id,
         _source_file,
         _source_line,
-        _loaded_at
+        _loaded_at,
+        {{ fingerprint }} as _settings_fingerprint,
+        -- The newest load this run read: models built from these hits find what changed since
+        -- their own last run with it (load-time metadata, like _loaded_at).
+        (select max(_loaded_at) from new_hits) as _batch_loaded_at
     from attack_clients
 )
 
