@@ -39,6 +39,14 @@
     coalesce(try(url_decode(replace({{ expr }}, '+', ' '))), {{ expr }})
 {%- endmacro %}
 
+{% macro spark__url_decode(expr) -%}
+    coalesce(try_url_decode(replace({{ expr }}, '+', ' ')), {{ expr }})
+{%- endmacro %}
+
+{% macro trino__url_decode(expr) -%}
+    coalesce(try(url_decode(replace({{ expr }}, '+', ' '))), {{ expr }})
+{%- endmacro %}
+
 {% macro default__url_decode(expr) -%}
     {{ exceptions.raise_compiler_error("url_decode: no implementation for adapter " ~ adapter.type()) }}
 {%- endmacro %}

@@ -21,12 +21,14 @@
 {{ config(
     materialized='incremental',
     unique_key=['crm_id', 'rulebook_id', 'score_date'],
-    incremental_strategy='delete+insert',
+    incremental_strategy=score_history_strategy(),
+    file_format=var('spark_file_format', 'parquet'),
     on_schema_change='append_new_columns',
     post_hook=[
-        "delete from {{ this }} where score_date > (select cast({{ dbt.dateadd('day', -1, 'as_of') }} as date) from {{ ref('int_scoring_as_of') }})"
+        "{% if table_format_supports_delete() %}delete from {{ this }} where score_date > (select cast({{ dbt.dateadd('day', -1, 'as_of') }} as date) from {{ ref('int_scoring_as_of') }}){% endif %}"
     ]
 ) }}
+{{ require_incremental_table_format() }}
 
 with
 
