@@ -13,11 +13,12 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/tests seeds -type f 2>/dev/null) dbt_project/dbt_project.yml dbt_project/profiles.yml
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: help install run test dev data prepare lint lock clean
+.PHONY: help install run test test-spark dev data prepare lint lock clean
 
 help:
 	@echo "make run    build the environment if needed, generate demo data if none, run the pipeline"
 	@echo "make test   run the whole test suite (small generated data)"
+	@echo "make test-spark  build the models on a local Spark and compare them with DuckDB's (needs Java 17)"
 	@echo "make dev    the Dagster UI on http://127.0.0.1:3000"
 	@echo "make data   SIZE=tiny|small|medium|large SEED=n: (re)generate the landing data"
 
@@ -46,6 +47,14 @@ run: $(VENV)/.installed $(MANIFEST)
 
 test: $(VENV)/.installed $(MANIFEST)
 	$(BIN)/python -m pytest -q
+
+# The Spark extra (dbt-spark, pyspark) is installed here only, never by `make test`.
+$(VENV)/.installed-spark: $(VENV)/.installed pyproject.toml constraints.txt
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,spark]'
+	touch $@
+
+test-spark: $(VENV)/.installed-spark $(MANIFEST)
+	$(BIN)/python -m pytest -q tests/spark
 
 dev: $(VENV)/.installed $(MANIFEST)
 	mkdir -p $(DAGSTER_HOME)
