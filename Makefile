@@ -54,7 +54,7 @@ $(VENV)/.installed-spark: $(VENV)/.installed pyproject.toml constraints.txt
 	touch $@
 
 test-spark: $(VENV)/.installed-spark $(MANIFEST)
-	$(BIN)/python -m pytest -q tests/spark
+	LEADSCORE_SPARK_TESTS=1 $(BIN)/python -m pytest -q tests/spark
 
 dev: $(VENV)/.installed $(MANIFEST)
 	mkdir -p $(DAGSTER_HOME)

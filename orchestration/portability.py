@@ -149,6 +149,26 @@ def _text_type(node: exp.Expression) -> str | None:
     return None
 
 
+def _duckdb_select_extension(node: exp.Expression) -> str | None:
+    if isinstance(node, exp.Star) and (node.args.get("except_") or node.args.get("replace")):
+        return r"re:\*\s*(exclude|replace)\b"
+    if isinstance(node, exp.Union) and node.args.get("by_name"):
+        return r"re:\bunion\s+(all\s+)?by\s+name\b"
+    if isinstance(node, exp.TableSample):
+        return r"re:\b(using\s+sample|tablesample)\b"
+    return None
+
+
+def _recursive_union(node: exp.Expression) -> str | None:
+    """A CTE that reads itself through UNION (distinct)."""
+    if not (isinstance(node, exp.CTE) and isinstance(node.this, exp.Union) and node.this.args.get("distinct")):
+        return None
+    name = node.alias_or_name
+    if any(table.name == name for table in node.this.find_all(exp.Table)):
+        return rf"re:(?<![\w.]){re.escape(name)}\s+as\s*\("
+    return None
+
+
 def _unknown_function(node: exp.Expression) -> str | None:
     return node.name.lower() if isinstance(node, exp.Anonymous) else None
 
@@ -229,6 +249,17 @@ DENY_RULES: tuple[DenyRule, ...] = (
         "Spark 4 rejects varchar without a length and Trino has no text or string type: use "
         "dbt.type_string()",
         _text_type, only_where_written=True,
+    ),
+    DenyRule(
+        "DuckDB select extension",
+        "select * exclude/replace, union by name and using sample are DuckDB's: list the columns",
+        _duckdb_select_extension,
+    ),
+    DenyRule(
+        "recursive CTE with UNION",
+        "Spark runs no recursive UNION and Trino's recursion needs UNION ALL, which does not stop on "
+        "cycles: give the walk a macro with a Spark and Trino implementation",
+        _recursive_union,
     ),
     DenyRule("DuckDB-only type", "this type does not exist, or means something else, on Spark or Trino",
              _duckdb_only_type),

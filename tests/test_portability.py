@@ -53,6 +53,10 @@ DENIED = [
     ("select\n  a,\n  replace(b, 'it''s', '') as c\nfrom t", "quote inside a string literal"),
     ("select\n  a,\n  cast(b as varchar) as c\nfrom t", "text type"),
     ("select\n  a,\n  strip_accents(b) as c\nfrom t", "function unknown to other engines"),
+    ("select a\nfrom t\nunion by name select a from u", "DuckDB select extension"),
+    ("with recursive\nseed as (select 1 as n),\nwalk as (select n from seed union select n + 1 from walk where n < 3)\n"
+     "select * from walk", "recursive CTE with UNION"),
+    ("with u as (select 1)\nselect\n  * exclude (b)\nfrom t", "DuckDB select extension"),
 ]
 
 

@@ -3,6 +3,7 @@ data: same rows, same values, floating-point columns within 1e-9 relative tolera
 
 from __future__ import annotations
 
+import datetime as dt
 import decimal
 
 import pandas as pd
@@ -41,7 +42,9 @@ def canonical(frame: pd.DataFrame) -> pd.DataFrame:
     frame = frame[sorted(frame.columns)]
     for column in frame.columns:
         values = frame[column]
-        if values.map(lambda v: isinstance(v, decimal.Decimal)).any():
+        if values.map(lambda v: isinstance(v, dt.date)).any():
+            frame[column] = pd.to_datetime(values)
+        elif values.map(lambda v: isinstance(v, decimal.Decimal)).any():
             frame[column] = values.map(lambda v: None if v is None else float(v)).astype("float64")
         elif pd.api.types.is_datetime64_any_dtype(values):
             frame[column] = pd.to_datetime(values).dt.tz_localize(None) if values.dt.tz else pd.to_datetime(values)
