@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -34,24 +36,43 @@ KEY_TABLES = [
 ]
 
 
+NUMBER_TYPES = (bool, int, float, decimal.Decimal, np.number)
+
+
+def _is_missing(value) -> bool:
+    return value is None or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
+
+
+def _sort_text(value) -> str:
+    """One text form per value whatever the engine's Python type, floats rounded so last-bit
+    differences cannot reorder rows."""
+    if _is_missing(value):
+        return ""
+    if isinstance(value, NUMBER_TYPES):
+        return f"{float(value):.6f}"
+    if isinstance(value, dt.date | pd.Timestamp):
+        return pd.Timestamp(value).tz_localize(None).isoformat() if pd.Timestamp(value).tzinfo else pd.Timestamp(
+            value).isoformat()
+    return str(value)
+
+
 def canonical(frame: pd.DataFrame) -> pd.DataFrame:
-    """Engine-neutral values in a stable row order: decimals as floats, timestamps without zone,
-    columns by name, rows sorted on every column."""
+    """Engine-neutral values in a stable row order: numbers (decimals, booleans) as floats, dates
+    and timestamps without zone, columns by name, rows sorted on every column."""
     frame = frame.copy()
     frame.columns = [c.lower() for c in frame.columns]
     frame = frame[sorted(frame.columns)]
     for column in frame.columns:
         values = frame[column]
-        if values.map(lambda v: isinstance(v, dt.date)).any():
-            frame[column] = pd.to_datetime(values)
-        elif values.map(lambda v: isinstance(v, decimal.Decimal)).any():
-            frame[column] = values.map(lambda v: None if v is None else float(v)).astype("float64")
-        elif pd.api.types.is_datetime64_any_dtype(values):
-            frame[column] = pd.to_datetime(values).dt.tz_localize(None) if values.dt.tz else pd.to_datetime(values)
-        elif pd.api.types.is_bool_dtype(values) or pd.api.types.is_integer_dtype(values):
-            frame[column] = values.astype("float64")
-    # Sort on a text form with floats rounded, so last-bit differences cannot reorder rows.
-    keys = frame.apply(lambda col: col.map(lambda v: f"{v:.6f}" if isinstance(v, float) else str(v)))
+        present = values[~values.map(_is_missing)]
+        if pd.api.types.is_datetime64_any_dtype(values) or (
+            len(present) and present.map(lambda v: isinstance(v, dt.date)).all()
+        ):
+            converted = pd.to_datetime(values, utc=True)
+            frame[column] = converted.dt.tz_localize(None)
+        elif len(present) and present.map(lambda v: isinstance(v, NUMBER_TYPES)).all():
+            frame[column] = values.map(lambda v: None if _is_missing(v) else float(v)).astype("float64")
+    keys = frame.apply(lambda col: col.map(_sort_text))
     order = keys.sort_values(list(keys.columns)).index
     return frame.loc[order].reset_index(drop=True)
 
