@@ -15,12 +15,13 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/tests seeds -type f 2>/dev/null) dbt_project/dbt_project.yml dbt_project/profiles.yml
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: help install run test bench dev data prepare lint lock clean
+.PHONY: help install run test test-spark bench dev data prepare lint lock clean
 
 help:
 	@echo "make run    build the environment if needed, generate demo data if none, run the pipeline"
 	@echo "make test   run the whole test suite (small generated data)"
 	@echo "make bench  SIZE=small|medium|large: cold, incremental and no-op runs against the DuckDB floor"
+	@echo "make test-spark  build the models on a local Spark and compare them with DuckDB's (needs Java 17)"
 	@echo "make dev    the Dagster UI on http://127.0.0.1:3000 (DEV_HOST=... to listen elsewhere)"
 	@echo "make data   SIZE=tiny|small|medium|large SEED=n: (re)generate the landing data"
 
@@ -54,6 +55,14 @@ test: $(VENV)/.installed $(MANIFEST)
 BENCH_SIZE := $(if $(filter command line environment,$(origin SIZE)),$(SIZE),medium)
 bench: $(VENV)/.installed $(MANIFEST)
 	$(BIN)/python -m bench --size $(BENCH_SIZE) --seed $(SEED)
+
+# The Spark extra (dbt-spark, pyspark) is installed here only, never by `make test`.
+$(VENV)/.installed-spark: $(VENV)/.installed pyproject.toml constraints.txt
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,spark]'
+	touch $@
+
+test-spark: $(VENV)/.installed-spark $(MANIFEST)
+	LEADSCORE_SPARK_TESTS=1 $(BIN)/python -m pytest -q tests/spark
 
 dev: $(VENV)/.installed $(MANIFEST)
 	mkdir -p $(DAGSTER_HOME)

@@ -32,9 +32,20 @@
 
 {% macro duckdb__country_key(expr) -%}
     nullif(trim(regexp_replace(
-        regexp_replace(lower(strip_accents(trim({{ expr }}))), '[.''’]', '', 'g'),
+        regexp_replace(lower(strip_accents(trim({{ expr }}))), '[.\x27’]', '', 'g'),
         '[^\p{L}\p{N}]+', ' ', 'g'
     )), '')
+{%- endmacro %}
+
+{% macro spark__country_key(expr) -%}
+    nullif(trim({{ regex_replace(
+        regex_replace(strip_accents_lower('trim(' ~ expr ~ ')'), "'[.\\x27’]'", "''"),
+        "'[^\\p{L}\\p{N}]+'", "' '"
+    ) }}), '')
+{%- endmacro %}
+
+{% macro trino__country_key(expr) -%}
+    {{ return(spark__country_key(expr)) }}
 {%- endmacro %}
 
 {% macro default__country_key(expr) -%}

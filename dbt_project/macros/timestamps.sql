@@ -12,6 +12,15 @@
     timezone('UTC', cast({{ expr }} as timestamptz))
 {%- endmacro %}
 
+{#- Spark: the session time zone is UTC (profiles.yml), so a timestamp shows its UTC time. -#}
+{% macro spark__to_utc_timestamp(expr) -%}
+    cast({{ expr }} as timestamp)
+{%- endmacro %}
+
+{% macro trino__to_utc_timestamp(expr) -%}
+    cast(from_iso8601_timestamp(replace(trim({{ expr }}), ' ', 'T')) at time zone 'UTC' as timestamp(6))
+{%- endmacro %}
+
 {% macro default__to_utc_timestamp(expr) -%}
     {{ exceptions.raise_compiler_error("to_utc_timestamp: no implementation for adapter " ~ adapter.type()) }}
 {%- endmacro %}
@@ -24,6 +33,14 @@
 
 {% macro duckdb__parse_access_log_timestamp(expr) -%}
     timezone('UTC', strptime({{ expr }}, '%d/%b/%Y:%H:%M:%S %z'))
+{%- endmacro %}
+
+{% macro spark__parse_access_log_timestamp(expr) -%}
+    to_timestamp({{ expr }}, 'dd/MMM/yyyy:HH:mm:ss Z')
+{%- endmacro %}
+
+{% macro trino__parse_access_log_timestamp(expr) -%}
+    cast(parse_datetime({{ expr }}, 'dd/MMM/yyyy:HH:mm:ss Z') at time zone 'UTC' as timestamp(6))
 {%- endmacro %}
 
 {% macro default__parse_access_log_timestamp(expr) -%}
@@ -39,6 +56,14 @@
 
 {% macro duckdb__local_to_utc(local_ts, tz_expr) -%}
     timezone('UTC', timezone({{ tz_expr }}, {{ local_ts }}))
+{%- endmacro %}
+
+{% macro spark__local_to_utc(local_ts, tz_expr) -%}
+    to_utc_timestamp({{ local_ts }}, {{ tz_expr }})
+{%- endmacro %}
+
+{% macro trino__local_to_utc(local_ts, tz_expr) -%}
+    cast(with_timezone({{ local_ts }}, {{ tz_expr }}) at time zone 'UTC' as timestamp(6))
 {%- endmacro %}
 
 {% macro default__local_to_utc(local_ts, tz_expr) -%}

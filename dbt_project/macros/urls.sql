@@ -14,9 +14,11 @@
     end
 {%- endmacro %}
 
-{#- Path of a request target without its query string (`/pricing?a=1` -> `/pricing`). -#}
+{#- Path of a request target without its query string (`/pricing?a=1` -> `/pricing`). Not
+    dbt.split_part: dbt-spark's escapes the delimiter with a backslash that the spark target,
+    which reads string literals as written, would keep. -#}
 {% macro request_path_without_query(expr) -%}
-    {{ dbt.split_part(expr, "'?'", 1) }}
+    {{ regex_replace(expr, "'[?].*$'", "''") }}
 {%- endmacro %}
 
 {#- Query string of a request target, without the `?`; null when there is none. -#}
@@ -36,6 +38,14 @@
 
 {#- Malformed escapes (invalid UTF-8, common in attack traffic) leave the text as it is. -#}
 {% macro duckdb__url_decode(expr) -%}
+    coalesce(try(url_decode(replace({{ expr }}, '+', ' '))), {{ expr }})
+{%- endmacro %}
+
+{% macro spark__url_decode(expr) -%}
+    coalesce(try_url_decode(replace({{ expr }}, '+', ' ')), {{ expr }})
+{%- endmacro %}
+
+{% macro trino__url_decode(expr) -%}
     coalesce(try(url_decode(replace({{ expr }}, '+', ' '))), {{ expr }})
 {%- endmacro %}
 

@@ -10,6 +10,14 @@
     epoch({{ expr }})
 {%- endmacro %}
 
+{% macro spark__seconds_since_epoch(expr) -%}
+    (cast(unix_micros({{ expr }}) as double) / 1000000)
+{%- endmacro %}
+
+{% macro trino__seconds_since_epoch(expr) -%}
+    to_unixtime(with_timezone({{ expr }}, 'UTC'))
+{%- endmacro %}
+
 {% macro default__seconds_since_epoch(expr) -%}
     {{ dbt.datediff("cast('1970-01-01 00:00:00' as " ~ dbt.type_timestamp() ~ ")", expr, 'second') }}
 {%- endmacro %}

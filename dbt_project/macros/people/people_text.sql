@@ -21,6 +21,14 @@
     replace(replace(replace(replace(lower(strip_accents({{ expr }})), 'ß', 'ss'), 'œ', 'oe'), 'æ', 'ae'), 'ø', 'o')
 {%- endmacro %}
 
+{% macro spark__fold_text(expr) -%}
+    replace(replace(replace(replace({{ strip_accents_lower(expr) }}, 'ß', 'ss'), 'œ', 'oe'), 'æ', 'ae'), 'ø', 'o')
+{%- endmacro %}
+
+{% macro trino__fold_text(expr) -%}
+    {{ return(spark__fold_text(expr)) }}
+{%- endmacro %}
+
 {% macro default__fold_text(expr) -%}
     {{ exceptions.raise_compiler_error("fold_text: no implementation for adapter " ~ adapter.type()) }}
 {%- endmacro %}
@@ -38,7 +46,7 @@
         'srl', 'spa', 'bv', 'nv', 'ab', 'oy', 'oyj', 'as', 'asa', 'aps', 'kk', 'bhd', 'sdn', 'ltda'
     ] -%}
     nullif(trim({{ regex_replace(
-        normalize_words(regex_replace(expr, "'[.''’]'", "''")),
+        normalize_words(regex_replace(expr, "'[.\\x27’]'", "''")),
         "'( (" ~ legal_forms | join('|') ~ "))+$'",
         "''"
     ) }}), '')
@@ -55,6 +63,24 @@
     nullif(trim(json_extract_string({{ json_expr }}, '$."{{ field_name }}"')), '')
 {%- endmacro %}
 
+{% macro spark__custom_field_text(json_expr, field_name) -%}
+    nullif(trim(get_json_object({{ json_expr }}, '$.{{ field_name }}')), '')
+{%- endmacro %}
+
+{% macro trino__custom_field_text(json_expr, field_name) -%}
+    nullif(trim(json_extract_scalar({{ json_expr }}, '$["{{ field_name }}"]')), '')
+{%- endmacro %}
+
 {% macro default__custom_field_text(json_expr, field_name) -%}
     {{ exceptions.raise_compiler_error("custom_field_text: no implementation for adapter " ~ adapter.type()) }}
+{%- endmacro %}
+
+
+{#- Lower case with accents stripped, for engines without DuckDB's strip_accents: each accented
+    Latin letter that decomposes into a plain letter and marks (the letters strip_accents
+    changes) is translated to that letter. Letters with no decomposition (ß, œ, ø, ł) stay. -#}
+{% macro strip_accents_lower(expr) -%}
+    translate(lower({{ expr }}),
+        'àáâãäåçèéêëìíîïñòóôõöùúûüýÿāăąćĉċčďēĕėęěĝğġģĥĩīĭįĵķĺļľńņňōŏőŕŗřśŝşšţťũūŭůűųŵŷźżžơưǎǐǒǔǖǘǚǜǟǡǧǩǫǭǰǵǹǻȁȃȅȇȉȋȍȏȑȓȕȗșțȟȧȩȫȭȯȱȳḁḃḅḇḉḋḍḏḑḓḕḗḙḛḝḟḡḣḥḧḩḫḭḯḱḳḵḷḹḻḽḿṁṃṅṇṉṋṍṏṑṓṕṗṙṛṝṟṡṣṥṧṩṫṭṯṱṳṵṷṹṻṽṿẁẃẅẇẉẋẍẏẑẓẕẖẗẘẙạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ',
+        'aaaaaaceeeeiiiinooooouuuuyyaaaccccdeeeeegggghiiiijklllnnnooorrrssssttuuuuuuwyzzzouaiouuuuuaagkoojgnaaaeeiioorruusthaeooooyabbbcdddddeeeeefghhhhhiikkkllllmmmnnnnoooopprrrrsssssttttuuuuuvvwwwwwxxyzzzhtwyaaaaaaaaaaaaeeeeeeeeiioooooooooooouuuuuuuyyyy')
 {%- endmacro %}

@@ -10,6 +10,14 @@
     quantile_cont({{ expr }}, {{ fraction }})
 {%- endmacro %}
 
+{% macro spark__quantile(expr, fraction) -%}
+    percentile({{ expr }}, {{ fraction }})
+{%- endmacro %}
+
+{% macro trino__quantile(expr, fraction) -%}
+    approx_percentile({{ expr }}, {{ fraction }})
+{%- endmacro %}
+
 {% macro default__quantile(expr, fraction) -%}
     percentile_cont({{ fraction }}) within group (order by {{ expr }})
 {%- endmacro %}

@@ -25,6 +25,14 @@
     json_extract_string({{ json_expr }}, '$."' || {{ key_expr }} || '"')
 {%- endmacro %}
 
+{% macro spark__json_text_field(json_expr, key_expr) -%}
+    get_json_object({{ json_expr }}, concat('$.', {{ key_expr }}))
+{%- endmacro %}
+
+{% macro trino__json_text_field(json_expr, key_expr) -%}
+    json_extract_scalar({{ json_expr }}, concat('$["', {{ key_expr }}, '"]'))
+{%- endmacro %}
+
 {% macro default__json_text_field(json_expr, key_expr) -%}
     {{ exceptions.raise_compiler_error("json_text_field: no implementation for adapter " ~ adapter.type()) }}
 {%- endmacro %}

@@ -25,21 +25,35 @@
     select cast(range as integer) as dn from range(cast(({{ first_expr }}) as bigint), cast(({{ last_expr }}) as bigint) + 1)
 {%- endmacro %}
 
+{% macro spark__day_numbers(first_expr, last_expr) -%}
+    select explode(sequence(cast(({{ first_expr }}) as int), cast(({{ last_expr }}) as int))) as dn
+{%- endmacro %}
+
+{% macro trino__day_numbers(first_expr, last_expr) -%}
+    select cast(dn as integer) as dn
+    from unnest(sequence(cast(({{ first_expr }}) as bigint), cast(({{ last_expr }}) as bigint))) as day_numbers (dn)
+{%- endmacro %}
+
 {% macro default__day_numbers(first_expr, last_expr) -%}
     {{ exceptions.raise_compiler_error("day_numbers: no implementation for adapter " ~ adapter.type()) }}
 {%- endmacro %}
 
-{#- A text fingerprint of a whole row of `relation_alias`, for detecting rulebook edits. -#}
-{% macro row_text(relation_alias) -%}
-    {{ return(adapter.dispatch('row_text')(relation_alias)) }}
-{%- endmacro %}
-
-{% macro duckdb__row_text(relation_alias) -%}
-    cast({{ relation_alias }} as varchar)
-{%- endmacro %}
-
-{% macro default__row_text(relation_alias) -%}
-    {{ exceptions.raise_compiler_error("row_text: no implementation for adapter " ~ adapter.type()) }}
+{#- A text fingerprint of a whole row of `relation_alias` (a row of `relation`), for detecting
+    rulebook edits: every column as text, in the relation's column order, null as an empty
+    field. Columns are read from the warehouse, so the same text comes out on every engine. -#}
+{% macro row_text(relation_alias, relation) -%}
+    {%- set columns = adapter.get_columns_in_relation(relation) if execute else [] -%}
+    {%- set fields = [] -%}
+    {%- for column in columns -%}
+        {%- do fields.append("coalesce(cast(" ~ relation_alias ~ "." ~ adapter.quote(column.name)
+            ~ " as " ~ dbt.type_string() ~ "), '')") -%}
+        {%- if not loop.last %}{% do fields.append("'|'") %}{% endif -%}
+    {%- endfor -%}
+    {%- if fields -%}
+    {{ dbt.concat(fields) }}
+    {%- else -%}
+    cast(null as {{ dbt.type_string() }})
+    {%- endif -%}
 {%- endmacro %}
 
 {#- The last non-null value of `expr` in the window it is used with (`... over w`). -#}
@@ -49,6 +63,14 @@
 
 {% macro duckdb__last_non_null(expr) -%}
     last_value({{ expr }} ignore nulls)
+{%- endmacro %}
+
+{% macro spark__last_non_null(expr) -%}
+    last_value({{ expr }}) ignore nulls
+{%- endmacro %}
+
+{% macro trino__last_non_null(expr) -%}
+    last_value({{ expr }}) ignore nulls
 {%- endmacro %}
 
 {% macro default__last_non_null(expr) -%}
@@ -80,6 +102,41 @@
     median({{ expr }})
 {%- endmacro %}
 
+{#- Spark's percentile is exact and interpolates like DuckDB's median. -#}
+{% macro spark__median(expr) -%}
+    percentile({{ expr }}, 0.5)
+{%- endmacro %}
+
+{#- Trino has no exact percentile: approx_percentile is within about 1% of rank. -#}
+{% macro trino__median(expr) -%}
+    approx_percentile({{ expr }}, 0.5)
+{%- endmacro %}
+
 {% macro default__median(expr) -%}
     percentile_cont(0.5) within group (order by {{ expr }})
+{%- endmacro %}
+
+
+{#- How the score history is rewritten incrementally. DuckDB and Trino delete the rewritten days
+    and insert them again; Spark merges on the unique key, which needs a table format with
+    updates (var spark_file_format: delta, iceberg or hudi). On plain Parquet, Spark can only
+    build the history in full. -#}
+{% macro score_history_strategy() -%}
+    {%- if target.type == 'spark' -%}
+        {{ return('merge' if table_format_supports_delete() else 'append') }}
+    {%- endif -%}
+    {{ return('delete+insert') }}
+{%- endmacro %}
+
+{% macro table_format_supports_delete() -%}
+    {{ return(target.type != 'spark' or var('spark_file_format', 'parquet') in ['delta', 'iceberg', 'hudi']) }}
+{%- endmacro %}
+
+{#- Stops an incremental run that would append duplicate days to a Parquet table on Spark. -#}
+{% macro require_incremental_table_format() -%}
+    {%- if execute and is_incremental() and not table_format_supports_delete() -%}
+        {{ exceptions.raise_compiler_error(
+            model.name ~ ": incremental runs on Spark need var spark_file_format delta, iceberg or hudi; "
+            ~ "with Parquet run it with --full-refresh") }}
+    {%- endif -%}
 {%- endmacro %}

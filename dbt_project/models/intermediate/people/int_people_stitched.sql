@@ -146,27 +146,7 @@ identity_links as (
     select to_key as from_key, from_key as to_key from links
 ),
 
-reachable as (
-    select distinct
-        identity_key,
-        identity_key as reached_key
-    from identities
-    union
-    select
-        reachable.identity_key,
-        identity_links.to_key as reached_key
-    from reachable
-    inner join identity_links
-        on reachable.reached_key = identity_links.from_key
-),
-
-components as (
-    select
-        identity_key,
-        min(reached_key) as component_key
-    from reachable
-    group by identity_key
-),
+{{ identity_components_ctes() }},
 
 ranked as (
     select

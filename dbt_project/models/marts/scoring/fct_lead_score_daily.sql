@@ -28,16 +28,18 @@
 {{ config(
     materialized='incremental',
     unique_key=['crm_id', 'rulebook_id', 'score_date'],
-    incremental_strategy='delete+insert',
+    incremental_strategy=score_history_strategy(),
+    file_format=var('spark_file_format', 'parquet'),
     on_schema_change='append_new_columns',
     full_refresh=(var('rebuild_score_history', false) or none),
     post_hook=[
-        "delete from {{ this }} where score_date > (select cast({{ dbt.dateadd('day', -1, 'as_of') }} as date) from {{ ref('int_scoring_as_of') }})",
-        "delete from {{ this }} where score_date < (select cast({{ dbt.dateadd('day', -var('score_history_days', 120), 'as_of') }} as date) from {{ ref('int_scoring_as_of') }})",
-        "delete from {{ this }} where crm_id not in (select person_id from {{ ref('int_people') }} where is_master and person_created_at <= (select as_of from {{ ref('int_scoring_as_of') }})) or rulebook_id not in (select rulebook_id from {{ ref('rulebooks') }})",
-        "update {{ this }} set as_of = (select as_of from {{ ref('int_scoring_as_of') }}) where as_of <> (select as_of from {{ ref('int_scoring_as_of') }})"
+        "{% if table_format_supports_delete() %}delete from {{ this }} where score_date > (select cast({{ dbt.dateadd('day', -1, 'as_of') }} as date) from {{ ref('int_scoring_as_of') }}){% endif %}",
+        "{% if table_format_supports_delete() %}delete from {{ this }} where score_date < (select cast({{ dbt.dateadd('day', -var('score_history_days', 120), 'as_of') }} as date) from {{ ref('int_scoring_as_of') }}){% endif %}",
+        "{% if table_format_supports_delete() %}delete from {{ this }} where crm_id not in (select person_id from {{ ref('int_people') }} where is_master and person_created_at <= (select as_of from {{ ref('int_scoring_as_of') }})) or rulebook_id not in (select rulebook_id from {{ ref('rulebooks') }}){% endif %}",
+        "{% if table_format_supports_delete() %}update {{ this }} set as_of = (select as_of from {{ ref('int_scoring_as_of') }}) where as_of <> (select as_of from {{ ref('int_scoring_as_of') }}){% endif %}"
     ]
 ) }}
+{{ require_incremental_table_format() }}
 
 with
 
