@@ -12,7 +12,7 @@
             select {{ dbt.listagg('row_text', "'\\n'", 'order by row_text') }}
             from (
                 {%- for seed in seed_names %}
-                select '{{ seed }} ' || {{ row_text('seed_row') }} as row_text from {{ ref(seed) }} as seed_row
+                select '{{ seed }} ' || {{ row_text('seed_row', ref(seed)) }} as row_text from {{ ref(seed) }} as seed_row
                 {{- ' union all' if not loop.last }}
                 {%- endfor %}
             ) as seed_rows
