@@ -14,8 +14,9 @@ from bench.measure import Measured
 from bench.runs import RunResult
 
 RUN_NAMES = ("cold", "incremental", "noop")
-# Logs that gain a row at every run by design (each CRM export, empty or not, is recorded).
-RUN_LOG_TABLES = {"exports.crm_sync_log"}
+# Logs that gain rows at every run by design: each CRM export, and each row-count check's
+# observation (what the next run compares with).
+RUN_LOG_TABLES = {"exports.crm_sync_log", "checks.row_count_history"}
 # The targets at medium size on the reference machine (2 cores, 24 GB).
 MAX_COLD_VS_FLOOR = 2.0
 MAX_INCREMENTAL_VS_COLD = 0.15

@@ -37,7 +37,9 @@ def test_stages_add_up_to_each_run_wall_time(bench):
         stages = result["stages"][name]
         assert sum(stage["seconds"] for stage in stages) == pytest.approx(result[f"{name}_s"], abs=0.02)
         kinds = {stage["kind"] for stage in stages}
-        assert {"ingestion", "dbt", "python", "publishing", "overhead"} <= kinds, name
+        # With nothing new, dbt ends at once and the Python assets and publishing are skipped.
+        built = {"python", "publishing"} if name != "noop" else set()
+        assert {"ingestion", "dbt", "overhead"} | built <= kinds, name
         steps = [stage["stage"] for stage in stages if stage["kind"] != "overhead"]
         assert all(stage["seconds"] >= 0 for stage in stages if stage["kind"] != "overhead")
         assert "dbt_models" in steps and {"ingest_weblogs", "ingest_email", "ingest_forms"} <= set(steps)
