@@ -442,6 +442,13 @@ def test_a_header_with_an_empty_column_name_rejects_the_file_with_the_reason():
     assert outcome.quarantine == [("crm/Lead.csv", 2, "header has an empty column name (column 2)")]
 
 
+def test_a_header_with_a_lone_carriage_return_rejects_the_file_as_unreadable():
+    outcome = ingest_bytes("crm", "Lead.csv", b"Id,First\rName,CreatedDate\n00Q1,x,2026-01-01\n", "crm_leads",
+                           ["lead_id"])
+    assert mixes_line_endings(b"Id,First\rName") and rejected_as_unreadable(outcome, "crm/Lead.csv")
+    assert outcome.manifest[0][:4] == (1, 0, 1, "rejected") and outcome.rows == []
+
+
 # --------------------------------------------------------------------------- scoring rules
 
 PROFILE_ATTRIBUTES, ACTIVITY_ATTRIBUTES = scoring_attributes()

@@ -6,6 +6,7 @@ per family whose outputs are the family's raw tables.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -117,7 +118,8 @@ def ingest_source(
         for file in new_files:
             try:
                 loads.append(load_file(file, delivered_at))
-            except (duckdb.IOException, duckdb.InvalidInputException, OSError, EOFError) as error:
+            # csv.Error: a header line Python's CSV reader cannot split (a lone carriage return).
+            except (duckdb.IOException, duckdb.InvalidInputException, OSError, EOFError, csv.Error) as error:
                 if is_disk_full(error):
                     raise  # the warehouse cannot be written, the file itself is fine
                 loads.append(reject_unreadable(con, source, file, delivered_at, error))
