@@ -47,11 +47,15 @@ def project_digest(roots: Iterable[Path]) -> str:
 
 def data_digest(con: duckdb.DuckDBPyConnection) -> str:
     """SHA-256 of the set of file loads in the warehouse (empty warehouse: digest of nothing)."""
-    exists = con.execute(
-        "select count(*) from information_schema.tables where table_schema = 'raw' and table_name = 'load_manifest'"
-    ).fetchone()[0]
+    exists = _table_exists(con, "raw", "load_manifest")
     load_ids = con.execute("select load_id from raw.load_manifest order by load_id").fetchall() if exists else []
     return hashlib.sha256("\n".join(load_id for (load_id,) in load_ids).encode()).hexdigest()
+
+
+def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+    return con.execute(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
+    ).fetchone()[0] > 0
 
 
 def build_key(project: str, data: str, dbt_args: list[str]) -> str:
@@ -61,11 +65,7 @@ def build_key(project: str, data: str, dbt_args: list[str]) -> str:
 def last_build_key(con: duckdb.DuckDBPyConnection) -> str | None:
     """The key of the latest build if the run that made it completed every step after dbt too
     (a run killed while publishing must be redone, even though its dbt build succeeded)."""
-    exists = con.execute(
-        f"select count(*) from information_schema.tables where table_schema = '{OPS_SCHEMA}' "
-        "and table_name = 'dbt_builds'"
-    ).fetchone()[0]
-    if not exists:
+    if not _table_exists(con, OPS_SCHEMA, "dbt_builds"):
         return None
     row = con.execute(
         f"select build_key, completed from {OPS_SCHEMA}.dbt_builds order by built_at desc limit 1"

@@ -7,6 +7,11 @@ from pathlib import Path
 
 import duckdb
 
+# Tables that gain rows at every run by design, so two histories of runs over the same data differ
+# there and nowhere else: each CRM export, each dbt build (run id, time, completed) and each
+# row-count check's observation.
+RUN_LOG_TABLES = frozenset({"exports.crm_sync_log", "ops.dbt_builds", "checks.row_count_history"})
+
 
 class WarehouseLockedError(RuntimeError):
     """Another process (often a BI tool) holds the DuckDB file open for writing or reading."""

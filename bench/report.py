@@ -10,13 +10,11 @@ from pathlib import Path
 import duckdb
 import psutil
 
+from assets.warehouse import RUN_LOG_TABLES
 from bench.measure import Measured
 from bench.runs import RunResult
 
 RUN_NAMES = ("cold", "incremental", "noop")
-# Logs that gain rows at every run by design: each CRM export, and each row-count check's
-# observation (what the next run compares with).
-RUN_LOG_TABLES = {"exports.crm_sync_log", "checks.row_count_history"}
 # The targets at medium size on the reference machine (2 cores, 24 GB).
 MAX_COLD_VS_FLOOR = 2.0
 MAX_INCREMENTAL_VS_COLD = 0.15

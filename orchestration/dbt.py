@@ -78,6 +78,8 @@ def dbt_models(
     # would come out identical, so skip dbt; the steps downstream of it skip too. A history
     # rebuild gives the tables an incremental build should have, so it is not part of the key.
     key_args = [*BUILD_ARGS, *config.dbt_vars(with_rebuild=False), *sorted(map(str, context.selected_asset_keys))]
+    # Opening the warehouse here also stops a run whose warehouse another process holds, with the
+    # file named, before dbt starts and buries the lock error in its log.
     with warehouse.connection() as con:
         project, data = build_state.project_digest(DBT_INPUTS), build_state.data_digest(con)
         key = build_state.build_key(project, data, key_args)
@@ -91,9 +93,6 @@ def dbt_models(
         validate_rulebooks()
     except RulebookError as error:
         raise dg.Failure(description=str(error)) from None
-    # A warehouse held open by another process fails here with the file named, not deep in dbt's log.
-    with warehouse.connection():
-        pass
     # dbt runs as a subprocess that opens the same DuckDB file (profiles.yml reads this variable).
     warehouse_path = Path(warehouse.path).resolve()
     os.environ["LEADSCORE_WAREHOUSE"] = str(warehouse_path)

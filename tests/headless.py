@@ -17,6 +17,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from assets.warehouse import RUN_LOG_TABLES
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 # Secrets the runs are given; tests look for them in everything the runs write.
@@ -25,9 +27,7 @@ SECRET_WEBHOOK = "http://127.0.0.1:9/hooks/webhook-4Kp2-must-not-leak"
 # Columns holding the wall-clock instant a file was loaded: they differ between any two runs,
 # killed or not, and no model orders or filters by them.
 LOAD_TIME_COLUMNS = {"_loaded_at", "loaded_at", "quarantined_at", "_batch_loaded_at"}
-# Logs with a row per run by design: each CRM export, each dbt build (run id, time, completed),
-# each row-count check's observation. A killed-then-finished sequence has more runs than one run.
-RUN_LOG_TABLES = {"exports.crm_sync_log", "ops.dbt_builds", "checks.row_count_history"}
+
 # Web, email and form files before this month are left out to keep each run short; the CRM
 # export, signals and adjustments are kept whole.
 KEEP_FROM = "2026-03"
