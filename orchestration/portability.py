@@ -159,9 +159,9 @@ def _duckdb_select_extension(node: exp.Expression) -> str | None:
     return None
 
 
-def _recursive_union(node: exp.Expression) -> str | None:
-    """A CTE that reads itself through UNION (distinct)."""
-    if not (isinstance(node, exp.CTE) and isinstance(node.this, exp.Union) and node.this.args.get("distinct")):
+def _recursive_cte(node: exp.Expression) -> str | None:
+    """A CTE that reads itself (through UNION or UNION ALL)."""
+    if not (isinstance(node, exp.CTE) and isinstance(node.this, exp.Union)):
         return None
     name = node.alias_or_name
     if any(table.name == name for table in node.this.find_all(exp.Table)):
@@ -187,8 +187,8 @@ DENY_RULES: tuple[DenyRule, ...] = (
     ),
     DenyRule(
         "ordered array_agg/list/string_agg",
-        "Spark's collect_list keeps no order and older Spark has no string_agg: use dbt.listagg or "
-        "row_number() and a join",
+        "Spark's collect_list keeps no order and older Spark has no string_agg: use the sorted_text_agg "
+        "macro (dbt-spark's listagg drops its order by) or row_number() and a join",
         _ordered_aggregate,
     ),
     DenyRule("try_cast", "try_cast becomes a failing cast on some engines: use dbt.safe_cast", _of_type(exp.TryCast)),
@@ -256,10 +256,11 @@ DENY_RULES: tuple[DenyRule, ...] = (
         _duckdb_select_extension,
     ),
     DenyRule(
-        "recursive CTE with UNION",
-        "Spark runs no recursive UNION and Trino's recursion needs UNION ALL, which does not stop on "
-        "cycles: give the walk a macro with a Spark and Trino implementation",
-        _recursive_union,
+        "recursive CTE",
+        "Spark 4.0 parses recursive CTEs but cannot plan them (internal error: no plan for UnionLoop), "
+        "and Trino's recursion needs UNION ALL, which does not stop on cycles: give the walk a macro "
+        "with a Spark and Trino implementation",
+        _recursive_cte,
     ),
     DenyRule("DuckDB-only type", "this type does not exist, or means something else, on Spark or Trino",
              _duckdb_only_type),

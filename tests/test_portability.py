@@ -55,7 +55,9 @@ DENIED = [
     ("select\n  a,\n  strip_accents(b) as c\nfrom t", "function unknown to other engines"),
     ("select a\nfrom t\nunion by name select a from u", "DuckDB select extension"),
     ("with recursive\nseed as (select 1 as n),\nwalk as (select n from seed union select n + 1 from walk where n < 3)\n"
-     "select * from walk", "recursive CTE with UNION"),
+     "select * from walk", "recursive CTE"),
+    ("with recursive\nseed as (select 1 as n),\n"
+     "walk as (select n from seed union all select n + 1 from walk where n < 3)\nselect * from walk", "recursive CTE"),
     ("with u as (select 1)\nselect\n  * exclude (b)\nfrom t", "DuckDB select extension"),
 ]
 

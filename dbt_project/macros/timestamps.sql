@@ -69,3 +69,19 @@
 {% macro default__local_to_utc(local_ts, tz_expr) -%}
     {{ exceptions.raise_compiler_error("local_to_utc: no implementation for adapter " ~ adapter.type()) }}
 {%- endmacro %}
+
+
+{#- Fractional days from `start_ts` to `end_ts`, counted in whole seconds. The divisor is a
+    double on purpose: a literal 86400.0 is a DECIMAL on Spark, whose division rounds to 7
+    decimals, where DuckDB and Trino divide in double precision. -#}
+{% macro days_between(start_ts, end_ts) -%}
+    ({{ dbt.datediff(start_ts, end_ts, 'second') }} / {{ to_double(86400) }})
+{%- endmacro %}
+
+{#- dbt.dateadd on Spark: dbt-spark's own implementation goes through to_unix_timestamp, which
+    drops the fraction of a second (as_of 10:00:00.287 minus 365 days gave 10:00:00), so windows
+    built on as_of differed from DuckDB's. timestampadd keeps microseconds, like DuckDB's
+    interval arithmetic. dbt looks for dbt's dispatched macros in the root project first. -#}
+{% macro spark__dateadd(datepart, interval, from_date_or_timestamp) -%}
+    timestampadd({{ datepart }}, cast({{ interval }} as bigint), cast({{ from_date_or_timestamp }} as timestamp))
+{%- endmacro %}

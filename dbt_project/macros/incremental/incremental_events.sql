@@ -9,7 +9,7 @@
 {% macro settings_fingerprint(seed_names, settings) -%}
     md5(
         coalesce((
-            select {{ dbt.listagg('row_text', "'\\n'", 'order by row_text') }}
+            select {{ sorted_text_agg('row_text', "'\\n'") }}
             from (
                 {%- for seed in seed_names %}
                 select '{{ seed }} ' || {{ row_text('seed_row', ref(seed)) }} as row_text from {{ ref(seed) }} as seed_row

@@ -84,3 +84,15 @@
         'àáâãäåçèéêëìíîïñòóôõöùúûüýÿāăąćĉċčďēĕėęěĝğġģĥĩīĭįĵķĺļľńņňōŏőŕŗřśŝşšţťũūŭůűųŵŷźżžơưǎǐǒǔǖǘǚǜǟǡǧǩǫǭǰǵǹǻȁȃȅȇȉȋȍȏȑȓȕȗșțȟȧȩȫȭȯȱȳḁḃḅḇḉḋḍḏḑḓḕḗḙḛḝḟḡḣḥḧḩḫḭḯḱḳḵḷḹḻḽḿṁṃṅṇṉṋṍṏṑṓṕṗṙṛṝṟṡṣṥṧṩṫṭṯṱṳṵṷṹṻṽṿẁẃẅẇẉẋẍẏẑẓẕẖẗẘẙạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ',
         'aaaaaaceeeeiiiinooooouuuuyyaaaccccdeeeeegggghiiiijklllnnnooorrrssssttuuuuuuwyzzzouaiouuuuuaagkoojgnaaaeeiioorruusthaeooooyabbbcdddddeeeeefghhhhhiikkkllllmmmnnnnoooopprrrrsssssttttuuuuuvvwwwwwxxyzzzhtwyaaaaaaaaaaaaeeeeeeeeiioooooooooooouuuuuuuyyyy')
 {%- endmacro %}
+
+{#- The words of the placeholder_values seed that say a field was not really filled in ("n a",
+    "test", "null"), those that apply to `applies_to` (any, company) or all. dbt loads seeds
+    through agate on Spark and Trino, which reads the word null as a NULL (DuckDB copies the file
+    and keeps the word); the seed has no empty value, so a NULL there is that word. Left NULL, it
+    would make every `not in` the list unknown and match no join. -#}
+{% macro placeholder_words(applies_to=none) -%}
+    select coalesce(value, 'null') as value from {{ ref('placeholder_values') }}
+    {%- if applies_to %}
+    where applies_to = '{{ applies_to }}'
+    {%- endif %}
+{%- endmacro %}

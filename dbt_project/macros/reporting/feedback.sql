@@ -68,11 +68,6 @@
         {{ starts }}.started_at
 {%- endmacro %}
 
-{#- Days (fractional) from `start_ts` to `end_ts`. -#}
-{% macro days_between(start_ts, end_ts) -%}
-    ({{ dbt.datediff(start_ts, end_ts, 'second') }} / 86400.0)
-{%- endmacro %}
-
 {#- The disqualification reason recorded with each lead status change (Salesforce keeps it in a
     field of its own, changed with the status): one row per lead and change time. -#}
 {% macro disqualification_reasons() -%}

@@ -20,7 +20,7 @@
 
 {#- Days (fractional) from `from_ts` to `to_ts`. -#}
 {% macro age_in_days(from_ts, to_ts) -%}
-    {{ dbt.datediff(from_ts, to_ts, 'second') }} / 86400.0
+    {{ days_between(from_ts, to_ts) }}
 {%- endmacro %}
 
 {#- The type of ledger points: exact decimals, so sums do not depend on row order. -#}

@@ -3,7 +3,7 @@
 
 {#- Fractional days since 1970-01-01 00:00 UTC of a UTC timestamp. -#}
 {% macro epoch_days(ts) -%}
-    ({{ dbt.datediff("cast('1970-01-01 00:00:00' as timestamp)", ts, 'second') }} / 86400.0)
+    {{ days_between("cast('1970-01-01 00:00:00' as timestamp)", ts) }}
 {%- endmacro %}
 
 {#- The day (whole days since 1970-01-01) a UTC timestamp falls on. -#}
@@ -40,13 +40,18 @@
 
 {#- A text fingerprint of a whole row of `relation_alias` (a row of `relation`), for detecting
     rulebook edits: every column as text, in the relation's column order, null as an empty
-    field. Columns are read from the warehouse, so the same text comes out on every engine. -#}
+    field. Columns are read from the warehouse, so the same text comes out on every engine;
+    floating-point columns go through a decimal first, as Spark writes 1e8 as `1.0E8` and DuckDB
+    as `100000000.0`. -#}
 {% macro row_text(relation_alias, relation) -%}
     {%- set columns = adapter.get_columns_in_relation(relation) if execute else [] -%}
     {%- set fields = [] -%}
     {%- for column in columns -%}
-        {%- do fields.append("coalesce(cast(" ~ relation_alias ~ "." ~ adapter.quote(column.name)
-            ~ " as " ~ dbt.type_string() ~ "), '')") -%}
+        {%- set value = relation_alias ~ "." ~ adapter.quote(column.name) -%}
+        {%- if column.is_float() -%}
+        {%- set value = "cast(" ~ value ~ " as decimal(38, 10))" -%}
+        {%- endif -%}
+        {%- do fields.append("coalesce(cast(" ~ value ~ " as " ~ dbt.type_string() ~ "), '')") -%}
         {%- if not loop.last %}{% do fields.append("'|'") %}{% endif -%}
     {%- endfor -%}
     {%- if fields -%}
@@ -114,29 +119,4 @@
 
 {% macro default__median(expr) -%}
     percentile_cont(0.5) within group (order by {{ expr }})
-{%- endmacro %}
-
-
-{#- How the score history is rewritten incrementally. DuckDB and Trino delete the rewritten days
-    and insert them again; Spark merges on the unique key, which needs a table format with
-    updates (var spark_file_format: delta, iceberg or hudi). On plain Parquet, Spark can only
-    build the history in full. -#}
-{% macro score_history_strategy() -%}
-    {%- if target.type == 'spark' -%}
-        {{ return('merge' if table_format_supports_delete() else 'append') }}
-    {%- endif -%}
-    {{ return('delete+insert') }}
-{%- endmacro %}
-
-{% macro table_format_supports_delete() -%}
-    {{ return(target.type != 'spark' or var('spark_file_format', 'parquet') in ['delta', 'iceberg', 'hudi']) }}
-{%- endmacro %}
-
-{#- Stops an incremental run that would append duplicate days to a Parquet table on Spark. -#}
-{% macro require_incremental_table_format() -%}
-    {%- if execute and is_incremental() and not table_format_supports_delete() -%}
-        {{ exceptions.raise_compiler_error(
-            model.name ~ ": incremental runs on Spark need var spark_file_format delta, iceberg or hudi; "
-            ~ "with Parquet run it with --full-refresh") }}
-    {%- endif -%}
 {%- endmacro %}

@@ -25,9 +25,11 @@
 {{ config(
     materialized='incremental',
     unique_key='page_view_id',
-    incremental_strategy='delete+insert',
+    incremental_strategy=incremental_rewrite_strategy(),
+    file_format=var('spark_file_format', 'parquet'),
+    full_refresh=incremental_full_refresh(),
     on_schema_change='fail',
-    post_hook=["delete from {{ this }} where viewed_at is null"]
+    post_hook=["{% if table_format_supports_delete() %}delete from {{ this }} where viewed_at is null{% endif %}"]
 ) }}
 
 {%- set max_pages_per_minute = var('web_max_pages_per_minute', 30) -%}

@@ -35,8 +35,7 @@ mail_domains as (
 ),
 
 placeholders as (
-    select value from {{ ref('placeholder_values') }}
-    where applies_to = 'any'
+    {{ placeholder_words('any') }}
 ),
 
 -- The firmographics of the person or, failing that, of their account.

@@ -41,8 +41,7 @@ records as (
 ),
 
 placeholders as (
-    select value from {{ ref('placeholder_values') }}
-    where applies_to = 'any'
+    {{ placeholder_words('any') }}
 ),
 
 shared_mail_domains as (

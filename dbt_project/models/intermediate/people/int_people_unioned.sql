@@ -21,7 +21,7 @@ contacts as (
 ),
 
 placeholders as (
-    select value from {{ ref('placeholder_values') }}
+    {{ placeholder_words() }}
 ),
 
 internet_providers as (

@@ -25,7 +25,7 @@ seed_rows as (
 final as (
     select
         rulebook_id,
-        md5({{ dbt.listagg('row_text', "'\\n'", 'order by row_text') }}) as fingerprint
+        md5({{ sorted_text_agg('row_text', "'\\n'") }}) as fingerprint
     from seed_rows
     group by rulebook_id
 )

@@ -158,7 +158,7 @@ final as (
         end as status,
         case
             when coalesce(met.met_at, (select as_of from as_of)) > met.due_at
-                then {{ dbt.datediff('met.due_at', 'coalesce(met.met_at, (select as_of from as_of))', 'second') }} / 3600.0
+                then {{ dbt.datediff('met.due_at', 'coalesce(met.met_at, (select as_of from as_of))', 'second') }} / {{ to_double(3600) }}
             else 0
         end as hours_late,
         {{ dbt.hash(dbt.concat(["met.crm_id", "'|'", "met.policy", "'|'", "cast(met.visit_number as " ~ dbt.type_string() ~ ")"])) }}

@@ -13,26 +13,7 @@ transitions as (
     select from_stage, to_stage from {{ ref('lifecycle_transitions') }}
 ),
 
-walk as (
-    select crm_id, event_number, stage, event_at as entered_at, cause, true as is_move
-    from events
-    where event_number = 1
-    union all
-    select
-        walk.crm_id,
-        events.event_number,
-        case when transitions.to_stage is null then walk.stage else events.stage end,
-        case when transitions.to_stage is null then walk.entered_at else events.event_at end,
-        case when transitions.to_stage is null then walk.cause else events.cause end,
-        transitions.to_stage is not null
-    from walk
-    inner join events
-        on walk.crm_id = events.crm_id
-        and events.event_number = walk.event_number + 1
-    left join transitions
-        on walk.stage = transitions.from_stage
-        and events.stage = transitions.to_stage
-),
+{{ lifecycle_walk_cte('events', 'transitions') }},
 
 visits as (
     select
@@ -62,8 +43,8 @@ final as (
         visits.entered_at,
         visits.exited_at,
         visits.exited_at is null as is_current,
-        {{ dbt.datediff('visits.entered_at', 'coalesce(visits.exited_at, (select as_of from ' ~ ref('int_scoring_as_of') ~ '))', 'second') }}
-            / 86400.0 as days_in_stage,
+        {{ days_between('visits.entered_at', 'coalesce(visits.exited_at, (select as_of from ' ~ ref('int_scoring_as_of') ~ '))') }}
+            as days_in_stage,
         visits.cause,
         entry_scores.fit_score as entry_fit_score,
         entry_scores.engagement_score as entry_engagement_score,

@@ -108,17 +108,19 @@ counts as (
 rates as (
     select
         counts.*,
-        case when people_triggered > 0 then 1.0 * converted_triggered / people_triggered end as rate_triggered,
-        case when people_not_triggered > 0 then 1.0 * converted_not_triggered / people_not_triggered end
+        -- In double precision: with literals such as 1.0 or 0.5, Spark computes in decimals and
+        -- rounds each division to 6 decimal places.
+        case when people_triggered > 0 then {{ to_double('converted_triggered') }} / people_triggered end as rate_triggered,
+        case when people_not_triggered > 0 then {{ to_double('converted_not_triggered') }} / people_not_triggered end
             as rate_not_triggered,
         ln(
-            ((converted_triggered + 0.5) * (people_not_triggered - converted_not_triggered + 0.5))
+            (({{ to_double('converted_triggered') }} + 0.5) * (people_not_triggered - converted_not_triggered + 0.5))
             / ((people_triggered - converted_triggered + 0.5) * (converted_not_triggered + 0.5))
         ) as log_odds_ratio,
         -- Both relative-risk terms need a conversion in each group.
         case when converted_triggered > 0 and converted_not_triggered > 0 then sqrt(
-            1.0 / converted_triggered - 1.0 / people_triggered
-            + 1.0 / converted_not_triggered - 1.0 / people_not_triggered
+            {{ to_double(1) }} / converted_triggered - {{ to_double(1) }} / people_triggered
+            + {{ to_double(1) }} / converted_not_triggered - {{ to_double(1) }} / people_not_triggered
         ) end as log_lift_standard_error,
         people_triggered >= {{ var('rule_effectiveness_min_people') }}
             and people_not_triggered >= {{ var('rule_effectiveness_min_people') }} as has_enough_people

@@ -28,8 +28,9 @@ ledger as (
 fences as (
     select
         rulebook_id,
-        {{ quantile('total_score', 0.25) }} as first_quartile,
-        {{ quantile('total_score', 0.75) }} as third_quartile
+        -- Of doubles: DuckDB interpolates decimals to their scale, Spark in double precision.
+        {{ quantile(to_double('total_score'), 0.25) }} as first_quartile,
+        {{ quantile(to_double('total_score'), 0.75) }} as third_quartile
     from scores
     group by rulebook_id
 ),

@@ -28,10 +28,10 @@
 {{ config(
     materialized='incremental',
     unique_key=['crm_id', 'rulebook_id', 'score_date'],
-    incremental_strategy=score_history_strategy(),
+    incremental_strategy=incremental_rewrite_strategy(),
     file_format=var('spark_file_format', 'parquet'),
     on_schema_change='append_new_columns',
-    full_refresh=(var('rebuild_score_history', false) or none),
+    full_refresh=incremental_full_refresh(rebuild=var('rebuild_score_history', false)),
     post_hook=[
         "{% if table_format_supports_delete() %}delete from {{ this }} where score_date > (select cast({{ dbt.dateadd('day', -1, 'as_of') }} as date) from {{ ref('int_scoring_as_of') }}){% endif %}",
         "{% if table_format_supports_delete() %}delete from {{ this }} where score_date < (select cast({{ dbt.dateadd('day', -var('score_history_days', 120), 'as_of') }} as date) from {{ ref('int_scoring_as_of') }}){% endif %}",
@@ -39,7 +39,6 @@
         "{% if table_format_supports_delete() %}update {{ this }} set as_of = (select as_of from {{ ref('int_scoring_as_of') }}) where as_of <> (select as_of from {{ ref('int_scoring_as_of') }}){% endif %}"
     ]
 ) }}
-{{ require_incremental_table_format() }}
 
 with
 

@@ -126,9 +126,10 @@ final as (
         labels.segment,
         labels.temperature,
         scored.total_score >= scored.mql_threshold and scored.fit_score >= scored.mql_min_fit as is_mql,
-        case when scored.total_score > 0 then scored.fit_score / scored.total_score end as fit_share,
+        -- Divided in double precision: Spark divides decimals to 6 decimal places.
+        case when scored.total_score > 0 then {{ to_double('scored.fit_score') }} / scored.total_score end as fit_share,
         labels.segment = 'ready_to_buy' and scored.total_score > 0
-            and scored.fit_score / scored.total_score > 0.5 as is_fit_share_over_half
+            and {{ to_double('scored.fit_score') }} / scored.total_score > 0.5 as is_fit_share_over_half
     from scored
     left join labels
         on scored.crm_id = labels.crm_id

@@ -3,7 +3,9 @@
 {{ config(
     materialized='incremental',
     unique_key='event_id',
-    incremental_strategy='delete+insert',
+    incremental_strategy=incremental_rewrite_strategy(),
+    file_format=var('spark_file_format', 'parquet'),
+    full_refresh=incremental_full_refresh(),
     on_schema_change='fail'
 ) }}
 

@@ -8,7 +8,9 @@
 {{ config(
     materialized='incremental',
     unique_key='hit_id',
-    incremental_strategy='delete+insert',
+    incremental_strategy=incremental_rewrite_strategy(),
+    file_format=var('spark_file_format', 'parquet'),
+    full_refresh=incremental_full_refresh(),
     on_schema_change='fail'
 ) }}
 

@@ -1,0 +1,90 @@
+{#- The CTE `walk` of fct_lead_stage_history: each event of the CTE `events` (crm_id,
+    event_number from 1 without gaps, stage, event_at, cause) in order, with the stage the person
+    is in after it. An event moves the person (is_move) when the CTE `transitions` (from_stage,
+    to_stage) allows the move from the current stage; otherwise the stage, its entry time and
+    cause stay. Columns: crm_id, event_number, stage, entered_at, cause, is_move. Call it inside
+    a `with recursive` clause; no trailing comma. -#}
+{% macro lifecycle_walk_cte(events, transitions) -%}
+    {{ return(adapter.dispatch('lifecycle_walk_cte')(events, transitions)) }}
+{%- endmacro %}
+
+{#- One event per recursion step. -#}
+{% macro duckdb__lifecycle_walk_cte(events, transitions) -%}
+walk as (
+    select crm_id, event_number, stage, event_at as entered_at, cause, true as is_move
+    from {{ events }}
+    where event_number = 1
+    union all
+    select
+        walk.crm_id,
+        {{ events }}.event_number,
+        case when {{ transitions }}.to_stage is null then walk.stage else {{ events }}.stage end,
+        case when {{ transitions }}.to_stage is null then walk.entered_at else {{ events }}.event_at end,
+        case when {{ transitions }}.to_stage is null then walk.cause else {{ events }}.cause end,
+        {{ transitions }}.to_stage is not null
+    from walk
+    inner join {{ events }}
+        on walk.crm_id = {{ events }}.crm_id
+        and {{ events }}.event_number = walk.event_number + 1
+    left join {{ transitions }}
+        on walk.stage = {{ transitions }}.from_stage
+        and {{ events }}.stage = {{ transitions }}.to_stage
+)
+{%- endmacro %}
+
+{#- Spark 4.0 parses recursive CTEs but cannot plan them (internal error "No plan for
+    UnionLoop"). Each person's events are folded in order instead: collected into an array sorted
+    on event_number, then walked by `aggregate`, which appends the step each event gives. -#}
+{% macro spark__lifecycle_walk_cte(events, transitions) -%}
+walk as (
+    select crm_id, inline(steps)
+    from (
+        select
+            person_events.crm_id,
+            aggregate(
+                slice(person_events.events, 2, size(person_events.events) - 1),
+                slice(person_events.events, 1, 1),
+                (walked, event) -> concat(walked, array(
+                    case
+                        when array_contains(allowed.moves, element_at(walked, -1).stage || ' > ' || event.stage)
+                            then event
+                        else named_struct(
+                            'event_number', event.event_number,
+                            'stage', element_at(walked, -1).stage,
+                            'entered_at', element_at(walked, -1).entered_at,
+                            'cause', element_at(walked, -1).cause,
+                            'is_move', false
+                        )
+                    end
+                ))
+            ) as steps
+        from (
+            select
+                crm_id,
+                array_sort(collect_list(named_struct(
+                    'event_number', event_number,
+                    'stage', stage,
+                    'entered_at', event_at,
+                    'cause', cause,
+                    'is_move', true
+                ))) as events
+            from {{ events }}
+            group by crm_id
+        ) as person_events
+        cross join (
+            select collect_set(from_stage || ' > ' || to_stage) as moves
+            from {{ transitions }}
+        ) as allowed
+    ) as walks
+)
+{%- endmacro %}
+
+{#- The recursive walk, as on DuckDB: one recursion step per event, so Trino's
+    max_recursion_depth must exceed the events of the busiest person. -#}
+{% macro trino__lifecycle_walk_cte(events, transitions) -%}
+    {{ duckdb__lifecycle_walk_cte(events, transitions) }}
+{%- endmacro %}
+
+{% macro default__lifecycle_walk_cte(events, transitions) -%}
+    {{ exceptions.raise_compiler_error("lifecycle_walk_cte: no implementation for adapter " ~ adapter.type()) }}
+{%- endmacro %}
