@@ -22,13 +22,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 import duckdb
 import numpy as np
 import pandas as pd
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import brier_score_loss, roc_auc_score
-from sklearn.preprocessing import StandardScaler
+
+# scikit-learn is imported where a model is fitted or scored: importing it takes about a second,
+# which every run would pay at startup, including the ones with nothing to do.
+if TYPE_CHECKING:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import StandardScaler
 
 SCHEMA = "feedback"
 MODEL_NAME = "predictive_logit"
@@ -294,6 +298,9 @@ def fit_at_cutoff(data: SnapshotData, grid: list[datetime], cutoff: datetime, se
     model = FittedModel(cutoff=cutoff, features=data.features, snapshots=snapshots, rows=len(train),
                         positives=int(y.sum()), base_rate=float(y.mean()) if len(y) else 0.0)
     if 0 < model.positives < len(y):
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.preprocessing import StandardScaler
+
         model.scaler = StandardScaler().fit(train[data.features].to_numpy(dtype=float))
         model.regression = LogisticRegression(
             C=settings.regularization_c, l1_ratio=0, max_iter=2000, random_state=0
@@ -343,6 +350,8 @@ def calibration_bins(probability: np.ndarray, outcome: np.ndarray) -> pd.DataFra
 def auc_or_none(outcome: np.ndarray, score: np.ndarray) -> float | None:
     if outcome.all() or not outcome.any():
         return None
+    from sklearn.metrics import roc_auc_score
+
     return float(roc_auc_score(outcome, score))
 
 
@@ -377,6 +386,8 @@ def train_and_score(con: duckdb.DuckDBPyConnection, settings: ModelSettings | No
     outcome = labels(validation, settings.horizon_days)
     predicted = validation_model.probability(validation)
     calibration = calibration_bins(predicted, outcome)
+    from sklearn.metrics import brier_score_loss
+
     brier = float(brier_score_loss(outcome, predicted)) if len(outcome) else None
     calibration.insert(0, "model_name", MODEL_NAME)
     calibration.insert(1, "as_of", as_of)

@@ -34,20 +34,25 @@ def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
 def load_file(con: duckdb.DuckDBPyConnection, file: LandingFile, loaded_at: datetime) -> FileLoad:
     load = FileLoad(source=SOURCE, file=file, loaded_at=loaded_at, object_name="email_event",
                     target_table=f"{RAW_SCHEMA}.{TABLE}")
+    # One parse for the type and one for every field: the JSON text is the cost here.
+    paths = ", ".join(sql_literal(f'$."{name}"') for name in FIELDS)
     extracted = ", ".join(
-        f"nullif(trim(case when is_object then line ->> {sql_literal(name)} end), '') as {name}"
-        for name in FIELDS
+        f"nullif(trim(field_values[{position}]), '') as {name}" for position, name in enumerate(FIELDS, start=1)
     )
     missing = " ".join(
         f"when {name} is null then 'missing key: {name}'" for name in REQUIRED
     )
     check_sql = f"""
         with typed as (
-            select line_number, line,
-                   coalesce(case when json_valid(line) then json_type(line) = 'OBJECT' end, false) as is_object
+            -- try(): a line that is not JSON at all has no type rather than stopping the file.
+            select line_number, line, coalesce(try(json_type(line)) = 'OBJECT', false) as is_object
             from lines
+        ), extracted as (
+            select line_number, line, is_object,
+                   case when is_object then json_extract_string(line, [{paths}]) end as field_values
+            from typed
         ), fields as (
-            select line_number, line, is_object, {extracted} from typed
+            select line_number, line, is_object, {extracted} from extracted
         )
         select *,
             case

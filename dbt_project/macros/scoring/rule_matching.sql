@@ -56,6 +56,28 @@
     end
 {%- endmacro %}
 
+{#- The (rulebook_id, rule_id, attribute_value) rows of `candidates` whose value satisfies the
+    rule. Each rule is tested once per distinct value, not once per candidate row: values repeat
+    (page paths, countries, roles), and a LIKE or regex pattern read from a column is compiled
+    again for every row it is tested on. Join the result back with `same_rule_value`. -#}
+{% macro matching_rule_values(candidates) -%}
+    select rulebook_id, rule_id, attribute_value
+    from (
+        select distinct rulebook_id, rule_id, operator, value, min_value, max_value, attribute_value
+        from {{ candidates }}
+    ) as rule_values
+    where {{ rule_operator_matches('rule_values', 'rule_values.attribute_value') }}
+{%- endmacro %}
+
+{#- Same rule and same attribute value, a missing value included (is_missing matches it). Two
+    equalities rather than a null-safe comparison, so every engine can hash-join on them. -#}
+{% macro same_rule_value(left, right) -%}
+    {{ left }}.rulebook_id = {{ right }}.rulebook_id
+        and {{ left }}.rule_id = {{ right }}.rule_id
+        and coalesce({{ left }}.attribute_value, '') = coalesce({{ right }}.attribute_value, '')
+        and ({{ left }}.attribute_value is null) = ({{ right }}.attribute_value is null)
+{%- endmacro %}
+
 {% macro safe_double(expr) -%}
     {{ dbt.safe_cast(expr, type_double()) }}
 {%- endmacro %}

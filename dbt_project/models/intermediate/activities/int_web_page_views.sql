@@ -48,6 +48,8 @@ with
 run_scope as (
     select
         {{ fingerprint_changed('_settings_fingerprint', fingerprint) }} as is_full_scope,
+        -- Joined to every row rather than inline: computed once, not once per page view.
+        {{ fingerprint }} as settings_fingerprint,
         (select max(_batch_loaded_at) from {{ ref('stg_weblogs__hits') }}) as batch_loaded_at
 ),
 
@@ -230,9 +232,10 @@ recomputed as (
         page_views.utm_campaign as utm_campaign,
         page_views.client_ip as client_ip,
         page_views.device_type as device_type,
-        {{ fingerprint }} as _settings_fingerprint,
-        (select batch_loaded_at from run_scope) as _batch_loaded_at
+        run_scope.settings_fingerprint as _settings_fingerprint,
+        run_scope.batch_loaded_at as _batch_loaded_at
     from page_views
+    cross join run_scope
     left join visitor_identities
         on page_views.visitor_id = visitor_identities.visitor_id
     left join categorized_pages

@@ -74,11 +74,16 @@ candidates as (
         on activities.activity_type = rules.activity_type
 ),
 
+matching_values as (
+    {{ matching_rule_values('candidates') }}
+),
+
 matched as (
-    select *
+    select candidates.*
     from candidates
-    where {{ rule_operator_matches('candidates', 'candidates.attribute_value') }}
-        and (rule_product_line is null or rule_product_line = product_line)
+    inner join matching_values
+        on {{ same_rule_value('candidates', 'matching_values') }}
+    where candidates.rule_product_line is null or candidates.rule_product_line = candidates.product_line
 ),
 
 with_rule as (

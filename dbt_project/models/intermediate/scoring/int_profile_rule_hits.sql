@@ -35,10 +35,15 @@ candidates as (
     where rules.operator <> 'sql'
 ),
 
+matching_values as (
+    {{ matching_rule_values('candidates') }}
+),
+
 data_driven_hits as (
-    select person_id, rulebook_id, rule_id
+    select candidates.person_id, candidates.rulebook_id, candidates.rule_id
     from candidates
-    where {{ rule_operator_matches('candidates', 'candidates.attribute_value') }}
+    inner join matching_values
+        on {{ same_rule_value('candidates', 'matching_values') }}
 ),
 
 sql_rule_hits as (
