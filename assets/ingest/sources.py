@@ -129,6 +129,8 @@ def ingest_source(
     The files of one call share one `loaded_at`: together they are the source's latest delivery.
     """
     loads: list[FileLoad] = []
+    # Read now: a failed checkpoint invalidates the connection, which then cannot name its file.
+    path = warehouse_path(con)
     try:
         ensure_ledger(con)
         load_file = _prepare(con, source, crm_mapping_name)
@@ -150,7 +152,7 @@ def ingest_source(
         # Each file is one transaction: the files committed before stay, the one being written
         # is rolled back when DuckDB next opens the warehouse, and a later run loads the rest.
         raise DiskFullError(
-            f"The disk holding the warehouse {warehouse_path(con)} is full ({error}). {len(loads)} file(s) "
+            f"The disk holding the warehouse {path} is full ({error}). {len(loads)} file(s) "
             f"of {source} were loaded before; free some space and run again: nothing is loaded twice."
         ) from error
     return loads
