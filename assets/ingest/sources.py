@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -113,11 +113,9 @@ def checkpoint_once(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     con.execute("set checkpoint_threshold = '1TB'")
     try:
         yield
-    except BaseException:
-        with suppress(duckdb.Error):  # a connection the failure invalidated keeps the error above
+    finally:
+        with suppress(duckdb.Error):  # a connection a failure invalidated keeps that failure's error
             con.execute(f"set checkpoint_threshold = '{threshold}'")
-        raise
-    con.execute(f"set checkpoint_threshold = '{threshold}'")
     con.execute("checkpoint")
 
 
@@ -137,7 +135,8 @@ def ingest_source(
         delivered_at = utc_now()
         landing_files = discover(landing_root, source, known_checksums(con, source))
         new_files = files_to_load(con, source, landing_files, delivered_at)
-        with checkpoint_once(con):
+        # Nothing new (a no-op run) writes nothing to checkpoint.
+        with checkpoint_once(con) if new_files else nullcontext():
             for file in new_files:
                 try:
                     loads.append(load_file(file, delivered_at))
@@ -159,8 +158,4 @@ def ingest_source(
 
 
 def warehouse_path(con: duckdb.DuckDBPyConnection) -> str:
-    try:
-        return con.execute("select path from duckdb_databases() where database_name = current_database()"
-                           ).fetchone()[0]
-    except duckdb.Error:  # a connection DuckDB invalidated after the failed write
-        return "(see the message)"
+    return con.execute("select path from duckdb_databases() where database_name = current_database()").fetchone()[0]
