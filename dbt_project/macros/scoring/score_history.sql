@@ -42,14 +42,16 @@
     rulebook edits: every column as text, in the relation's column order, null as an empty
     field. Columns are read from the warehouse, so the same text comes out on every engine;
     floating-point columns go through a decimal first, as Spark writes 1e8 as `1.0E8` and DuckDB
-    as `100000000.0`. -#}
+    as `100000000.0`. Six decimals: from a double, DuckDB's decimal(38, 10) of 499999999.99 ends
+    in ...0256 where Spark's ends in zeros, and Spark writes a decimal of more than six places
+    that is zero as `0E-10`; an edit below a millionth of a point does not change the fingerprint. -#}
 {% macro row_text(relation_alias, relation) -%}
     {%- set columns = adapter.get_columns_in_relation(relation) if execute else [] -%}
     {%- set fields = [] -%}
     {%- for column in columns -%}
         {%- set value = relation_alias ~ "." ~ adapter.quote(column.name) -%}
         {%- if column.is_float() -%}
-        {%- set value = "cast(" ~ value ~ " as decimal(38, 10))" -%}
+        {%- set value = "cast(" ~ value ~ " as decimal(38, 6))" -%}
         {%- endif -%}
         {%- do fields.append("coalesce(cast(" ~ value ~ " as " ~ dbt.type_string() ~ "), '')") -%}
         {%- if not loop.last %}{% do fields.append("'|'") %}{% endif -%}
