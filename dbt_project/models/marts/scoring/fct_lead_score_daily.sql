@@ -50,18 +50,6 @@ as_of as (
     from {{ ref('int_scoring_as_of') }}
 ),
 
--- How far back each decay profile looks (window, linear, step): points older than this before
--- the history's first day no longer change any score in it.
-profile_lags as (
-    select decay_profile_id, cast(lifetime_days as integer) as lag_days
-    from {{ ref('decay_profiles') }}
-    where decay_type in ('window', 'linear')
-    union all
-    select decay_profile_id, cast(max(max_age_days) as integer)
-    from {{ ref('decay_steps') }}
-    group by decay_profile_id
-),
-
 rulebooks as (
     select
         rulebooks.*,
@@ -298,22 +286,16 @@ series_points as (
 series as (
     select
         row_number() over (
-            order by person_id, rulebook_id, series_points.decay_profile_id, recycle_epoch, absolute_epoch
+            order by person_id, rulebook_id, decay_profile_id, recycle_epoch, absolute_epoch
         ) as series_id,
         person_id,
         rulebook_id,
-        series_points.decay_profile_id,
+        decay_profile_id,
         recycle_epoch,
         absolute_epoch,
-        min({{ day_number('event_at') }}) as origin_dn,
-        greatest(
-            min({{ day_number('event_at') }}),
-            (select history_start_dn from as_of) - coalesce(max(profile_lags.lag_days), 0)
-        ) as grid_start_dn
+        greatest(min({{ day_number('event_at') }}), (select history_start_dn from as_of)) as grid_start_dn
     from series_points
-    left join profile_lags
-        on series_points.decay_profile_id = profile_lags.decay_profile_id
-    group by person_id, rulebook_id, series_points.decay_profile_id, recycle_epoch, absolute_epoch
+    group by person_id, rulebook_id, decay_profile_id, recycle_epoch, absolute_epoch
 ),
 
 decay_profiles as (
@@ -375,8 +357,6 @@ grid_running as (
         grid.dn,
         grid.created_at,
         grid.reset_fraction,
-        grid.fingerprint,
-        grid.write_from_dn,
         sum(coalesce(static_daily.fit_points, 0)) over running as fit_points,
         sum(coalesce(static_daily.data_quality_points, 0)) over running as data_quality_points,
         sum(coalesce(static_daily.engagement_points, 0)) over running as engagement_profile_points,
@@ -414,29 +394,76 @@ grid_running as (
     )
 ),
 
--- Per series and day: the points, and the points weighted by time for linear and exponential
--- decay (time in days since the series' first day).
+-- Step decay: each step's share of the points younger than its max_age_days.
+step_weights as (
+    select
+        decay_profile_id,
+        cast(max_age_days as integer) as lag_days,
+        factor - coalesce(lead(factor) over (partition by decay_profile_id order by max_age_days), 0) as weight
+    from {{ ref('decay_steps') }}
+),
+
+{#- Each activity point as changes to its series' running sums, so that a series' value on a day
+    is read from that day's sums alone: a window of N days (window, linear, each step) adds the
+    points on the day they are earned and takes them back N days later. `points` is the sum for
+    windows, steps and no decay; `time_points` weighs points by their time for linear decay, and
+    `growth_points` grows them by 2^(t / half-life) for exponential decay (t in days since the
+    history's first day, so the values stay small). -#}
+series_changes as (
+    select
+        series_points.*,
+        {{ day_number('series_points.event_at') }} as dn,
+        {{ epoch_days('series_points.event_at') }} - (select history_start_dn from as_of) as t,
+        decay_profiles.decay_type,
+        decay_profiles.half_life_days,
+        cast(decay_profiles.lifetime_days as integer) as lifetime_days
+    from series_points
+    inner join decay_profiles
+        on series_points.decay_profile_id = decay_profiles.decay_profile_id
+),
+
+series_deltas as (
+    select person_id, rulebook_id, decay_profile_id, recycle_epoch, absolute_epoch, dn,
+        case when decay_type in ('none', 'window', 'linear') then points else 0 end as points,
+        case when decay_type = 'linear' then points * t else 0 end as time_points,
+        case when decay_type = 'exponential' then points * power(2, t / half_life_days) else 0 end as growth_points
+    from series_changes
+    union all
+    select person_id, rulebook_id, decay_profile_id, recycle_epoch, absolute_epoch, dn + lifetime_days,
+        -points, case when decay_type = 'linear' then -points * t else 0 end, 0
+    from series_changes
+    where decay_type in ('window', 'linear')
+    union all
+    select series_changes.person_id, series_changes.rulebook_id, series_changes.decay_profile_id,
+        series_changes.recycle_epoch, series_changes.absolute_epoch,
+        series_changes.dn + step_sides.after_lag * step_weights.lag_days,
+        (1 - 2 * step_sides.after_lag) * step_weights.weight * series_changes.points, 0, 0
+    from series_changes
+    inner join step_weights
+        on series_changes.decay_profile_id = step_weights.decay_profile_id
+    -- each step's share counts from the day the points are earned until they are lag_days old
+    cross join (select 0 as after_lag union all select 1) as step_sides
+    where series_changes.decay_type = 'step'
+),
+
+-- Per series and day, from the series' first day in the history (earlier changes count from
+-- that day on) to the last day.
 series_daily as (
     select
         series.series_id,
-        -- points before the series' first day in the grid count from that day on
-        greatest({{ day_number('series_points.event_at') }}, series.grid_start_dn) as dn,
-        sum(series_points.points) as points,
-        sum(series_points.points * ({{ epoch_days('series_points.event_at') }} - series.origin_dn)) as time_points,
-        sum(case when decay_profiles.decay_type = 'exponential'
-            then series_points.points
-                * power(2, ({{ epoch_days('series_points.event_at') }} - series.origin_dn) / decay_profiles.half_life_days)
-            else 0 end) as growth_points
-    from series_points
+        greatest(series_deltas.dn, series.grid_start_dn) as dn,
+        sum(series_deltas.points) as points,
+        sum(series_deltas.time_points) as time_points,
+        sum(series_deltas.growth_points) as growth_points
+    from series_deltas
     inner join series
-        on series_points.person_id = series.person_id
-        and series_points.rulebook_id = series.rulebook_id
-        and series_points.decay_profile_id = series.decay_profile_id
-        and series_points.recycle_epoch = series.recycle_epoch
-        and series_points.absolute_epoch = series.absolute_epoch
-    inner join decay_profiles
-        on series_points.decay_profile_id = decay_profiles.decay_profile_id
-    group by series.series_id, greatest({{ day_number('series_points.event_at') }}, series.grid_start_dn)
+        on series_deltas.person_id = series.person_id
+        and series_deltas.rulebook_id = series.rulebook_id
+        and series_deltas.decay_profile_id = series.decay_profile_id
+        and series_deltas.recycle_epoch = series.recycle_epoch
+        and series_deltas.absolute_epoch = series.absolute_epoch
+    where series_deltas.dn <= (select last_dn from as_of)
+    group by series.series_id, greatest(series_deltas.dn, series.grid_start_dn)
 ),
 
 series_running as (
@@ -456,60 +483,31 @@ series_running as (
     window running as (partition by series.series_id order by calendar.dn rows between unbounded preceding and current row)
 ),
 
--- Step decay: each step's share of the points younger than its max_age_days.
-step_weights as (
-    select
-        decay_profile_id,
-        cast(max_age_days as integer) as lag_days,
-        factor - coalesce(lead(factor) over (partition by decay_profile_id order by max_age_days), 0) as weight
-    from {{ ref('decay_steps') }}
-),
-
-step_values as (
-    select
-        current_day.series_id,
-        current_day.dn,
-        sum(step_weights.weight * (current_day.running_points - coalesce(lagged.running_points, 0))) as step_value
-    from series_running as current_day
-    inner join step_weights
-        on current_day.decay_profile_id = step_weights.decay_profile_id
-    left join series_running as lagged
-        on current_day.series_id = lagged.series_id
-        and lagged.dn = current_day.dn - step_weights.lag_days
-    group by current_day.series_id, current_day.dn
-),
-
--- The value of each series at the end of each day (time T = dn + 1 since 1970-01-01).
+-- The value of each series at the end of each day (time T = dn + 1 since 1970-01-01):
+-- sum(points * (1 - age / lifetime)) for linear decay, sum(points * 0.5^(age / half-life)) for
+-- exponential decay.
 series_values as (
     select
-        current_day.person_id,
-        current_day.rulebook_id,
-        current_day.recycle_epoch,
-        current_day.absolute_epoch,
-        current_day.dn,
+        series_running.person_id,
+        series_running.rulebook_id,
+        series_running.recycle_epoch,
+        series_running.absolute_epoch,
+        series_running.dn,
         case decay_profiles.decay_type
-            when 'none' then current_day.running_points
-            when 'exponential' then current_day.running_growth_points
-                * power(0.5, (current_day.dn + 1 - current_day.origin_dn) / decay_profiles.half_life_days)
-            when 'window' then current_day.running_points - coalesce(lagged.running_points, 0)
+            when 'exponential' then series_running.running_growth_points
+                * power(0.5, (series_running.dn + 1 - (select history_start_dn from as_of)) / decay_profiles.half_life_days)
             when 'linear' then
-                (current_day.running_points - coalesce(lagged.running_points, 0))
-                    * (1 - (current_day.dn + 1 - current_day.origin_dn) / decay_profiles.lifetime_days)
-                + (current_day.running_time_points - coalesce(lagged.running_time_points, 0))
-                    / decay_profiles.lifetime_days
-            when 'step' then coalesce(step_values.step_value, 0)
+                series_running.running_points
+                    * (1 - (series_running.dn + 1 - (select history_start_dn from as_of)) / decay_profiles.lifetime_days)
+                + series_running.running_time_points / decay_profiles.lifetime_days
+            when 'none' then series_running.running_points
+            when 'window' then series_running.running_points
+            when 'step' then series_running.running_points
             else 0
         end as points
-    from series_running as current_day
+    from series_running
     inner join decay_profiles
-        on current_day.decay_profile_id = decay_profiles.decay_profile_id
-    left join series_running as lagged
-        on decay_profiles.decay_type in ('window', 'linear')
-        and current_day.series_id = lagged.series_id
-        and lagged.dn = current_day.dn - cast(decay_profiles.lifetime_days as integer)
-    left join step_values
-        on current_day.series_id = step_values.series_id
-        and current_day.dn = step_values.dn
+        on series_running.decay_profile_id = decay_profiles.decay_profile_id
 ),
 
 -- Activity engagement per person and day. A series before the absolute adjustment in force is
@@ -660,7 +658,6 @@ components as (
         grid_running.person_id,
         grid_running.rulebook_id,
         grid_running.dn,
-        grid_running.fingerprint,
         grid_running.inputs_count,
         grid_running.inputs_checksum,
         grid_running.fit_points as fit_raw,
@@ -694,7 +691,6 @@ bounded as (
         components.person_id,
         components.rulebook_id,
         components.dn,
-        components.fingerprint,
         components.inputs_count,
         components.inputs_checksum,
         {%- for component in bounded_components %}
@@ -726,20 +722,23 @@ totals as (
 
 final as (
     select
-        person_id as crm_id,
-        rulebook_id,
-        rulebook_id = '{{ var("champion_rulebook") }}' as is_champion,
-        {{ day_date('dn') }} as score_date,
-        cast(fit_score as {{ points_type() }}) as fit_score,
-        cast(engagement_score as {{ points_type() }}) as engagement_score,
-        cast(data_quality_score as {{ points_type() }}) as data_quality_score,
-        cast(adjustment_score as {{ points_type() }}) as adjustment_score,
-        cast(total_score as {{ points_type() }}) as total_score,
-        fingerprint as rulebook_fingerprint,
+        totals.person_id as crm_id,
+        totals.rulebook_id,
+        totals.rulebook_id = '{{ var("champion_rulebook") }}' as is_champion,
+        {{ day_date('totals.dn') }} as score_date,
+        cast(totals.fit_score as {{ points_type() }}) as fit_score,
+        cast(totals.engagement_score as {{ points_type() }}) as engagement_score,
+        cast(totals.data_quality_score as {{ points_type() }}) as data_quality_score,
+        cast(totals.adjustment_score as {{ points_type() }}) as adjustment_score,
+        cast(totals.total_score as {{ points_type() }}) as total_score,
+        rulebooks.fingerprint as rulebook_fingerprint,
         (select as_of from as_of) as as_of,
-        inputs_count as _inputs_count,
-        inputs_checksum as _inputs_checksum
+        totals.inputs_count as _inputs_count,
+        totals.inputs_checksum as _inputs_checksum
     from totals
+    -- joined at the end: a 32-character text carried on every row of the grid costs memory
+    inner join rulebooks
+        on totals.rulebook_id = rulebooks.rulebook_id
 )
 
 select * from final
