@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import os
 from pathlib import Path
 
 import duckdb
@@ -11,6 +12,10 @@ import duckdb
 # there and nowhere else: each CRM export, each dbt build (run id, time, completed) and each
 # row-count check's observation.
 RUN_LOG_TABLES = frozenset({"exports.crm_sync_log", "ops.dbt_builds", "checks.row_count_history"})
+
+# DuckDB's memory cap for writing connections, as in dbt_project/profiles.yml.
+MEMORY_LIMIT_VARIABLE = "LEADSCORE_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "3GB"
 
 
 class WarehouseLockedError(RuntimeError):
@@ -48,4 +53,7 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
             ) from exc
         raise
     con.execute("set TimeZone = 'UTC'")
+    if not read_only:
+        # The same cap as dbt's profile: past it DuckDB spills to disk instead of growing.
+        con.execute("set memory_limit = ?", [os.environ.get(MEMORY_LIMIT_VARIABLE, DEFAULT_MEMORY_LIMIT)])
     return con

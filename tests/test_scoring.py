@@ -29,11 +29,11 @@ class Project:
         self.dbt_dir = root / "dbt_project"
         self.warehouse = root / "warehouse.duckdb"
 
-    def dbt(self, *args: str, as_of: str = AS_OF) -> subprocess.CompletedProcess:
+    def dbt(self, *args: str, as_of: str = AS_OF, **dbt_vars: object) -> subprocess.CompletedProcess:
         env = {**os.environ, "LEADSCORE_WAREHOUSE": str(self.warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
         dbt = Path(sys.executable).parent / "dbt"
         result = subprocess.run(
-            [str(dbt), *args, "--profiles-dir", ".", "--vars", f"{{as_of: '{as_of}'}}"],
+            [str(dbt), *args, "--profiles-dir", ".", "--vars", yaml.safe_dump({"as_of": as_of, **dbt_vars})],
             cwd=self.dbt_dir, env=env, capture_output=True, text=True,
         )
         assert result.returncode == 0, result.stdout[-4000:]
@@ -230,4 +230,18 @@ def test_score_history_gives_the_ledger_scores_of_any_past_day_and_builds_increm
 
     # Building forward again, incrementally, gives the same history as the full build.
     project.dbt("build", "--select", "int_scoring_as_of+", "--exclude-resource-type", "unit_test")
+    assert close(project.query(DAILY), history)
+
+
+def test_score_history_built_for_slices_of_people_is_the_one_built_at_once(project):
+    history = project.query(DAILY)
+    people = project.query("select count(distinct crm_id) from marts.fct_lead_score_daily")[0][0]
+    per_slice = people // 3  # four slices
+    log = project.dbt("--debug", "run", "--select", "fct_lead_score_daily", "--full-refresh",
+                      score_history_people_per_batch=per_slice).stdout
+    assert "% 4 = 3" in log, "the history was not built in four slices"
+    assert close(project.query(DAILY), history)
+
+    # An incremental run in slices replaces each slice's rows and keeps the others.
+    project.dbt("run", "--select", "fct_lead_score_daily", score_history_people_per_batch=per_slice)
     assert close(project.query(DAILY), history)

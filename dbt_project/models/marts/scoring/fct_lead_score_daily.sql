@@ -23,10 +23,16 @@
     drop the days after as_of and before the history's first day (as_of moved), and people and rulebooks no
     longer scored, and set as_of on the kept rows, so the table stays what a full build gives. A
     full refresh, or the var rebuild_score_history (the daily schedule sets it), rebuilds
-    everything. -#}
+    everything.
+
+    On DuckDB the model runs for slices of at most score_history_people_per_batch people
+    (person_batched, macros/incremental/person_batches.sql): every read of a person's inputs is
+    marked with person_batch(), so memory stays that of one slice. -#}
 
 {{ config(
-    materialized='incremental',
+    materialized=person_batched_materialization(),
+    batch_people_model='int_people',
+    people_per_batch=var('score_history_people_per_batch', 4000),
     unique_key=['crm_id', 'rulebook_id', 'score_date'],
     incremental_strategy=incremental_rewrite_strategy(),
     file_format=var('spark_file_format', 'parquet'),
@@ -69,9 +75,10 @@ people as (
     from {{ ref('int_people') }}
     where is_master
         and person_created_at <= (select as_of from as_of)
+        and {{ person_batch('person_id') }}
 ),
 
-{% if is_incremental() %}
+{% if builds_incrementally() %}
 built as (
     select
         crm_id,
@@ -80,6 +87,7 @@ built as (
         max(score_date) as built_until,
         max(rulebook_fingerprint) as fingerprint
     from {{ this }}
+    where {{ person_batch('crm_id') }}
     group by crm_id, rulebook_id
 ),
 
@@ -108,7 +116,7 @@ person_rulebooks as (
         rulebooks.rulebook_id as rulebook_id,
         rulebooks.reset_fraction as reset_fraction,
         rulebooks.fingerprint as fingerprint,
-        {% if is_incremental() -%}
+        {% if builds_incrementally() -%}
         case
             when built.fingerprint = rulebooks.fingerprint
                 and {{ day_number('built.built_from') }} <= people.first_dn
@@ -121,7 +129,7 @@ person_rulebooks as (
         {%- endif %}
     from people
     cross join rulebooks
-    {% if is_incremental() -%}
+    {% if builds_incrementally() -%}
     left join built
         on people.person_id = built.crm_id
         and rulebooks.rulebook_id = built.rulebook_id
@@ -133,12 +141,14 @@ recycles as (
     select person_id, recycled_at, {{ day_number('recycled_at') }} as dn
     from {{ ref('int_recycles') }}
     where recycled_at <= (select as_of from as_of)
+        and {{ person_batch('person_id') }}
 ),
 
 adjustments as (
     select *, {{ day_number('adjusted_at') }} as dn
     from {{ ref('int_score_adjustments') }}
     where problem is null
+        and {{ person_batch('person_id') }}
 ),
 
 -- Points without decay and never reset: profile rules (fit, data quality, profile-based
@@ -153,6 +163,7 @@ static_events as (
     from {{ ref('int_profile_rule_hits') }} as hits
     inner join rulebooks
         on hits.rulebook_id = rulebooks.rulebook_id
+    where {{ person_batch('hits.person_id') }}
     union all
     select person_id, rulebook_id, 'adjustment', adjusted_at, points
     from adjustments
@@ -231,6 +242,7 @@ web_daily as (
         on activities.person_id = people.person_id
     where activities.activity_type in ('web_page_view', 'web_visit')
         and activities.activity_at <= (select as_of from as_of)
+        and {{ person_batch('activities.person_id') }}
     group by activities.person_id, greatest({{ day_number('activities.activity_at') }}, people.first_dn)
 ),
 
@@ -246,6 +258,7 @@ activity_points as (
     from {{ ref('int_activity_rule_hits') }} as hits
     inner join rulebooks
         on hits.rulebook_id = rulebooks.rulebook_id
+    where {{ person_batch('hits.person_id') }}
 ),
 
 recycle_epochs as (
@@ -608,10 +621,12 @@ bounds as (
 rule_days as (
     select person_id, rulebook_id, rule_id, min({{ day_number('event_at') }}) as first_dn
     from {{ ref('int_activity_rule_hits') }}
+    where {{ person_batch('person_id') }}
     group by person_id, rulebook_id, rule_id
     union all
     select person_id, rulebook_id, rule_id, min({{ day_number('event_at') }})
     from {{ ref('int_profile_rule_hits') }}
+    where {{ person_batch('person_id') }}
     group by person_id, rulebook_id, rule_id
 ),
 
@@ -630,7 +645,7 @@ write_from as (
     select
         person_rulebooks.person_id,
         person_rulebooks.rulebook_id,
-        {% if is_incremental() -%}
+        {% if builds_incrementally() -%}
         case
             when person_rulebooks.write_from_dn > person_rulebooks.first_dn
                 and built_inputs.inputs_count = kept_day.inputs_count
@@ -642,7 +657,7 @@ write_from as (
         person_rulebooks.write_from_dn as write_from_dn
         {%- endif %}
     from person_rulebooks
-    {%- if is_incremental() %}
+    {%- if builds_incrementally() %}
     left join grid_running as kept_day
         on person_rulebooks.person_id = kept_day.person_id
         and person_rulebooks.rulebook_id = kept_day.rulebook_id
