@@ -68,41 +68,64 @@ first_triggers as (
     where ledger.source_type = 'profile'
 ),
 
-starts as (
-    select
-        rules.rulebook_id,
-        rules.rule_id,
-        population.person_id,
-        case when first_triggers.person_id is not null then 1 else 0 end as is_triggered,
-        coalesce(first_triggers.triggered_at, population.first_active_at) as started_at
-    from rules
-    inner join population
-        on rules.rulebook_id = population.rulebook_id
-    left join first_triggers
-        on rules.rulebook_id = first_triggers.rulebook_id
-        and rules.rule_id = first_triggers.rule_id
-        and population.person_id = first_triggers.person_id
+-- Whether each active person converted after their first activity in the window: the outcome
+-- of everyone who did not trigger a rule, counted once per rulebook instead of once per rule.
+population_starts as (
+    select rulebook_id, person_id, first_active_at as started_at
+    from population
 ),
 
-conversions as (
-    {{ conversions_after('starts', ['rulebook_id', 'rule_id', 'is_triggered']) }}
+population_conversions as (
+    {{ conversions_after('population_starts', ['rulebook_id']) }}
+),
+
+trigger_starts as (
+    select rulebook_id, rule_id, person_id, triggered_at as started_at
+    from first_triggers
+),
+
+trigger_conversions as (
+    {{ conversions_after('trigger_starts', ['rulebook_id', 'rule_id']) }}
+),
+
+-- Per rule: the people who triggered it, and how those people converted from their first
+-- activity (taken out of the population's counts to leave those who did not trigger it).
+trigger_counts as (
+    select
+        trigger_conversions.rulebook_id,
+        trigger_conversions.rule_id,
+        count(*) as people_triggered,
+        sum(trigger_conversions.is_converted) as converted_triggered,
+        sum(population_conversions.is_converted) as converted_from_first_activity
+    from trigger_conversions
+    inner join population_conversions
+        on trigger_conversions.rulebook_id = population_conversions.rulebook_id
+        and trigger_conversions.person_id = population_conversions.person_id
+    group by trigger_conversions.rulebook_id, trigger_conversions.rule_id
+),
+
+population_counts as (
+    select rulebook_id, count(*) as people, sum(is_converted) as converted
+    from population_conversions
+    group by rulebook_id
 ),
 
 counts as (
     select
         rules.rulebook_id,
         rules.rule_id,
-        cast(sum(case when conversions.is_triggered = 1 then 1 else 0 end) as {{ dbt.type_bigint() }}) as people_triggered,
-        cast(sum(case when conversions.is_triggered = 1 then conversions.is_converted else 0 end) as {{ dbt.type_bigint() }})
-            as converted_triggered,
-        cast(sum(case when conversions.is_triggered = 0 then 1 else 0 end) as {{ dbt.type_bigint() }}) as people_not_triggered,
-        cast(sum(case when conversions.is_triggered = 0 then conversions.is_converted else 0 end) as {{ dbt.type_bigint() }})
-            as converted_not_triggered
+        cast(coalesce(trigger_counts.people_triggered, 0) as {{ dbt.type_bigint() }}) as people_triggered,
+        cast(coalesce(trigger_counts.converted_triggered, 0) as {{ dbt.type_bigint() }}) as converted_triggered,
+        cast(coalesce(population_counts.people, 0) - coalesce(trigger_counts.people_triggered, 0) as {{ dbt.type_bigint() }})
+            as people_not_triggered,
+        cast(coalesce(population_counts.converted, 0) - coalesce(trigger_counts.converted_from_first_activity, 0)
+            as {{ dbt.type_bigint() }}) as converted_not_triggered
     from rules
-    left join conversions
-        on rules.rulebook_id = conversions.rulebook_id
-        and rules.rule_id = conversions.rule_id
-    group by rules.rulebook_id, rules.rule_id
+    left join trigger_counts
+        on rules.rulebook_id = trigger_counts.rulebook_id
+        and rules.rule_id = trigger_counts.rule_id
+    left join population_counts
+        on rules.rulebook_id = population_counts.rulebook_id
 ),
 
 rates as (
