@@ -242,6 +242,11 @@ def test_score_history_built_for_slices_of_people_is_the_one_built_at_once(proje
     assert "% 4 = 3" in log, "the history was not built in four slices"
     assert close(project.query(DAILY), history)
 
-    # An incremental run in slices replaces each slice's rows and keeps the others.
-    project.dbt("run", "--select", "fct_lead_score_daily", score_history_people_per_batch=per_slice)
+    # Incremental runs in slices: a history built in slices as of ten days earlier, then carried
+    # forward to as_of, slice by slice, is the full build's (every slice must add its days).
+    project.dbt("build", "--select", "int_scoring_as_of+", "--exclude-resource-type", "unit_test",
+                "--full-refresh", as_of="2026-06-20 00:00:00", score_history_people_per_batch=per_slice)
+    assert project.query("select max(score_date) from marts.fct_lead_score_daily")[0][0].isoformat() == "2026-06-19"
+    project.dbt("build", "--select", "int_scoring_as_of+", "--exclude-resource-type", "unit_test",
+                score_history_people_per_batch=per_slice)
     assert close(project.query(DAILY), history)

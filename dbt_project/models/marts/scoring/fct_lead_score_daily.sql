@@ -506,16 +506,15 @@ series_values as (
         series_running.recycle_epoch,
         series_running.absolute_epoch,
         series_running.dn,
-        case decay_profiles.decay_type
-            when 'exponential' then series_running.running_growth_points
+        case
+            when decay_profiles.decay_type = 'exponential' then series_running.running_growth_points
                 * power(0.5, (series_running.dn + 1 - (select history_start_dn from as_of)) / decay_profiles.half_life_days)
-            when 'linear' then
+            when decay_profiles.decay_type = 'linear' then
                 series_running.running_points
                     * (1 - (series_running.dn + 1 - (select history_start_dn from as_of)) / decay_profiles.lifetime_days)
                 + series_running.running_time_points / decay_profiles.lifetime_days
-            when 'none' then series_running.running_points
-            when 'window' then series_running.running_points
-            when 'step' then series_running.running_points
+            -- windows and steps took their points back when they expired
+            when decay_profiles.decay_type in ('none', 'window', 'step') then series_running.running_points
             else 0
         end as points
     from series_running
