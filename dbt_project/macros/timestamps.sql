@@ -85,3 +85,8 @@
 {% macro spark__dateadd(datepart, interval, from_date_or_timestamp) -%}
     timestampadd({{ datepart }}, cast({{ interval }} as bigint), cast({{ from_date_or_timestamp }} as timestamp))
 {%- endmacro %}
+
+{#- `ts` plus a (possibly fractional) number of days, to the second. -#}
+{% macro add_days(ts, days) -%}
+    {{ dbt.dateadd('second', 'cast(round((' ~ days ~ ') * 86400) as bigint)', ts) }}
+{%- endmacro %}

@@ -25,7 +25,7 @@
 
 {#- The type of ledger points: exact decimals, so sums do not depend on row order. -#}
 {% macro points_type() -%}
-    decimal(18, 6)
+    decimal(38, 12)
 {%- endmacro %}
 
 {#- The rulebook's weight (row `rulebooks_alias`) for a row's component: fit, engagement or
@@ -35,5 +35,22 @@
         when 'fit' then {{ rulebooks_alias }}.fit_weight
         when 'engagement' then {{ rulebooks_alias }}.engagement_weight
         when 'data_quality' then {{ rulebooks_alias }}.data_quality_weight
+    end
+{%- endmacro %}
+
+{#- The share of a term of int_score_events (row `term_alias`) left at instant `at_ts`:
+    nothing outside [starts_at, ends_at); constant terms keep all of it, linear ones lose it
+    evenly over lifetime_days from event_at, exponential ones halve every half_life_days. The
+    score timeline evaluates the same shapes in closed form (score_timeline_value). -#}
+{% macro term_share_at(term_alias, at_ts) -%}
+    case
+        when {{ at_ts }} < {{ term_alias }}.starts_at then 0
+        when {{ term_alias }}.ends_at is not null and {{ at_ts }} >= {{ term_alias }}.ends_at then 0
+        when {{ term_alias }}.term_kind = 'constant' then 1
+        when {{ term_alias }}.term_kind = 'linear'
+            then 1 - {{ days_between(term_alias ~ '.event_at', at_ts) }} / {{ term_alias }}.lifetime_days
+        when {{ term_alias }}.term_kind = 'exponential'
+            then power(0.5, {{ days_between(term_alias ~ '.event_at', at_ts) }} / {{ term_alias }}.half_life_days)
+        else 0
     end
 {%- endmacro %}

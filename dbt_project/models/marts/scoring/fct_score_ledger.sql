@@ -14,204 +14,109 @@ rulebooks as (
     select * from {{ ref('rulebooks') }}
 ),
 
-decay_profiles as (
-    select * from {{ ref('decay_profiles') }}
+events as (
+    select * from {{ ref('int_score_events') }}
 ),
 
-decay_steps as (
-    select * from {{ ref('decay_steps') }}
-),
-
-profile_rows as (
-    select
-        person_id,
-        rulebook_id,
-        rule_id,
-        component,
-        category,
-        description,
-        'profile' as source_type,
-        cast(null as {{ dbt.type_string() }}) as activity_id,
-        cast(null as {{ dbt.type_string() }}) as activity_type,
-        cast(null as {{ dbt.type_string() }}) as product_line,
-        event_at,
-        points,
-        points as points_after_cap,
-        cast(1 as {{ type_double() }}) as decay_factor
-    from {{ ref('int_profile_rule_hits') }}
-),
-
-activity_hits as (
-    select
-        hits.*,
-        {{ age_in_days('hits.event_at', '(select as_of from as_of)') }} as age_days
-    from {{ ref('int_activity_rule_hits') }} as hits
-),
-
-activity_step_factors as (
-    select
-        activity_hits.person_id,
-        activity_hits.activity_id,
-        activity_hits.rulebook_id,
-        activity_hits.rule_id,
-        decay_steps.factor as step_factor,
-        row_number() over (
-            partition by activity_hits.person_id, activity_hits.activity_id, activity_hits.rulebook_id,
-                activity_hits.rule_id
-            order by decay_steps.max_age_days
-        ) as step_rank
-    from activity_hits
-    inner join decay_steps
-        on activity_hits.decay_profile_id = decay_steps.decay_profile_id
-        and activity_hits.age_days <= decay_steps.max_age_days
-),
-
-activity_rows as (
-    select
-        activity_hits.person_id as person_id,
-        activity_hits.rulebook_id as rulebook_id,
-        activity_hits.rule_id as rule_id,
-        'engagement' as component,
-        activity_hits.category as category,
-        activity_hits.description as description,
-        'activity' as source_type,
-        activity_hits.activity_id as activity_id,
-        activity_hits.activity_type as activity_type,
-        activity_hits.product_line as product_line,
-        activity_hits.event_at as event_at,
-        activity_hits.points as points,
-        activity_hits.points_after_cap as points_after_cap,
-        {{ decay_factor('decay_profiles', 'activity_hits.age_days', 'steps.step_factor') }} as decay_factor
-    from activity_hits
-    inner join decay_profiles
-        on activity_hits.decay_profile_id = decay_profiles.decay_profile_id
-    left join activity_step_factors as steps
-        on activity_hits.person_id = steps.person_id
-        and activity_hits.activity_id = steps.activity_id
-        and activity_hits.rulebook_id = steps.rulebook_id
-        and activity_hits.rule_id = steps.rule_id
-        and steps.step_rank = 1
-),
-
-inactivity_rows as (
-    select
-        person_id,
-        rulebook_id,
-        rule_id,
-        'engagement' as component,
-        category,
-        description,
-        'inactivity' as source_type,
-        cast(null as {{ dbt.type_string() }}) as activity_id,
-        cast(null as {{ dbt.type_string() }}) as activity_type,
-        cast(null as {{ dbt.type_string() }}) as product_line,
-        event_at,
-        points,
-        points as points_after_cap,
-        cast(1 as {{ type_double() }}) as decay_factor
-    from {{ ref('int_inactivity_rule_hits') }}
-),
-
+-- Each rule's points as of as_of: the sum of its terms (several for a step decay profile).
 rule_rows as (
-    select * from profile_rows
-    union all
-    select * from activity_rows
-    union all
-    select * from inactivity_rows
-),
-
-weighted as (
     select
-        rule_rows.*,
-        {{ component_weight('rulebooks', 'rule_rows.component') }} as weight
-    from rule_rows
-    inner join rulebooks
-        on rule_rows.rulebook_id = rulebooks.rulebook_id
+        events.person_id,
+        events.rulebook_id,
+        events.rule_id,
+        max(events.component) as component,
+        max(events.category) as category,
+        max(events.description) as description,
+        events.source_type,
+        events.source_id as activity_id,
+        max(events.activity_type) as activity_type,
+        max(events.product_line) as product_line,
+        max(events.event_at) as event_at,
+        max(events.points) as points,
+        max(events.points_after_cap) as points_after_cap,
+        sum(events.term_factor * {{ term_share_at('events', '(select as_of from as_of)') }}) as decay_factor,
+        max(events.weight) as weight,
+        cast(sum(events.term_points * {{ term_share_at('events', '(select as_of from as_of)') }}) as {{ points_type() }})
+            as points_as_of,
+        max(events.absolute_epoch) as absolute_epoch,
+        max(events.recycle_epoch) as recycle_epoch
+    from events
+    where events.term_kind in ('constant', 'linear', 'exponential')
+        and events.source_type <> 'adjustment'
+    group by events.person_id, events.rulebook_id, events.rule_id, events.source_type, events.source_id
 ),
 
-{#- Points are kept as exact decimals: sums of doubles depend on the order rows are added in,
-    and the same data and as_of must give the same scores to the last digit. -#}
 valued as (
     select
-        *,
-        cast(points_after_cap * decay_factor * weight as {{ points_type() }}) as points_as_of
-    from weighted
+        person_id, rulebook_id, rule_id, component, category, description, source_type, activity_id,
+        activity_type, product_line, event_at, points, points_after_cap, decay_factor, weight, points_as_of
+    from rule_rows
 ),
 
 {#- Recycling (the guide: a recycled lead's behavior score goes back to zero, or to a share of
     what it was). Each recycle keeps recycle_reset_fraction of the engagement earned before it;
     a row earned before n recycles keeps fraction^n. The reset row of the k-th recycle after an
-    activity takes away that activity's value * fraction^(k-1) * (1 - fraction). -#}
+    activity takes away that activity's value * fraction^(k-1) * (1 - fraction). Points earned up
+    to the latest absolute adjustment are replaced by the score it sets, so recycles do not
+    reset them. -#}
 recycles as (
-    select person_id, recycle_id, recycled_at, cause
-    from {{ ref('int_recycles') }}
-    where recycled_at <= (select as_of from as_of)
+    select person_id, rulebook_id, source_id as recycle_id, event_at as recycled_at, description,
+        term_factor as reset_fraction, recycle_epoch as recycle_number
+    from events
+    where term_kind = 'recycle'
 ),
 
-{#- Points earned up to the latest absolute adjustment are replaced by the score it sets, so
-    later recycles do not reset them again. -#}
+absolutes as (
+    select
+        person_id, rulebook_id, source_id as adjustment_id, event_at as adjusted_at, description,
+        term_points as score, absolute_epoch,
+        count(*) over (partition by person_id, rulebook_id) as absolutes
+    from events
+    where term_kind = 'absolute'
+),
+
 latest_absolute as (
-    select person_id, rulebook_id, max(adjusted_at) as absolute_at
-    from {{ ref('int_score_adjustments') }}
-    where problem is null
-        and adjustment_type = 'absolute'
-    group by person_id, rulebook_id
+    select * from absolutes where absolute_epoch = absolutes - 1
 ),
 
 resettable as (
-    select valued.person_id, valued.rulebook_id, valued.rule_id, valued.activity_id, valued.event_at, valued.points_as_of
-    from valued
+    select rule_rows.*
+    from rule_rows
     left join latest_absolute
-        on valued.person_id = latest_absolute.person_id
-        and valued.rulebook_id = latest_absolute.rulebook_id
-    where valued.component = 'engagement'
-        and valued.source_type in ('activity', 'inactivity')
-        and (latest_absolute.absolute_at is null or valued.event_at > latest_absolute.absolute_at)
-),
-
-reset_pairs as (
-    select
-        resettable.person_id as person_id,
-        resettable.rulebook_id as rulebook_id,
-        recycles.recycle_id as recycle_id,
-        resettable.points_as_of as points_as_of,
-        row_number() over (
-            partition by resettable.person_id, resettable.rulebook_id, resettable.rule_id, resettable.activity_id
-            order by recycles.recycled_at, recycles.recycle_id
-        ) as recycle_number
-    from resettable
-    inner join recycles
-        on resettable.person_id = recycles.person_id
-        and resettable.event_at < recycles.recycled_at
+        on rule_rows.person_id = latest_absolute.person_id
+        and rule_rows.rulebook_id = latest_absolute.rulebook_id
+    where rule_rows.component = 'engagement'
+        and rule_rows.source_type in ('activity', 'inactivity')
+        and rule_rows.absolute_epoch = coalesce(latest_absolute.absolutes, 0)
 ),
 
 reset_sums as (
     select
-        reset_pairs.person_id as person_id,
-        reset_pairs.rulebook_id as rulebook_id,
-        reset_pairs.recycle_id as recycle_id,
+        recycles.person_id as person_id,
+        recycles.rulebook_id as rulebook_id,
+        recycles.recycle_id as recycle_id,
         sum(cast(
-            reset_pairs.points_as_of
-            * power(coalesce(rulebooks.recycle_reset_fraction, 0), reset_pairs.recycle_number - 1)
-            * (coalesce(rulebooks.recycle_reset_fraction, 0) - 1)
+            resettable.points_as_of
+            * power(recycles.reset_fraction, recycles.recycle_number - resettable.recycle_epoch - 1)
+            * (recycles.reset_fraction - 1)
             as {{ points_type() }}
         )) as points_as_of
-    from reset_pairs
-    inner join rulebooks
-        on reset_pairs.rulebook_id = rulebooks.rulebook_id
-    group by reset_pairs.person_id, reset_pairs.rulebook_id, reset_pairs.recycle_id
+    from resettable
+    inner join recycles
+        on resettable.person_id = recycles.person_id
+        and resettable.rulebook_id = recycles.rulebook_id
+        and recycles.recycle_number > resettable.recycle_epoch
+    group by recycles.person_id, recycles.rulebook_id, recycles.recycle_id
 ),
 
 recycle_rows as (
     select
         recycles.person_id as person_id,
-        rulebooks.rulebook_id as rulebook_id,
+        recycles.rulebook_id as rulebook_id,
         'RECYCLE-RESET' as rule_id,
         'engagement' as component,
         'recycle' as category,
-        'Recycled (' || recycles.cause || '): engagement kept at '
-            || cast(cast(round(100 * coalesce(rulebooks.recycle_reset_fraction, 0)) as integer) as {{ dbt.type_string() }})
-            || '%' as description,
+        recycles.description as description,
         'recycle' as source_type,
         recycles.recycle_id as activity_id,
         'recycle' as activity_type,
@@ -223,10 +128,9 @@ recycle_rows as (
         cast(1 as {{ type_double() }}) as weight,
         cast(coalesce(reset_sums.points_as_of, 0) as {{ points_type() }}) as points_as_of
     from recycles
-    cross join rulebooks
     left join reset_sums
         on recycles.person_id = reset_sums.person_id
-        and rulebooks.rulebook_id = reset_sums.rulebook_id
+        and recycles.rulebook_id = reset_sums.rulebook_id
         and recycles.recycle_id = reset_sums.recycle_id
 ),
 
@@ -239,84 +143,71 @@ with_resets as (
 {#- Manual adjustments, on top of everything and never decayed or reset. A delta adds its
     points. The latest absolute adjustment sets the score at its time: it replaces every point
     earned up to then (earlier adjustments included), and later points add to it. -#}
-adjustments as (
-    select
-        *,
-        row_number() over (
-            partition by person_id, rulebook_id, adjustment_type
-            order by adjusted_at desc, adjustment_id desc
-        ) as recency_rank
-    from {{ ref('int_score_adjustments') }}
-    where problem is null
-),
-
 delta_rows as (
     select
         person_id,
         rulebook_id,
-        'ADJUST-POINTS' as rule_id,
-        'adjustment' as component,
-        'adjustment' as category,
-        'Adjusted by ' || author || ': ' || reason as description,
-        'adjustment' as source_type,
-        adjustment_id as activity_id,
-        'manual_adjustment' as activity_type,
-        cast(null as {{ dbt.type_string() }}) as product_line,
-        adjusted_at as event_at,
+        rule_id,
+        component,
+        category,
+        description,
+        source_type,
+        source_id as activity_id,
+        activity_type,
+        product_line,
+        event_at,
         points,
-        points as points_after_cap,
+        points_after_cap,
         cast(1 as {{ type_double() }}) as decay_factor,
-        cast(1 as {{ type_double() }}) as weight,
-        cast(points as {{ points_type() }}) as points_as_of
-    from adjustments
-    where adjustment_type = 'delta'
+        weight,
+        cast(term_points as {{ points_type() }}) as points_as_of
+    from events
+    where source_type = 'adjustment'
+        and term_kind = 'constant'
 ),
 
 before_absolute as (
-    select adjustments.adjustment_id, adjustments.rulebook_id, sum(earlier.points_as_of) as points_as_of
-    from adjustments
+    select latest_absolute.adjustment_id, latest_absolute.rulebook_id, sum(earlier.points_as_of) as points_as_of
+    from latest_absolute
     inner join (
         select person_id, rulebook_id, event_at, points_as_of from with_resets
         union all
         select person_id, rulebook_id, event_at, points_as_of from delta_rows
     ) as earlier
-        on adjustments.person_id = earlier.person_id
-        and adjustments.rulebook_id = earlier.rulebook_id
-        and earlier.event_at <= adjustments.adjusted_at
-    where adjustments.adjustment_type = 'absolute'
-        and adjustments.recency_rank = 1
-    group by adjustments.adjustment_id, adjustments.rulebook_id
+        on latest_absolute.person_id = earlier.person_id
+        and latest_absolute.rulebook_id = earlier.rulebook_id
+        and earlier.event_at <= latest_absolute.adjusted_at
+    group by latest_absolute.adjustment_id, latest_absolute.rulebook_id
 ),
 
 absolute_rows as (
     select
-        adjustments.person_id as person_id,
-        adjustments.rulebook_id as rulebook_id,
+        absolutes.person_id as person_id,
+        absolutes.rulebook_id as rulebook_id,
         'ADJUST-SCORE' as rule_id,
         'adjustment' as component,
         'adjustment' as category,
-        case when adjustments.recency_rank = 1
-            then 'Score set by ' || adjustments.author || ': ' || adjustments.reason
-            else 'Score set by ' || adjustments.author || ' (replaced by a later one): ' || adjustments.reason
+        case when absolutes.absolute_epoch = absolutes.absolutes - 1
+            then absolutes.description
+            else replace(absolutes.description, 'Score set by ', 'Score set (replaced by a later one) by ')
         end as description,
         'adjustment' as source_type,
-        adjustments.adjustment_id as activity_id,
+        absolutes.adjustment_id as activity_id,
         'manual_adjustment' as activity_type,
         cast(null as {{ dbt.type_string() }}) as product_line,
-        adjustments.adjusted_at as event_at,
-        adjustments.score as points,
-        adjustments.score as points_after_cap,
+        absolutes.adjusted_at as event_at,
+        absolutes.score as points,
+        absolutes.score as points_after_cap,
         cast(1 as {{ type_double() }}) as decay_factor,
         cast(1 as {{ type_double() }}) as weight,
-        case when adjustments.recency_rank = 1
-            then cast(adjustments.score as {{ points_type() }}) - coalesce(before_absolute.points_as_of, 0)
+        case when absolutes.absolute_epoch = absolutes.absolutes - 1
+            then cast(absolutes.score as {{ points_type() }}) - coalesce(before_absolute.points_as_of, 0)
             else cast(0 as {{ points_type() }})
         end as points_as_of
-    from adjustments
+    from absolutes
     left join before_absolute
-        on adjustments.adjustment_id = before_absolute.adjustment_id
-        and adjustments.rulebook_id = before_absolute.rulebook_id
-    where adjustments.adjustment_type = 'absolute'
+        on absolutes.adjustment_id = before_absolute.adjustment_id
+        and absolutes.rulebook_id = before_absolute.rulebook_id
 ),
 
 scored_rows as (

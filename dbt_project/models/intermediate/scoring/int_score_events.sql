@@ -1,0 +1,307 @@
+{#- The scoring engine's single input: every instant that earns, changes or resets points, per
+    person and rulebook, over the whole history up to as_of. Weights, per-period caps and decay
+    profiles are applied here once; the ledger (points as of as_of) and the score timeline
+    (the score at every instant) both read this model and nothing else of the rules.
+
+    Decay is written as terms: each term is worth term_points from starts_at until ends_at
+    (never when null), shaped by its term_kind:
+    - constant: term_points (no decay, hard windows, each step of a step profile, inactivity);
+    - linear: term_points * (1 - days since event_at / lifetime_days);
+    - exponential: term_points * 0.5 ^ (days since event_at / half_life_days).
+    Two kinds of rows change the points of others: `recycle` (each recycle keeps the rulebook's
+    recycle_reset_fraction of the engagement points earned before it) and `absolute` (a score set
+    by hand replaces every point earned up to it). recycle_epoch and absolute_epoch say which of
+    them came before each term. -#}
+
+with
+
+as_of as (
+    select as_of from {{ ref('int_scoring_as_of') }}
+),
+
+rulebooks as (
+    select * from {{ ref('rulebooks') }}
+),
+
+decay_profiles as (
+    select * from {{ ref('decay_profiles') }}
+),
+
+-- Step profiles: each step is a constant share of the points from one age to the next.
+decay_steps as (
+    select
+        decay_profile_id,
+        factor,
+        coalesce(lag(max_age_days) over (partition by decay_profile_id order by max_age_days), 0) as min_age_days,
+        max_age_days,
+        row_number() over (partition by decay_profile_id order by max_age_days) as step_number
+    from {{ ref('decay_steps') }}
+),
+
+profile_terms as (
+    select
+        hits.person_id as person_id,
+        hits.rulebook_id as rulebook_id,
+        'profile' as source_type,
+        cast(null as {{ dbt.type_string() }}) as source_id,
+        hits.rule_id as rule_id,
+        hits.component as component,
+        hits.category as category,
+        hits.description as description,
+        cast(null as {{ dbt.type_string() }}) as activity_type,
+        cast(null as {{ dbt.type_string() }}) as product_line,
+        hits.event_at as event_at,
+        hits.points as points,
+        hits.points as points_after_cap,
+        cast({{ component_weight('rulebooks', 'hits.component') }} as {{ type_double() }}) as weight,
+        cast(null as {{ dbt.type_string() }}) as decay_profile_id,
+        1 as term_number,
+        'constant' as term_kind,
+        cast(1 as {{ type_double() }}) as term_factor,
+        hits.event_at as starts_at,
+        cast(null as timestamp) as ends_at,
+        cast(null as {{ type_double() }}) as half_life_days,
+        cast(null as {{ type_double() }}) as lifetime_days
+    from {{ ref('int_profile_rule_hits') }} as hits
+    inner join rulebooks
+        on hits.rulebook_id = rulebooks.rulebook_id
+),
+
+activity_hits as (
+    select
+        hits.*,
+        decay_profiles.decay_type as decay_type,
+        cast(decay_profiles.half_life_days as {{ type_double() }}) as half_life_days,
+        cast(decay_profiles.lifetime_days as {{ type_double() }}) as lifetime_days,
+        cast(rulebooks.engagement_weight as {{ type_double() }}) as weight
+    from {{ ref('int_activity_rule_hits') }} as hits
+    inner join decay_profiles
+        on hits.decay_profile_id = decay_profiles.decay_profile_id
+    inner join rulebooks
+        on hits.rulebook_id = rulebooks.rulebook_id
+),
+
+activity_terms as (
+    select
+        person_id,
+        rulebook_id,
+        'activity' as source_type,
+        activity_id as source_id,
+        rule_id,
+        'engagement' as component,
+        category,
+        description,
+        activity_type,
+        product_line,
+        event_at,
+        points,
+        points_after_cap,
+        weight,
+        decay_profile_id,
+        1 as term_number,
+        case decay_type when 'none' then 'constant' when 'window' then 'constant' else decay_type end as term_kind,
+        cast(1 as {{ type_double() }}) as term_factor,
+        event_at as starts_at,
+        case when decay_type in ('window', 'linear')
+            then {{ add_days('event_at', 'lifetime_days') }}
+        end as ends_at,
+        half_life_days,
+        lifetime_days
+    from activity_hits
+    where decay_type in ('none', 'window', 'linear', 'exponential')
+    union all
+    select
+        activity_hits.person_id,
+        activity_hits.rulebook_id,
+        'activity',
+        activity_hits.activity_id,
+        activity_hits.rule_id,
+        'engagement',
+        activity_hits.category,
+        activity_hits.description,
+        activity_hits.activity_type,
+        activity_hits.product_line,
+        activity_hits.event_at,
+        activity_hits.points,
+        activity_hits.points_after_cap,
+        activity_hits.weight,
+        activity_hits.decay_profile_id,
+        decay_steps.step_number,
+        'constant',
+        cast(decay_steps.factor as {{ type_double() }}),
+        {{ add_days('activity_hits.event_at', 'decay_steps.min_age_days') }},
+        {{ add_days('activity_hits.event_at', 'decay_steps.max_age_days') }},
+        cast(null as {{ type_double() }}),
+        cast(null as {{ type_double() }})
+    from activity_hits
+    inner join decay_steps
+        on activity_hits.decay_profile_id = decay_steps.decay_profile_id
+    where activity_hits.decay_type = 'step'
+),
+
+inactivity_terms as (
+    select
+        hits.person_id,
+        hits.rulebook_id,
+        'inactivity' as source_type,
+        hits.penalty_id as source_id,
+        hits.rule_id,
+        'engagement' as component,
+        hits.category,
+        hits.description,
+        cast(null as {{ dbt.type_string() }}) as activity_type,
+        cast(null as {{ dbt.type_string() }}) as product_line,
+        hits.event_at,
+        hits.points,
+        hits.points as points_after_cap,
+        cast(rulebooks.engagement_weight as {{ type_double() }}) as weight,
+        cast(null as {{ dbt.type_string() }}) as decay_profile_id,
+        1 as term_number,
+        'constant' as term_kind,
+        cast(1 as {{ type_double() }}) as term_factor,
+        hits.starts_at,
+        hits.ends_at,
+        cast(null as {{ type_double() }}) as half_life_days,
+        cast(null as {{ type_double() }}) as lifetime_days
+    from {{ ref('int_inactivity_rule_hits') }} as hits
+    inner join rulebooks
+        on hits.rulebook_id = rulebooks.rulebook_id
+),
+
+adjustments as (
+    select * from {{ ref('int_score_adjustments') }}
+    where problem is null
+),
+
+-- Manual adjustments: a delta adds its points for good; an absolute one sets the score.
+adjustment_terms as (
+    select
+        person_id,
+        rulebook_id,
+        'adjustment' as source_type,
+        adjustment_id as source_id,
+        case adjustment_type when 'delta' then 'ADJUST-POINTS' else 'ADJUST-SCORE' end as rule_id,
+        'adjustment' as component,
+        'adjustment' as category,
+        case adjustment_type
+            when 'delta' then 'Adjusted by ' || author || ': ' || reason
+            else 'Score set by ' || author || ': ' || reason
+        end as description,
+        'manual_adjustment' as activity_type,
+        cast(null as {{ dbt.type_string() }}) as product_line,
+        adjusted_at as event_at,
+        cast(coalesce(points, score) as {{ type_double() }}) as points,
+        cast(coalesce(points, score) as {{ type_double() }}) as points_after_cap,
+        cast(1 as {{ type_double() }}) as weight,
+        cast(null as {{ dbt.type_string() }}) as decay_profile_id,
+        1 as term_number,
+        case adjustment_type when 'delta' then 'constant' else 'absolute' end as term_kind,
+        cast(1 as {{ type_double() }}) as term_factor,
+        adjusted_at as starts_at,
+        cast(null as timestamp) as ends_at,
+        cast(null as {{ type_double() }}) as half_life_days,
+        cast(null as {{ type_double() }}) as lifetime_days
+    from adjustments
+),
+
+recycles as (
+    select * from {{ ref('int_recycles') }}
+    where recycled_at <= (select as_of from as_of)
+),
+
+recycle_terms as (
+    select
+        recycles.person_id,
+        rulebooks.rulebook_id,
+        'recycle' as source_type,
+        recycles.recycle_id as source_id,
+        'RECYCLE-RESET' as rule_id,
+        'engagement' as component,
+        'recycle' as category,
+        'Recycled (' || recycles.cause || '): engagement kept at '
+            || cast(cast(round(100 * coalesce(rulebooks.recycle_reset_fraction, 0)) as integer) as {{ dbt.type_string() }})
+            || '%' as description,
+        'recycle' as activity_type,
+        cast(null as {{ dbt.type_string() }}) as product_line,
+        recycles.recycled_at as event_at,
+        cast(0 as {{ type_double() }}) as points,
+        cast(0 as {{ type_double() }}) as points_after_cap,
+        cast(1 as {{ type_double() }}) as weight,
+        cast(null as {{ dbt.type_string() }}) as decay_profile_id,
+        1 as term_number,
+        'recycle' as term_kind,
+        cast(coalesce(rulebooks.recycle_reset_fraction, 0) as {{ type_double() }}) as term_factor,
+        recycles.recycled_at as starts_at,
+        cast(null as timestamp) as ends_at,
+        cast(null as {{ type_double() }}) as half_life_days,
+        cast(null as {{ type_double() }}) as lifetime_days
+    from recycles
+    cross join rulebooks
+),
+
+terms as (
+    select * from profile_terms
+    union all
+    select * from activity_terms
+    union all
+    select * from inactivity_terms
+    union all
+    select * from adjustment_terms
+    union all
+    select * from recycle_terms
+),
+
+{#- recycle_epoch: the person's recycles at or before the event (later ones reset it);
+    absolute_epoch: the absolute adjustments strictly before it (a later or simultaneous one
+    replaces it). Counted by sorting the events together with the recycles and adjustments. -#}
+epochs as (
+    select
+        *,
+        sum(case when term_kind = 'recycle' then 1 else 0 end) over (
+            partition by person_id, rulebook_id
+            order by event_at, case when term_kind = 'recycle' then 0 else 1 end
+            rows between unbounded preceding and current row
+        ) as recycle_epoch,
+        sum(case when term_kind = 'absolute' then 1 else 0 end) over (
+            partition by person_id, rulebook_id
+            order by event_at, case when term_kind = 'absolute' then 1 else 0 end
+            rows between unbounded preceding and current row
+        ) - case when term_kind = 'absolute' then 1 else 0 end as absolute_epoch
+    from terms
+),
+
+final as (
+    select
+        {{ dbt.hash(dbt.concat(["person_id", "'|'", "rulebook_id", "'|'", "rule_id", "'|'",
+            "coalesce(source_id, '')", "'|'", "cast(term_number as " ~ dbt.type_string() ~ ")"])) }} as score_event_id,
+        person_id,
+        rulebook_id,
+        source_type,
+        source_id,
+        rule_id,
+        component,
+        category,
+        description,
+        activity_type,
+        product_line,
+        event_at,
+        points,
+        points_after_cap,
+        weight,
+        decay_profile_id,
+        term_number,
+        term_kind,
+        term_factor,
+        case when term_kind in ('recycle', 'absolute') then points_after_cap
+            else points_after_cap * weight * term_factor
+        end as term_points,
+        starts_at,
+        ends_at,
+        half_life_days,
+        lifetime_days,
+        recycle_epoch,
+        absolute_epoch
+    from epochs
+)
+
+select * from final

@@ -1,0 +1,374 @@
+-- depends_on: {{ ref('decay_profiles') }}
+{#- The score timeline: per person and rulebook, one row per instant where the score can change
+    (points earned, a window or step ending, an inactivity penalty starting or ending, a recycle,
+    an adjustment), from the record's creation to as_of, over the whole history. Each row holds
+    the scores right after the change and the state that gives the exact score at any later
+    instant until the next row: between changes a component moves in closed form (see
+    macros/scoring/score_timeline.sql; scores_at() reads it).
+
+    Built from int_score_events only, with running sums instead of one ledger per instant:
+    - points without decay that are never reset (profile rules, delta adjustments) are running
+      totals;
+    - activity and inactivity terms enter the sums when they start and leave them when they end;
+      a linear term adds an intercept and a slope, an exponential one a coefficient scaled to
+      the person's decay origin (their record's creation);
+    - a recycle keeps recycle_reset_fraction of the engagement terms earned before it: terms are
+      summed per recycle epoch when the fraction is 0 (only the current epoch counts), else
+      weighted by fraction^-epoch and scaled back by fraction^recycles;
+    - the latest absolute adjustment replaces every point earned up to it: those terms count
+      whole in engagement and are taken back in the adjustment component, which adds the score
+      set minus the static points before it;
+    - caps and floors apply to each component and the total, a cap waived from the first hit of
+      one of its cap_unless rules. -#}
+
+{%- set half_lives = exponential_half_lives() %}
+{%- set decay_parts = ['constant', 'linear_intercept', 'linear_slope'] %}
+{%- for half_life in half_lives %}{% do decay_parts.append('exp_' ~ half_life_suffix(half_life)) %}{% endfor %}
+{%- set static_parts = ['fit_points', 'data_quality_points', 'engagement_static_points', 'delta_points'] %}
+
+with
+
+as_of as (
+    select as_of from {{ ref('int_scoring_as_of') }}
+),
+
+rulebooks as (
+    select rulebook_id, coalesce(recycle_reset_fraction, 0) as reset_fraction from {{ ref('rulebooks') }}
+),
+
+people as (
+    select person_id, person_created_at as created_at from {{ ref('int_people') }}
+    where is_master
+        and person_created_at <= (select as_of from as_of)
+),
+
+-- Events before a person's record existed count from its creation.
+events as (
+    select
+        events.*,
+        people.created_at as created_at,
+        greatest(events.starts_at, people.created_at) as effective_from,
+        rulebooks.reset_fraction as reset_fraction,
+        {{ days_between('people.created_at', 'events.event_at') }} as event_day
+    from {{ ref('int_score_events') }} as events
+    inner join people
+        on events.person_id = people.person_id
+    inner join rulebooks
+        on events.rulebook_id = rulebooks.rulebook_id
+),
+
+terms as (
+    select
+        *,
+        -- static: never decays nor resets; decaying: activity and inactivity terms
+        case when source_type in ('activity', 'inactivity') then 'decaying' else 'static' end as term_family
+    from events
+    where term_kind in ('constant', 'linear', 'exponential')
+        and (ends_at is null or ends_at > effective_from)
+),
+
+-- Each term enters at its start and leaves at its end (when that is before as_of).
+term_changes as (
+    select terms.*, terms.effective_from as changed_at, 1 as direction, 'earned' as change_kind
+    from terms
+    union all
+    select terms.*, terms.ends_at, -1, 'expired'
+    from terms
+    where terms.ends_at is not null
+        and terms.ends_at <= (select as_of from as_of)
+),
+
+term_coefficients as (
+    select
+        person_id,
+        rulebook_id,
+        changed_at,
+        absolute_epoch,
+        case when reset_fraction = 0 then recycle_epoch else -1 end as recycle_key,
+        case when reset_fraction = 0 then 1 else power(reset_fraction, -recycle_epoch) end as recycle_weight,
+        direction * case when component = 'fit' then term_points else 0 end as fit_points,
+        direction * case when component = 'data_quality' then term_points else 0 end as data_quality_points,
+        direction * case when component = 'engagement' and term_family = 'static' then term_points else 0 end
+            as engagement_static_points,
+        direction * case when component = 'adjustment' then term_points else 0 end as delta_points,
+        case when term_family = 'decaying' then 1 else 0 end as is_decaying,
+        direction * case when term_kind = 'constant' then term_points else 0 end as constant,
+        direction * case when term_kind = 'linear' then term_points * (1 + event_day / lifetime_days) else 0 end
+            as linear_intercept,
+        direction * case when term_kind = 'linear' then -term_points / lifetime_days else 0 end as linear_slope
+        {%- for half_life in half_lives %},
+        direction * case when term_kind = 'exponential' and half_life_days = {{ half_life }}
+            then term_points * power(2, event_day / {{ half_life }}) else 0 end as exp_{{ half_life_suffix(half_life) }}
+        {%- endfor %}
+    from term_changes
+),
+
+markers as (
+    select
+        person_id,
+        rulebook_id,
+        greatest(event_at, created_at) as changed_at,
+        term_kind,
+        source_id,
+        term_points as score,
+        row_number() over (
+            partition by person_id, rulebook_id, greatest(event_at, created_at), term_kind order by source_id desc
+        ) as rank_at_instant
+    from events
+    where term_kind in ('recycle', 'absolute')
+),
+
+-- Every instant of the timeline: the record's creation and every change after it.
+instants as (
+    select person_id, rulebook_id, changed_at from term_changes
+    union
+    select person_id, rulebook_id, changed_at from markers
+    union
+    select people.person_id, rulebooks.rulebook_id, people.created_at
+    from people
+    cross join rulebooks
+),
+
+instant_changes as (
+    select
+        instants.person_id,
+        instants.rulebook_id,
+        instants.changed_at,
+        {%- for part in static_parts %}
+        coalesce(term_sums.{{ part }}, 0) as {{ part }},
+        {%- endfor %}
+        {%- for part in decay_parts %}
+        coalesce(term_sums.{{ part }}, 0) as all_{{ part }},
+        {%- endfor %}
+        coalesce(marker_sums.recycles, 0) as recycles,
+        coalesce(marker_sums.absolutes, 0) as absolutes,
+        marker_sums.absolute_score as absolute_score
+    from instants
+    left join (
+        select
+            person_id, rulebook_id, changed_at,
+            {%- for part in static_parts %}
+            sum({{ part }}) as {{ part }},
+            {%- endfor %}
+            {%- for part in decay_parts %}
+            sum({{ part }} * is_decaying) as {{ part }}{{ "," if not loop.last }}
+            {%- endfor %}
+        from term_coefficients
+        group by person_id, rulebook_id, changed_at
+    ) as term_sums
+        on instants.person_id = term_sums.person_id
+        and instants.rulebook_id = term_sums.rulebook_id
+        and instants.changed_at = term_sums.changed_at
+    left join (
+        select
+            person_id, rulebook_id, changed_at,
+            sum(case when term_kind = 'recycle' then 1 else 0 end) as recycles,
+            sum(case when term_kind = 'absolute' then 1 else 0 end) as absolutes,
+            -- of several scores set at one instant, the last by id stands
+            max(case when term_kind = 'absolute' and rank_at_instant = 1 then score end) as absolute_score
+        from markers
+        group by person_id, rulebook_id, changed_at
+    ) as marker_sums
+        on instants.person_id = marker_sums.person_id
+        and instants.rulebook_id = marker_sums.rulebook_id
+        and instants.changed_at = marker_sums.changed_at
+),
+
+-- Running totals over all of a person's changes: static points, recycles and absolute
+-- adjustments so far, and the decaying terms of every epoch together.
+running as (
+    select
+        person_id,
+        rulebook_id,
+        changed_at,
+        {%- for part in static_parts %}
+        sum({{ part }}) over running_window as {{ part }},
+        {%- endfor %}
+        {%- for part in decay_parts %}
+        sum(all_{{ part }}) over running_window as all_{{ part }},
+        {%- endfor %}
+        sum(recycles) over running_window as recycles_so_far,
+        sum(absolutes) over running_window as absolutes_so_far,
+        absolute_score,
+        -- what the score set at this instant replaces of the static points
+        case when absolutes > 0
+            then sum(fit_points + data_quality_points + engagement_static_points + delta_points) over running_window
+        end as static_before_absolute
+    from instant_changes
+    window running_window as (
+        partition by person_id, rulebook_id order by changed_at rows between unbounded preceding and current row
+    )
+),
+
+with_latest_absolute as (
+    select
+        running.*,
+        {{ last_non_null('absolute_score') }} over latest_window as latest_absolute_score,
+        {{ last_non_null('static_before_absolute') }} over latest_window as latest_static_before_absolute,
+        rulebooks.reset_fraction as reset_fraction,
+        case when rulebooks.reset_fraction = 0 then running.recycles_so_far else -1 end as recycle_key
+    from running
+    inner join rulebooks
+        on running.rulebook_id = rulebooks.rulebook_id
+    window latest_window as (
+        partition by running.person_id, running.rulebook_id order by running.changed_at
+        rows between unbounded preceding and current row
+    )
+),
+
+{#- The decaying terms of the current absolute epoch (unweighted) and of the current absolute
+    and recycle epoch (weighted for recycles), read at each instant: each instant is added as a
+    probe row with no points in the partition it reads, after the changes at the same instant. -#}
+epoch_sums as (
+    select
+        person_id, rulebook_id, changed_at, is_probe,
+        {%- for part in decay_parts %}
+        sum({{ part }}) over (
+            partition by person_id, rulebook_id, absolute_epoch
+            order by changed_at, is_probe rows between unbounded preceding and current row
+        ) as current_{{ part }},
+        sum(weighted_{{ part }}) over (
+            partition by person_id, rulebook_id, absolute_epoch, recycle_key
+            order by changed_at, is_probe rows between unbounded preceding and current row
+        ) as live_{{ part }}{{ "," if not loop.last }}
+        {%- endfor %}
+    from (
+        select
+            person_id, rulebook_id, changed_at, absolute_epoch, recycle_key, 0 as is_probe,
+            {%- for part in decay_parts %}
+            {{ part }},
+            recycle_weight * {{ part }} as weighted_{{ part }}{{ "," if not loop.last }}
+            {%- endfor %}
+        from term_coefficients
+        where is_decaying = 1
+        union all
+        select
+            person_id, rulebook_id, changed_at, absolutes_so_far, recycle_key, 1,
+            {%- for part in decay_parts %}
+            0, 0{{ "," if not loop.last }}
+            {%- endfor %}
+        from with_latest_absolute
+    ) as changes_and_probes
+),
+
+cap_waivers as (
+    select
+        events.person_id,
+        events.rulebook_id,
+        bounds.component,
+        min(events.effective_from) as waived_from
+    from events
+    inner join {{ ref('score_bounds') }} as bounds
+        on events.rulebook_id = bounds.rulebook_id
+        and '|' || bounds.cap_unless_rule_ids || '|' like '%|' || events.rule_id || '|%'
+    group by events.person_id, events.rulebook_id, bounds.component
+),
+
+-- What changed at each instant, for the reader: the largest change, earned before expired.
+change_causes as (
+    select person_id, rulebook_id, changed_at, change_kind, rule_id, source_id
+    from (
+        select
+            person_id, rulebook_id, changed_at, change_kind, rule_id, source_id,
+            row_number() over (
+                partition by person_id, rulebook_id, changed_at
+                order by case change_kind when 'earned' then 0 when 'expired' then 1 else 2 end,
+                    abs(term_points) desc, rule_id, source_id
+            ) as cause_rank
+        from (
+            select person_id, rulebook_id, changed_at, change_kind, rule_id, source_id, term_points
+            from term_changes
+            union all
+            select person_id, rulebook_id, changed_at,
+                case term_kind when 'recycle' then 'recycled' else 'score_set' end,
+                case term_kind when 'recycle' then 'RECYCLE-RESET' else 'ADJUST-SCORE' end,
+                source_id, score
+            from markers
+        ) as all_changes
+    ) as ranked
+    where cause_rank = 1
+),
+
+state as (
+    select
+        latest.person_id,
+        latest.rulebook_id,
+        latest.changed_at,
+        lead(latest.changed_at) over (
+            partition by latest.person_id, latest.rulebook_id order by latest.changed_at
+        ) as valid_until,
+        people.created_at as decay_origin_at,
+        latest.recycles_so_far,
+        latest.absolutes_so_far,
+        latest.fit_points as fit_constant,
+        latest.data_quality_points as data_quality_constant,
+        {%- for part in decay_parts %}
+        {%- set scale = 'case when latest.reset_fraction = 0 then 1 else power(latest.reset_fraction, latest.recycles_so_far) end' %}
+        {%- set replaced = '(latest.all_' ~ part ~ ' - epochs.current_' ~ part ~ ')' %}
+        {%- if part == 'constant' %}
+        latest.engagement_static_points + {{ scale }} * epochs.live_constant + {{ replaced }} as engagement_constant,
+        latest.delta_points
+            + case when latest.absolutes_so_far > 0
+                then latest.latest_absolute_score - latest.latest_static_before_absolute else 0 end
+            - {{ replaced }} as adjustment_constant,
+        {%- else %}
+        {{ scale }} * epochs.live_{{ part }} + {{ replaced }} as engagement_{{ part }},
+        -{{ replaced }} as adjustment_{{ part }},
+        {%- endif %}
+        {%- endfor %}
+        {%- for component in ['fit', 'engagement', 'data_quality', 'adjustment'] %}
+        coalesce({{ component }}_waivers.waived_from <= latest.changed_at, false) as {{ component }}_cap_waived,
+        {%- endfor %}
+        change_causes.change_kind,
+        change_causes.rule_id as change_rule_id,
+        change_causes.source_id as change_source_id
+    from with_latest_absolute as latest
+    inner join people
+        on latest.person_id = people.person_id
+    inner join epoch_sums as epochs
+        on latest.person_id = epochs.person_id
+        and latest.rulebook_id = epochs.rulebook_id
+        and latest.changed_at = epochs.changed_at
+        and epochs.is_probe = 1
+    left join change_causes
+        on latest.person_id = change_causes.person_id
+        and latest.rulebook_id = change_causes.rulebook_id
+        and latest.changed_at = change_causes.changed_at
+    {%- for component in ['fit', 'engagement', 'data_quality', 'adjustment'] %}
+    left join cap_waivers as {{ component }}_waivers
+        on latest.person_id = {{ component }}_waivers.person_id
+        and latest.rulebook_id = {{ component }}_waivers.rulebook_id
+        and {{ component }}_waivers.component = '{{ component }}'
+    {%- endfor %}
+),
+
+final as (
+    select
+        state.person_id,
+        state.rulebook_id,
+        state.rulebook_id = '{{ var("champion_rulebook") }}' as is_champion,
+        state.changed_at,
+        state.valid_until,
+        coalesce(state.change_kind, 'created') as change_kind,
+        state.change_rule_id,
+        state.change_source_id,
+        {{ timeline_scores_at('state', 'state.changed_at') }},
+        state.decay_origin_at,
+        state.recycles_so_far,
+        state.absolutes_so_far,
+        state.fit_constant,
+        state.data_quality_constant,
+        {%- for component in ['engagement', 'adjustment'] %}
+        {%- for part in decay_parts %}
+        state.{{ component }}_{{ part }},
+        {%- endfor %}
+        {%- endfor %}
+        {%- for component in ['fit', 'engagement', 'data_quality', 'adjustment'] %}
+        state.{{ component }}_cap_waived,
+        {%- endfor %}
+        (select as_of from as_of) as as_of
+    from state
+    {{ score_bounds_joins('state') }}
+)
+
+select * from final
