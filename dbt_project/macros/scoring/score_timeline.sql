@@ -37,15 +37,15 @@
     (within the row's interval). fit and data_quality have no decaying part. -#}
 {% macro timeline_component_at(row_alias, component, at_ts) -%}
     {%- if component in ['engagement', 'adjustment'] -%}
-    ({{ row_alias }}.{{ component }}_constant
-        + {{ row_alias }}.{{ component }}_linear_intercept
-        + {{ row_alias }}.{{ component }}_linear_slope * {{ days_between(row_alias ~ '.decay_origin_at', at_ts) }}
+    (coalesce({{ row_alias }}.{{ component }}_constant, 0)
+        + coalesce({{ row_alias }}.{{ component }}_linear_intercept, 0)
+        + coalesce({{ row_alias }}.{{ component }}_linear_slope * {{ days_between(row_alias ~ '.decay_origin_at', at_ts) }}, 0)
         {%- for half_life in exponential_half_lives() %}
-        + {{ row_alias }}.{{ component }}_exp_{{ half_life_suffix(half_life) }}
-            * power(0.5, {{ days_between(row_alias ~ '.decay_origin_at', at_ts) }} / {{ half_life }})
+        + coalesce({{ row_alias }}.{{ component }}_exp_{{ half_life_suffix(half_life) }}
+            * power(0.5, {{ days_between(row_alias ~ '.decay_origin_at', at_ts) }} / {{ half_life }}), 0)
         {%- endfor -%})
     {%- else -%}
-    {{ row_alias }}.{{ component }}_constant
+    coalesce({{ row_alias }}.{{ component }}_constant, 0)
     {%- endif -%}
 {%- endmacro %}
 
@@ -72,10 +72,11 @@
     {%- endfor %}
 {%- endmacro %}
 
-{#- The select list of scores of timeline row `row_alias` at instant `at_ts`: fit_score,
-    engagement_score, data_quality_score, adjustment_score and total_score, bounded as the
-    ledger bounds them. Needs score_bounds_joins(row_alias) in the from clause. -#}
-{% macro timeline_scores_at(row_alias, at_ts, prefix='') -%}
+{#- One score of timeline row `row_alias` at instant `at_ts`: `score` is fit, engagement,
+    data_quality, adjustment (each after its own bounds) or total (the bounded components' sum
+    after the total bounds), as the ledger's bound rows give them. Needs
+    score_bounds_joins(row_alias) in the from clause. -#}
+{% macro timeline_score_at(row_alias, at_ts, score) -%}
     {%- set components = ['fit', 'engagement', 'data_quality', 'adjustment'] -%}
     {%- set bounded = {} -%}
     {%- for component in components -%}
@@ -83,13 +84,21 @@
             timeline_component_at(row_alias, component, at_ts), component ~ '_bounds',
             row_alias ~ '.' ~ component ~ '_cap_waived')}) -%}
     {%- endfor -%}
-    {%- set parts = [] -%}
-    {%- for component in components %}
-    {%- do parts.append(bounded[component]) %}
-    {{ bounded[component] }} as {{ prefix }}{{ component }}_score,
+    {%- if score == 'total' -%}
+        {%- set parts = [] -%}
+        {%- for component in components %}{% do parts.append(bounded[component]) %}{% endfor -%}
+        {{ bounded_points('(' ~ (parts | join(' + ')) ~ ')', 'total_bounds') }}
+    {%- else -%}
+        {{ bounded[score] }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The five scores of timeline row `row_alias` at instant `at_ts` as a select list
+    (<prefix>fit_score ... <prefix>total_score). Needs score_bounds_joins(row_alias). -#}
+{% macro timeline_scores_at(row_alias, at_ts, prefix='') -%}
+    {%- for score in ['fit', 'engagement', 'data_quality', 'adjustment', 'total'] %}
+    {{ timeline_score_at(row_alias, at_ts, score) }} as {{ prefix }}{{ score }}_score{{ "," if not loop.last }}
     {%- endfor %}
-    {{ bounded_points('(' ~ (parts | join(' + ')) ~ ')', 'total_bounds') }}
-        as {{ prefix }}total_score
 {%- endmacro %}
 
 {#- Scores at requested instants, for SQL users and BI: `requests` is a relation or CTE name

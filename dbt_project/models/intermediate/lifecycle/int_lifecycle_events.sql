@@ -50,12 +50,21 @@ events as (
     from people
     union all
     select crm_id, crossed_at, 'mql',
-        'score ' || cast(cast(round(day_total_score, 1) as decimal(10, 1)) as {{ dbt.type_string() }})
+        'score ' || cast(cast(round(total_score, 1) as decimal(10, 1)) as {{ dbt.type_string() }})
             || ' crossed ' || cast(cast(mql_threshold as decimal(10, 1)) as {{ dbt.type_string() }})
-            || coalesce(' with ' || crossing_rule_id, ''),
-        crossing_activity_id
+            || case crossing_kind
+                when 'earned' then coalesce(' with ' || crossing_rule_id, '')
+                when 'expired' then coalesce(' as ' || crossing_rule_id || ' expired', '')
+                when 'recycled' then ' at a recycle'
+                when 'score_set' then ' (score set by hand)'
+                when 'created' then ' at the record''s creation'
+                when 'decay' then ' as negative points decayed'
+                else ''
+            end,
+        crossing_source_id
     from {{ ref('int_mql_crossings') }}
     where is_champion
+        and direction = 'qualified'
         and crossed_at <= (select as_of from as_of)
     union all
     select

@@ -1,124 +1,164 @@
-{#- Every time a person's score crossed a rulebook's MQL threshold (with the minimum fit) from
-    below, at the activity that crossed it. The day comes from the score history (the first day
-    qualified after a day not qualified); the time is that of the day's first point-earning
-    event after which the day's points reach the threshold: the day's final score minus the
-    points of the events after it (same-day points taken at face value). -#}
+{#- Every instant a person's score crossed a rulebook's MQL threshold (with the minimum fit), up
+    (qualified) or down (unqualified), read from the score timeline over the whole history.
 
+    Most crossings happen at a change point: points earned, negative points expiring, positive
+    points expiring, a recycle, a score set by hand, or the record's creation with its profile
+    points. The score just before a change point is the previous row's closed form at that
+    instant. Between change points only decay moves the score; where it carries the score
+    across the threshold (exponential or linear decay), the instant is found by bisection on the
+    closed form, to the second, and the crossing kind is `decay`. -#}
+
+-- depends_on: {{ ref('decay_profiles') }}
 with
 
+as_of as (
+    select as_of from {{ ref('int_scoring_as_of') }}
+),
+
 rulebooks as (
-    select * from {{ ref('rulebooks') }}
+    select rulebook_id, mql_threshold, mql_min_fit from {{ ref('rulebooks') }}
 ),
 
-history as (
+timeline as (
+    select * from {{ ref('int_score_timeline') }}
+),
+
+{%- set qualified_at = "(" ~ timeline_score_at('{row}', '{at}', 'total') ~ " >= rulebooks.mql_threshold and "
+    ~ timeline_score_at('{row}', '{at}', 'fit') ~ " >= rulebooks.mql_min_fit)" %}
+
+-- Each change point, qualified or not right after it, just before it (the previous row's
+-- value at that instant) and at the end of its interval (the next change point, or as_of).
+changes as (
     select
-        daily.crm_id,
-        daily.rulebook_id,
-        daily.score_date,
-        daily.total_score,
-        daily.fit_score,
+        current_row.person_id,
+        current_row.rulebook_id,
+        current_row.changed_at,
+        coalesce(current_row.valid_until, (select as_of from as_of)) as ends_at,
+        current_row.change_kind,
+        current_row.change_rule_id,
+        current_row.change_source_id,
+        current_row.total_score,
+        current_row.fit_score,
         rulebooks.mql_threshold,
-        daily.total_score >= rulebooks.mql_threshold and daily.fit_score >= rulebooks.mql_min_fit as is_qualified
-    from {{ ref('fct_lead_score_daily') }} as daily
+        rulebooks.mql_min_fit,
+        current_row.total_score >= rulebooks.mql_threshold and current_row.fit_score >= rulebooks.mql_min_fit
+            as is_qualified,
+        coalesce({{ qualified_at | replace('{row}', 'previous_row') | replace('{at}', 'current_row.changed_at') }}, false)
+            as was_qualified,
+        {{ timeline_score_at('previous_row', 'current_row.changed_at', 'total') }} as score_before,
+        {{ qualified_at | replace('{row}', 'current_row')
+            | replace('{at}', 'coalesce(current_row.valid_until, (select as_of from as_of))') }} as is_qualified_at_end
+    from timeline as current_row
     inner join rulebooks
-        on daily.rulebook_id = rulebooks.rulebook_id
+        on current_row.rulebook_id = rulebooks.rulebook_id
+    left join timeline as previous_row
+        on current_row.person_id = previous_row.person_id
+        and current_row.rulebook_id = previous_row.rulebook_id
+        and current_row.changed_at = previous_row.valid_until
+    {{ score_bounds_joins('current_row') }}
 ),
 
-crossing_days as (
-    select * from (
+at_change_points as (
+    select
+        person_id,
+        rulebook_id,
+        changed_at as crossed_at,
+        case when is_qualified then 'qualified' else 'unqualified' end as direction,
+        change_kind as crossing_kind,
+        change_rule_id as crossing_rule_id,
+        change_source_id as crossing_source_id,
+        coalesce(score_before, 0) as score_before,
+        total_score,
+        fit_score,
+        mql_threshold
+    from changes
+    where is_qualified <> was_qualified
+),
+
+-- Intervals that end on the other side of the threshold: decay crossed it inside. The
+-- crossing lies in (low_at, high_at]: not yet crossed at low_at, crossed at high_at.
+bisect_0 as (
+    select person_id, rulebook_id, changed_at, not is_qualified as target_qualified,
+        changed_at as low_at, ends_at as high_at
+    from changes
+    where is_qualified <> is_qualified_at_end
+        and ends_at > changed_at
+),
+
+{%- for step in range(40) %}
+
+bisect_{{ step + 1 }} as (
+    select
+        person_id, rulebook_id, changed_at, target_qualified,
+        case when reached then low_at else mid_at end as low_at,
+        case when reached then mid_at else high_at end as high_at
+    from (
         select
-            *,
-            lag(is_qualified) over (partition by crm_id, rulebook_id order by score_date) as was_qualified
-        from history
-    ) as with_previous
-    where is_qualified
-        and not coalesce(was_qualified, false)
+            step.*,
+            coalesce({{ qualified_at | replace('{row}', 'state') | replace('{at}', 'step.mid_at') }}, false)
+                = step.target_qualified as reached
+        from (
+            select
+                *,
+                {{ dbt.dateadd('second',
+                    'cast(floor(' ~ dbt.datediff('low_at', 'high_at', 'second') ~ ' / 2) as bigint)', 'low_at') }} as mid_at
+            from bisect_{{ step }}
+        ) as step
+        inner join timeline as state
+            on step.person_id = state.person_id
+            and step.rulebook_id = state.rulebook_id
+            and step.changed_at = state.changed_at
+        inner join rulebooks
+            on step.rulebook_id = rulebooks.rulebook_id
+        {{ score_bounds_joins('state') }}
+    ) as probed
 ),
+{%- endfor %}
 
--- The points each event of the crossing day adds, in time order.
-day_events as (
+within_intervals as (
     select
-        hits.person_id as crm_id,
-        hits.rulebook_id,
-        hits.rule_id,
-        hits.activity_id,
-        hits.event_at,
-        hits.points_after_cap * rulebooks.engagement_weight as points
-    from {{ ref('int_activity_rule_hits') }} as hits
+        crossing.person_id,
+        crossing.rulebook_id,
+        crossing.high_at as crossed_at,
+        case when crossing.target_qualified then 'qualified' else 'unqualified' end as direction,
+        'decay' as crossing_kind,
+        cast(null as {{ dbt.type_string() }}) as crossing_rule_id,
+        cast(null as {{ dbt.type_string() }}) as crossing_source_id,
+        {{ timeline_score_at('state', dbt.dateadd('second', -1, 'crossing.high_at'), 'total') }} as score_before,
+        {{ timeline_score_at('state', 'crossing.high_at', 'total') }} as total_score,
+        {{ timeline_score_at('state', 'crossing.high_at', 'fit') }} as fit_score,
+        rulebooks.mql_threshold
+    from bisect_40 as crossing
+    inner join timeline as state
+        on crossing.person_id = state.person_id
+        and crossing.rulebook_id = state.rulebook_id
+        and crossing.changed_at = state.changed_at
     inner join rulebooks
-        on hits.rulebook_id = rulebooks.rulebook_id
-    union all
-    select
-        hits.person_id,
-        hits.rulebook_id,
-        hits.rule_id,
-        cast(null as {{ dbt.type_string() }}),
-        hits.event_at,
-        hits.points * {{ component_weight('rulebooks', 'hits.component') }}
-    from {{ ref('int_profile_rule_hits') }} as hits
-    inner join rulebooks
-        on hits.rulebook_id = rulebooks.rulebook_id
-    union all
-    select person_id, rulebook_id, 'ADJUST-' || upper(adjustment_type), adjustment_id, adjusted_at, coalesce(points, 0)
-    from {{ ref('int_score_adjustments') }}
-    where problem is null
+        on crossing.rulebook_id = rulebooks.rulebook_id
+    {{ score_bounds_joins('state') }}
 ),
 
-candidates as (
-    select
-        crossing_days.crm_id,
-        crossing_days.rulebook_id,
-        crossing_days.score_date,
-        crossing_days.total_score,
-        crossing_days.mql_threshold,
-        day_events.rule_id,
-        day_events.activity_id,
-        day_events.event_at,
-        -- the day's final score without the points earned after this event
-        crossing_days.total_score - coalesce(sum(day_events.points) over (
-            partition by crossing_days.crm_id, crossing_days.rulebook_id, crossing_days.score_date
-            order by day_events.event_at, day_events.rule_id, day_events.activity_id
-            rows between 1 following and unbounded following
-        ), 0) as score_after_event
-    from crossing_days
-    inner join day_events
-        on crossing_days.crm_id = day_events.crm_id
-        and crossing_days.rulebook_id = day_events.rulebook_id
-        and cast(day_events.event_at as date) = crossing_days.score_date
-),
-
-first_crossing_event as (
-    select * from (
-        select
-            *,
-            row_number() over (
-                partition by crm_id, rulebook_id, score_date
-                order by case when score_after_event >= mql_threshold then 0 else 1 end,
-                    case when score_after_event >= mql_threshold then event_at end,
-                    event_at desc, rule_id, activity_id
-            ) as pick
-        from candidates
-    ) as ranked
-    where pick = 1
+crossings as (
+    select * from at_change_points
+    union all
+    select * from within_intervals
 ),
 
 final as (
     select
-        crossing_days.crm_id,
-        crossing_days.rulebook_id,
-        crossing_days.rulebook_id = '{{ var("champion_rulebook") }}' as is_champion,
-        coalesce(first_crossing_event.event_at, cast(crossing_days.score_date as timestamp)) as crossed_at,
-        crossing_days.score_date,
-        crossing_days.total_score as day_total_score,
-        crossing_days.fit_score as day_fit_score,
-        crossing_days.mql_threshold,
-        first_crossing_event.rule_id as crossing_rule_id,
-        first_crossing_event.activity_id as crossing_activity_id
-    from crossing_days
-    left join first_crossing_event
-        on crossing_days.crm_id = first_crossing_event.crm_id
-        and crossing_days.rulebook_id = first_crossing_event.rulebook_id
-        and crossing_days.score_date = first_crossing_event.score_date
+        person_id as crm_id,
+        rulebook_id,
+        rulebook_id = '{{ var("champion_rulebook") }}' as is_champion,
+        crossed_at,
+        direction,
+        crossing_kind,
+        crossing_rule_id,
+        crossing_source_id,
+        score_before,
+        total_score,
+        fit_score,
+        mql_threshold
+    from crossings
 )
 
 select * from final

@@ -1,8 +1,10 @@
 {#- One row per stage visit of each person: the lifecycle replayed from int_lifecycle_events, in
     time order, moving only along lifecycle_transitions (an event that would make another move,
     such as an MQL crossing while sales works the lead, changes nothing). Each visit carries
-    what caused it and the champion score at the end of the day it began. -#}
+    what caused it and the champion scores and grade at the instant it began (read from the
+    score timeline, so every visit from the record's creation on has them). -#}
 
+-- depends_on: {{ ref('decay_profiles') }}
 with recursive
 
 events as (
@@ -28,10 +30,18 @@ visits as (
     where is_move
 ),
 
+-- The champion's scores right after the event that began each visit.
+entry_requests as (
+    select crm_id as person_id, '{{ var("champion_rulebook") }}' as rulebook_id, visit_number, entered_at as score_at
+    from visits
+),
+
 entry_scores as (
-    select crm_id, score_date, fit_score, engagement_score, total_score
-    from {{ ref('fct_lead_score_daily') }}
-    where is_champion
+    {{ scores_at('entry_requests') }}
+),
+
+entry_grades as (
+    {{ score_labels('entry_scores', ['person_id', 'visit_number']) }}
 ),
 
 final as (
@@ -48,11 +58,15 @@ final as (
         visits.cause,
         entry_scores.fit_score as entry_fit_score,
         entry_scores.engagement_score as entry_engagement_score,
-        entry_scores.total_score as entry_total_score
+        entry_scores.total_score as entry_total_score,
+        entry_grades.fit_grade || entry_grades.engagement_level as entry_grade
     from visits
     left join entry_scores
-        on visits.crm_id = entry_scores.crm_id
-        and cast(visits.entered_at as date) = entry_scores.score_date
+        on visits.crm_id = entry_scores.person_id
+        and visits.visit_number = entry_scores.visit_number
+    left join entry_grades
+        on visits.crm_id = entry_grades.person_id
+        and visits.visit_number = entry_grades.visit_number
 )
 
 select * from final

@@ -67,42 +67,8 @@ scored as (
         and rulebooks.rulebook_id = sums.rulebook_id
 ),
 
-bands as (
-    select * from {{ ref('score_bands') }}
-),
-
-banded as (
-    select
-        scored.crm_id as crm_id,
-        scored.rulebook_id as rulebook_id,
-        bands.band_type as band_type,
-        bands.label as label,
-        row_number() over (
-            partition by scored.crm_id, scored.rulebook_id, bands.band_type
-            order by coalesce(bands.min_score, -1e18) desc
-        ) as band_rank
-    from scored
-    inner join bands
-        on scored.rulebook_id = bands.rulebook_id
-        and coalesce(bands.min_score, -1e18) <= case bands.band_type
-            when 'fit_grade' then scored.fit_score
-            when 'engagement_level' then scored.engagement_score
-            when 'temperature' then scored.engagement_score
-            else scored.total_score
-        end
-),
-
 labels as (
-    select
-        crm_id,
-        rulebook_id,
-        max(case when band_type = 'fit_grade' then label end) as fit_grade,
-        max(case when band_type = 'engagement_level' then label end) as engagement_level,
-        max(case when band_type = 'segment' then label end) as segment,
-        max(case when band_type = 'temperature' then label end) as temperature
-    from banded
-    where band_rank = 1
-    group by crm_id, rulebook_id
+    {{ score_labels('scored', ['crm_id', 'rulebook_id']) }}
 ),
 
 final as (
