@@ -23,6 +23,8 @@ class NotifierResource(dg.ConfigurableResource):
     record either way)."""
 
     webhook_url_env: str = "LEADSCORE_ALERT_WEBHOOK_URL"
+    # The first scan of a warehouse sends nothing due more than this many days before as_of.
+    first_scan_max_age_days: float = 7.0
 
     def notifier(self, log):
         url = os.environ.get(self.webhook_url_env, "").strip()
@@ -40,12 +42,16 @@ def sla_alerts(
     try:
         with warehouse.connection() as con:
             # Scan only after a new build; otherwise just retry pending deliveries.
-            result = check_and_deliver(con, notifier.notifier(context.log.info), _now(), scan=latest != context.cursor)
+            result = check_and_deliver(
+                con, notifier.notifier(context.log.info), _now(), scan=latest != context.cursor,
+                first_scan_max_age_days=notifier.first_scan_max_age_days,
+            )
     except duckdb.IOException as error:
         return dg.SkipReason(f"warehouse busy, retrying next tick: {error}")
     context.update_cursor(latest)
     return dg.SkipReason(
         f"{result.added} new alert(s), {result.delivered} delivered, {result.failed} failed (retried next tick)"
+        + (f", {result.skipped} older than the first-activation cutoff skipped" if result.skipped else "")
     )
 
 

@@ -94,3 +94,34 @@ def test_alerts_are_delivered_once_and_failures_retried(tmp_path, webhook):
     with duckdb.connect(str(path), read_only=True) as con:
         assert con.execute("select count(*), count(delivered_at), max(attempts) from alerts.outbox").fetchone() == (
             4, 4, 2)
+
+
+def test_first_activation_on_an_existing_warehouse_sends_nothing_older_than_the_cutoff(tmp_path, webhook):
+    """A warehouse scored as of 2026-03-05 with a year of SLAs: switching alerts on sends the
+    breaches due within the last 7 days, records the older ones as skipped, and never sends
+    them on later scans; a breach that appears later is sent whatever its age."""
+    path = tmp_path / "w.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema marts")
+        con.execute(SLAS)
+        con.execute("""insert into marts.fct_lead_sla values
+            ('old', 'P7', 'mql_touch', 'U7', null, '2025-04-01 10:00'::timestamp, null, 'breached')""")
+        con.execute("create table marts.fct_lead_scores as select timestamp '2026-03-05 00:00:00' as as_of")
+    warehouse = WarehouseResource(path=str(path))
+    instance = dg.DagsterInstance.ephemeral()
+    instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=SLA_ASSET))
+
+    cursor = tick(instance, warehouse, None)
+    assert sorted(a["crm_id"] for a in webhook.received) == ["P1", "P2", "P2", "P3"]
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert con.execute(
+            "select crm_id, delivered_at is null, skipped_at is not null from alerts.outbox where crm_id = 'P7'"
+        ).fetchall() == [("P7", True, True)]
+
+    # Later scans never send the skipped alert; a new old-dated breach is sent (not a first scan).
+    with duckdb.connect(str(path)) as con:
+        con.execute("""insert into marts.fct_lead_sla values
+            ('late', 'P8', 'mql_touch', 'U8', null, '2025-05-01 10:00'::timestamp, null, 'breached')""")
+    instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=SLA_ASSET))
+    tick(instance, warehouse, cursor)
+    assert sorted(a["crm_id"] for a in webhook.received) == ["P1", "P2", "P2", "P3", "P8"]

@@ -69,6 +69,8 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
             recipient_id varchar, crm_id varchar, policy varchar, due_at timestamp, text varchar,
             created_at timestamp, delivered_at timestamp, attempts integer, last_error varchar)"""
     )
+    # Alerts that are never sent: too old when the outbox was first filled.
+    con.execute(f"alter table {SCHEMA}.outbox add column if not exists skipped_at timestamp")
 
 
 NEW_ALERTS_SQL = f"""
@@ -84,7 +86,7 @@ select
         else 'SLA breached: ' || sla.policy || ' for ' || sla.crm_id || ' was due '
             || strftime(sla.due_at, '%Y-%m-%d %H:%M UTC') || ' (owner ' || coalesce(sla.owner_id, '?') || ')'
     end,
-    ?, null, 0, null
+    ?, null, 0, null, null
 from marts.fct_lead_sla as sla
 inner join (values ('at_risk'), ('breached')) as kinds(kind)
     on sla.status = kinds.kind
@@ -102,22 +104,44 @@ class CheckResult:
     added: int = 0
     delivered: int = 0
     failed: int = 0
+    skipped: int = 0
+
+
+def _scores_as_of(con: duckdb.DuckDBPyConnection):
+    """The instant the warehouse's scores are computed as of, or None before any build."""
+    try:
+        return con.execute("select max(as_of) from marts.fct_lead_scores").fetchone()[0]
+    except duckdb.CatalogException:
+        return None
 
 
 def check_and_deliver(
-    con: duckdb.DuckDBPyConnection, notifier: Notifier, now: str, scan: bool = True
+    con: duckdb.DuckDBPyConnection, notifier: Notifier, now: str, scan: bool = True,
+    first_scan_max_age_days: float | None = 7.0,
 ) -> CheckResult:
     """Add the new alerts to the outbox (unless `scan` is off), then deliver what is not
-    delivered yet. `now` (UTC) only stamps the bookkeeping."""
+    delivered yet. `now` (UTC) only stamps the bookkeeping. The first scan of a warehouse (an
+    empty outbox) skips alerts due more than `first_scan_max_age_days` before the scores' as_of:
+    switching alerts on over a long history must not page reps about last year's handoffs."""
     ensure_tables(con)
     result = CheckResult()
     if scan:
         before = con.execute(f"select count(*) from {SCHEMA}.outbox").fetchone()[0]
         con.execute(NEW_ALERTS_SQL, [now])
         result.added = con.execute(f"select count(*) from {SCHEMA}.outbox").fetchone()[0] - before
+        as_of = _scores_as_of(con)
+        if before == 0 and first_scan_max_age_days is not None and as_of is not None:
+            result.skipped = len(con.execute(
+                f"""update {SCHEMA}.outbox set skipped_at = ?,
+                    last_error = 'skipped: due more than {float(first_scan_max_age_days):g} days before as_of '
+                        || strftime(?::timestamp, '%Y-%m-%d %H:%M') || ' when alerts were first switched on'
+                where due_at < ?::timestamp - to_seconds(cast(? * 86400 as bigint)) returning alert_id""",
+                [now, as_of, as_of, first_scan_max_age_days],
+            ).fetchall())
+            result.added -= result.skipped
     pending = con.execute(
         f"""select alert_id, kind, recipient_id, recipient_role, crm_id, policy, cast(due_at as varchar), text
-        from {SCHEMA}.outbox where delivered_at is null order by created_at, alert_id"""
+        from {SCHEMA}.outbox where delivered_at is null and skipped_at is null order by created_at, alert_id"""
     ).fetchall()
     for row in pending:
         alert = Alert(*row)

@@ -1,8 +1,8 @@
 {#- The CTE `walk` of fct_lead_stage_history: each event of the CTE `events` (crm_id,
     event_number from 1 without gaps, stage, event_at, cause) in order, with the stage the person
     is in after it. An event moves the person (is_move) when the CTE `transitions` (from_stage,
-    to_stage) allows the move from the current stage; otherwise the stage, its entry time and
-    cause stay. Columns: crm_id, event_number, stage, entered_at, cause, is_move. Call it inside
+    to_stage) allows the move from the current stage and, when the event has an only_from_stage,
+    the person is in that stage; otherwise the stage, its entry time and cause stay. Columns: crm_id, event_number, stage, entered_at, cause, is_move. Call it inside
     a `with recursive` clause; no trailing comma. -#}
 {% macro lifecycle_walk_cte(events, transitions) -%}
     {{ return(adapter.dispatch('lifecycle_walk_cte')(events, transitions)) }}
@@ -29,6 +29,7 @@ walk as (
     left join {{ transitions }}
         on walk.stage = {{ transitions }}.from_stage
         and {{ events }}.stage = {{ transitions }}.to_stage
+        and ({{ events }}.only_from_stage is null or {{ events }}.only_from_stage = walk.stage)
 )
 {%- endmacro %}
 
@@ -47,13 +48,15 @@ walk as (
                 (walked, event) -> concat(walked, array(
                     case
                         when array_contains(allowed.moves, element_at(walked, -1).stage || ' > ' || event.stage)
+                            and (event.only_from_stage is null or event.only_from_stage = element_at(walked, -1).stage)
                             then event
                         else named_struct(
                             'event_number', event.event_number,
                             'stage', element_at(walked, -1).stage,
                             'entered_at', element_at(walked, -1).entered_at,
                             'cause', element_at(walked, -1).cause,
-                            'is_move', false
+                            'is_move', false,
+                            'only_from_stage', event.only_from_stage
                         )
                     end
                 ))
@@ -66,7 +69,8 @@ walk as (
                     'stage', stage,
                     'entered_at', event_at,
                     'cause', cause,
-                    'is_move', true
+                    'is_move', true,
+                    'only_from_stage', only_from_stage
                 ))) as events
             from {{ events }}
             group by crm_id

@@ -1,7 +1,10 @@
 {#- Everything that can move a person between lifecycle stages, up to as_of, one row per event:
     the first web visit before the person was known (anonymous), the CRM record's creation
     (name), champion MQL crossings, CRM status changes (sales accepted, disqualified), recycles,
-    opportunities opened and closed. The stage history decides which of them move the person. -#}
+    opportunities opened and closed, and MQLs that expired: a champion score that stayed under
+    the threshold for the rulebook's mql_expiry_days (seed; empty: never) goes back to nurturing,
+    but only from the mql stage (only_from_stage: sales acceptance stops the clock). The stage
+    history decides which of them move the person. -#}
 
 with
 
@@ -105,6 +108,57 @@ stages as (
     select stage, stage_order from {{ ref('lifecycle_stages') }}
 ),
 
+champion_crossings as (
+    select * from {{ ref('int_mql_crossings') }}
+    where is_champion
+        and crossed_at <= (select as_of from as_of)
+),
+
+expiry as (
+    select cast(mql_expiry_days as {{ type_double() }}) as expiry_days
+    from {{ ref('rulebooks') }}
+    where rulebook_id = '{{ var("champion_rulebook") }}'
+        and mql_expiry_days is not null
+),
+
+-- Each fall under the threshold, with the next time the score qualified again.
+drops as (
+    select
+        fall.crm_id,
+        fall.crossed_at as dropped_at,
+        fall.mql_threshold,
+        min(requalified.crossed_at) as requalified_at
+    from champion_crossings as fall
+    left join champion_crossings as requalified
+        on fall.crm_id = requalified.crm_id
+        and requalified.direction = 'qualified'
+        and requalified.crossed_at > fall.crossed_at
+    where fall.direction = 'unqualified'
+    group by fall.crm_id, fall.crossed_at, fall.mql_threshold
+),
+
+expiries as (
+    select
+        drops.crm_id,
+        {{ add_days('drops.dropped_at', 'expiry.expiry_days') }} as expired_at,
+        'MQL expired: score under ' || cast(cast(drops.mql_threshold as decimal(10, 1)) as {{ dbt.type_string() }})
+            || ' for ' || cast(cast(expiry.expiry_days as decimal(10, 1)) as {{ dbt.type_string() }})
+            || ' days without sales acceptance' as cause
+    from drops
+    cross join expiry
+    where {{ add_days('drops.dropped_at', 'expiry.expiry_days') }} <= (select as_of from as_of)
+        and (drops.requalified_at is null
+            or drops.requalified_at > {{ add_days('drops.dropped_at', 'expiry.expiry_days') }})
+),
+
+all_events as (
+    select *, cast(null as {{ dbt.type_string() }}) as only_from_stage from events
+    union all
+    select crm_id, expired_at, 'recycled', cause,
+        'mql expiry ' || cast(expired_at as {{ dbt.type_string() }}), 'mql'
+    from expiries
+),
+
 final as (
     select
         events.person_id as crm_id,
@@ -112,12 +166,13 @@ final as (
         events.stage,
         events.cause,
         events.source_id,
+        events.only_from_stage,
         -- Events at the same instant apply in funnel order (created, then qualified, then accepted...).
         row_number() over (
             partition by events.person_id
             order by events.event_at, stages.stage_order, events.source_id
         ) as event_number
-    from events
+    from all_events as events
     inner join stages
         on events.stage = stages.stage
 )

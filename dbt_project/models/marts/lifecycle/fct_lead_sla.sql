@@ -161,7 +161,7 @@ final as (
                 then {{ dbt.datediff('met.due_at', 'coalesce(met.met_at, (select as_of from as_of))', 'second') }} / {{ to_double(3600) }}
             else 0
         end as hours_late,
-        {{ dbt.hash(dbt.concat(["met.crm_id", "'|'", "met.policy", "'|'", "cast(met.visit_number as " ~ dbt.type_string() ~ ")"])) }}
+        {{ dbt.hash(dbt.concat(["met.crm_id", "'|'", "met.policy", "'|'", "cast(met.started_at as " ~ dbt.type_string() ~ ")"])) }}
             as sla_id
     from met
     left join owners
