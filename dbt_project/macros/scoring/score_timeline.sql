@@ -4,13 +4,16 @@
     0.5 ^ (days since decay_origin_at / half-life)). The bounds (caps and floors) apply to the
     value, as the ledger's bound rows do. -#}
 
-{#- The half-lives (days) of the exponential decay profiles, read from the seed when the model
-    runs; each is a column of the timeline. -#}
+{#- The half-lives (days) of the exponential decay profiles, read from the decay_profiles seed's
+    table when the model runs (not its ref, which a unit test replaces with its given rows); each
+    is a column of the timeline. Models that call it declare `-- depends_on:` the seed. -#}
 {% macro exponential_half_lives() -%}
     {%- set half_lives = [] -%}
     {%- if execute -%}
+        {%- set relation = api.Relation.create(
+            database=target.database, schema=generate_schema_name('seeds', none), identifier='decay_profiles') -%}
         {%- set result = run_query(
-            "select distinct cast(half_life_days as " ~ type_double() ~ ") from " ~ ref('decay_profiles')
+            "select distinct cast(half_life_days as " ~ type_double() ~ ") from " ~ relation
             ~ " where decay_type = 'exponential' and half_life_days is not null order by 1") -%}
         {%- for row in result.rows -%}
             {%- do half_lives.append(row[0]) -%}

@@ -5,7 +5,7 @@
     points expiring, a recycle, a score set by hand, or the record's creation with its profile
     points. The score just before a change point is the previous row's closed form at that
     instant. Between change points only decay moves the score; where it carries the score
-    across the threshold (exponential or linear decay), the instant is found by bisection on the
+    across the threshold (exponential or linear decay), the instant is found by searching the
     closed form, to the second, and the crossing kind is `decay`. -#}
 
 -- depends_on: {{ ref('decay_profiles') }}
@@ -77,7 +77,7 @@ at_change_points as (
 
 -- Intervals that end on the other side of the threshold: decay crossed it inside. The
 -- crossing lies in (low_at, high_at]: not yet crossed at low_at, crossed at high_at.
-bisect_0 as (
+search_0 as (
     select person_id, rulebook_id, changed_at, not is_qualified as target_qualified,
         changed_at as low_at, ends_at as high_at
     from changes
@@ -85,33 +85,53 @@ bisect_0 as (
         and ends_at > changed_at
 ),
 
-{%- for step in range(40) %}
+probe_numbers as (
+    {{ day_numbers('1', '64') }}
+),
 
-bisect_{{ step + 1 }} as (
+{#- Each round probes 64 evenly spaced instants of (low_at, high_at] and keeps the step before
+    the first one past the threshold: six rounds narrow any interval under 2,000 years to a
+    second. -#}
+{%- for round in range(6) %}
+
+search_{{ round + 1 }} as (
     select
         person_id, rulebook_id, changed_at, target_qualified,
-        case when reached then low_at else mid_at end as low_at,
-        case when reached then mid_at else high_at end as high_at
+        {{ dbt.dateadd('second', '-step_seconds', 'min(probe_at)') }} as low_at,
+        min(probe_at) as high_at
     from (
         select
-            step.*,
-            coalesce({{ qualified_at | replace('{row}', 'state') | replace('{at}', 'step.mid_at') }}, false)
-                = step.target_qualified as reached
+            probes.*,
+            coalesce({{ qualified_at | replace('{row}', 'state') | replace('{at}', 'probes.probe_at') }}, false)
+                = probes.target_qualified as reached
         from (
             select
-                *,
-                {{ dbt.dateadd('second',
-                    'cast(floor(' ~ dbt.datediff('low_at', 'high_at', 'second') ~ ' / 2) as bigint)', 'low_at') }} as mid_at
-            from bisect_{{ step }}
-        ) as step
+                narrowed.*,
+                case when narrowed.low_step + probe_numbers.dn * narrowed.step_seconds >= narrowed.span_seconds
+                    then narrowed.high_at
+                    else {{ dbt.dateadd('second', 'probe_numbers.dn * narrowed.step_seconds', 'narrowed.low_at') }}
+                end as probe_at
+            from (
+                select
+                    *,
+                    0 as low_step,
+                    {{ dbt.datediff('low_at', 'high_at', 'second') }} as span_seconds,
+                    cast(ceil({{ dbt.datediff('low_at', 'high_at', 'second') }} / {{ to_double(64) }}) as bigint)
+                        as step_seconds
+                from search_{{ round }}
+            ) as narrowed
+            cross join probe_numbers
+        ) as probes
         inner join timeline as state
-            on step.person_id = state.person_id
-            and step.rulebook_id = state.rulebook_id
-            and step.changed_at = state.changed_at
+            on probes.person_id = state.person_id
+            and probes.rulebook_id = state.rulebook_id
+            and probes.changed_at = state.changed_at
         inner join rulebooks
-            on step.rulebook_id = rulebooks.rulebook_id
+            on probes.rulebook_id = rulebooks.rulebook_id
         {{ score_bounds_joins('state') }}
     ) as probed
+    where reached
+    group by person_id, rulebook_id, changed_at, target_qualified, step_seconds
 ),
 {%- endfor %}
 
@@ -128,7 +148,7 @@ within_intervals as (
         {{ timeline_score_at('state', 'crossing.high_at', 'total') }} as total_score,
         {{ timeline_score_at('state', 'crossing.high_at', 'fit') }} as fit_score,
         rulebooks.mql_threshold
-    from bisect_40 as crossing
+    from search_6 as crossing
     inner join timeline as state
         on crossing.person_id = state.person_id
         and crossing.rulebook_id = state.rulebook_id
