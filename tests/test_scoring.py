@@ -233,20 +233,53 @@ def test_score_history_gives_the_ledger_scores_of_any_past_day_and_builds_increm
     assert close(project.query(DAILY), history)
 
 
-def test_score_history_built_for_slices_of_people_is_the_one_built_at_once(project):
-    history = project.query(DAILY)
-    people = project.query("select count(distinct crm_id) from marts.fct_lead_score_daily")[0][0]
-    per_slice = people // 3  # four slices
-    log = project.dbt("--debug", "run", "--select", "fct_lead_score_daily", "--full-refresh",
-                      score_history_people_per_batch=per_slice).stdout
-    assert "% 4 = 3" in log, "the history was not built in four slices"
-    assert close(project.query(DAILY), history)
+# Instants for the timeline: over a year before as_of (2026-06-30 00:00), midnights, and odd
+# times between events, where only decay moves a score.
+PAST_INSTANTS = ("2025-02-11 07:13:00", "2025-06-30 23:59:59", "2025-12-24 13:45:30", "2026-04-01 00:00:00",
+                 "2026-05-20 17:31:07", "2026-06-29 06:00:00")
+LEDGER_MODELS = ("int_scoring_as_of", "int_activity_rule_hits", "int_profile_rule_hits", "int_inactivity_rule_hits",
+                 "int_recycles", "int_score_adjustments", "int_score_events", "fct_score_ledger", "fct_lead_scores")
 
-    # Incremental runs in slices: a history built in slices as of ten days earlier, then carried
-    # forward to as_of, slice by slice, is the full build's (every slice must add its days).
-    project.dbt("build", "--select", "int_scoring_as_of+", "--exclude-resource-type", "unit_test",
-                "--full-refresh", as_of="2026-06-20 00:00:00", score_history_people_per_batch=per_slice)
-    assert project.query("select max(score_date) from marts.fct_lead_score_daily")[0][0].isoformat() == "2026-06-19"
-    project.dbt("build", "--select", "int_scoring_as_of+", "--exclude-resource-type", "unit_test",
-                score_history_people_per_batch=per_slice)
-    assert close(project.query(DAILY), history)
+
+def test_the_timeline_gives_the_ledger_score_at_any_instant(project, tmp_path):
+    """scores_at() on the timeline built as of 2026-06-30 equals, to 1e-6, the scores the ledger
+    gives when it is built with as_of = each past instant, for every person and rulebook."""
+    instants = ", ".join(f"(timestamp '{instant}')" for instant in PAST_INSTANTS)
+    compiled = project.dbt("compile", "--quiet", "--inline", f"""
+        -- depends_on: {{{{ ref('decay_profiles') }}}}
+        with instants as (select * from (values {instants}) as listed (score_at)),
+        requests as (
+            select people.person_id, people.rulebook_id, instants.score_at
+            from (select distinct person_id, rulebook_id from {{{{ ref('int_score_timeline') }}}}) as people
+            cross join instants
+        )
+        {{{{ scores_at('requests') }}}}""").stdout
+    timeline_scores = {}
+    with duckdb.connect(str(project.warehouse), read_only=True) as con:
+        for row in con.execute(f"select person_id, rulebook_id, cast(score_at as varchar), {', '.join(COMPONENTS)} "
+                               f"from ({compiled})").fetchall():
+            timeline_scores[row[:3]] = row[3:]
+        # Some requests fall between change points where an exponential term is decaying.
+        decaying = con.execute(f"""
+            select count(*) from ({compiled}) as scored
+            join intermediate.int_score_timeline as t
+                on t.person_id = scored.person_id and t.rulebook_id = scored.rulebook_id
+                and scored.score_at > t.changed_at and scored.score_at < coalesce(t.valid_until, t.as_of)
+            where t.engagement_exp_30d <> 0""").fetchone()[0]
+    assert decaying > 50
+
+    past = Project(project.root)
+    for instant in PAST_INSTANTS:
+        past.warehouse = tmp_path / f"{instant[:10]}.duckdb"
+        shutil.copy(project.warehouse, past.warehouse)
+        past.dbt("run", "--select", *LEDGER_MODELS, as_of=instant)
+        ledger_scores = {
+            (row[0], row[1], instant): row[2:]
+            for row in past.query(f"select crm_id, rulebook_id, {', '.join(COMPONENTS)} from marts.fct_lead_scores")}
+        at_instant = {key: value for key, value in timeline_scores.items() if key[2] == instant}
+        assert set(at_instant) == set(ledger_scores), instant
+        assert len({key[0] for key in ledger_scores}) >= 50, instant
+        differences = [(key, ledger_scores[key], at_instant[key]) for key in ledger_scores
+                       if any(abs(float(a) - float(b)) > 1e-6 for a, b in zip(ledger_scores[key], at_instant[key],
+                                                                                strict=True))]
+        assert differences == [], instant
