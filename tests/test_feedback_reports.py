@@ -238,8 +238,9 @@ def test_rule_effectiveness_counts_lift_and_interval(warehouse, as_of, person_op
 
 
 def test_roi_before_and_after(warehouse, as_of):
-    change = datetime.fromisoformat(VARS["roi_change_date"])
     length = timedelta(days=VARS["roi_period_days"])
+    # Without a change date the comparison ends at as_of.
+    change = datetime.fromisoformat(VARS["roi_change_date"]) if VARS["roi_change_date"] else as_of - length
     deals = warehouse.df("""select opportunity_id, amount, is_won, created_at, close_date
         from staging.stg_crm__opportunities where not is_deleted and is_closed""")
     deals["closed_at"] = np.maximum(pd.to_datetime(deals.close_date), deals.created_at)

@@ -1,26 +1,50 @@
-{#- The share of a rule's points left after `age_days`, by decay profile:
-    none: all of it; exponential: half every half_life_days; linear: to zero over lifetime_days;
-    window: all of it within lifetime_days, nothing after; step: the factor of the first step
-    whose max_age_days is not exceeded (`step_factor`, looked up by the caller), nothing after
-    the last step. Events in the future of as_of count for nothing. -#}
-{% macro decay_factor(profile_alias, age_days, step_factor) -%}
-    case
-        when {{ age_days }} < 0 then 0
-        when {{ profile_alias }}.decay_type = 'none' then 1
-        when {{ profile_alias }}.decay_type = 'exponential'
-            then power(0.5, {{ age_days }} / {{ profile_alias }}.half_life_days)
-        when {{ profile_alias }}.decay_type = 'linear'
-            then greatest(0, 1 - {{ age_days }} / {{ profile_alias }}.lifetime_days)
-        when {{ profile_alias }}.decay_type = 'window'
-            then case when {{ age_days }} <= {{ profile_alias }}.lifetime_days then 1 else 0 end
-        when {{ profile_alias }}.decay_type = 'step' then coalesce({{ step_factor }}, 0)
-        else 0
-    end
-{%- endmacro %}
-
-{#- Days (fractional) from `from_ts` to `to_ts`. -#}
-{% macro age_in_days(from_ts, to_ts) -%}
-    {{ days_between(from_ts, to_ts) }}
+{#- Decay profiles as terms: each row of `hits` (a CTE with decay_profile_id and event_at) with
+    the terms its profile gives, as columns term_number, term_kind, term_factor, starts_at,
+    ends_at, half_life_days and lifetime_days. none and window: one constant term (a window
+    ends after lifetime_days); linear and exponential: one term of that kind (linear ends after
+    lifetime_days); step: one constant term per step of decay_steps, from the previous step's
+    max_age_days to its own, worth its factor. term_share_at() values a term at an instant. -#}
+{% macro decay_profile_terms(hits) -%}
+    select
+        {{ hits }}.*,
+        1 as term_number,
+        case when decay_profiles.decay_type in ('none', 'window') then 'constant' else decay_profiles.decay_type end
+            as term_kind,
+        cast(1 as {{ type_double() }}) as term_factor,
+        {{ hits }}.event_at as starts_at,
+        case when decay_profiles.decay_type in ('window', 'linear')
+            then {{ add_days(hits ~ '.event_at', 'decay_profiles.lifetime_days') }}
+        end as ends_at,
+        cast(decay_profiles.half_life_days as {{ type_double() }}) as half_life_days,
+        cast(decay_profiles.lifetime_days as {{ type_double() }}) as lifetime_days
+    from {{ hits }}
+    inner join {{ ref('decay_profiles') }} as decay_profiles
+        on {{ hits }}.decay_profile_id = decay_profiles.decay_profile_id
+    where decay_profiles.decay_type in ('none', 'window', 'linear', 'exponential')
+    union all
+    select
+        {{ hits }}.*,
+        steps.step_number,
+        'constant',
+        cast(steps.factor as {{ type_double() }}),
+        {{ add_days(hits ~ '.event_at', 'steps.min_age_days') }},
+        {{ add_days(hits ~ '.event_at', 'steps.max_age_days') }},
+        cast(null as {{ type_double() }}),
+        cast(null as {{ type_double() }})
+    from {{ hits }}
+    inner join {{ ref('decay_profiles') }} as decay_profiles
+        on {{ hits }}.decay_profile_id = decay_profiles.decay_profile_id
+    inner join (
+        select
+            decay_profile_id,
+            factor,
+            coalesce(lag(max_age_days) over (partition by decay_profile_id order by max_age_days), 0) as min_age_days,
+            max_age_days,
+            row_number() over (partition by decay_profile_id order by max_age_days) as step_number
+        from {{ ref('decay_steps') }}
+    ) as steps
+        on {{ hits }}.decay_profile_id = steps.decay_profile_id
+    where decay_profiles.decay_type = 'step'
 {%- endmacro %}
 
 {#- The type of ledger points: exact decimals, so sums do not depend on row order. -#}

@@ -23,21 +23,6 @@ rulebooks as (
     select * from {{ ref('rulebooks') }}
 ),
 
-decay_profiles as (
-    select * from {{ ref('decay_profiles') }}
-),
-
--- Step profiles: each step is a constant share of the points from one age to the next.
-decay_steps as (
-    select
-        decay_profile_id,
-        factor,
-        coalesce(lag(max_age_days) over (partition by decay_profile_id order by max_age_days), 0) as min_age_days,
-        max_age_days,
-        row_number() over (partition by decay_profile_id order by max_age_days) as step_number
-    from {{ ref('decay_steps') }}
-),
-
 profile_terms as (
     select
         hits.person_id as person_id,
@@ -70,15 +55,14 @@ profile_terms as (
 activity_hits as (
     select
         hits.*,
-        decay_profiles.decay_type as decay_type,
-        cast(decay_profiles.half_life_days as {{ type_double() }}) as half_life_days,
-        cast(decay_profiles.lifetime_days as {{ type_double() }}) as lifetime_days,
         cast(rulebooks.engagement_weight as {{ type_double() }}) as weight
     from {{ ref('int_activity_rule_hits') }} as hits
-    inner join decay_profiles
-        on hits.decay_profile_id = decay_profiles.decay_profile_id
     inner join rulebooks
         on hits.rulebook_id = rulebooks.rulebook_id
+),
+
+activity_decay_terms as (
+    {{ decay_profile_terms('activity_hits') }}
 ),
 
 activity_terms as (
@@ -98,45 +82,14 @@ activity_terms as (
         points_after_cap,
         weight,
         decay_profile_id,
-        1 as term_number,
-        case decay_type when 'none' then 'constant' when 'window' then 'constant' else decay_type end as term_kind,
-        cast(1 as {{ type_double() }}) as term_factor,
-        event_at as starts_at,
-        case when decay_type in ('window', 'linear')
-            then {{ add_days('event_at', 'lifetime_days') }}
-        end as ends_at,
+        term_number,
+        term_kind,
+        term_factor,
+        starts_at,
+        ends_at,
         half_life_days,
         lifetime_days
-    from activity_hits
-    where decay_type in ('none', 'window', 'linear', 'exponential')
-    union all
-    select
-        activity_hits.person_id,
-        activity_hits.rulebook_id,
-        'activity',
-        activity_hits.activity_id,
-        activity_hits.rule_id,
-        'engagement',
-        activity_hits.category,
-        activity_hits.description,
-        activity_hits.activity_type,
-        activity_hits.product_line,
-        activity_hits.event_at,
-        activity_hits.points,
-        activity_hits.points_after_cap,
-        activity_hits.weight,
-        activity_hits.decay_profile_id,
-        decay_steps.step_number,
-        'constant',
-        cast(decay_steps.factor as {{ type_double() }}),
-        {{ add_days('activity_hits.event_at', 'decay_steps.min_age_days') }},
-        {{ add_days('activity_hits.event_at', 'decay_steps.max_age_days') }},
-        cast(null as {{ type_double() }}),
-        cast(null as {{ type_double() }})
-    from activity_hits
-    inner join decay_steps
-        on activity_hits.decay_profile_id = decay_steps.decay_profile_id
-    where activity_hits.decay_type = 'step'
+    from activity_decay_terms
 ),
 
 inactivity_terms as (

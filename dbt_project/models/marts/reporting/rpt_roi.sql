@@ -15,8 +15,14 @@ as_of as (
     select as_of from {{ ref('int_scoring_as_of') }}
 ),
 
+-- The change compared: the var roi_change_date, else roi_period_days before as_of (so the
+-- "after" period ends at as_of).
 change_date as (
+    {% if var('roi_change_date', none) -%}
     select cast('{{ var("roi_change_date") }}' as {{ dbt.type_timestamp() }}) as changed_at
+    {%- else -%}
+    select {{ dbt.dateadd('day', -var('roi_period_days'), 'as_of') }} as changed_at from as_of
+    {%- endif %}
 ),
 
 periods as (

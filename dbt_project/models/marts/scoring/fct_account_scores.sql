@@ -79,7 +79,8 @@ signal_hits as (
         signals.matched_account_id as account_id,
         signal_rules.rulebook_id as rulebook_id,
         signal_rules.points as points,
-        {{ age_in_days('signals.activity_at', '(select as_of from as_of)') }} as age_days,
+        signals.activity_id || '|' || signal_rules.rule_id as signal_hit_id,
+        signals.activity_at as event_at,
         signal_rules.decay_profile_id as decay_profile_id
     from signals
     inner join signal_rules
@@ -88,17 +89,20 @@ signal_hits as (
                 var('scoring_activity_attributes') | reject('equalto', 'days_without_web_activity') | list)) }}
 ),
 
+-- The signals' points as of as_of, decayed as people's points are (int_score_events).
+signal_terms as (
+    {{ decay_profile_terms('signal_hits') }}
+),
+
 signal_points as (
     select
-        signal_hits.account_id as account_id,
-        signal_hits.rulebook_id as rulebook_id,
-        sum(signal_hits.points * {{ decay_factor('decay_profiles', 'signal_hits.age_days', 'null') }})
-            as signal_points,
-        count(*) as signals
-    from signal_hits
-    inner join {{ ref('decay_profiles') }} as decay_profiles
-        on signal_hits.decay_profile_id = decay_profiles.decay_profile_id
-    group by signal_hits.account_id, signal_hits.rulebook_id
+        signal_terms.account_id as account_id,
+        signal_terms.rulebook_id as rulebook_id,
+        sum(signal_terms.points * signal_terms.term_factor
+            * {{ term_share_at('signal_terms', '(select as_of from as_of)') }}) as signal_points,
+        count(distinct signal_terms.signal_hit_id) as signals
+    from signal_terms
+    group by signal_terms.account_id, signal_terms.rulebook_id
 ),
 
 scored as (
