@@ -26,9 +26,13 @@ KEY_TABLES = [
     ("intermediate", "int_people"),
     ("intermediate", "int_web_page_views"),
     ("intermediate", "int_activities"),
+    ("intermediate", "int_score_events"),
+    ("intermediate", "int_score_timeline"),
     ("marts", "fct_score_ledger"),
     ("marts", "fct_lead_scores"),
     ("marts", "fct_lead_score_daily"),
+    ("marts", "fct_account_scores"),
+    ("intermediate", "int_mql_crossings"),
     ("marts", "fct_lead_stage_history"),
     ("marts", "fct_lead_sla"),
     *[("marts", name) for name in (
@@ -113,7 +117,6 @@ INCREMENTAL_MODELS = {
     "stg_weblogs__hits": ("staging", ["hit_id"]),
     "stg_email__events": ("staging", ["event_id"]),
     "int_web_page_views": ("intermediate", ["page_view_id"]),
-    "fct_lead_score_daily": ("marts", ["crm_id", "rulebook_id", "score_date"]),
 }
 
 

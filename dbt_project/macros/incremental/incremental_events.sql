@@ -35,7 +35,7 @@
 {#- Stop with a clear message when the incremental model's table was built by a version
     without `column` (an incremental run would otherwise fail on a missing column). -#}
 {% macro require_built_column(column) -%}
-    {%- if execute and builds_incrementally() -%}
+    {%- if execute and is_incremental() -%}
     {%- set built_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
     {%- if column | lower not in built_columns -%}
     {{ exceptions.raise_compiler_error(

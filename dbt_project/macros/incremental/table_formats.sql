@@ -1,5 +1,5 @@
-{#- How the incremental models (stg_weblogs__hits, stg_email__events, int_web_page_views,
-    fct_lead_score_daily) rewrite rows, per engine and table format. DuckDB and Trino delete the
+{#- How the incremental models (stg_weblogs__hits, stg_email__events, int_web_page_views)
+    rewrite rows, per engine and table format. DuckDB and Trino delete the
     rewritten keys and insert them again. Spark merges on the unique key, which needs a table
     format with row updates (var spark_file_format: delta, iceberg or hudi). Plain Parquet tables
     on Spark cannot delete or update rows: there these models are rebuilt in full at every run

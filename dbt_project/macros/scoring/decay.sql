@@ -49,7 +49,7 @@
 
 {#- The type of ledger points: exact decimals, so sums do not depend on row order. -#}
 {% macro points_type() -%}
-    decimal(38, 12)
+    decimal(24, 12)
 {%- endmacro %}
 
 {#- The rulebook's weight (row `rulebooks_alias`) for a row's component: fit, engagement or

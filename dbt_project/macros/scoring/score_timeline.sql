@@ -11,7 +11,8 @@
     {%- set half_lives = [] -%}
     {%- if execute -%}
         {%- set relation = api.Relation.create(
-            database=target.database, schema=generate_schema_name('seeds', none), identifier='decay_profiles') -%}
+            database=(target.database if target.database is defined else none),
+            schema=generate_schema_name('seeds', none), identifier='decay_profiles') -%}
         {%- set result = run_query(
             "select distinct cast(half_life_days as " ~ type_double() ~ ") from " ~ relation
             ~ " where decay_type = 'exponential' and half_life_days is not null order by 1") -%}

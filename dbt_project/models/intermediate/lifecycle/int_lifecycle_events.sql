@@ -60,7 +60,7 @@ events as (
                 when 'expired' then coalesce(' as ' || crossing_rule_id || ' expired', '')
                 when 'recycled' then ' at a recycle'
                 when 'score_set' then ' (score set by hand)'
-                when 'created' then ' at the record''s creation'
+                when 'created' then ' when the record was created'
                 when 'decay' then ' as negative points decayed'
                 else ''
             end,

@@ -83,6 +83,7 @@ term_coefficients as (
         person_id,
         rulebook_id,
         changed_at,
+        score_event_id || case when direction = 1 then '+' else '-' end as change_id,
         absolute_epoch,
         case when reset_fraction = 0 then recycle_epoch else -1 end as recycle_key,
         case when reset_fraction = 0 then 1 else power(reset_fraction, -recycle_epoch) end as recycle_weight,
@@ -110,10 +111,7 @@ markers as (
         greatest(event_at, created_at) as changed_at,
         term_kind,
         source_id,
-        term_points as score,
-        row_number() over (
-            partition by person_id, rulebook_id, greatest(event_at, created_at), term_kind order by source_id desc
-        ) as rank_at_instant
+        term_points as score
     from events
     where term_kind in ('recycle', 'absolute')
 ),
@@ -129,49 +127,40 @@ instants as (
     cross join rulebooks
 ),
 
-instant_changes as (
+{#- One stream per person and rulebook in a total order, so every running sum adds the same
+    numbers in the same order at every run: at each instant the term changes, then recycles and
+    scores set by hand, then one probe row that reads the state after them. -#}
+stream as (
     select
-        instants.person_id,
-        instants.rulebook_id,
-        instants.changed_at,
+        person_id, rulebook_id, changed_at, 0 as stream_order, change_id as stream_id,
         {%- for part in static_parts %}
-        coalesce(term_sums.{{ part }}, 0) as {{ part }},
+        {{ part }},
         {%- endfor %}
         {%- for part in decay_parts %}
-        coalesce(term_sums.{{ part }}, 0) as all_{{ part }},
+        is_decaying * {{ part }} as {{ part }},
         {%- endfor %}
-        coalesce(marker_sums.recycles, 0) as recycles,
-        coalesce(marker_sums.absolutes, 0) as absolutes,
-        marker_sums.absolute_score as absolute_score
+        0 as recycles,
+        0 as absolutes,
+        cast(null as {{ type_double() }}) as absolute_score
+    from term_coefficients
+    union all
+    select
+        person_id, rulebook_id, changed_at, 1, term_kind || '|' || source_id,
+        {%- for part in static_parts + decay_parts %}
+        0,
+        {%- endfor %}
+        case when term_kind = 'recycle' then 1 else 0 end,
+        case when term_kind = 'absolute' then 1 else 0 end,
+        case when term_kind = 'absolute' then score end
+    from markers
+    union all
+    select
+        person_id, rulebook_id, changed_at, 2, '',
+        {%- for part in static_parts + decay_parts %}
+        0,
+        {%- endfor %}
+        0, 0, cast(null as {{ type_double() }})
     from instants
-    left join (
-        select
-            person_id, rulebook_id, changed_at,
-            {%- for part in static_parts %}
-            sum({{ part }}) as {{ part }},
-            {%- endfor %}
-            {%- for part in decay_parts %}
-            sum({{ part }} * is_decaying) as {{ part }}{{ "," if not loop.last }}
-            {%- endfor %}
-        from term_coefficients
-        group by person_id, rulebook_id, changed_at
-    ) as term_sums
-        on instants.person_id = term_sums.person_id
-        and instants.rulebook_id = term_sums.rulebook_id
-        and instants.changed_at = term_sums.changed_at
-    left join (
-        select
-            person_id, rulebook_id, changed_at,
-            sum(case when term_kind = 'recycle' then 1 else 0 end) as recycles,
-            sum(case when term_kind = 'absolute' then 1 else 0 end) as absolutes,
-            -- of several scores set at one instant, the last by id stands
-            max(case when term_kind = 'absolute' and rank_at_instant = 1 then score end) as absolute_score
-        from markers
-        group by person_id, rulebook_id, changed_at
-    ) as marker_sums
-        on instants.person_id = marker_sums.person_id
-        and instants.rulebook_id = marker_sums.rulebook_id
-        and instants.changed_at = marker_sums.changed_at
 ),
 
 -- Running totals over all of a person's changes: static points, recycles and absolute
@@ -181,60 +170,70 @@ running as (
         person_id,
         rulebook_id,
         changed_at,
+        stream_order,
+        stream_id,
         {%- for part in static_parts %}
         sum({{ part }}) over running_window as {{ part }},
         {%- endfor %}
         {%- for part in decay_parts %}
-        sum(all_{{ part }}) over running_window as all_{{ part }},
+        sum({{ part }}) over running_window as all_{{ part }},
         {%- endfor %}
         sum(recycles) over running_window as recycles_so_far,
         sum(absolutes) over running_window as absolutes_so_far,
-        absolute_score,
-        -- what the score set at this instant replaces of the static points
-        case when absolutes > 0
-            then sum(fit_points + data_quality_points + engagement_static_points + delta_points) over running_window
-        end as static_before_absolute
-    from instant_changes
+        absolutes,
+        absolute_score
+    from stream
     window running_window as (
-        partition by person_id, rulebook_id order by changed_at rows between unbounded preceding and current row
+        partition by person_id, rulebook_id order by changed_at, stream_order, stream_id
+        rows between unbounded preceding and current row
     )
 ),
 
+-- At each probe: the latest score set by hand so far and the static points it replaced (those
+-- earned up to it, read on its own row).
 with_latest_absolute as (
     select
         running.*,
-        {{ last_non_null('absolute_score') }} over latest_window as latest_absolute_score,
-        {{ last_non_null('static_before_absolute') }} over latest_window as latest_static_before_absolute,
+        {{ last_non_null('running.absolute_score') }} over latest_window as latest_absolute_score,
+        {{ last_non_null('case when running.absolutes = 1 then running.fit_points + running.data_quality_points
+            + running.engagement_static_points + running.delta_points end') }} over latest_window
+            as latest_static_before_absolute,
         rulebooks.reset_fraction as reset_fraction,
         case when rulebooks.reset_fraction = 0 then running.recycles_so_far else -1 end as recycle_key
     from running
     inner join rulebooks
         on running.rulebook_id = rulebooks.rulebook_id
     window latest_window as (
-        partition by running.person_id, running.rulebook_id order by running.changed_at
+        partition by running.person_id, running.rulebook_id order by running.changed_at, running.stream_order,
+            running.stream_id
         rows between unbounded preceding and current row
     )
 ),
 
+probes as (
+    select * from with_latest_absolute where stream_order = 2
+),
+
 {#- The decaying terms of the current absolute epoch (unweighted) and of the current absolute
-    and recycle epoch (weighted for recycles), read at each instant: each instant is added as a
-    probe row with no points in the partition it reads, after the changes at the same instant. -#}
+    and recycle epoch (weighted for recycles), read at each instant by its probe row, in the
+    partition it reads, after the changes at the same instant. -#}
 epoch_sums as (
     select
-        person_id, rulebook_id, changed_at, is_probe,
+        person_id, rulebook_id, changed_at, stream_order,
         {%- for part in decay_parts %}
         sum({{ part }}) over (
             partition by person_id, rulebook_id, absolute_epoch
-            order by changed_at, is_probe rows between unbounded preceding and current row
+            order by changed_at, stream_order, stream_id rows between unbounded preceding and current row
         ) as current_{{ part }},
         sum(weighted_{{ part }}) over (
             partition by person_id, rulebook_id, absolute_epoch, recycle_key
-            order by changed_at, is_probe rows between unbounded preceding and current row
+            order by changed_at, stream_order, stream_id rows between unbounded preceding and current row
         ) as live_{{ part }}{{ "," if not loop.last }}
         {%- endfor %}
     from (
         select
-            person_id, rulebook_id, changed_at, absolute_epoch, recycle_key, 0 as is_probe,
+            person_id, rulebook_id, changed_at, absolute_epoch, recycle_key, 0 as stream_order,
+            change_id as stream_id,
             {%- for part in decay_parts %}
             {{ part }},
             recycle_weight * {{ part }} as weighted_{{ part }}{{ "," if not loop.last }}
@@ -243,11 +242,11 @@ epoch_sums as (
         where is_decaying = 1
         union all
         select
-            person_id, rulebook_id, changed_at, absolutes_so_far, recycle_key, 1,
+            person_id, rulebook_id, changed_at, absolutes_so_far, recycle_key, 2, '',
             {%- for part in decay_parts %}
             0, 0{{ "," if not loop.last }}
             {%- endfor %}
-        from with_latest_absolute
+        from probes
     ) as changes_and_probes
 ),
 
@@ -322,14 +321,14 @@ state as (
         change_causes.change_kind,
         change_causes.rule_id as change_rule_id,
         change_causes.source_id as change_source_id
-    from with_latest_absolute as latest
+    from probes as latest
     inner join people
         on latest.person_id = people.person_id
     inner join epoch_sums as epochs
         on latest.person_id = epochs.person_id
         and latest.rulebook_id = epochs.rulebook_id
         and latest.changed_at = epochs.changed_at
-        and epochs.is_probe = 1
+        and epochs.stream_order = 2
     left join change_causes
         on latest.person_id = change_causes.person_id
         and latest.rulebook_id = change_causes.rulebook_id

@@ -2,7 +2,9 @@
     exactly the sum of its rows' points_as_of: rule points after the per-period cap, decay as of
     as_of and the component weight; recycle resets; manual adjustments; and rows that apply the
     component and total caps and floors.
-    One row per (person, rulebook, rule, activity or attribute, recycle, adjustment, bound). -#}
+    One row per (person, rulebook, rule, activity or attribute, recycle, adjustment, bound).
+    It values the terms of int_score_events at as_of; the score timeline evaluates the same terms
+    at every instant, and a test holds the two equal. -#}
 
 with
 
