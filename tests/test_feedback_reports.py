@@ -274,3 +274,35 @@ def test_roi_before_and_after(warehouse, as_of):
         assert row.avg_days_mql_to_won == pytest.approx(won_after_mql.days.mean(), nan_ok=True)
         assert row.is_complete == (high <= as_of)
     assert report.deals_closed.sum() > 0
+
+
+def test_mql_entries_are_real_crossings_over_the_whole_history(warehouse, as_of):
+    """Every MQL stage entry is an instant where one of the person's champion terms started or
+    ended (or the record was created), with the champion score at or over the threshold and the
+    minimum fit right after it and under them just before it; MQLs exist long before the daily
+    trend's window; every visit from the record's creation on has its entry scores."""
+    rulebook = warehouse.df(f"select * from seeds.rulebooks where rulebook_id = '{CHAMPION}'").iloc[0]
+    mqls = warehouse.df("select crm_id, entered_at from marts.fct_lead_stage_history where stage = 'mql'")
+    assert len(mqls) > 0
+    instants = warehouse.df(f"""
+        select person_id as crm_id, starts_at as at from intermediate.int_score_events where rulebook_id = '{CHAMPION}'
+        union select person_id, ends_at from intermediate.int_score_events
+            where rulebook_id = '{CHAMPION}' and ends_at is not null
+        union select person_id, person_created_at from intermediate.int_people where is_master""")
+    found = mqls.merge(instants, left_on=["crm_id", "entered_at"], right_on=["crm_id", "at"], how="left")
+    assert found.at.notna().all(), found[found.at.isna()]
+    # The timeline row starting at the entry qualifies; the one before it did not at that instant
+    # (the champion has no decaying terms, so its score is constant between change points).
+    timeline = warehouse.df(f"""select crm_id, changed_at, valid_until, total_score, fit_score
+        from marts.fct_score_timeline where rulebook_id = '{CHAMPION}'""")
+    after = mqls.merge(timeline, left_on=["crm_id", "entered_at"], right_on=["crm_id", "changed_at"])
+    before = mqls.merge(timeline, left_on=["crm_id", "entered_at"], right_on=["crm_id", "valid_until"], how="left")
+    assert len(after) == len(mqls) == len(before)
+    assert ((after.total_score >= rulebook.mql_threshold) & (after.fit_score >= rulebook.mql_min_fit)).all()
+    qualified_before = (before.total_score >= rulebook.mql_threshold) & (before.fit_score >= rulebook.mql_min_fit)
+    assert not qualified_before.any()
+    assert (mqls.entered_at < as_of - timedelta(days=VARS["score_history_days"])).any()
+    visits = warehouse.df("""select h.stage, h.entry_total_score, h.entry_grade from marts.fct_lead_stage_history h
+        join intermediate.int_people p on p.person_id = h.crm_id and p.is_master
+        where h.entered_at >= p.person_created_at""")
+    assert visits.entry_total_score.notna().all() and visits.entry_grade.notna().all()

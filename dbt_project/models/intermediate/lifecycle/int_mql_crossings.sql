@@ -86,13 +86,13 @@ search_0 as (
 ),
 
 probe_numbers as (
-    {{ day_numbers('1', '64') }}
+    {{ day_numbers('1', '2048') }}
 ),
 
-{#- Each round probes 64 evenly spaced instants of (low_at, high_at] and keeps the step before
-    the first one past the threshold: six rounds narrow any interval under 2,000 years to a
-    second. -#}
-{%- for round in range(6) %}
+{#- Each round probes 2,048 evenly spaced instants of (low_at, high_at] and keeps the step
+    before the first one past the threshold: three rounds narrow any interval under 270 years
+    to a second. -#}
+{%- for round in range(3) %}
 
 search_{{ round + 1 }} as (
     select
@@ -107,16 +107,15 @@ search_{{ round + 1 }} as (
         from (
             select
                 narrowed.*,
-                case when narrowed.low_step + probe_numbers.dn * narrowed.step_seconds >= narrowed.span_seconds
+                case when probe_numbers.dn * narrowed.step_seconds >= narrowed.span_seconds
                     then narrowed.high_at
                     else {{ dbt.dateadd('second', 'probe_numbers.dn * narrowed.step_seconds', 'narrowed.low_at') }}
                 end as probe_at
             from (
                 select
                     *,
-                    0 as low_step,
                     {{ dbt.datediff('low_at', 'high_at', 'second') }} as span_seconds,
-                    cast(ceil({{ dbt.datediff('low_at', 'high_at', 'second') }} / {{ to_double(64) }}) as bigint)
+                    cast(ceil({{ dbt.datediff('low_at', 'high_at', 'second') }} / {{ to_double(2048) }}) as bigint)
                         as step_seconds
                 from search_{{ round }}
             ) as narrowed
@@ -148,7 +147,7 @@ within_intervals as (
         {{ timeline_score_at('state', 'crossing.high_at', 'total') }} as total_score,
         {{ timeline_score_at('state', 'crossing.high_at', 'fit') }} as fit_score,
         rulebooks.mql_threshold
-    from search_6 as crossing
+    from search_3 as crossing
     inner join timeline as state
         on crossing.person_id = state.person_id
         and crossing.rulebook_id = state.rulebook_id

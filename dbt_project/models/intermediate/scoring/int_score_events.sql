@@ -11,7 +11,7 @@
     Two kinds of rows change the points of others: `recycle` (each recycle keeps the rulebook's
     recycle_reset_fraction of the engagement points earned before it) and `absolute` (a score set
     by hand replaces every point earned up to it). recycle_epoch and absolute_epoch say which of
-    them came before each term. -#}
+    them came before each term, replaced_at when a score set by hand replaced it. -#}
 
 with
 
@@ -219,7 +219,13 @@ epochs as (
             partition by person_id, rulebook_id
             order by event_at, case when term_kind = 'absolute' then 1 else 0 end
             rows between unbounded preceding and current row
-        ) - case when term_kind = 'absolute' then 1 else 0 end as absolute_epoch
+        ) - case when term_kind = 'absolute' then 1 else 0 end as absolute_epoch,
+        -- the first score set by hand at or after the event, which replaces it
+        min(case when term_kind = 'absolute' then event_at end) over (
+            partition by person_id, rulebook_id
+            order by event_at, case when term_kind = 'absolute' then 1 else 0 end
+            rows between current row and unbounded following
+        ) as replaced_at
     from terms
 ),
 
@@ -253,7 +259,8 @@ final as (
         half_life_days,
         lifetime_days,
         recycle_epoch,
-        absolute_epoch
+        absolute_epoch,
+        case when term_kind in ('constant', 'linear', 'exponential') then replaced_at end as replaced_at
     from epochs
 )
 

@@ -67,15 +67,30 @@ terms as (
         and (ends_at is null or ends_at > effective_from)
 ),
 
--- Each term enters at its start and leaves at its end (when that is before as_of).
+-- Each term enters at its start and leaves at its end (when that is before as_of); a decaying
+-- term replaced by a score set by hand also enters the replaced sums from then on.
 term_changes as (
-    select terms.*, terms.effective_from as changed_at, 1 as direction, 'earned' as change_kind
+    select terms.*, terms.effective_from as changed_at, 1 as direction, 'earned' as change_kind, 0 as is_replaced
     from terms
     union all
-    select terms.*, terms.ends_at, -1, 'expired'
+    select terms.*, terms.ends_at, -1, 'expired', 0
     from terms
     where terms.ends_at is not null
         and terms.ends_at <= (select as_of from as_of)
+    union all
+    select terms.*, greatest(terms.effective_from, terms.replaced_at), 1, 'replaced', 1
+    from terms
+    where terms.term_family = 'decaying'
+        and terms.replaced_at is not null
+        and (terms.ends_at is null or terms.ends_at > greatest(terms.effective_from, terms.replaced_at))
+    union all
+    select terms.*, terms.ends_at, -1, 'replaced', 1
+    from terms
+    where terms.term_family = 'decaying'
+        and terms.replaced_at is not null
+        and terms.ends_at is not null
+        and terms.ends_at <= (select as_of from as_of)
+        and terms.ends_at > greatest(terms.effective_from, terms.replaced_at)
 ),
 
 term_coefficients as (
@@ -83,16 +98,20 @@ term_coefficients as (
         person_id,
         rulebook_id,
         changed_at,
-        score_event_id || case when direction = 1 then '+' else '-' end as change_id,
+        score_event_id || case when direction = 1 then '+' else '-' end
+            || case when is_replaced = 1 then 'r' else '' end as change_id,
+        is_replaced,
         absolute_epoch,
         case when reset_fraction = 0 then recycle_epoch else -1 end as recycle_key,
         case when reset_fraction = 0 then 1 else power(reset_fraction, -recycle_epoch) end as recycle_weight,
-        direction * case when component = 'fit' then term_points else 0 end as fit_points,
-        direction * case when component = 'data_quality' then term_points else 0 end as data_quality_points,
+        direction * case when component = 'fit' and term_family = 'static' then term_points else 0 end as fit_points,
+        direction * case when component = 'data_quality' and term_family = 'static' then term_points else 0 end
+            as data_quality_points,
         direction * case when component = 'engagement' and term_family = 'static' then term_points else 0 end
             as engagement_static_points,
-        direction * case when component = 'adjustment' then term_points else 0 end as delta_points,
-        case when term_family = 'decaying' then 1 else 0 end as is_decaying,
+        direction * case when component = 'adjustment' and term_family = 'static' then term_points else 0 end
+            as delta_points,
+        case when term_family = 'decaying' and is_replaced = 0 then 1 else 0 end as is_decaying,
         direction * case when term_kind = 'constant' then term_points else 0 end as constant,
         direction * case when term_kind = 'linear' then term_points * (1 + event_day / lifetime_days) else 0 end
             as linear_intercept,
@@ -137,7 +156,7 @@ stream as (
         {{ part }},
         {%- endfor %}
         {%- for part in decay_parts %}
-        is_decaying * {{ part }} as {{ part }},
+        is_replaced * {{ part }} as replaced_{{ part }},
         {%- endfor %}
         0 as recycles,
         0 as absolutes,
@@ -176,7 +195,7 @@ running as (
         sum({{ part }}) over running_window as {{ part }},
         {%- endfor %}
         {%- for part in decay_parts %}
-        sum({{ part }}) over running_window as all_{{ part }},
+        sum(replaced_{{ part }}) over running_window as replaced_{{ part }},
         {%- endfor %}
         sum(recycles) over running_window as recycles_so_far,
         sum(absolutes) over running_window as absolutes_so_far,
@@ -214,17 +233,13 @@ probes as (
     select * from with_latest_absolute where stream_order = 2
 ),
 
-{#- The decaying terms of the current absolute epoch (unweighted) and of the current absolute
-    and recycle epoch (weighted for recycles), read at each instant by its probe row, in the
-    partition it reads, after the changes at the same instant. -#}
+{#- The decaying terms of the current absolute and recycle epoch (weighted for recycles), read
+    at each instant by its probe row, in the partition it reads, after the changes at the same
+    instant. -#}
 epoch_sums as (
     select
         person_id, rulebook_id, changed_at, stream_order,
         {%- for part in decay_parts %}
-        sum({{ part }}) over (
-            partition by person_id, rulebook_id, absolute_epoch
-            order by changed_at, stream_order, stream_id rows between unbounded preceding and current row
-        ) as current_{{ part }},
         sum(weighted_{{ part }}) over (
             partition by person_id, rulebook_id, absolute_epoch, recycle_key
             order by changed_at, stream_order, stream_id rows between unbounded preceding and current row
@@ -235,7 +250,6 @@ epoch_sums as (
             person_id, rulebook_id, changed_at, absolute_epoch, recycle_key, 0 as stream_order,
             change_id as stream_id,
             {%- for part in decay_parts %}
-            {{ part }},
             recycle_weight * {{ part }} as weighted_{{ part }}{{ "," if not loop.last }}
             {%- endfor %}
         from term_coefficients
@@ -244,7 +258,7 @@ epoch_sums as (
         select
             person_id, rulebook_id, changed_at, absolutes_so_far, recycle_key, 2, '',
             {%- for part in decay_parts %}
-            0, 0{{ "," if not loop.last }}
+            0{{ "," if not loop.last }}
             {%- endfor %}
         from probes
     ) as changes_and_probes
@@ -277,6 +291,7 @@ change_causes as (
         from (
             select person_id, rulebook_id, changed_at, change_kind, rule_id, source_id, term_points
             from term_changes
+            where is_replaced = 0
             union all
             select person_id, rulebook_id, changed_at,
                 case term_kind when 'recycle' then 'recycled' else 'score_set' end,
@@ -303,7 +318,7 @@ state as (
         latest.data_quality_points as data_quality_constant,
         {%- for part in decay_parts %}
         {%- set scale = 'case when latest.reset_fraction = 0 then 1 else power(latest.reset_fraction, latest.recycles_so_far) end' %}
-        {%- set replaced = '(latest.all_' ~ part ~ ' - epochs.current_' ~ part ~ ')' %}
+        {%- set replaced = 'latest.replaced_' ~ part %}
         {%- if part == 'constant' %}
         latest.engagement_static_points + {{ scale }} * epochs.live_constant + {{ replaced }} as engagement_constant,
         latest.delta_points

@@ -49,8 +49,9 @@ committee as (
         sum(lead_scores.total_score) as score_sum,
         avg(lead_scores.total_score) as score_average,
         max(lead_scores.total_score) as score_max,
-        sum(lead_scores.total_score * greatest(lead_scores.fit_score, 0))
-            / nullif(sum(greatest(lead_scores.fit_score, 0)), 0) as score_fit_weighted_average,
+        -- Divided in double precision: Spark divides decimals to 6 decimal places.
+        {{ to_double('sum(lead_scores.total_score * greatest(lead_scores.fit_score, 0))') }}
+            / nullif({{ to_double('sum(greatest(lead_scores.fit_score, 0))') }}, 0) as score_fit_weighted_average,
         avg(case when lead_scores.score_rank <= coalesce(rollups.top_n, 3) then lead_scores.total_score end)
             as score_top_n_average
     from lead_scores
