@@ -85,13 +85,23 @@ search_0 as (
         and ends_at > changed_at
 ),
 
-probe_numbers as (
-    {{ day_numbers('1', '2048') }}
+-- The timeline rows searched, kept apart so each round joins a few rows, not the timeline.
+searched_rows as (
+    select timeline.*
+    from timeline
+    inner join search_0
+        on timeline.person_id = search_0.person_id
+        and timeline.rulebook_id = search_0.rulebook_id
+        and timeline.changed_at = search_0.changed_at
 ),
 
-{#- Each round probes 2,048 evenly spaced instants of (low_at, high_at] and keeps the step
-    before the first one past the threshold: three rounds narrow any interval under 270 years
-    to a second. -#}
+probe_numbers as (
+    {{ day_numbers('1', '1024') }}
+),
+
+{#- Each round probes 1,024 evenly spaced instants of (low_at, high_at] and keeps the step
+    before the first one past the threshold: three rounds narrow any interval under 34 years to
+    a second. -#}
 {%- for round in range(3) %}
 
 search_{{ round + 1 }} as (
@@ -115,13 +125,13 @@ search_{{ round + 1 }} as (
                 select
                     *,
                     {{ dbt.datediff('low_at', 'high_at', 'second') }} as span_seconds,
-                    cast(ceil({{ dbt.datediff('low_at', 'high_at', 'second') }} / {{ to_double(2048) }}) as bigint)
+                    cast(ceil({{ dbt.datediff('low_at', 'high_at', 'second') }} / {{ to_double(1024) }}) as bigint)
                         as step_seconds
                 from search_{{ round }}
             ) as narrowed
             cross join probe_numbers
         ) as probes
-        inner join timeline as state
+        inner join searched_rows as state
             on probes.person_id = state.person_id
             and probes.rulebook_id = state.rulebook_id
             and probes.changed_at = state.changed_at
@@ -148,7 +158,7 @@ within_intervals as (
         {{ timeline_score_at('state', 'crossing.high_at', 'fit') }} as fit_score,
         rulebooks.mql_threshold
     from search_3 as crossing
-    inner join timeline as state
+    inner join searched_rows as state
         on crossing.person_id = state.person_id
         and crossing.rulebook_id = state.rulebook_id
         and crossing.changed_at = state.changed_at
