@@ -1,5 +1,5 @@
-{#- Helpers of the daily score history: whole days and fractional days since 1970-01-01 (UTC),
-    a calendar of day numbers, and a fingerprint of a seed row. -#}
+{#- Helpers of the score timeline and the daily trend: whole days and fractional days since
+    1970-01-01 (UTC), a calendar of day numbers, and a fingerprint of a seed row. -#}
 
 {#- Fractional days since 1970-01-01 00:00 UTC of a UTC timestamp. -#}
 {% macro epoch_days(ts) -%}
@@ -82,22 +82,6 @@
 
 {% macro default__last_non_null(expr) -%}
     {{ exceptions.raise_compiler_error("last_non_null: no implementation for adapter " ~ adapter.type()) }}
-{%- endmacro %}
-
-{#- A component's points after its cap and floor (score_bounds row `bounds_alias`), as the
-    ledger's bound rows apply them: the cap unless an exempting rule was triggered by day `dn`
-    (cap_exemptions row `exempt_alias`, none for the total), else the floor. -#}
-{% macro bound_component(raw, bounds_alias, exempt_alias, dn) -%}
-    case
-        when {{ bounds_alias }}.cap_points is not null and {{ raw }} > {{ bounds_alias }}.cap_points
-            {%- if exempt_alias %}
-            and ({{ exempt_alias }}.exempt_from_dn is null or {{ exempt_alias }}.exempt_from_dn > {{ dn }})
-            {%- endif %}
-            then {{ bounds_alias }}.cap_points
-        when {{ bounds_alias }}.floor_points is not null and {{ raw }} < {{ bounds_alias }}.floor_points
-            then {{ bounds_alias }}.floor_points
-        else {{ raw }}
-    end
 {%- endmacro %}
 
 {#- The median of `expr` over a group. -#}
