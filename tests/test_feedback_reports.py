@@ -285,12 +285,13 @@ def test_mql_entries_are_real_crossings_over_the_whole_history(warehouse, as_of)
     mqls = warehouse.df("select crm_id, entered_at from marts.fct_lead_stage_history where stage = 'mql'")
     assert len(mqls) > 0
     instants = warehouse.df(f"""
-        select person_id as crm_id, starts_at as at from intermediate.int_score_events where rulebook_id = '{CHAMPION}'
+        select person_id as crm_id, starts_at as instant from intermediate.int_score_events
+            where rulebook_id = '{CHAMPION}'
         union select person_id, ends_at from intermediate.int_score_events
             where rulebook_id = '{CHAMPION}' and ends_at is not null
         union select person_id, person_created_at from intermediate.int_people where is_master""")
-    found = mqls.merge(instants, left_on=["crm_id", "entered_at"], right_on=["crm_id", "at"], how="left")
-    assert found.at.notna().all(), found[found.at.isna()]
+    found = mqls.merge(instants, left_on=["crm_id", "entered_at"], right_on=["crm_id", "instant"], how="left")
+    assert found.instant.notna().all(), found[found.instant.isna()]
     # The timeline row starting at the entry qualifies; the one before it did not at that instant
     # (the champion has no decaying terms, so its score is constant between change points).
     timeline = warehouse.df(f"""select crm_id, changed_at, valid_until, total_score, fit_score
