@@ -43,8 +43,7 @@ def build_schedules(running: bool) -> list[dg.ScheduleDefinition]:
             name="daily_rebuild", job=materialize_all, cron_schedule=DAILY_CRON, execution_timezone="UTC",
             default_status=status, run_config=dbt_config(rebuild_score_history=True),
             tags={"leadscore/trigger": "daily"},
-            description="The hourly run plus a rebuild of the whole score history (events later than "
-                        "score_history_late_days land in their day).",
+            description="The hourly run, built even when nothing new arrived.",
         ),
     ]
 

@@ -40,8 +40,8 @@ class ScoringRunConfig(dg.Config):
     )
     rebuild_score_history: bool = pydantic.Field(
         default=False,
-        description="Rebuild the whole score history (fct_lead_score_daily) instead of its last late days: "
-        "what the daily schedule does, and what to do after changing the scoring SQL.",
+        description="Build even when nothing changed since the last successful build, as the daily schedule "
+        "does (every build recomputes the score timeline over the whole history).",
     )
     force: bool = pydantic.Field(
         default=False,
@@ -49,7 +49,7 @@ class ScoringRunConfig(dg.Config):
         "dbt project, seeds and parameters).",
     )
 
-    def dbt_vars(self, with_rebuild: bool = True) -> list[str]:
+    def dbt_vars(self) -> list[str]:
         dbt_vars = {}
         if self.as_of:
             try:
@@ -59,8 +59,6 @@ class ScoringRunConfig(dg.Config):
             if instant.tzinfo is not None:
                 instant = instant.astimezone(UTC).replace(tzinfo=None)
             dbt_vars["as_of"] = instant.strftime("%Y-%m-%d %H:%M:%S")
-        if self.rebuild_score_history and with_rebuild:
-            dbt_vars["rebuild_score_history"] = True
         return ["--vars", json.dumps(dbt_vars)] if dbt_vars else []
 
 # dbt tests on sources become checks on the raw assets (they run in the dbt step).
@@ -75,9 +73,8 @@ def dbt_models(
     context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, config: ScoringRunConfig
 ):
     # Same loaded files, project, seeds and parameters as the last successful build: the tables
-    # would come out identical, so skip dbt; the steps downstream of it skip too. A history
-    # rebuild gives the tables an incremental build should have, so it is not part of the key.
-    key_args = [*BUILD_ARGS, *config.dbt_vars(with_rebuild=False), *sorted(map(str, context.selected_asset_keys))]
+    # would come out identical, so skip dbt; the steps downstream of it skip too.
+    key_args = [*BUILD_ARGS, *config.dbt_vars(), *sorted(map(str, context.selected_asset_keys))]
     # Opening the warehouse here also stops a run whose warehouse another process holds, with the
     # file named, before dbt starts and buries the lock error in its log.
     with warehouse.connection() as con:

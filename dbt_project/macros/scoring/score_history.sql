@@ -1,10 +1,5 @@
-{#- Helpers of the score timeline and the daily trend: whole days and fractional days since
-    1970-01-01 (UTC), a calendar of day numbers, and a fingerprint of a seed row. -#}
-
-{#- Fractional days since 1970-01-01 00:00 UTC of a UTC timestamp. -#}
-{% macro epoch_days(ts) -%}
-    {{ days_between("cast('1970-01-01 00:00:00' as timestamp)", ts) }}
-{%- endmacro %}
+{#- Helpers of the score timeline and the daily trend: whole days since 1970-01-01 (UTC), a
+    calendar of day numbers, and a fingerprint of a seed row. -#}
 
 {#- The day (whole days since 1970-01-01) a UTC timestamp falls on. -#}
 {% macro day_number(ts) -%}

@@ -97,6 +97,30 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- Whether timeline row `row_alias` is over its rulebook's MQL threshold with the minimum fit at
+    instant `at_ts` (`rulebooks_alias`: a rulebooks row; needs score_bounds_joins(row_alias)). -#}
+{% macro timeline_qualifies_at(row_alias, at_ts, rulebooks_alias='rulebooks') -%}
+    ({{ timeline_score_at(row_alias, at_ts, 'total') }} >= {{ rulebooks_alias }}.mql_threshold
+        and {{ timeline_score_at(row_alias, at_ts, 'fit') }} >= {{ rulebooks_alias }}.mql_min_fit)
+{%- endmacro %}
+
+{#- When each person's cap of each component stops applying: the first of `rows` (with
+    person_id, rulebook_id, rule_id and the instant column `at_column`) that hits one of the
+    component's cap_unless_rule_ids (the guide's "capped unless a criterion is met"). One row per
+    person, rulebook and component: person_id, rulebook_id, component, waived_from. -#}
+{% macro cap_waivers(rows, at_column) -%}
+    select
+        {{ rows }}.person_id,
+        {{ rows }}.rulebook_id,
+        bounds.component,
+        min({{ rows }}.{{ at_column }}) as waived_from
+    from {{ rows }}
+    inner join {{ ref('score_bounds') }} as bounds
+        on {{ rows }}.rulebook_id = bounds.rulebook_id
+        and '|' || bounds.cap_unless_rule_ids || '|' like '%|' || {{ rows }}.rule_id || '|%'
+    group by {{ rows }}.person_id, {{ rows }}.rulebook_id, bounds.component
+{%- endmacro %}
+
 {#- The five scores of timeline row `row_alias` at instant `at_ts` as a select list
     (<prefix>fit_score ... <prefix>total_score). Needs score_bounds_joins(row_alias). -#}
 {% macro timeline_scores_at(row_alias, at_ts, prefix='') -%}

@@ -23,9 +23,6 @@ timeline as (
     select * from {{ ref('int_score_timeline') }}
 ),
 
-{%- set qualified_at = "(" ~ timeline_score_at('{row}', '{at}', 'total') ~ " >= rulebooks.mql_threshold and "
-    ~ timeline_score_at('{row}', '{at}', 'fit') ~ " >= rulebooks.mql_min_fit)" %}
-
 -- Each change point, qualified or not right after it, just before it (the previous row's
 -- value at that instant) and at the end of its interval (the next change point, or as_of).
 changes as (
@@ -43,11 +40,10 @@ changes as (
         rulebooks.mql_min_fit,
         current_row.total_score >= rulebooks.mql_threshold and current_row.fit_score >= rulebooks.mql_min_fit
             as is_qualified,
-        coalesce({{ qualified_at | replace('{row}', 'previous_row') | replace('{at}', 'current_row.changed_at') }}, false)
-            as was_qualified,
+        coalesce({{ timeline_qualifies_at('previous_row', 'current_row.changed_at') }}, false) as was_qualified,
         {{ timeline_score_at('previous_row', 'current_row.changed_at', 'total') }} as score_before,
-        {{ qualified_at | replace('{row}', 'current_row')
-            | replace('{at}', 'coalesce(current_row.valid_until, (select as_of from as_of))') }} as is_qualified_at_end
+        {{ timeline_qualifies_at('current_row', 'coalesce(current_row.valid_until, (select as_of from as_of))') }}
+            as is_qualified_at_end
     from timeline as current_row
     inner join rulebooks
         on current_row.rulebook_id = rulebooks.rulebook_id
@@ -112,8 +108,8 @@ search_{{ round + 1 }} as (
     from (
         select
             probes.*,
-            coalesce({{ qualified_at | replace('{row}', 'state') | replace('{at}', 'probes.probe_at') }}, false)
-                = probes.target_qualified as reached
+            coalesce({{ timeline_qualifies_at('state', 'probes.probe_at') }}, false) = probes.target_qualified
+                as reached
         from (
             select
                 narrowed.*,

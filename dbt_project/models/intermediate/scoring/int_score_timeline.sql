@@ -264,17 +264,17 @@ epoch_sums as (
     ) as changes_and_probes
 ),
 
-cap_waivers as (
+-- When each component's cap stops applying, one row per person and rulebook.
+person_cap_waivers as (
     select
-        events.person_id,
-        events.rulebook_id,
-        bounds.component,
-        min(events.effective_from) as waived_from
-    from events
-    inner join {{ ref('score_bounds') }} as bounds
-        on events.rulebook_id = bounds.rulebook_id
-        and '|' || bounds.cap_unless_rule_ids || '|' like '%|' || events.rule_id || '|%'
-    group by events.person_id, events.rulebook_id, bounds.component
+        person_id,
+        rulebook_id,
+        {%- for component in ['fit', 'engagement', 'data_quality', 'adjustment'] %}
+        min(case when component = '{{ component }}' then waived_from end) as {{ component }}_waived_from
+        {{- "," if not loop.last }}
+        {%- endfor %}
+    from ({{ cap_waivers('events', 'effective_from') }}) as waivers
+    group by person_id, rulebook_id
 ),
 
 -- What changed at each instant, for the reader: the largest change, earned before expired.
@@ -331,7 +331,7 @@ state as (
         {%- endif %}
         {%- endfor %}
         {%- for component in ['fit', 'engagement', 'data_quality', 'adjustment'] %}
-        coalesce({{ component }}_waivers.waived_from <= latest.changed_at, false) as {{ component }}_cap_waived,
+        coalesce(person_cap_waivers.{{ component }}_waived_from <= latest.changed_at, false) as {{ component }}_cap_waived,
         {%- endfor %}
         change_causes.change_kind,
         change_causes.rule_id as change_rule_id,
@@ -348,12 +348,9 @@ state as (
         on latest.person_id = change_causes.person_id
         and latest.rulebook_id = change_causes.rulebook_id
         and latest.changed_at = change_causes.changed_at
-    {%- for component in ['fit', 'engagement', 'data_quality', 'adjustment'] %}
-    left join cap_waivers as {{ component }}_waivers
-        on latest.person_id = {{ component }}_waivers.person_id
-        and latest.rulebook_id = {{ component }}_waivers.rulebook_id
-        and {{ component }}_waivers.component = '{{ component }}'
-    {%- endfor %}
+    left join person_cap_waivers
+        on latest.person_id = person_cap_waivers.person_id
+        and latest.rulebook_id = person_cap_waivers.rulebook_id
 ),
 
 final as (

@@ -15,8 +15,10 @@ as_of as (
     from {{ ref('int_scoring_as_of') }}
 ),
 
+-- Each day with the midnight after it, when its scores are read.
 calendar as (
-    {{ day_numbers('(select first_dn from as_of)', '(select last_dn from as_of)') }}
+    select dn, cast({{ day_date('dn + 1') }} as timestamp) as midnight
+    from ({{ day_numbers('(select first_dn from as_of)', '(select last_dn from as_of)') }}) as days
 ),
 
 timeline as (
@@ -29,11 +31,11 @@ scored as (
         timeline.person_id,
         timeline.rulebook_id,
         calendar.dn,
-        {{ timeline_scores_at('timeline', 'cast(' ~ day_date('calendar.dn + 1') ~ ' as timestamp)') }}
+        {{ timeline_scores_at('timeline', 'calendar.midnight') }}
     from timeline
     inner join calendar
-        on cast({{ day_date('calendar.dn + 1') }} as timestamp) >= timeline.changed_at
-        and cast({{ day_date('calendar.dn + 1') }} as timestamp) < {{ timeline_valid_until('timeline') }}
+        on calendar.midnight >= timeline.changed_at
+        and calendar.midnight < {{ timeline_valid_until('timeline') }}
     {{ score_bounds_joins('timeline') }}
 ),
 

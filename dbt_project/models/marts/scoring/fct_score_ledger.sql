@@ -232,45 +232,43 @@ component_sums as (
     group by person_id, rulebook_id, component
 ),
 
-cap_exemptions as (
-    select distinct scored_rows.person_id, scored_rows.rulebook_id, bounds.component
-    from scored_rows
-    inner join bounds
-        on scored_rows.rulebook_id = bounds.rulebook_id
-        and '|' || bounds.cap_unless_rule_ids || '|' like '%|' || scored_rows.rule_id || '|%'
+cap_waivers as (
+    {{ cap_waivers('scored_rows', 'event_at') }}
 ),
 
+-- The bound rows take each component from its sum to its bounded value (bounded_points, as the
+-- score timeline bounds it).
 component_bound_rows as (
     select
         component_sums.person_id as person_id,
         component_sums.rulebook_id as rulebook_id,
-        case
-            when component_sums.points_as_of > bounds.cap_points and cap_exemptions.person_id is null
-                then 'CAP-' || upper(bounds.component)
-            else 'FLOOR-' || upper(bounds.component)
-        end as rule_id,
         component_sums.component as component,
-        'bound' as category,
         bounds.description as description,
-        'bound' as source_type,
-        case
-            when component_sums.points_as_of > bounds.cap_points and cap_exemptions.person_id is null
-                then bounds.cap_points - component_sums.points_as_of
-            when component_sums.points_as_of < bounds.floor_points
-                then bounds.floor_points - component_sums.points_as_of
-        end as points_as_of
+        component_sums.points_as_of as raw_points,
+        {{ bounded_points('component_sums.points_as_of', 'bounds', 'cap_waivers.waived_from is not null') }}
+            as bounded_points
     from component_sums
     inner join bounds
         on component_sums.rulebook_id = bounds.rulebook_id
         and component_sums.component = bounds.component
-    left join cap_exemptions
-        on component_sums.person_id = cap_exemptions.person_id
-        and component_sums.rulebook_id = cap_exemptions.rulebook_id
-        and component_sums.component = cap_exemptions.component
+    left join cap_waivers
+        on component_sums.person_id = cap_waivers.person_id
+        and component_sums.rulebook_id = cap_waivers.rulebook_id
+        and component_sums.component = cap_waivers.component
 ),
 
 bounded_components as (
-    select * from component_bound_rows where points_as_of is not null
+    select
+        person_id,
+        rulebook_id,
+        case when bounded_points < raw_points then 'CAP-' else 'FLOOR-' end || upper(component) as rule_id,
+        component,
+        'bound' as category,
+        description,
+        'bound' as source_type,
+        bounded_points - raw_points as points_as_of
+    from component_bound_rows
+    where bounded_points <> raw_points
 ),
 
 total_sums as (
@@ -287,15 +285,10 @@ total_bound_rows as (
     select
         total_sums.person_id as person_id,
         total_sums.rulebook_id as rulebook_id,
-        case when total_sums.points_as_of > bounds.cap_points then 'CAP-TOTAL' else 'FLOOR-TOTAL' end as rule_id,
         'total' as component,
-        'bound' as category,
         bounds.description as description,
-        'bound' as source_type,
-        case
-            when total_sums.points_as_of > bounds.cap_points then bounds.cap_points - total_sums.points_as_of
-            when total_sums.points_as_of < bounds.floor_points then bounds.floor_points - total_sums.points_as_of
-        end as points_as_of
+        total_sums.points_as_of as raw_points,
+        {{ bounded_points('total_sums.points_as_of', 'bounds') }} as bounded_points
     from total_sums
     inner join bounds
         on total_sums.rulebook_id = bounds.rulebook_id
@@ -305,7 +298,17 @@ total_bound_rows as (
 bound_rows as (
     select * from bounded_components
     union all
-    select * from total_bound_rows where points_as_of is not null
+    select
+        person_id,
+        rulebook_id,
+        case when bounded_points < raw_points then 'CAP-TOTAL' else 'FLOOR-TOTAL' end,
+        component,
+        'bound',
+        description,
+        'bound',
+        bounded_points - raw_points
+    from total_bound_rows
+    where bounded_points <> raw_points
 ),
 
 ledger as (
