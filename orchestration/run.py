@@ -2,7 +2,7 @@
 
     python -m orchestration.run                       # run, then print the summary
     python -m orchestration.run --as-of 2026-03-31    # score as of a past instant (UTC)
-    python -m orchestration.run --rebuild-score-history   # also rebuild the whole score history
+    python -m orchestration.run --rebuild-score-history   # build even when nothing changed (as --force)
     python -m orchestration.run --force               # build even if nothing changed since the last build
     python -m orchestration.run --summary             # only print the summary of the warehouse
 """
@@ -155,7 +155,7 @@ def _summary(settings: Settings) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description="Materialize every asset in-process and print a summary.")
     parser.add_argument("--as-of", default="", help="UTC instant to score as of (default: the end of the data)")
-    parser.add_argument("--rebuild-score-history", action="store_true", help="rebuild the whole score history")
+    parser.add_argument("--rebuild-score-history", action="store_true", help="build even when nothing changed (as --force)")
     parser.add_argument("--force", action="store_true", help="build even when nothing changed since the last build")
     parser.add_argument("--summary", action="store_true", help="only print the summary of the warehouse")
     args = parser.parse_args()
