@@ -155,7 +155,8 @@ def _summary(settings: Settings) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description="Materialize every asset in-process and print a summary.")
     parser.add_argument("--as-of", default="", help="UTC instant to score as of (default: the end of the data)")
-    parser.add_argument("--rebuild-score-history", action="store_true", help="build even when nothing changed (as --force)")
+    parser.add_argument("--rebuild-score-history", action="store_true",
+                        help="build even when nothing changed (as --force)")
     parser.add_argument("--force", action="store_true", help="build even when nothing changed since the last build")
     parser.add_argument("--summary", action="store_true", help="only print the summary of the warehouse")
     args = parser.parse_args()
