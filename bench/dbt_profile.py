@@ -6,7 +6,10 @@ with each node's execution time, and `dbt.log`, which says whether dbt could par
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from pathlib import Path
+
+from bench.measure import Measured
 
 TOP_MODELS = 12
 
@@ -39,8 +42,20 @@ def parse_note(log: Path) -> str:
     return note
 
 
-def dbt_profile(folder: Path) -> dict:
-    """Seconds per kind of node, the slowest models and the parse note of the last invocation."""
+def _execution_window(node: dict) -> tuple[float, float] | None:
+    """When dbt executed `node` (epoch seconds), from its `execute` timing."""
+    for timing in node.get("timing", []):
+        if timing.get("name") == "execute" and timing.get("started_at") and timing.get("completed_at"):
+            started, completed = (datetime.fromisoformat(timing[key].replace("Z", "+00:00"))
+                                  for key in ("started_at", "completed_at"))
+            return started.timestamp(), completed.timestamp()
+    return None
+
+
+def dbt_profile(folder: Path, measured: Measured | None = None) -> dict:
+    """Seconds per kind of node, the slowest models, the models that held the most memory (the
+    run's process tree sampled while each executed; dbt runs one node at a time) and the parse
+    note of the last invocation."""
     results_file = folder / "run_results.json"
     if not results_file.exists():
         return {"found": False}
@@ -51,14 +66,18 @@ def dbt_profile(folder: Path) -> dict:
         kind = node["unique_id"].split(".", 1)[0]
         seconds = float(node.get("execution_time") or 0.0)
         by_kind[kind] = round(by_kind.get(kind, 0.0) + seconds, 3)
+        window = _execution_window(node)
+        peak = measured.peak_rss_between(*window) if measured and window else None
         nodes.append({"node": node["unique_id"].split(".", 2)[-1], "kind": kind, "seconds": round(seconds, 3),
-                      "status": node.get("status")})
+                      "status": node.get("status"), "peak_rss_mb": peak})
     models = sorted((n for n in nodes if n["kind"] in ("model", "seed", "snapshot")), key=lambda n: -n["seconds"])
+    by_memory = sorted((n for n in nodes if n["peak_rss_mb"] is not None), key=lambda n: -n["peak_rss_mb"])
     return {
         "found": True,
         "elapsed_s": round(float(results.get("elapsed_time") or 0.0), 3),
         "seconds_by_kind": by_kind,
         "nodes_by_kind": {kind: sum(1 for n in nodes if n["kind"] == kind) for kind in by_kind},
         "slowest_models": models[:TOP_MODELS],
+        "largest_memory_nodes": by_memory[:TOP_MODELS],
         "parse": parse_note(folder / "dbt.log"),
     }

@@ -24,6 +24,15 @@ class Measured:
     returncode: int
     load_before: tuple[float, float, float]
     load_after: tuple[float, float, float]
+    # (epoch seconds, RSS of the tree in MB) every SAMPLE_SECONDS: what each stage peaked at
+    samples: tuple[tuple[float, float], ...] = ()
+
+    def peak_rss_between(self, start: float, end: float) -> float | None:
+        """The highest RSS (MB) from `start` to `end` (epoch seconds): the samples taken then and
+        the last one before (a step shorter than the sampling period still gets a figure)."""
+        before = [rss for at, rss in self.samples if at < start][-1:]
+        inside = [rss for at, rss in self.samples if start <= at <= end]
+        return max(before + inside) if before or inside else None
 
 
 def tree_rss(process: psutil.Process) -> int:
@@ -50,13 +59,12 @@ def run_measured(command: list[str], env: dict[str, str] | None = None, log_path
     started, clock = time.time(), time.perf_counter()
     child = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT if log else None)
     process = psutil.Process(child.pid)  # exists until waited for, even once it has ended
-    peak = 0
+    samples: list[tuple[float, float]] = []
     done = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
         while not done.is_set():
-            peak = max(peak, tree_rss(process))
+            samples.append((time.time(), round(tree_rss(process) / 2**20, 1)))
             done.wait(SAMPLE_SECONDS)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -69,6 +77,7 @@ def run_measured(command: list[str], env: dict[str, str] | None = None, log_path
         log.close()
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = usage.ru_utime + usage.ru_stime - usage_before.ru_utime - usage_before.ru_stime
+    peak = max((rss for _, rss in samples), default=0.0)
     return Measured(
-        started, round(wall, 3), round(peak / 2**20, 1), round(cpu, 3), returncode, load_before, os.getloadavg()
+        started, round(wall, 3), peak, round(cpu, 3), returncode, load_before, os.getloadavg(), tuple(samples)
     )

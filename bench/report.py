@@ -110,6 +110,10 @@ def _seconds(value: float | None) -> str:
     return "" if value is None else f"{value:,.1f}"
 
 
+def _megabytes(value: float | None) -> str:
+    return "" if value is None else f"{value:,.0f}"
+
+
 def render_table(result: dict) -> str:
     runs = result["runs"]
     lines = [
@@ -118,7 +122,8 @@ def render_table(result: dict) -> str:
         f"Machine: {result['machine']['cpus']} cores, {result['machine']['memory_gb']} GB; load average at start"
         f" {' '.join(f'{x:.1f}' for x in result['loadavg']['floor'])}",
         "",
-        f"{'stage':<34} {'kind':<11} {'cold s':>9} {'incr. s':>9} {'no-op s':>9} {'cold rows/s':>12}",
+        f"{'stage':<34} {'kind':<11} {'cold s':>9} {'incr. s':>9} {'no-op s':>9} {'cold rows/s':>12}"
+        f" {'cold MB':>8} {'incr. MB':>8}",
     ]
     by_name = {name: {s["stage"]: s for s in result["stages"][name]} for name in RUN_NAMES}
     order = [s["stage"] for s in result["stages"]["cold"]]
@@ -131,6 +136,7 @@ def render_table(result: dict) -> str:
             f"{stage:<34} {kind:<11} "
             + " ".join(f"{_seconds(s['seconds'] if s else None):>9}" for s in present)
             + f" {'' if cold_rate is None else f'{cold_rate:,}':>12}"
+            + "".join(f" {_megabytes(s.get('peak_rss_mb') if s else None):>8}" for s in present[:2])
         )
     lines.append(
         f"{'total (wall)':<34} {'':<11} "
@@ -145,6 +151,11 @@ def render_table(result: dict) -> str:
         f"{'peak RSS of the process tree (MB)':<46} "
         + " ".join(f"{runs[run]['peak_rss_mb']:>9,.0f}" for run in RUN_NAMES)
     )
+    for run in ("cold", "incremental"):
+        nodes = runs[run].get("dbt", {}).get("largest_memory_nodes") or []
+        if nodes:
+            lines.append(f"dbt nodes with the highest RSS ({run}): " + ", ".join(
+                f"{node['node']} {node['peak_rss_mb']:,.0f} MB" for node in nodes[:5]))
     lines += [
         "",
         f"Floor (DuckDB alone, same files): {result['floor_s']:.1f} s, {result['floor_rows']:,} rows"

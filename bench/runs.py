@@ -78,15 +78,17 @@ def stages_from(timings: dict, measured: Measured) -> list[dict]:
         ((key, step) for key, step in timings["steps"].items() if step["start"] and step["end"]),
         key=lambda item: item[1]["start"],
     )
-    stages = [{"stage": "startup", "kind": "overhead", "seconds": timings["run_start"] - measured.started, "rows": 0}]
+    stages = [{"stage": "startup", "kind": "overhead", "seconds": timings["run_start"] - measured.started, "rows": 0,
+               "peak_rss_mb": measured.peak_rss_between(measured.started, timings["run_start"])}]
     for key, step in steps:
         stages.append({"stage": key, "kind": stage_kind(key), "seconds": step["end"] - step["start"],
-                       "rows": int(step["rows"])})
+                       "rows": int(step["rows"]), "peak_rss_mb": measured.peak_rss_between(step["start"], step["end"])})
     in_steps = sum(stage["seconds"] for stage in stages[1:])
     stages.append({"stage": "between steps", "kind": "overhead",
-                   "seconds": timings["run_end"] - timings["run_start"] - in_steps, "rows": 0})
+                   "seconds": timings["run_end"] - timings["run_start"] - in_steps, "rows": 0, "peak_rss_mb": None})
     stages.append({"stage": "shutdown", "kind": "overhead",
-                   "seconds": measured.wall_s - (timings["run_end"] - measured.started), "rows": 0})
+                   "seconds": measured.wall_s - (timings["run_end"] - measured.started), "rows": 0,
+                   "peak_rss_mb": measured.peak_rss_between(timings["run_end"], measured.started + measured.wall_s)})
     for stage in stages:
         stage["seconds"] = round(stage["seconds"], 3)
         stage["rows_per_s"] = round(stage["rows"] / stage["seconds"]) if stage["rows"] and stage["seconds"] else None
@@ -115,7 +117,7 @@ def run_pipeline(data: BenchData, name: str) -> RunResult:
     timings = json.loads(Path(output).read_text())
     return RunResult(
         name=name, measured=measured, success=timings["success"], run_id=timings["run_id"],
-        stages=stages_from(timings, measured), dbt=dbt_profile(dbt_target_path(warehouse(data))),
+        stages=stages_from(timings, measured), dbt=dbt_profile(dbt_target_path(warehouse(data)), measured),
         table_rows=table_rows(warehouse(data)),
     )
 

@@ -45,6 +45,18 @@ def test_stages_add_up_to_each_run_wall_time(bench):
         assert "dbt_models" in steps and {"ingest_weblogs", "ingest_email", "ingest_forms"} <= set(steps)
 
 
+def test_peak_memory_is_recorded_per_stage_and_per_dbt_model(bench):
+    """Where the memory goes: every step's peak, and the dbt models' (within the run's peak)."""
+    result = bench["result"]
+    for name in ("cold", "incremental"):
+        run_peak = result["runs"][name]["peak_rss_mb"]
+        steps = [stage for stage in result["stages"][name] if stage["kind"] != "overhead"]
+        assert all(0 < stage["peak_rss_mb"] <= run_peak for stage in steps), name
+        nodes = result["runs"][name]["dbt"]["largest_memory_nodes"]
+        assert nodes and all(0 < node["peak_rss_mb"] <= run_peak for node in nodes), name
+        assert [node["peak_rss_mb"] for node in nodes] == sorted((node["peak_rss_mb"] for node in nodes), reverse=True)
+
+
 def test_the_last_day_is_held_back_then_loaded_alone_by_the_incremental_run(bench):
     data: BenchData = bench["data"]
     last_day, held_back = last_day_files(data.source)

@@ -29,15 +29,24 @@ from assets.warehouse import connect
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DBT_PROJECT = REPO_ROOT / "dbt_project"
 COMPARED_SCHEMAS = ("staging", "intermediate", "marts")
-# Load-time metadata, the only columns allowed to differ: `_loaded_at` is the wall-clock time
-# of the load (the two warehouses load the same lines at different times); `_batch_loaded_at`
-# is the newest load time the run that last computed the row had seen (in the full build, the
-# single load; incrementally, the delivery that last changed the row). Everything else, load
-# ids, file names and line numbers included, must match.
-LOAD_TIME_COLUMNS = {"_loaded_at", "_batch_loaded_at"}
+# Run metadata, the only columns allowed to differ: `_loaded_at` is the wall-clock time of the
+# load (the two warehouses load the same lines at different times); `_batch_loaded_at` is the
+# newest load time the run that last computed the row had seen (in the full build, the single
+# load; incrementally, the delivery that last changed the row); `_computed_as_of` is the as_of
+# of the run that last recomputed a person's score timeline (one nothing touched since keeps
+# an earlier one). Everything else, load ids, file names and line numbers included, must match.
+LOAD_TIME_COLUMNS = {"_loaded_at", "_batch_loaded_at", "_computed_as_of"}
 # Averages and sums of floating-point numbers depend on the order DuckDB's parallel aggregation
-# adds them in (two full builds can differ in the last bits): compared to 6 decimals.
+# adds them in (two full builds can differ in the last bits): compared to 6 decimals, and to 12
+# significant digits from a million up (the timeline's decay coefficients reach 1e16 and more,
+# where 6 decimals would ask for more digits than a double holds).
 FLOAT_TYPES = {"DOUBLE", "FLOAT", "REAL"}
+
+
+def rounded_float(name: str) -> str:
+    """SQL rounding `name` (a DOUBLE column) to what two builds must agree on."""
+    return (f'case when abs("{name}") < 1e6 then round("{name}", 6) '
+            f'else round("{name}", 11 - cast(floor(log10(abs("{name}"))) as integer)) end')
 
 FIRST_DAILY_DELIVERY = date(2026, 6, 26)
 LAST_DAY = date(2026, 6, 30)
@@ -147,7 +156,7 @@ def export_relations(warehouse: Path, out: Path) -> dict[str, list[str]]:
             ]
             names = [name for name, _ in typed]
             select = ", ".join(
-                f'round("{name}", 6) as "{name}"' if data_type in FLOAT_TYPES else f'"{name}"'
+                f'{rounded_float(name)} as "{name}"' if data_type in FLOAT_TYPES else f'"{name}"'
                 for name, data_type in typed
             )
             parquet = out / f"{schema}.{table}.parquet"

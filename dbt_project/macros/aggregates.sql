@@ -33,3 +33,25 @@
 {% macro default__sorted_text_agg(text_expr, delimiter) -%}
     {{ exceptions.raise_compiler_error("sorted_text_agg: no implementation for adapter " ~ adapter.type()) }}
 {%- endmacro %}
+
+{#- A 64-bit digest of a group's texts, whatever their order: the XOR of their hashes (for
+    telling which groups changed since the last run; the value differs between engines). -#}
+{% macro unordered_digest_agg(text_expr) -%}
+    {{ return(adapter.dispatch('unordered_digest_agg')(text_expr)) }}
+{%- endmacro %}
+
+{% macro duckdb__unordered_digest_agg(text_expr) -%}
+    bit_xor(hash({{ text_expr }}))
+{%- endmacro %}
+
+{% macro spark__unordered_digest_agg(text_expr) -%}
+    bit_xor(xxhash64({{ text_expr }}))
+{%- endmacro %}
+
+{% macro trino__unordered_digest_agg(text_expr) -%}
+    bitwise_xor_agg(from_big_endian_64(xxhash64(to_utf8({{ text_expr }}))))
+{%- endmacro %}
+
+{% macro default__unordered_digest_agg(text_expr) -%}
+    {{ exceptions.raise_compiler_error("unordered_digest_agg: no implementation for adapter " ~ adapter.type()) }}
+{%- endmacro %}

@@ -13,6 +13,10 @@ import pytest
 
 from assets.warehouse import connect
 
+# Columns that tell a run what changed since the last one, made with each engine's own hash
+# function: their values differ between engines by design.
+ENGINE_DIGESTS = {"_inputs_digest"}
+
 # In the order of the pipeline: staging, people and activities, scores and the ledger, lifecycle,
 # reports.
 KEY_TABLES = [
@@ -105,6 +109,8 @@ def test_spark_builds_the_same_table_as_duckdb(spark_run, demo_settings, schema,
         expected = con.execute(f"select * from {schema}.{table}").df()
     actual = spark_run.session.table(f"{schema}.{table}").toPandas()
     assert sorted(actual.columns) == sorted(expected.columns)
+    actual, expected = (frame.drop(columns=[c for c in ENGINE_DIGESTS if c in frame.columns])
+                        for frame in (actual, expected))
     assert len(actual) == len(expected), f"{table}: {len(actual)} rows on Spark, {len(expected)} on DuckDB"
     pd.testing.assert_frame_equal(
         canonical(actual), canonical(expected), check_dtype=False, check_exact=False,
@@ -117,6 +123,7 @@ INCREMENTAL_MODELS = {
     "stg_weblogs__hits": ("staging", ["hit_id"]),
     "stg_email__events": ("staging", ["event_id"]),
     "int_web_page_views": ("intermediate", ["page_view_id"]),
+    "int_score_timeline": ("intermediate", ["person_id", "rulebook_id", "changed_at"]),
 }
 
 

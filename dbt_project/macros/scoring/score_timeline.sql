@@ -122,10 +122,13 @@
 {%- endmacro %}
 
 {#- The five scores of timeline row `row_alias` at instant `at_ts` as a select list
-    (<prefix>fit_score ... <prefix>total_score). Needs score_bounds_joins(row_alias). -#}
+    (<prefix>fit_score ... <prefix>total_score), to a millionth of a point: the last bits of the
+    decay coefficients depend on the order their sums were added in (an incremental run adds
+    fewer), and would otherwise show in the digits a decimal column keeps. Needs
+    score_bounds_joins(row_alias). -#}
 {% macro timeline_scores_at(row_alias, at_ts, prefix='') -%}
     {%- for score in ['fit', 'engagement', 'data_quality', 'adjustment', 'total'] %}
-    {{ timeline_score_at(row_alias, at_ts, score) }} as {{ prefix }}{{ score }}_score{{ "," if not loop.last }}
+    round({{ timeline_score_at(row_alias, at_ts, score) }}, 6) as {{ prefix }}{{ score }}_score{{ "," if not loop.last }}
     {%- endfor %}
 {%- endmacro %}
 

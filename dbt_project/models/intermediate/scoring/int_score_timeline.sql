@@ -19,12 +19,42 @@
       whole in engagement and are taken back in the adjustment component, which adds the score
       set minus the static points before it;
     - caps and floors apply to each component and the total, a cap waived from the first hit of
-      one of its cap_unless rules. -#}
+      one of its cap_unless rules.
+
+    Incremental: a person's timeline (per rulebook) is a function of their score events, their
+    record's creation and as_of. Each row keeps a digest of the first two (_inputs_digest);
+    a run recomputes the timelines whose digest changed (new, late or changed events, a rule
+    edit) and those with a term starting or ending between the previous as_of and this one
+    (an expiry or a penalty the clock reaches), and deletes those of people gone (merged or
+    removed). Every other timeline stays as stored. An edit of rulebooks, score_bounds or
+    decay_profiles, or another champion, recomputes everything (_settings_fingerprint). On
+    Spark the model is rebuilt in full (merging on a person's rows needs deletes a merge on a
+    unique row key cannot express). -#}
+
+{{ config(
+    materialized='incremental',
+    unique_key=['person_id', 'rulebook_id'],
+    incremental_strategy=incremental_rewrite_strategy(),
+    file_format=var('spark_file_format', 'parquet'),
+    full_refresh=incremental_full_refresh(rebuild=(target.type == 'spark')),
+    on_schema_change='sync_all_columns',
+    pre_hook=["{% if is_incremental() %}delete from {{ this }}
+        where person_id not in (
+            select person_id from {{ ref('int_people') }}
+            where is_master and person_created_at <= (select as_of from {{ ref('int_scoring_as_of') }}))
+        or rulebook_id not in (select rulebook_id from {{ ref('rulebooks') }}){% endif %}"]
+) }}
 
 {%- set half_lives = exponential_half_lives() %}
 {%- set decay_parts = ['constant', 'linear_intercept', 'linear_slope'] %}
 {%- for half_life in half_lives %}{% do decay_parts.append('exp_' ~ half_life_suffix(half_life)) %}{% endfor %}
 {%- set static_parts = ['fit_points', 'data_quality_points', 'engagement_static_points', 'delta_points'] %}
+{%- set fingerprint = settings_fingerprint(['rulebooks', 'score_bounds', 'decay_profiles'],
+    {'champion_rulebook': var('champion_rulebook')}) %}
+{#- Runs on a table built by a version without the digests recompute every timeline. -#}
+{%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list
+    if execute and is_incremental() else [] %}
+{%- set extends_stored = '_inputs_digest' in stored_columns %}
 
 with
 
@@ -36,12 +66,104 @@ rulebooks as (
     select rulebook_id, coalesce(recycle_reset_fraction, 0) as reset_fraction from {{ ref('rulebooks') }}
 ),
 
-people as (
+all_people as (
     select person_id, person_created_at as created_at from {{ ref('int_people') }}
     where is_master
         and person_created_at <= (select as_of from as_of)
 ),
 
+run_scope as (
+    select
+        {% if extends_stored -%}
+        coalesce((select max(_settings_fingerprint) from {{ this }}) <> {{ fingerprint }}, true)
+        {%- else -%}
+        true
+        {%- endif %} as is_full_scope,
+        {{ fingerprint }} as settings_fingerprint
+        {%- if extends_stored %},
+        (select max(_computed_as_of) from {{ this }}) as previous_as_of
+        {%- endif %}
+),
+
+-- What each timeline is computed from: the person's score events and record creation.
+inputs_digests as (
+    select
+        person_id,
+        rulebook_id,
+        {{ unordered_digest_agg('input_text') }} as inputs_digest
+    from (
+        select
+            events.person_id,
+            events.rulebook_id,
+            {{ dbt.concat([
+                "events.score_event_id", "'|'", "events.source_type", "'|'", "coalesce(events.source_id, '')", "'|'",
+                "events.rule_id", "'|'", "events.component", "'|'", "events.term_kind", "'|'",
+                "coalesce(cast(events.term_points as " ~ dbt.type_string() ~ "), '')", "'|'",
+                "coalesce(cast(events.event_at as " ~ dbt.type_string() ~ "), '')", "'|'",
+                "coalesce(cast(events.starts_at as " ~ dbt.type_string() ~ "), '')", "'|'",
+                "coalesce(cast(events.ends_at as " ~ dbt.type_string() ~ "), '')", "'|'",
+                "coalesce(cast(events.half_life_days as " ~ dbt.type_string() ~ "), '')", "'|'",
+                "coalesce(cast(events.lifetime_days as " ~ dbt.type_string() ~ "), '')", "'|'",
+                "coalesce(cast(events.recycle_epoch as " ~ dbt.type_string() ~ "), '')", "'|'",
+                "coalesce(cast(events.absolute_epoch as " ~ dbt.type_string() ~ "), '')", "'|'",
+                "coalesce(cast(events.replaced_at as " ~ dbt.type_string() ~ "), '')"]) }} as input_text
+        from {{ ref('int_score_events') }} as events
+        inner join all_people
+            on events.person_id = all_people.person_id
+        union all
+        select
+            all_people.person_id,
+            rulebooks.rulebook_id,
+            {{ dbt.concat(["'created|'", "cast(all_people.created_at as " ~ dbt.type_string() ~ ")"]) }}
+        from all_people
+        cross join rulebooks
+    ) as inputs
+    group by person_id, rulebook_id
+),
+
+{% if extends_stored -%}
+stored_digests as (
+    select person_id, rulebook_id, max(_inputs_digest) as inputs_digest
+    from {{ this }}
+    group by person_id, rulebook_id
+),
+
+-- The timelines to recompute: every one after a settings change or when as_of moved back;
+-- else those whose inputs changed or that have a term starting or ending since the previous
+-- as_of.
+scope as (
+    select inputs_digests.person_id, inputs_digests.rulebook_id
+    from inputs_digests
+    left join stored_digests
+        on inputs_digests.person_id = stored_digests.person_id
+        and inputs_digests.rulebook_id = stored_digests.rulebook_id
+    cross join run_scope
+    where run_scope.is_full_scope
+        or run_scope.previous_as_of is null
+        or run_scope.previous_as_of > (select as_of from as_of)
+        or stored_digests.inputs_digest is null
+        or stored_digests.inputs_digest <> inputs_digests.inputs_digest
+    union
+    select events.person_id, events.rulebook_id
+    from {{ ref('int_score_events') }} as events
+    cross join run_scope
+    cross join as_of
+    where (events.starts_at > run_scope.previous_as_of and events.starts_at <= as_of.as_of)
+        or (events.ends_at > run_scope.previous_as_of and events.ends_at <= as_of.as_of)
+),
+
+people as (
+    select all_people.*
+    from all_people
+    where all_people.person_id in (select person_id from scope)
+),
+
+{% else -%}
+people as (
+    select * from all_people
+),
+
+{% endif -%}
 -- Events before a person's record existed count from its creation.
 events as (
     select
@@ -55,6 +177,11 @@ events as (
         on events.person_id = people.person_id
     inner join rulebooks
         on events.rulebook_id = rulebooks.rulebook_id
+    {%- if extends_stored %}
+    inner join scope
+        on events.person_id = scope.person_id
+        and events.rulebook_id = scope.rulebook_id
+    {%- endif %}
 ),
 
 terms as (
@@ -144,6 +271,11 @@ instants as (
     select people.person_id, rulebooks.rulebook_id, people.created_at
     from people
     cross join rulebooks
+    {%- if extends_stored %}
+    inner join scope
+        on people.person_id = scope.person_id
+        and rulebooks.rulebook_id = scope.rulebook_id
+    {%- endif %}
 ),
 
 {#- One stream per person and rulebook in a total order, so every running sum adds the same
@@ -377,8 +509,14 @@ final as (
         {%- for component in ['fit', 'engagement', 'data_quality', 'adjustment'] %}
         state.{{ component }}_cap_waived,
         {%- endfor %}
-        (select as_of from as_of) as as_of
+        inputs_digests.inputs_digest as _inputs_digest,
+        run_scope.settings_fingerprint as _settings_fingerprint,
+        (select as_of from as_of) as _computed_as_of
     from state
+    inner join inputs_digests
+        on state.person_id = inputs_digests.person_id
+        and state.rulebook_id = inputs_digests.rulebook_id
+    cross join run_scope
     {{ score_bounds_joins('state') }}
 )
 

@@ -10,7 +10,7 @@
 
 select
     person_id as crm_id
-    {%- for column in columns if column.name != 'person_id' %},
+    {%- for column in columns if column.name != 'person_id' and not column.name.startswith('_') %},
     {{ adapter.quote(column.name) }}
     {%- endfor %}
 from {{ ref('int_score_timeline') }}
