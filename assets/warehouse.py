@@ -34,7 +34,7 @@ def is_disk_full(error: BaseException) -> bool:
     return isinstance(error, duckdb.Error) and "No space left on device" in str(error)
 
 
-def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+def connect(path: Path | str, read_only: bool = False, memory_limit: str | None = None) -> duckdb.DuckDBPyConnection:
     """Open the warehouse with the session time zone pinned to UTC.
 
     DuckDB's `now()`, `date_trunc` and timestamptz casts follow the session time zone, so a
@@ -53,7 +53,7 @@ def connect(path: Path | str, read_only: bool = False) -> duckdb.DuckDBPyConnect
             ) from exc
         raise
     con.execute("set TimeZone = 'UTC'")
-    if not read_only:
-        # The same cap as dbt's profile: past it DuckDB spills to disk instead of growing.
-        con.execute("set memory_limit = ?", [os.environ.get(MEMORY_LIMIT_VARIABLE, DEFAULT_MEMORY_LIMIT)])
+    # The same cap as dbt's profile unless the caller needs less (a step that also holds large
+    # pandas frames): past it DuckDB spills to disk instead of growing.
+    con.execute("set memory_limit = ?", [memory_limit or os.environ.get(MEMORY_LIMIT_VARIABLE, DEFAULT_MEMORY_LIMIT)])
     return con

@@ -16,8 +16,11 @@ FEATURE_SOURCES = [
     dg.AssetKey(["intermediate", name])
     for name in ("int_activities", "int_people", "int_person_opportunities", "int_scoring_as_of")
 ]
-SCORE_SOURCES = [dg.AssetKey(["marts", name]) for name in ("fct_lead_score_daily", "fct_lead_scores")]
+SCORE_SOURCES = [dg.AssetKey(["marts", name]) for name in ("fct_score_snapshots", "fct_lead_scores")]
 RULEBOOKS = dg.AssetKey(["seeds", "rulebooks"])
+# DuckDB's cap in the feedback steps, which also hold every person's features at every snapshot
+# in pandas and fit on them in the same process: together they stay within the run's budget.
+FEEDBACK_DUCKDB_MEMORY_LIMIT = "1GB"
 
 PREDICTIVE_SCORES = dg.AssetKey(["feedback", "predictive_scores"])
 PREDICTIVE_COEFFICIENTS = dg.AssetKey(["feedback", "predictive_coefficients"])
@@ -28,13 +31,13 @@ TEST_BENCH = dg.AssetKey(["feedback", "rpt_test_bench"])
 
 
 class FeedbackConfigResource(dg.ConfigurableResource):
-    """Settings of the feedback assets (defaults: a 90-day horizon, sales capacity 200)."""
+    """Settings of the feedback assets (defaults: a 90-day horizon, sales capacity 200). The
+    backtest's dates and horizon are dbt vars (backtest_*), as its scores come from dbt."""
 
     horizon_days: int = 90
     training_snapshots: int = 8
     snapshot_step_days: int = 28
     regularization_c: float = 0.5
-    backtest_step_days: int = 14
     sales_capacity: int = 200
     bench_sample_size: int = 500
     bench_seed: int = 20240601
@@ -47,7 +50,7 @@ class FeedbackConfigResource(dg.ConfigurableResource):
 
     def backtest_settings(self) -> backtest.BacktestSettings:
         return backtest.BacktestSettings(
-            horizon_days=self.horizon_days, step_days=self.backtest_step_days, sales_capacity=self.sales_capacity,
+            sales_capacity=self.sales_capacity,
             bench_sample_size=self.bench_sample_size, bench_seed=self.bench_seed,
         )
 
@@ -78,7 +81,7 @@ def finite(value: float | None) -> float | None:
 )
 def predictive_score(warehouse: WarehouseResource, feedback: FeedbackConfigResource):
     started = time.monotonic()
-    with warehouse.connection() as con:
+    with warehouse.connection(memory_limit=FEEDBACK_DUCKDB_MEMORY_LIMIT) as con:
         tables = predictive.train_and_score(con, feedback.model_settings())
         predictive.write_predictive_tables(con, tables)
     seconds = round(time.monotonic() - started, 2)
@@ -120,7 +123,7 @@ def predictive_score(warehouse: WarehouseResource, feedback: FeedbackConfigResou
 )
 def scorer_backtest(warehouse: WarehouseResource, feedback: FeedbackConfigResource):
     started = time.monotonic()
-    with warehouse.connection() as con:
+    with warehouse.connection(memory_limit=FEEDBACK_DUCKDB_MEMORY_LIMIT) as con:
         tables = backtest.run_backtest(con, feedback.backtest_settings(), feedback.model_settings())
         backtest.write_backtest_tables(con, tables)
     seconds = round(time.monotonic() - started, 2)
@@ -146,7 +149,7 @@ def scorer_backtest(warehouse: WarehouseResource, feedback: FeedbackConfigResour
     "rulebook would pass to sales at as_of, overall and among those with an opportunity.",
 )
 def pre_deployment_bench(warehouse: WarehouseResource, feedback: FeedbackConfigResource) -> dg.MaterializeResult:
-    with warehouse.connection() as con:
+    with warehouse.connection(memory_limit=FEEDBACK_DUCKDB_MEMORY_LIMIT) as con:
         bench = backtest.pre_deployment_bench(con, feedback.backtest_settings())
         predictive.write_table(con, "rpt_test_bench", bench)
     return dg.MaterializeResult(metadata={"rows": len(bench)})

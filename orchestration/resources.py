@@ -21,8 +21,10 @@ class WarehouseResource(dg.ConfigurableResource):
     path: str
 
     @contextmanager
-    def connection(self, read_only: bool = False) -> Iterator[duckdb.DuckDBPyConnection]:
-        con = connect(Path(self.path), read_only=read_only)
+    def connection(
+        self, read_only: bool = False, memory_limit: str | None = None
+    ) -> Iterator[duckdb.DuckDBPyConnection]:
+        con = connect(Path(self.path), read_only=read_only, memory_limit=memory_limit)
         try:
             yield con
         finally:

@@ -29,8 +29,12 @@ def tables(first_run, demo_settings) -> dict[str, pd.DataFrame]:
             "bands": con.execute("select * from feedback.rpt_backtest_bands").df(),
             "bench": con.execute("select * from feedback.rpt_test_bench").df(),
             "daily": con.execute(
-                "select crm_id, rulebook_id, score_date, total_score, fit_score from marts.fct_lead_score_daily"
+                "select crm_id, rulebook_id, score_date, total_score, fit_score from marts.fct_score_snapshots"
             ).df(),
+            "snapshot_days": con.execute(
+                "select distinct score_date, horizon_days, horizon_reduced from marts.fct_score_snapshots order by 1"
+            ).fetchall(),
+            "as_of": con.execute("select as_of from intermediate.int_scoring_as_of").fetchone()[0],
             "rulebooks": con.execute("select rulebook_id, mql_threshold, mql_min_fit from seeds.rulebooks").df(),
             "scores": con.execute("select crm_id, rulebook_id, is_mql, as_of from marts.fct_lead_scores").df(),
             # The CRM's opportunities and who they belong to, from staging (not int_person_opportunities).
@@ -112,13 +116,16 @@ def test_bench_shares_match_the_sampled_scores(tables):
         assert bench.loc[rulebook_id, "qualified_share"] == pytest.approx(sampled["is_mql"].mean())
 
 
-def test_dates_step_back_from_the_horizon_and_shrink_it_when_the_history_is_short():
-    as_of = datetime(2026, 6, 30, 22, 32, 48)
-    dates = backtest.backtest_dates(as_of, date(2026, 3, 2), 90, 14)
-    assert [d.score_date for d in dates] == [date(2026, 3, 3), date(2026, 3, 17), date(2026, 3, 31)]
-    assert all(d.snapshot + timedelta(days=90) <= as_of and not d.horizon_reduced for d in dates)
-    short = backtest.backtest_dates(as_of, date(2026, 5, 1), 90, 14)
-    assert [(d.score_date, d.horizon_days, d.horizon_reduced) for d in short] == [(date(2026, 5, 1), 59, True)]
+def test_dates_step_back_from_the_horizon_over_the_history_not_a_window(tables):
+    """The demo's as_of is on 2026-06-30: the latest snapshot with a 90-day horizon is the
+    midnight of 2026-04-01 (score day 03-31), then every 14 days back to 2026-01-01, the day 180
+    days before as_of, outside the 120 days of the daily trend."""
+    as_of = tables["as_of"]
+    assert as_of.date() == date(2026, 6, 30)
+    expected = [date(2026, 3, 31) - timedelta(days=14 * k) for k in range(7)]
+    assert tables["snapshot_days"] == [(day, 90, False) for day in sorted(expected)]
+    assert sorted(pd.to_datetime(tables["backtest"]["as_of_date"]).dt.date.unique()) == sorted(expected)
+    assert min(expected) < (as_of - timedelta(days=120)).date()
 
 
 def test_top_k_hits_share_ties_at_the_boundary():

@@ -264,7 +264,8 @@ def test_the_timeline_gives_the_ledger_score_at_any_instant(project, tmp_path):
             select count(*) from ({compiled}) as scored
             join intermediate.int_score_timeline as t
                 on t.person_id = scored.person_id and t.rulebook_id = scored.rulebook_id
-                and scored.score_at > t.changed_at and scored.score_at < coalesce(t.valid_until, t.as_of)
+                and scored.score_at > t.changed_at
+                and scored.score_at < coalesce(t.valid_until, (select as_of from intermediate.int_scoring_as_of))
             where t.engagement_exp_30d <> 0""").fetchone()[0]
     assert decaying > 50
 

@@ -1,11 +1,11 @@
 """Backtests and the pre-deployment test bench: how each rulebook and the predictive model would
 have ranked people at past dates, against the CRM opportunities that followed.
 
-Backtest dates are score days d of `fct_lead_score_daily`; d's scores hold at the midnight after
-it, s = d + 1 day, which starts the horizon. Dates step back `step_days` from the latest d whose
-horizon ends by as_of, while d stays in the score history. When the history is shorter than the
-horizon (no such d), the first history day is backtested alone with the horizon cut to the
-whole days left before as_of, and `horizon_reduced` says so.
+The dates and the rulebooks' scores come from `marts.fct_score_snapshots` (read off the score
+timeline; its dbt vars backtest_horizon_days, backtest_step_days and backtest_history_days set
+the dates): each score day d's scores hold at the snapshot s = d + 1 day, which starts the
+horizon. When the history is shorter than the horizon, the one snapshot has the horizon cut to
+the whole days left before as_of, and `horizon_reduced` says so.
 
 Every scorer is measured on the same people: those with a score on d and no opportunity at or
 before s. Positives: a first opportunity in (s, s + horizon]. A rulebook's MQLs at d are people
@@ -31,8 +31,6 @@ BAND_EDGES = ((0.01, "top 1%"), (0.05, "1-5%"), (0.10, "5-10%"), (0.25, "10-25%"
 
 @dataclass(frozen=True)
 class BacktestSettings:
-    horizon_days: int = 90
-    step_days: int = 14
     # How many people sales can work in a horizon: the top-k measured for every scorer.
     sales_capacity: int = 200
     bench_sample_size: int = 500
@@ -50,31 +48,21 @@ class BacktestDate:
         return datetime.combine(self.score_date + timedelta(days=1), datetime.min.time())
 
 
-def backtest_dates(as_of: datetime, first_score_date: date, horizon_days: int, step_days: int) -> list[BacktestDate]:
-    latest = predictive.latest_labelled_midnight(as_of, horizon_days).date() - timedelta(days=1)
-    dates = []
-    day = latest
-    while day >= first_score_date:
-        dates.append(BacktestDate(day, horizon_days, False))
-        day -= timedelta(days=step_days)
-    if not dates:
-        start = datetime.combine(first_score_date + timedelta(days=1), datetime.min.time())
-        left = (as_of - start).days
-        if left > 0:
-            dates.append(BacktestDate(first_score_date, left, True))
-    return sorted(dates, key=lambda d: d.score_date)
+def backtest_dates(con: duckdb.DuckDBPyConnection) -> list[BacktestDate]:
+    """The score days of fct_score_snapshots, oldest first, with their horizons."""
+    rows = con.execute(
+        """select distinct score_date, horizon_days, horizon_reduced from marts.fct_score_snapshots order by 1"""
+    ).fetchall()
+    return [BacktestDate(score_date, int(horizon_days), bool(reduced)) for score_date, horizon_days, reduced in rows]
 
 
 def rulebook_scores(con: duckdb.DuckDBPyConnection, score_date: date) -> pd.DataFrame:
     """Each rulebook's scores on one day with its MQL flag."""
     return con.execute(
-        """select daily.crm_id, daily.rulebook_id as scorer, daily.is_champion,
-            cast(daily.total_score as double) as score,
-            daily.total_score >= rulebooks.mql_threshold and daily.fit_score >= rulebooks.mql_min_fit as is_mql
-        from marts.fct_lead_score_daily as daily
-        inner join seeds.rulebooks as rulebooks using (rulebook_id)
-        where daily.score_date = ?
-        order by daily.rulebook_id, daily.crm_id""",
+        """select crm_id, rulebook_id as scorer, is_champion, cast(total_score as double) as score, is_mql
+        from marts.fct_score_snapshots
+        where score_date = ?
+        order by rulebook_id, crm_id""",
         [score_date],
     ).df()
 
@@ -157,9 +145,7 @@ def run_backtest(
 ) -> BacktestTables:
     settings = settings or BacktestSettings()
     as_of = predictive.effective_as_of(con)
-    first_score_date = con.execute("select min(score_date) from marts.fct_lead_score_daily").fetchone()[0]
-    dates = backtest_dates(as_of, first_score_date, settings.horizon_days, settings.step_days) \
-        if first_score_date else []
+    dates = backtest_dates(con)
     opportunities = predictive.first_opportunities(con)
     rows, band_rows = [], []
     data = grid = None

@@ -38,6 +38,8 @@ SCHEMA = "feedback"
 MODEL_NAME = "predictive_logit"
 WINDOWS_DAYS = (7, 30, 90)
 RECENCY_CAP_DAYS = 400
+# Rows read from DuckDB at a time when loading snapshots, in vectors of 2,048 rows.
+FETCH_VECTORS = 50
 TOP_FEATURES = 3
 CALIBRATION_BINS = 10
 
@@ -194,6 +196,11 @@ def load_snapshots(con: duckdb.DuckDBPyConnection, snapshots: list[datetime]) ->
         f"- to_days({days})) as {window_feature(kind, days)}"
         for kind in kinds for days in WINDOWS_DAYS
     )
+    profile_values = {
+        attribute: [value for (value,) in con.execute(
+            f"select distinct coalesce({attribute}, 'unknown') from feedback_population order by 1").fetchall()]
+        for attribute in PROFILE_ATTRIBUTES
+    }
     frame = con.execute(
         f"""with kinds as ({person_activity_kinds_sql()}),
         windowed as (
@@ -220,12 +227,23 @@ def load_snapshots(con: duckdb.DuckDBPyConnection, snapshots: list[datetime]) ->
         left join windowed using (snapshot_at, crm_id)
         left join last_activity using (snapshot_at, crm_id)
         order by population.snapshot_at, population.crm_id"""
-    ).df()
-    return build_features(frame)
+    )
+    # Read and turned into features a chunk at a time: the loaded columns (profile values as
+    # Python strings) of every person at every snapshot would hold several times the memory of
+    # the features.
+    chunks = [build_features(frame.fetch_df_chunk(FETCH_VECTORS), profile_values)]
+    while len(chunk := frame.fetch_df_chunk(FETCH_VECTORS)):
+        chunks.append(build_features(chunk, profile_values))
+    return SnapshotData(
+        frame=pd.concat([chunk.frame for chunk in chunks], ignore_index=True),
+        features=chunks[0].features,
+        descriptions=chunks[0].descriptions,
+    )
 
 
-def build_features(frame: pd.DataFrame) -> SnapshotData:
-    """Model features (log counts, log recency, one-hot profile) from the loaded columns."""
+def build_features(frame: pd.DataFrame, profile_values: dict[str, list[str]]) -> SnapshotData:
+    """Model features (log counts, log recency, one-hot profile over `profile_values`, each
+    attribute's values in the whole population) from the loaded columns, as 32-bit floats."""
     descriptions: dict[str, str] = {}
     features: dict[str, pd.Series] = {}
     labels = {**PERSON_ACTIVITY_KINDS, **COMPANY_SIGNAL_KINDS}
@@ -247,11 +265,11 @@ def build_features(frame: pd.DataFrame) -> SnapshotData:
     descriptions["days_since_first_record"] = "days since the person's first CRM record, log(1 + days)"
     for attribute in PROFILE_ATTRIBUTES:
         values = frame[attribute].fillna("unknown")
-        for value in sorted(values.unique()):
+        for value in profile_values[attribute]:
             name = f"{attribute}={value}"
             features[name] = (values == value).astype(float)
             descriptions[name] = f"{attribute} is {value}"
-    feature_frame = pd.DataFrame(features)
+    feature_frame = pd.DataFrame(features).astype(np.float32)
     keys = frame[["snapshot_at", "crm_id", "first_opportunity_at"]].reset_index(drop=True)
     return SnapshotData(
         frame=pd.concat([keys, feature_frame.reset_index(drop=True)], axis=1),

@@ -34,24 +34,42 @@
     {{ exceptions.raise_compiler_error("sorted_text_agg: no implementation for adapter " ~ adapter.type()) }}
 {%- endmacro %}
 
-{#- A 64-bit digest of a group's texts, whatever their order: the XOR of their hashes (for
-    telling which groups changed since the last run; the value differs between engines). -#}
-{% macro unordered_digest_agg(text_expr) -%}
-    {{ return(adapter.dispatch('unordered_digest_agg')(text_expr)) }}
+{#- A 64-bit hash of the values of `expressions` (a list of SQL expressions of any type) taken
+    together, computed on the values themselves (no text formatting: cheap on millions of rows).
+    For telling what changed since the last run; the value differs between engines. -#}
+{% macro row_hash(expressions) -%}
+    {{ return(adapter.dispatch('row_hash')(expressions)) }}
 {%- endmacro %}
 
-{% macro duckdb__unordered_digest_agg(text_expr) -%}
-    bit_xor(hash({{ text_expr }}))
+{% macro duckdb__row_hash(expressions) -%}
+    hash({{ expressions | join(', ') }})
 {%- endmacro %}
 
-{% macro spark__unordered_digest_agg(text_expr) -%}
-    bit_xor(xxhash64({{ text_expr }}))
+{% macro spark__row_hash(expressions) -%}
+    xxhash64({{ expressions | join(', ') }})
 {%- endmacro %}
 
-{% macro trino__unordered_digest_agg(text_expr) -%}
-    bitwise_xor_agg(from_big_endian_64(xxhash64(to_utf8({{ text_expr }}))))
+{% macro trino__row_hash(expressions) -%}
+    {%- set texts = [] -%}
+    {%- for expression in expressions -%}
+        {%- do texts.append("coalesce(cast(" ~ expression ~ " as varchar), '')") -%}
+    {%- endfor -%}
+    from_big_endian_64(xxhash64(to_utf8({{ texts | join(" || '|' || ") }})))
 {%- endmacro %}
 
-{% macro default__unordered_digest_agg(text_expr) -%}
-    {{ exceptions.raise_compiler_error("unordered_digest_agg: no implementation for adapter " ~ adapter.type()) }}
+{% macro default__row_hash(expressions) -%}
+    {{ exceptions.raise_compiler_error("row_hash: no implementation for adapter " ~ adapter.type()) }}
+{%- endmacro %}
+
+{#- A 64-bit digest of a group's rows, whatever their order: the XOR of their row_hash(). -#}
+{% macro unordered_digest_agg(expressions) -%}
+    {{ return(adapter.dispatch('unordered_digest_agg')(expressions)) }}
+{%- endmacro %}
+
+{% macro default__unordered_digest_agg(expressions) -%}
+    bit_xor({{ row_hash(expressions) }})
+{%- endmacro %}
+
+{% macro trino__unordered_digest_agg(expressions) -%}
+    bitwise_xor_agg({{ row_hash(expressions) }})
 {%- endmacro %}

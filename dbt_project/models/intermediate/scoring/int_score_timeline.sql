@@ -86,39 +86,29 @@ run_scope as (
 ),
 
 -- What each timeline is computed from: the person's score events and record creation.
+event_digests as (
+    select
+        events.person_id,
+        events.rulebook_id,
+        {{ unordered_digest_agg([
+            'events.score_event_id', 'events.source_type', 'events.source_id', 'events.rule_id', 'events.component',
+            'events.term_kind', 'events.term_points', 'events.event_at', 'events.starts_at', 'events.ends_at',
+            'events.half_life_days', 'events.lifetime_days', 'events.recycle_epoch', 'events.absolute_epoch',
+            'events.replaced_at']) }} as events_digest
+    from {{ ref('int_score_events') }} as events
+    group by events.person_id, events.rulebook_id
+),
+
 inputs_digests as (
     select
-        person_id,
-        rulebook_id,
-        {{ unordered_digest_agg('input_text') }} as inputs_digest
-    from (
-        select
-            events.person_id,
-            events.rulebook_id,
-            {{ dbt.concat([
-                "events.score_event_id", "'|'", "events.source_type", "'|'", "coalesce(events.source_id, '')", "'|'",
-                "events.rule_id", "'|'", "events.component", "'|'", "events.term_kind", "'|'",
-                "coalesce(cast(events.term_points as " ~ dbt.type_string() ~ "), '')", "'|'",
-                "coalesce(cast(events.event_at as " ~ dbt.type_string() ~ "), '')", "'|'",
-                "coalesce(cast(events.starts_at as " ~ dbt.type_string() ~ "), '')", "'|'",
-                "coalesce(cast(events.ends_at as " ~ dbt.type_string() ~ "), '')", "'|'",
-                "coalesce(cast(events.half_life_days as " ~ dbt.type_string() ~ "), '')", "'|'",
-                "coalesce(cast(events.lifetime_days as " ~ dbt.type_string() ~ "), '')", "'|'",
-                "coalesce(cast(events.recycle_epoch as " ~ dbt.type_string() ~ "), '')", "'|'",
-                "coalesce(cast(events.absolute_epoch as " ~ dbt.type_string() ~ "), '')", "'|'",
-                "coalesce(cast(events.replaced_at as " ~ dbt.type_string() ~ "), '')"]) }} as input_text
-        from {{ ref('int_score_events') }} as events
-        inner join all_people
-            on events.person_id = all_people.person_id
-        union all
-        select
-            all_people.person_id,
-            rulebooks.rulebook_id,
-            {{ dbt.concat(["'created|'", "cast(all_people.created_at as " ~ dbt.type_string() ~ ")"]) }}
-        from all_people
-        cross join rulebooks
-    ) as inputs
-    group by person_id, rulebook_id
+        all_people.person_id,
+        rulebooks.rulebook_id,
+        {{ row_hash(['all_people.created_at', 'coalesce(event_digests.events_digest, 0)']) }} as inputs_digest
+    from all_people
+    cross join rulebooks
+    left join event_digests
+        on all_people.person_id = event_digests.person_id
+        and rulebooks.rulebook_id = event_digests.rulebook_id
 ),
 
 {% if extends_stored -%}
@@ -315,7 +305,8 @@ stream as (
 ),
 
 -- Running totals over all of a person's changes: static points, recycles and absolute
--- adjustments so far, and the decaying terms of every epoch together.
+-- adjustments so far, and the decaying terms of every epoch together. A probe row's next row
+-- in the stream is the first change of the next instant: the end of the probe's interval.
 running as (
     select
         person_id,
@@ -331,6 +322,9 @@ running as (
         {%- endfor %}
         sum(recycles) over running_window as recycles_so_far,
         sum(absolutes) over running_window as absolutes_so_far,
+        lead(changed_at) over (
+            partition by person_id, rulebook_id order by changed_at, stream_order, stream_id
+        ) as next_changed_at,
         absolutes,
         absolute_score
     from stream
@@ -340,29 +334,35 @@ running as (
     )
 ),
 
--- At each probe: the latest score set by hand so far and the static points it replaced (those
--- earned up to it, read on its own row).
-with_latest_absolute as (
+-- Each score set by hand (numbered like absolutes_so_far) and the static points it replaced
+-- (those earned up to it, read on its own row).
+absolute_scores as (
+    select
+        person_id,
+        rulebook_id,
+        absolutes_so_far,
+        absolute_score,
+        fit_points + data_quality_points + engagement_static_points + delta_points as static_before_absolute
+    from running
+    where absolutes = 1
+),
+
+-- At each probe: the state after the instant's changes, with the latest score set by hand.
+probes as (
     select
         running.*,
-        {{ last_non_null('running.absolute_score') }} over latest_window as latest_absolute_score,
-        {{ last_non_null('case when running.absolutes = 1 then running.fit_points + running.data_quality_points
-            + running.engagement_static_points + running.delta_points end') }} over latest_window
-            as latest_static_before_absolute,
+        absolute_scores.absolute_score as latest_absolute_score,
+        absolute_scores.static_before_absolute as latest_static_before_absolute,
         rulebooks.reset_fraction as reset_fraction,
         case when rulebooks.reset_fraction = 0 then running.recycles_so_far else -1 end as recycle_key
     from running
     inner join rulebooks
         on running.rulebook_id = rulebooks.rulebook_id
-    window latest_window as (
-        partition by running.person_id, running.rulebook_id order by running.changed_at, running.stream_order,
-            running.stream_id
-        rows between unbounded preceding and current row
-    )
-),
-
-probes as (
-    select * from with_latest_absolute where stream_order = 2
+    left join absolute_scores
+        on running.person_id = absolute_scores.person_id
+        and running.rulebook_id = absolute_scores.rulebook_id
+        and running.absolutes_so_far = absolute_scores.absolutes_so_far
+    where running.stream_order = 2
 ),
 
 {#- The decaying terms of the current absolute and recycle epoch (weighted for recycles), read
@@ -440,9 +440,7 @@ state as (
         latest.person_id,
         latest.rulebook_id,
         latest.changed_at,
-        lead(latest.changed_at) over (
-            partition by latest.person_id, latest.rulebook_id order by latest.changed_at
-        ) as valid_until,
+        latest.next_changed_at as valid_until,
         people.created_at as decay_origin_at,
         latest.recycles_so_far,
         latest.absolutes_so_far,
