@@ -97,25 +97,6 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- True when the decaying parts of timeline row `row_alias` move its score both ways (some
-    rise, such as negative points fading, while others fall): between two change points the
-    score may then turn around. Each exponential part moves against its coefficient's sign, the
-    linear part with its slope. -#}
-{% macro mixed_decay_directions(row_alias) -%}
-    {%- set rising = [] -%}
-    {%- set falling = [] -%}
-    {%- for component in ['engagement', 'adjustment'] -%}
-        {%- do rising.append("coalesce(" ~ row_alias ~ "." ~ component ~ "_linear_slope, 0) > 0") -%}
-        {%- do falling.append("coalesce(" ~ row_alias ~ "." ~ component ~ "_linear_slope, 0) < 0") -%}
-        {%- for half_life in exponential_half_lives() -%}
-            {%- set column = row_alias ~ "." ~ component ~ "_exp_" ~ half_life_suffix(half_life) -%}
-            {%- do rising.append("coalesce(" ~ column ~ ", 0) < 0") -%}
-            {%- do falling.append("coalesce(" ~ column ~ ", 0) > 0") -%}
-        {%- endfor -%}
-    {%- endfor -%}
-    (({{ rising | join(' or ') }}) and ({{ falling | join(' or ') }}))
-{%- endmacro %}
-
 {#- Whether timeline row `row_alias` is over its rulebook's MQL threshold with the minimum fit at
     instant `at_ts` (`rulebooks_alias`: a rulebooks row; needs score_bounds_joins(row_alias)). -#}
 {% macro timeline_qualifies_at(row_alias, at_ts, rulebooks_alias='rulebooks') -%}

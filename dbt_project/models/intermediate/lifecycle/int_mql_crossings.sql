@@ -6,11 +6,7 @@
     points. The score just before a change point is the previous row's closed form at that
     instant. Between change points only decay moves the score; where it carries the score
     across the threshold (exponential or linear decay), the instant is found by searching the
-    closed form, to the second, and the crossing kind is `decay`. Decay of points of one sign
-    moves the score one way, so a crossing shows at the interval's ends; where rising and
-    falling decay mix (negative points fading while positive ones fade faster or slower), the
-    score can cross and come back between two change points, so such an interval is cut into
-    64 pieces and each piece whose ends differ is searched. -#}
+    closed form, to the second, and the crossing kind is `decay`. -#}
 
 -- depends_on: {{ ref('decay_profiles') }}
 with
@@ -42,12 +38,12 @@ changes as (
         current_row.fit_score,
         rulebooks.mql_threshold,
         rulebooks.mql_min_fit,
-        {{ timeline_qualifies_at('current_row', 'current_row.changed_at') }} as is_qualified,
+        current_row.total_score >= rulebooks.mql_threshold and current_row.fit_score >= rulebooks.mql_min_fit
+            as is_qualified,
         coalesce({{ timeline_qualifies_at('previous_row', 'current_row.changed_at') }}, false) as was_qualified,
         {{ timeline_score_at('previous_row', 'current_row.changed_at', 'total') }} as score_before,
         {{ timeline_qualifies_at('current_row', 'coalesce(current_row.valid_until, (select as_of from as_of))') }}
-            as is_qualified_at_end,
-        {{ mixed_decay_directions('current_row') }} as has_mixed_decay
+            as is_qualified_at_end
     from timeline as current_row
     inner join rulebooks
         on current_row.rulebook_id = rulebooks.rulebook_id
@@ -75,74 +71,28 @@ at_change_points as (
     where is_qualified <> was_qualified
 ),
 
-probe_numbers as (
-    {{ day_numbers('1', '1024') }}
-),
-
--- Intervals where rising and falling decay mix, cut into 64 pieces with their qualification
--- at both ends.
-mixed_pieces as (
-    select
-        pieces.*,
-        {{ timeline_qualifies_at('state', 'pieces.piece_start') }} as is_qualified_at_start,
-        {{ timeline_qualifies_at('state', 'pieces.piece_end') }} as is_qualified_at_piece_end
-    from (
-        select
-            changes.person_id,
-            changes.rulebook_id,
-            changes.changed_at,
-            {{ dbt.dateadd('second', '(probe_numbers.dn - 1) * changes.step_seconds', 'changes.changed_at') }}
-                as piece_start,
-            case when probe_numbers.dn * changes.step_seconds >= changes.span_seconds then changes.ends_at
-                else {{ dbt.dateadd('second', 'probe_numbers.dn * changes.step_seconds', 'changes.changed_at') }}
-            end as piece_end
-        from (
-            select
-                *,
-                {{ dbt.datediff('changed_at', 'ends_at', 'second') }} as span_seconds,
-                cast(ceil({{ dbt.datediff('changed_at', 'ends_at', 'second') }} / {{ to_double(64) }}) as bigint)
-                    as step_seconds
-            from changes
-            where has_mixed_decay
-                and ends_at > changed_at
-        ) as changes
-        inner join probe_numbers
-            on probe_numbers.dn <= 64
-            and (probe_numbers.dn - 1) * changes.step_seconds < changes.span_seconds
-    ) as pieces
-    inner join timeline as state
-        on pieces.person_id = state.person_id
-        and pieces.rulebook_id = state.rulebook_id
-        and pieces.changed_at = state.changed_at
-    inner join rulebooks
-        on pieces.rulebook_id = rulebooks.rulebook_id
-    {{ score_bounds_joins('state') }}
-),
-
--- Intervals (or pieces of one) that end on the other side of the threshold: decay crossed it
--- inside. The crossing lies in (low_at, high_at]: not yet crossed at low_at, crossed at
--- high_at; searched_from names the interval or piece.
+-- Intervals that end on the other side of the threshold: decay crossed it inside. The
+-- crossing lies in (low_at, high_at]: not yet crossed at low_at, crossed at high_at.
 search_0 as (
-    select person_id, rulebook_id, changed_at, changed_at as searched_from, not is_qualified as target_qualified,
+    select person_id, rulebook_id, changed_at, not is_qualified as target_qualified,
         changed_at as low_at, ends_at as high_at
     from changes
     where is_qualified <> is_qualified_at_end
         and ends_at > changed_at
-        and not has_mixed_decay
-    union all
-    select person_id, rulebook_id, changed_at, piece_start, not is_qualified_at_start, piece_start, piece_end
-    from mixed_pieces
-    where is_qualified_at_start <> is_qualified_at_piece_end
 ),
 
 -- The timeline rows searched, kept apart so each round joins a few rows, not the timeline.
 searched_rows as (
     select timeline.*
     from timeline
-    inner join (select distinct person_id, rulebook_id, changed_at from search_0) as searched
-        on timeline.person_id = searched.person_id
-        and timeline.rulebook_id = searched.rulebook_id
-        and timeline.changed_at = searched.changed_at
+    inner join search_0
+        on timeline.person_id = search_0.person_id
+        and timeline.rulebook_id = search_0.rulebook_id
+        and timeline.changed_at = search_0.changed_at
+),
+
+probe_numbers as (
+    {{ day_numbers('1', '1024') }}
 ),
 
 {#- Each round probes 1,024 evenly spaced instants of (low_at, high_at] and keeps the step
@@ -152,7 +102,7 @@ searched_rows as (
 
 search_{{ round + 1 }} as (
     select
-        person_id, rulebook_id, changed_at, searched_from, target_qualified,
+        person_id, rulebook_id, changed_at, target_qualified,
         {{ dbt.dateadd('second', '-step_seconds', 'min(probe_at)') }} as low_at,
         min(probe_at) as high_at
     from (
@@ -186,7 +136,7 @@ search_{{ round + 1 }} as (
         {{ score_bounds_joins('state') }}
     ) as probed
     where reached
-    group by person_id, rulebook_id, changed_at, searched_from, target_qualified, step_seconds
+    group by person_id, rulebook_id, changed_at, target_qualified, step_seconds
 ),
 {%- endfor %}
 
