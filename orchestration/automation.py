@@ -41,7 +41,7 @@ def build_schedules(running: bool) -> list[dg.ScheduleDefinition]:
         ),
         dg.ScheduleDefinition(
             name="daily_rebuild", job=materialize_all, cron_schedule=DAILY_CRON, execution_timezone="UTC",
-            default_status=status, run_config=dbt_config(rebuild_score_history=True),
+            default_status=status, run_config=dbt_config(force=True),
             tags={"leadscore/trigger": "daily"},
             description="The hourly run, built even when nothing new arrived.",
         ),

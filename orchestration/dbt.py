@@ -38,15 +38,10 @@ class ScoringRunConfig(dg.Config):
         description="UTC instant to score as of, 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS'; empty: the end of the "
         "loaded data (never the wall clock).",
     )
-    rebuild_score_history: bool = pydantic.Field(
-        default=False,
-        description="Build even when nothing changed since the last successful build, as the daily schedule "
-        "does (every build recomputes the score timeline over the whole history).",
-    )
     force: bool = pydantic.Field(
         default=False,
         description="Build even when nothing changed since the last successful build (same loaded files, "
-        "dbt project, seeds and parameters).",
+        "dbt project, seeds and parameters), as the daily schedule does.",
     )
 
     def dbt_vars(self) -> list[str]:
@@ -81,7 +76,7 @@ def dbt_models(
         project, data = build_state.project_digest(DBT_INPUTS), build_state.data_digest(con)
         key = build_state.build_key(project, data, key_args)
         unchanged = key == build_state.last_build_key(con)
-    if unchanged and not (config.force or config.rebuild_score_history):
+    if unchanged and not config.force:
         context.log.info("Nothing new since the last successful dbt build (same loaded files, dbt project, "
                          "seeds and parameters): dbt and the steps downstream of it are skipped.")
         return

@@ -2,7 +2,6 @@
 
     python -m orchestration.run                       # run, then print the summary
     python -m orchestration.run --as-of 2026-03-31    # score as of a past instant (UTC)
-    python -m orchestration.run --rebuild-score-history   # build even when nothing changed (as --force)
     python -m orchestration.run --force               # build even if nothing changed since the last build
     python -m orchestration.run --summary             # only print the summary of the warehouse
 """
@@ -72,7 +71,7 @@ def release_interrupted_runs(instance: dg.DagsterInstance) -> list[str]:
 
 
 def materialize_everything(
-    settings: Settings, log_path: Path, as_of: str = "", rebuild_score_history: bool = False, force: bool = False
+    settings: Settings, log_path: Path, as_of: str = "", force: bool = False
 ) -> dg.ExecuteInProcessResult:
     prepare_dagster_home(settings)
     from orchestration.definitions import build_definitions  # after DAGSTER_HOME is set
@@ -83,7 +82,7 @@ def materialize_everything(
         for run_id in release_interrupted_runs(instance):
             print(f"Run {run_id} was interrupted: marked failed; this run completes its work.")
         tags = {RUNNER_HOST_TAG: socket.gethostname(), RUNNER_PID_TAG: str(os.getpid())}
-        dbt_config = {"as_of": as_of, "rebuild_score_history": rebuild_score_history, "force": force}
+        dbt_config = {"as_of": as_of, "force": force}
         run_config = {**QUIET, "ops": {"dbt_models": {"config": dbt_config}}}
         # dbt's own console output goes to the log file; the terminal gets the summary.
         with log_path.open("w") as log, redirect_stdout(log):
@@ -155,8 +154,6 @@ def _summary(settings: Settings) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description="Materialize every asset in-process and print a summary.")
     parser.add_argument("--as-of", default="", help="UTC instant to score as of (default: the end of the data)")
-    parser.add_argument("--rebuild-score-history", action="store_true",
-                        help="build even when nothing changed (as --force)")
     parser.add_argument("--force", action="store_true", help="build even when nothing changed since the last build")
     parser.add_argument("--summary", action="store_true", help="only print the summary of the warehouse")
     args = parser.parse_args()
@@ -166,7 +163,7 @@ def main() -> int:
         return 0
     started = time.monotonic()
     log_path = settings.data_dir / "logs" / "last_run.log"
-    result = materialize_everything(settings, log_path, args.as_of, args.rebuild_score_history, args.force)
+    result = materialize_everything(settings, log_path, args.as_of, args.force)
     elapsed = time.monotonic() - started
     # A fresh process reads the warehouse: nothing cached from the run's own connections.
     subprocess.run([sys.executable, "-m", "orchestration.run", "--summary"], check=False)

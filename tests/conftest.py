@@ -36,7 +36,7 @@ def con(tmp_path: Path):
 
 
 def run_pipeline(settings: Settings, as_of: str = "", **dbt_config) -> dg.ExecuteInProcessResult:
-    """One in-process run of every asset; `dbt_config` adds dbt_models settings (force, rebuild_score_history)."""
+    """One in-process run of every asset; `dbt_config` adds dbt_models settings (force)."""
     job = build_definitions(settings).resolve_job_def("materialize_all")
     run_config = {"ops": {"dbt_models": {"config": {"as_of": as_of, **dbt_config}}}}
     with dg.DagsterInstance.ephemeral() as instance:

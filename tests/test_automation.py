@@ -77,7 +77,7 @@ def test_the_sensor_requests_one_run_per_batch_of_settled_files(tmp_path):
     assert build_landing_sensor(running=True).default_status == dg.DefaultSensorStatus.RUNNING
 
 
-def test_schedules_run_hourly_and_rebuild_the_score_history_daily_in_utc():
+def test_schedules_run_hourly_and_force_a_build_daily_in_utc():
     hourly, daily = build_schedules(running=False)
     assert (hourly.name, hourly.cron_schedule, hourly.execution_timezone) == ("hourly_incremental", "5 * * * *", "UTC")
     assert (daily.name, daily.cron_schedule, daily.execution_timezone) == ("daily_rebuild", "30 2 * * *", "UTC")
@@ -88,7 +88,7 @@ def test_schedules_run_hourly_and_rebuild_the_score_history_daily_in_utc():
             (request,) = list(schedule.evaluate_tick(context).run_requests)
         assert dg.validate_run_config(job, request.run_config)  # the config fits the job
         dbt_config = request.run_config["ops"]["dbt_models"]["config"]
-        assert dbt_config.get("rebuild_score_history", False) is rebuild and "as_of" not in dbt_config
+        assert dbt_config.get("force", False) is rebuild and "as_of" not in dbt_config
 
 
 def test_automation_starts_only_when_switched_on():
@@ -148,16 +148,13 @@ def test_a_run_that_finds_nothing_new_skips_dbt_and_changes_nothing(first_run, d
     assert table_fingerprints(demo_settings) == before
 
 
-def test_a_forced_build_and_a_full_score_history_rebuild_give_the_same_tables(first_run, demo_settings):
+def test_a_forced_build_as_the_daily_schedule_runs_gives_the_same_tables(first_run, demo_settings):
     assert first_run.success
     before = table_fingerprints(demo_settings)
 
+    # The daily schedule's build: the same as forcing one.
     forced = run_pipeline(demo_settings, force=True)
     assert forced.success and step_outcomes(forced)["published__bi_copy"] == "STEP_SUCCESS"
-    assert table_fingerprints(demo_settings) == before
-
-    rebuilt = run_pipeline(demo_settings, rebuild_score_history=True)
-    assert rebuilt.success
-    rebuilt_assets = {e.asset_key.to_user_string() for e in rebuilt.get_asset_materialization_events()}
+    rebuilt_assets = {e.asset_key.to_user_string() for e in forced.get_asset_materialization_events()}
     assert "marts/fct_lead_score_daily" in rebuilt_assets
     assert table_fingerprints(demo_settings) == before

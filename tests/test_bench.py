@@ -52,6 +52,10 @@ def test_peak_memory_is_recorded_per_stage_and_per_dbt_model(bench):
         run_peak = result["runs"][name]["peak_rss_mb"]
         steps = [stage for stage in result["stages"][name] if stage["kind"] != "overhead"]
         assert all(0 < stage["peak_rss_mb"] <= run_peak for stage in steps), name
+        # Each figure is its own window's: start-up (one interpreter) stays under the dbt step
+        # (the run's process and dbt's).
+        by_stage = {stage["stage"]: stage["peak_rss_mb"] for stage in result["stages"][name]}
+        assert by_stage["startup"] < by_stage["dbt_models"], name
         nodes = result["runs"][name]["dbt"]["largest_memory_nodes"]
         assert nodes and all(0 < node["peak_rss_mb"] <= run_peak for node in nodes), name
         assert [node["peak_rss_mb"] for node in nodes] == sorted((node["peak_rss_mb"] for node in nodes), reverse=True)

@@ -40,20 +40,18 @@ class BacktestSettings:
 @dataclass(frozen=True)
 class BacktestDate:
     score_date: date
+    snapshot: datetime  # the midnight after score_date, when its scores are read
     horizon_days: int
     horizon_reduced: bool
 
-    @property
-    def snapshot(self) -> datetime:
-        return datetime.combine(self.score_date + timedelta(days=1), datetime.min.time())
-
 
 def backtest_dates(con: duckdb.DuckDBPyConnection) -> list[BacktestDate]:
-    """The score days of fct_score_snapshots, oldest first, with their horizons."""
+    """The score days of fct_score_snapshots, oldest first, with their snapshots and horizons."""
     rows = con.execute(
-        """select distinct score_date, horizon_days, horizon_reduced from marts.fct_score_snapshots order by 1"""
+        """select distinct score_date, snapshot_at, horizon_days, horizon_reduced
+        from marts.fct_score_snapshots order by 1"""
     ).fetchall()
-    return [BacktestDate(score_date, int(horizon_days), bool(reduced)) for score_date, horizon_days, reduced in rows]
+    return [BacktestDate(day, snapshot, int(horizon), bool(reduced)) for day, snapshot, horizon, reduced in rows]
 
 
 def rulebook_scores(con: duckdb.DuckDBPyConnection, score_date: date) -> pd.DataFrame:

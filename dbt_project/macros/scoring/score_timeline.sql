@@ -97,11 +97,18 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Whether timeline row `row_alias` is over its rulebook's MQL threshold with the minimum fit at
-    instant `at_ts` (`rulebooks_alias`: a rulebooks row; needs score_bounds_joins(row_alias)). -#}
+{#- Whether a total score and a fit score qualify as an MQL under a rulebook: the total at or
+    over its mql_threshold with at least its mql_min_fit (`thresholds_alias`: a relation with
+    those two columns, a rulebooks row say). -#}
+{% macro meets_mql(total_score, fit_score, thresholds_alias='rulebooks') -%}
+    ({{ total_score }} >= {{ thresholds_alias }}.mql_threshold and {{ fit_score }} >= {{ thresholds_alias }}.mql_min_fit)
+{%- endmacro %}
+
+{#- Whether timeline row `row_alias` qualifies as an MQL at instant `at_ts` (`rulebooks_alias`:
+    a rulebooks row; needs score_bounds_joins(row_alias)). -#}
 {% macro timeline_qualifies_at(row_alias, at_ts, rulebooks_alias='rulebooks') -%}
-    ({{ timeline_score_at(row_alias, at_ts, 'total') }} >= {{ rulebooks_alias }}.mql_threshold
-        and {{ timeline_score_at(row_alias, at_ts, 'fit') }} >= {{ rulebooks_alias }}.mql_min_fit)
+    {{ meets_mql(timeline_score_at(row_alias, at_ts, 'total'), timeline_score_at(row_alias, at_ts, 'fit'),
+        rulebooks_alias) }}
 {%- endmacro %}
 
 {#- When each person's cap of each component stops applying: the first of `rows` (with

@@ -38,8 +38,7 @@ changes as (
         current_row.fit_score,
         rulebooks.mql_threshold,
         rulebooks.mql_min_fit,
-        current_row.total_score >= rulebooks.mql_threshold and current_row.fit_score >= rulebooks.mql_min_fit
-            as is_qualified,
+        {{ meets_mql('current_row.total_score', 'current_row.fit_score') }} as is_qualified,
         coalesce({{ timeline_qualifies_at('previous_row', 'current_row.changed_at') }}, false) as was_qualified,
         {{ timeline_score_at('previous_row', 'current_row.changed_at', 'total') }} as score_before,
         {{ timeline_qualifies_at('current_row', 'coalesce(current_row.valid_until, (select as_of from as_of))') }}

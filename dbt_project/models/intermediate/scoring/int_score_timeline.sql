@@ -85,16 +85,18 @@ run_scope as (
         {%- endif %}
 ),
 
--- What each timeline is computed from: the person's score events and record creation.
+-- What each timeline is computed from: the person's score events (what the timeline reads of
+-- them; score_event_id stands for the person, rulebook, rule, source and term) and record
+-- creation.
 event_digests as (
     select
         events.person_id,
         events.rulebook_id,
         {{ unordered_digest_agg([
-            'events.score_event_id', 'events.source_type', 'events.source_id', 'events.rule_id', 'events.component',
-            'events.term_kind', 'events.term_points', 'events.event_at', 'events.starts_at', 'events.ends_at',
-            'events.half_life_days', 'events.lifetime_days', 'events.recycle_epoch', 'events.absolute_epoch',
-            'events.replaced_at']) }} as events_digest
+            'events.score_event_id', 'events.source_type', 'events.component', 'events.term_kind',
+            'events.term_points', 'events.event_at', 'events.starts_at', 'events.ends_at', 'events.half_life_days',
+            'events.lifetime_days', 'events.recycle_epoch', 'events.absolute_epoch', 'events.replaced_at']) }}
+            as events_digest
     from {{ ref('int_score_events') }} as events
     group by events.person_id, events.rulebook_id
 ),

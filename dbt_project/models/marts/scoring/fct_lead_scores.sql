@@ -91,7 +91,7 @@ final as (
         labels.engagement_level,
         labels.segment,
         labels.temperature,
-        scored.total_score >= scored.mql_threshold and scored.fit_score >= scored.mql_min_fit as is_mql,
+        {{ meets_mql('scored.total_score', 'scored.fit_score', 'scored') }} as is_mql,
         -- Divided in double precision: Spark divides decimals to 6 decimal places.
         case when scored.total_score > 0 then {{ to_double('scored.fit_score') }} / scored.total_score end as fit_share,
         labels.segment = 'ready_to_buy' and scored.total_score > 0

@@ -60,12 +60,10 @@ snapshots as (
 ),
 
 requests as (
-    select people.person_id, rulebooks.rulebook_id, snapshots.snapshot_at as score_at, snapshots.dn,
+    select people.person_id, people.rulebook_id, snapshots.snapshot_at as score_at, snapshots.dn,
         snapshots.horizon_days, snapshots.horizon_reduced
     from (select distinct person_id, rulebook_id from {{ ref('int_score_timeline') }}) as people
     cross join snapshots
-    inner join {{ ref('rulebooks') }} as rulebooks
-        on people.rulebook_id = rulebooks.rulebook_id
 ),
 
 scored as (
@@ -86,7 +84,7 @@ final as (
         cast(scored.data_quality_score as {{ points_type() }}) as data_quality_score,
         cast(scored.adjustment_score as {{ points_type() }}) as adjustment_score,
         cast(scored.total_score as {{ points_type() }}) as total_score,
-        scored.total_score >= rulebooks.mql_threshold and scored.fit_score >= rulebooks.mql_min_fit as is_mql,
+        {{ meets_mql('scored.total_score', 'scored.fit_score') }} as is_mql,
         (select as_of from bounds) as as_of
     from scored
     inner join {{ ref('rulebooks') }} as rulebooks
