@@ -34,8 +34,10 @@ COMPARED_SCHEMAS = ("staging", "intermediate", "marts")
 # newest load time the run that last computed the row had seen (in the full build, the single
 # load; incrementally, the delivery that last changed the row); `_computed_as_of` is the as_of
 # of the run that last recomputed a person's score timeline (one nothing touched since keeps
-# an earlier one). Everything else, load ids, file names and line numbers included, must match.
-LOAD_TIME_COLUMNS = {"_loaded_at", "_batch_loaded_at", "_computed_as_of"}
+# an earlier one); `_built_at` and `_upstream_built_at` are when the run that last recomputed a
+# key started and the latest such stamp of its input it had read. Everything else, load ids, file
+# names and line numbers included, must match.
+LOAD_TIME_COLUMNS = {"_loaded_at", "_batch_loaded_at", "_computed_as_of", "_built_at", "_upstream_built_at"}
 # Averages and sums of floating-point numbers depend on the order DuckDB's parallel aggregation
 # adds them in (two full builds can differ in the last bits): compared to 6 decimals, and to 12
 # significant digits from a million up (the timeline's decay coefficients reach 1e16 and more,

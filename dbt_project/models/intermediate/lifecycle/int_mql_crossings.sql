@@ -6,9 +6,20 @@
     points. The score just before a change point is the previous row's closed form at that
     instant. Between change points only decay moves the score; where it carries the score
     across the threshold (exponential or linear decay), the instant is found by searching the
-    closed form, to the second, and the crossing kind is `decay`. -#}
+    closed form, to the second, and the crossing kind is `decay`.
+
+    Incremental per person and rulebook: a run recomputes the timelines rewritten since the
+    previous run (their _built_at stamp), those whose last interval, which ends at as_of,
+    needs a search at this as_of or held a decay crossing at the previous one, and every one
+    after a settings change; see macros/incremental/keyed_rewrites.sql. Spark rebuilds it in
+    full. -#}
 
 -- depends_on: {{ ref('decay_profiles') }}
+{{ keyed_rewrite_config(['crm_id', 'rulebook_id'], '_upstream_built_at') }}
+
+{%- set fingerprint = settings_fingerprint(['rulebooks', 'score_bounds', 'decay_profiles'],
+    {'champion_rulebook': var('champion_rulebook')}) %}
+
 with
 
 as_of as (
@@ -19,9 +30,61 @@ rulebooks as (
     select rulebook_id, mql_threshold, mql_min_fit from {{ ref('rulebooks') }}
 ),
 
-timeline as (
+all_timelines as (
     select * from {{ ref('int_score_timeline') }}
 ),
+
+{% if is_incremental() -%}
+-- Each timeline's last row: its interval ends at as_of, which moves between runs. (Incremental
+-- runs are DuckDB's only: the CTEs read several times are materialized.)
+last_rows as materialized (
+    select
+        last_row.person_id,
+        last_row.rulebook_id,
+        last_row.changed_at,
+        {{ meets_mql('last_row.total_score', 'last_row.fit_score') }}
+            <> coalesce({{ timeline_qualifies_at('last_row', '(select as_of from as_of)') }}, false)
+            as needs_search
+    from all_timelines as last_row
+    inner join rulebooks
+        on last_row.rulebook_id = rulebooks.rulebook_id
+    {{ score_bounds_joins('last_row') }}
+    where last_row.valid_until is null
+),
+
+scope as materialized (
+    select person_id as crm_id, rulebook_id
+    from ({{ rewritten_keys('all_timelines', ['person_id', 'rulebook_id'], fingerprint) }}) as rewritten
+    union
+    select person_id, rulebook_id from last_rows where needs_search
+    union
+    select stored.crm_id, stored.rulebook_id
+    from {{ this }} as stored
+    inner join last_rows
+        on stored.crm_id = last_rows.person_id
+        and stored.rulebook_id = last_rows.rulebook_id
+    where stored.crossing_kind = 'decay'
+        and stored.crossed_at > last_rows.changed_at
+),
+
+timeline as (
+    select all_timelines.*
+    from all_timelines
+    inner join scope
+        on all_timelines.person_id = scope.crm_id
+        and all_timelines.rulebook_id = scope.rulebook_id
+),
+
+timeline_keys as (
+    select distinct person_id as crm_id, rulebook_id from all_timelines
+),
+
+{% else -%}
+timeline as (
+    select * from all_timelines
+),
+
+{% endif -%}
 
 -- Each change point, qualified or not right after it, just before it (the previous row's
 -- value at that instant) and at the end of its interval (the next change point, or as_of).
@@ -181,8 +244,11 @@ final as (
         score_before,
         total_score,
         fit_score,
-        mql_threshold
+        mql_threshold,
+        (select max(_built_at) from all_timelines) as _upstream_built_at,
+        {{ fingerprint }} as _settings_fingerprint
     from crossings
 )
 
 select * from final
+{{ tombstone_rows('scope', 'timeline_keys', ['crm_id', 'rulebook_id']) }}

@@ -1,14 +1,22 @@
 {#- Activity (behavior) rules that match an activity: one row per activity, rulebook and rule,
     with the points after the rule's cap per period (for example web visits at most N points a
-    day): within a period the earliest activities get their points first. -#}
+    day): within a period the earliest activities get their points first.
+
+    Incremental per person: a person's hits are a function of their activities (company signals
+    included) and the activity rules. A run recomputes the people whose activities changed
+    (_inputs_digest) and every person after an edit of the rules (_settings_fingerprint); see
+    macros/incremental/keyed_rewrites.sql. Spark rebuilds it in full. -#}
+
+{{ keyed_rewrite_config(['person_id'], '_inputs_digest') }}
+
+{%- set detail_columns = var('scoring_activity_attributes') | reject('equalto', 'days_without_web_activity') | list %}
+{%- set fingerprint = settings_fingerprint(['activity_rules'], {'activity_attributes': detail_columns}) %}
 
 with
 
 as_of as (
     select as_of from {{ ref('int_scoring_as_of') }}
 ),
-
-{%- set detail_columns = var('scoring_activity_attributes') | reject('equalto', 'days_without_web_activity') | list %}
 
 person_activities as (
     select * from {{ ref('int_activities') }}
@@ -47,6 +55,27 @@ activities as (
     select * from company_signal_activities
 ),
 
+activity_digests as (
+    select
+        person_id,
+        {{ unordered_digest_agg(['activity_id', 'activity_type', 'activity_at', 'product_line'] + detail_columns) }}
+            as inputs_digest
+    from activities
+    group by person_id
+),
+
+scope as (
+    {{ changed_digest_keys('activity_digests', ['person_id'], fingerprint) }}
+),
+
+scoped_activities as (
+    select activities.*
+    from activities
+    {%- if is_incremental() %}
+    where activities.person_id in (select person_id from scope)
+    {%- endif %}
+),
+
 rules as (
     select * from {{ ref('activity_rules') }}
     where activity_type <> 'inactivity'
@@ -69,7 +98,7 @@ candidates as (
         {{ rule_attribute_text('rules.attribute', 'activities',
             var('scoring_activity_attributes') | reject('equalto', 'days_without_web_activity') | list) }}
             as attribute_value
-    from activities
+    from scoped_activities as activities
     inner join rules
         on activities.activity_type = rules.activity_type
 ),
@@ -98,6 +127,7 @@ with_rule as (
         rules.category as category,
         rules.description as description,
         rules.decay_profile_id as decay_profile_id,
+        activity_digests.inputs_digest as inputs_digest,
         cast(rules.points as {{ type_double() }}) as points,
         cast(rules.cap_points as {{ type_double() }}) as cap_points,
         case rules.cap_period
@@ -110,6 +140,8 @@ with_rule as (
     inner join rules
         on matched.rulebook_id = rules.rulebook_id
         and matched.rule_id = rules.rule_id
+    inner join activity_digests
+        on matched.person_id = activity_digests.person_id
 ),
 
 running as (
@@ -139,8 +171,11 @@ capped as (
         case
             when cap_points is null or points <= 0 then points
             else greatest(0, least(points, cap_points - points_before_in_period))
-        end as points_after_cap
+        end as points_after_cap,
+        inputs_digest as _inputs_digest,
+        {{ fingerprint }} as _settings_fingerprint
     from running
 )
 
 select * from capped
+{{ tombstone_rows('scope', 'activity_digests', ['person_id']) }}

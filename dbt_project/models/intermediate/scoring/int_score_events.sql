@@ -11,7 +11,16 @@
     Two kinds of rows change the points of others: `recycle` (each recycle keeps the rulebook's
     recycle_reset_fraction of the engagement points earned before it) and `absolute` (a score set
     by hand replaces every point earned up to it). recycle_epoch and absolute_epoch say which of
-    them came before each term, replaced_at when a score set by hand replaced it. -#}
+    them came before each term, replaced_at when a score set by hand replaced it.
+
+    Incremental per person: a run recomputes the people whose rule hits, penalties, adjustments
+    or recycles changed (_inputs_digest), and every person after an edit of rulebooks or
+    decay_profiles (_settings_fingerprint); see macros/incremental/keyed_rewrites.sql. Spark
+    rebuilds it in full. -#}
+
+{{ keyed_rewrite_config(['person_id'], '_inputs_digest') }}
+
+{%- set fingerprint = settings_fingerprint(['rulebooks', 'decay_profiles'], {}) %}
 
 with
 
@@ -21,6 +30,59 @@ as_of as (
 
 rulebooks as (
     select * from {{ ref('rulebooks') }}
+),
+
+profile_hits as (
+    select * from {{ ref('int_profile_rule_hits') }}
+),
+
+activity_rule_hits as (
+    select * from {{ ref('int_activity_rule_hits') }}
+),
+
+inactivity_hits as (
+    select * from {{ ref('int_inactivity_rule_hits') }}
+),
+
+adjustments as (
+    select * from {{ ref('int_score_adjustments') }}
+    where problem is null
+),
+
+recycles as (
+    select * from {{ ref('int_recycles') }}
+    where recycled_at <= (select as_of from as_of)
+),
+
+-- What a person's events are computed from: every input row, digested per person.
+input_digests as (
+    select person_id, {{ unordered_digest_agg(['row_digest']) }} as inputs_digest
+    from (
+        select person_id, {{ row_hash(["'profile'", 'rulebook_id', 'rule_id', 'component', 'category',
+            'description', 'points', 'event_at']) }} as row_digest
+        from profile_hits
+        union all
+        select person_id, {{ row_hash(["'activity'", 'activity_id', 'activity_type', 'event_at', 'product_line',
+            'rulebook_id', 'rule_id', 'category', 'description', 'decay_profile_id', 'points',
+            'points_after_cap']) }}
+        from activity_rule_hits
+        union all
+        select person_id, {{ row_hash(["'inactivity'", 'rulebook_id', 'rule_id', 'category', 'description',
+            'points', 'penalty_id', 'event_at', 'starts_at', 'ends_at']) }}
+        from inactivity_hits
+        union all
+        select person_id, {{ row_hash(["'adjustment'", 'adjustment_id', 'rulebook_id', 'adjustment_type',
+            'points', 'score', 'reason', 'author', 'adjusted_at']) }}
+        from adjustments
+        union all
+        select person_id, {{ row_hash(["'recycle'", 'recycle_id', 'recycled_at', 'cause']) }}
+        from recycles
+    ) as input_rows
+    group by person_id
+),
+
+scope as (
+    {{ changed_digest_keys('input_digests', ['person_id'], fingerprint) }}
 ),
 
 profile_terms as (
@@ -47,18 +109,20 @@ profile_terms as (
         cast(null as timestamp) as ends_at,
         cast(null as {{ type_double() }}) as half_life_days,
         cast(null as {{ type_double() }}) as lifetime_days
-    from {{ ref('int_profile_rule_hits') }} as hits
+    from profile_hits as hits
     inner join rulebooks
         on hits.rulebook_id = rulebooks.rulebook_id
+    {{ in_scope('hits') }}
 ),
 
 activity_hits as (
     select
         hits.*,
         cast(rulebooks.engagement_weight as {{ type_double() }}) as weight
-    from {{ ref('int_activity_rule_hits') }} as hits
+    from activity_rule_hits as hits
     inner join rulebooks
         on hits.rulebook_id = rulebooks.rulebook_id
+    {{ in_scope('hits') }}
 ),
 
 activity_decay_terms as (
@@ -116,14 +180,10 @@ inactivity_terms as (
         hits.ends_at,
         cast(null as {{ type_double() }}) as half_life_days,
         cast(null as {{ type_double() }}) as lifetime_days
-    from {{ ref('int_inactivity_rule_hits') }} as hits
+    from inactivity_hits as hits
     inner join rulebooks
         on hits.rulebook_id = rulebooks.rulebook_id
-),
-
-adjustments as (
-    select * from {{ ref('int_score_adjustments') }}
-    where problem is null
+    {{ in_scope('hits') }}
 ),
 
 -- Manual adjustments: a delta adds its points for good; an absolute one sets the score.
@@ -155,11 +215,7 @@ adjustment_terms as (
         cast(null as {{ type_double() }}) as half_life_days,
         cast(null as {{ type_double() }}) as lifetime_days
     from adjustments
-),
-
-recycles as (
-    select * from {{ ref('int_recycles') }}
-    where recycled_at <= (select as_of from as_of)
+    {{ in_scope('adjustments') }}
 ),
 
 recycle_terms as (
@@ -190,6 +246,7 @@ recycle_terms as (
         cast(null as {{ type_double() }}) as lifetime_days
     from recycles
     cross join rulebooks
+    {{ in_scope('recycles') }}
 ),
 
 terms as (
@@ -264,4 +321,11 @@ final as (
     from epochs
 )
 
-select * from final
+select
+    final.*,
+    input_digests.inputs_digest as _inputs_digest,
+    {{ fingerprint }} as _settings_fingerprint
+from final
+inner join input_digests
+    on final.person_id = input_digests.person_id
+{{ tombstone_rows('scope', 'input_digests', ['person_id']) }}

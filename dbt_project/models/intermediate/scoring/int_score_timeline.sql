@@ -511,7 +511,8 @@ final as (
         {%- endfor %}
         inputs_digests.inputs_digest as _inputs_digest,
         run_scope.settings_fingerprint as _settings_fingerprint,
-        (select as_of from as_of) as _computed_as_of
+        (select as_of from as_of) as _computed_as_of,
+        {{ built_at_stamp() }} as _built_at
     from state
     inner join inputs_digests
         on state.person_id = inputs_digests.person_id

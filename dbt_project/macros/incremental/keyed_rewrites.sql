@@ -1,0 +1,117 @@
+{#- Incremental models that recompute whole keys (a person, or a person and rulebook) instead of
+    appending rows. Each row keeps a digest of what its key was computed from (_inputs_digest)
+    and of the settings that apply to every key (_settings_fingerprint); a run recomputes the
+    keys whose digest changed and writes them with delete+insert on the key. Each key recomputed or
+    gone is also written as a tombstone row, so delete+insert removes its old rows even when
+    nothing replaces them; the post-hook `delete_tombstones` then removes the tombstones.
+    Models downstream of such a model find the keys it rewrote from its `_built_at` stamp
+    (`rewritten_keys`). -#}
+
+{#- The config of a keyed-rewrite model: delete+insert on `unique_key`, the tombstones (rows
+    whose `tombstone_marker` is null) deleted after each run, then `post_hooks`. Spark, whose
+    Parquet tables cannot delete, rebuilds it in full. -#}
+{% macro keyed_rewrite_config(unique_key, tombstone_marker, post_hooks=[]) -%}
+    {{ config(
+        materialized='incremental',
+        unique_key=unique_key,
+        incremental_strategy=incremental_rewrite_strategy(),
+        file_format=var('spark_file_format', 'parquet'),
+        full_refresh=incremental_full_refresh(rebuild=(target.type == 'spark')),
+        on_schema_change='sync_all_columns',
+        post_hook=["{{ delete_tombstones('" ~ tombstone_marker ~ "') }}"] + post_hooks
+    ) }}
+{%- endmacro %}
+
+{#- True when the incremental model's stored table has `column` (a table built by an earlier
+    version has not: every key is then recomputed). -#}
+{% macro stored_column_exists(column) -%}
+    {%- if execute and is_incremental() -%}
+    {%- set stored = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+    {{ return(column | lower in stored) }}
+    {%- endif -%}
+    {{ return(false) }}
+{%- endmacro %}
+
+{#- The keys of `digests` (a CTE with the keys and inputs_digest) to recompute: all of them on a
+    full build, on a table without digests or after a settings change; else those whose digest
+    is new or differs from the stored one. -#}
+{% macro changed_digest_keys(digests, keys, fingerprint) -%}
+    select {% for key in keys %}{{ digests }}.{{ key }}{{ ', ' if not loop.last }}{% endfor %}
+    from {{ digests }}
+    {%- if stored_column_exists('_inputs_digest') %}
+    left join (
+        select {{ keys | join(', ') }}, max(_inputs_digest) as inputs_digest
+        from {{ this }}
+        group by {{ keys | join(', ') }}
+    ) as stored
+        on {% for key in keys %}{{ digests }}.{{ key }} = stored.{{ key }}{{ ' and ' if not loop.last }}{% endfor %}
+    where stored.inputs_digest is null
+        or stored.inputs_digest <> {{ digests }}.inputs_digest
+        or coalesce((select max(_settings_fingerprint) from {{ this }}) <> {{ fingerprint }}, true)
+    {%- endif %}
+{%- endmacro %}
+
+{#- On an incremental run, keeps the rows of `alias` whose key is in the CTE `scope`. -#}
+{% macro in_scope(alias, key='person_id') -%}
+    {%- if is_incremental() -%}
+    where {{ alias }}.{{ key }} in (select {{ key }} from scope)
+    {%- endif -%}
+{%- endmacro %}
+
+{#- On an incremental run, a tombstone for each key recomputed (`scope`) and each stored key
+    that `current` (the keys that still have inputs) no longer has: appended to the model's
+    rows with `union all by name` (DuckDB; the other engines rebuild these models in full), so
+    delete+insert clears every old row of these keys even when nothing new replaces them. -#}
+{% macro tombstone_rows(scope, current, keys) -%}
+    {%- if is_incremental() %}
+    union all by name
+    select {{ keys | join(', ') }}
+    from (
+        select {{ keys | join(', ') }} from {{ scope }}
+        union
+        (
+            select {{ keys | join(', ') }} from {{ this }}
+            except
+            select {{ keys | join(', ') }} from {{ current }}
+        )
+    ) as tombstone_keys
+    {%- endif %}
+{%- endmacro %}
+
+{#- Post-hook: remove the tombstones, the rows whose `marker` column (never null in real rows)
+    is null. -#}
+{% macro delete_tombstones(marker) -%}
+    {%- if is_incremental() -%}
+    delete from {{ this }} where {{ marker }} is null
+    {%- endif -%}
+{%- endmacro %}
+
+{#- When this run writes its rows: the invocation's start (UTC), moved past the latest stored
+    stamp so stamps only grow even if the clock went back. Bookkeeping only: no score depends
+    on it. -#}
+{% macro built_at_stamp() -%}
+    {%- set started = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S.%f') ~ "' as timestamp)" -%}
+    {%- if stored_column_exists('_built_at') -%}
+    greatest({{ started }}, coalesce({{ dbt.dateadd('second', 1, '(select max(_built_at) from ' ~ this ~ ')') }}, {{ started }}))
+    {%- else -%}
+    {{ started }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The keys of `upstream` (a keyed-rewrite model with `_built_at`) rewritten since this model
+    last read it: this model's rows keep the latest upstream stamp they saw in
+    `_upstream_built_at`. Every key when this is a full build, when this table has no stamps
+    yet, after a settings change or when the upstream was rebuilt from scratch (its latest
+    stamp is older than the one seen). -#}
+{% macro rewritten_keys(upstream, keys, fingerprint) -%}
+    {%- if stored_column_exists('_upstream_built_at') %}
+    select distinct {{ keys | join(', ') }}
+    from {{ upstream }}
+    where _built_at > (select max(_upstream_built_at) from {{ this }})
+        or (select max(_upstream_built_at) from {{ this }}) is null
+        or (select max(_built_at) from {{ upstream }}) < (select max(_upstream_built_at) from {{ this }})
+        or coalesce((select max(_settings_fingerprint) from {{ this }}) <> {{ fingerprint }}, true)
+    {%- else %}
+    select distinct {{ keys | join(', ') }} from {{ upstream }}
+    {%- endif %}
+{%- endmacro %}
