@@ -1,22 +1,35 @@
 """What the last successful dbt build was made from, so a run that brings nothing new skips it.
 
 A build is fully determined by three things: the data loaded (the load ids of `raw.load_manifest`),
-the dbt project and seeds (file contents) and the run's dbt arguments (as_of and other vars).
-Their digest is the build key. When the key equals the last successful build's, rebuilding would
-write the same tables again, so the run skips dbt and everything downstream of it. The key lives
-in the warehouse itself (`ops.dbt_builds`): a restored or rotated warehouse carries its own state.
+the dbt project and seeds (file contents) and the run's dbt arguments (as_of and other vars; a
+partial build adds the assets it selected). Their digest is the build key. When the key equals
+the last successful build's, rebuilding would write the same tables again, so the run skips dbt
+and everything downstream of it. The key lives in the warehouse itself (`ops.dbt_builds`): a
+restored or rotated warehouse carries its own state.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from orchestration.settings import REPO_ROOT
+
 OPS_SCHEMA = "ops"
+
+# Everything a dbt build reads besides the warehouse: a change to any of these files rebuilds.
+DBT_INPUTS = [
+    REPO_ROOT / "dbt_project" / name for name in ("models", "macros", "tests", "dbt_project.yml", "profiles.yml")
+] + [REPO_ROOT / "seeds"]
+
+# Unit tests run in the test suite, not in scheduled builds.
+BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
 
 _DDL = f"""
 create schema if not exists {OPS_SCHEMA};
@@ -58,19 +71,63 @@ def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bo
     ).fetchone()[0] > 0
 
 
+def dbt_args(as_of: str = "") -> list[str]:
+    """The dbt build's arguments for a run scoring as of `as_of` (UTC; empty: the end of the loaded
+    data). Raises ValueError for an instant that is not one."""
+    dbt_vars = {}
+    if as_of:
+        try:
+            instant = datetime.fromisoformat(as_of)
+        except ValueError:
+            raise ValueError(f"as_of {as_of!r} is not a date or 'YYYY-MM-DD HH:MM:SS'") from None
+        if instant.tzinfo is not None:
+            instant = instant.astimezone(UTC).replace(tzinfo=None)
+        dbt_vars["as_of"] = instant.strftime("%Y-%m-%d %H:%M:%S")
+    return [*BUILD_ARGS, *(["--vars", json.dumps(dbt_vars)] if dbt_vars else [])]
+
+
 def build_key(project: str, data: str, dbt_args: list[str]) -> str:
     return hashlib.sha256(json.dumps([project, data, dbt_args]).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class PlannedBuild:
+    key: str
+    project: str
+    data: str
+
+
+def planned_build(
+    con: duckdb.DuckDBPyConnection, dbt_args: list[str], selection: Sequence[str] | None = None,
+    inputs: Iterable[Path] = DBT_INPUTS,
+) -> PlannedBuild:
+    """The build a run would make now. `selection` names the dbt assets of a partial build; a whole
+    build (None) is keyed by its dbt arguments alone, as dbt then builds the whole project."""
+    project, data = project_digest(inputs), data_digest(con)
+    return PlannedBuild(build_key(project, data, [*dbt_args, *(selection or [])]), project, data)
+
+
+@dataclass(frozen=True)
+class LastBuild:
+    key: str
+    built_at: datetime
+    completed: bool
+
+
+def last_build(con: duckdb.DuckDBPyConnection) -> LastBuild | None:
+    if not _table_exists(con, OPS_SCHEMA, "dbt_builds"):
+        return None
+    row = con.execute(
+        f"select build_key, built_at, completed from {OPS_SCHEMA}.dbt_builds order by built_at desc limit 1"
+    ).fetchone()
+    return LastBuild(row[0], row[1], bool(row[2])) if row else None
 
 
 def last_build_key(con: duckdb.DuckDBPyConnection) -> str | None:
     """The key of the latest build if the run that made it completed every step after dbt too
     (a run killed while publishing must be redone, even though its dbt build succeeded)."""
-    if not _table_exists(con, OPS_SCHEMA, "dbt_builds"):
-        return None
-    row = con.execute(
-        f"select build_key, completed from {OPS_SCHEMA}.dbt_builds order by built_at desc limit 1"
-    ).fetchone()
-    return row[0] if row and row[1] else None
+    build = last_build(con)
+    return build.key if build and build.completed else None
 
 
 def record_build(
@@ -84,7 +141,6 @@ def record_build(
             values (?, ?, ?, ?, ?, current_timestamp, false)""",
         [key, run_id, project, data, json.dumps(dbt_args)],
     )
-
 
 
 def complete_build(con: duckdb.DuckDBPyConnection, run_id: str) -> int:

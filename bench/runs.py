@@ -16,6 +16,8 @@ from bench.measure import Measured, run_measured
 from orchestration.dbt import DBT_PROJECT, dbt_target_path
 
 PUBLISHING_STEPS = {"published__bi_copy"}
+# The stage of a run that decided, before starting Dagster, that there was nothing to do.
+NOOP_CHECK_STAGE = "no-op check"
 
 
 def stage_kind(step_key: str) -> str:
@@ -37,6 +39,7 @@ class RunResult:
     stages: list[dict] = field(default_factory=list)
     dbt: dict = field(default_factory=dict)
     table_rows: dict[str, int] = field(default_factory=dict)  # every warehouse table after the run
+    nothing_to_do: str = ""  # why no Dagster run was needed, when none was started
 
     @property
     def rows(self) -> int:
@@ -49,7 +52,7 @@ class RunResult:
             "cpu_s": self.measured.cpu_s, "peak_rss_mb": self.measured.peak_rss_mb, "rows": self.rows,
             "rows_per_s": round(self.rows / wall) if wall else None,
             "loadavg_before": self.measured.load_before, "loadavg_after": self.measured.load_after,
-            "dbt": self.dbt,
+            "dbt": self.dbt, "nothing_to_do": self.nothing_to_do or None,
         }
 
 
@@ -70,10 +73,33 @@ def pipeline_env(data: BenchData) -> dict[str, str]:
     }
 
 
+def _rounded(stages: list[dict]) -> list[dict]:
+    for stage in stages:
+        stage["seconds"] = round(stage["seconds"], 3)
+        stage["rows_per_s"] = round(stage["rows"] / stage["seconds"]) if stage["rows"] and stage["seconds"] else None
+    return stages
+
+
+def noop_stages(check: dict, measured: Measured) -> list[dict]:
+    """A run that found nothing to do before starting Dagster: startup (interpreter, imports), the
+    check itself (landing folder, warehouse, run storage) and shutdown (the rest of the wall time)."""
+    end = measured.started + measured.wall_s
+    windows = [("startup", "overhead", measured.started, check["start"]),
+               (NOOP_CHECK_STAGE, "check", check["start"], check["end"]),
+               ("shutdown", "overhead", check["end"], end)]
+    return _rounded([
+        {"stage": name, "kind": kind, "seconds": until - since, "rows": 0,
+         "peak_rss_mb": measured.peak_rss_between(since, until)}
+        for name, kind, since, until in windows
+    ])
+
+
 def stages_from(timings: dict, measured: Measured) -> list[dict]:
     """Every step of the run, plus the time around them, so the stages add up to the wall time:
     startup (interpreter, imports, definitions) until the run starts, the time between steps, and
     shutdown after the run ends."""
+    if timings.get("noop_check"):
+        return noop_stages(timings["noop_check"], measured)
     steps = sorted(
         ((key, step) for key, step in timings["steps"].items() if step["start"] and step["end"]),
         key=lambda item: item[1]["start"],
@@ -89,10 +115,7 @@ def stages_from(timings: dict, measured: Measured) -> list[dict]:
     stages.append({"stage": "shutdown", "kind": "overhead",
                    "seconds": measured.wall_s - (timings["run_end"] - measured.started), "rows": 0,
                    "peak_rss_mb": measured.peak_rss_between(timings["run_end"], measured.started + measured.wall_s)})
-    for stage in stages:
-        stage["seconds"] = round(stage["seconds"], 3)
-        stage["rows_per_s"] = round(stage["rows"] / stage["seconds"]) if stage["rows"] and stage["seconds"] else None
-    return stages
+    return _rounded(stages)
 
 
 def prepare_dbt(data: BenchData) -> None:
@@ -116,9 +139,9 @@ def run_pipeline(data: BenchData, name: str) -> RunResult:
         raise RuntimeError(f"{name} run crashed (exit {measured.returncode}); see {data.run_dir / (name + '.log')}")
     timings = json.loads(Path(output).read_text())
     return RunResult(
-        name=name, measured=measured, success=timings["success"], run_id=timings["run_id"],
+        name=name, measured=measured, success=timings["success"], run_id=timings["run_id"] or "",
         stages=stages_from(timings, measured), dbt=dbt_profile(dbt_target_path(warehouse(data)), measured),
-        table_rows=table_rows(warehouse(data)),
+        table_rows=table_rows(warehouse(data)), nothing_to_do=(timings.get("noop_check") or {}).get("reason", ""),
     )
 
 

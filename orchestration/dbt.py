@@ -1,11 +1,9 @@
 """The dbt project as Dagster assets. The manifest is built ahead of time (`make prepare`, which
 runs `dbt parse`), never when this module is imported."""
 
-import json
 import os
 import shutil
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
@@ -20,14 +18,6 @@ from orchestration.resources import WarehouseResource
 from orchestration.settings import REPO_ROOT
 
 DBT_PROJECT = DbtProject(project_dir=REPO_ROOT / "dbt_project", profiles_dir=REPO_ROOT / "dbt_project")
-
-# Everything a dbt build reads besides the warehouse: a change to any of these files rebuilds.
-DBT_INPUTS = [
-    REPO_ROOT / "dbt_project" / name for name in ("models", "macros", "tests", "dbt_project.yml", "profiles.yml")
-] + [REPO_ROOT / "seeds"]
-
-# Unit tests run in the test suite, not in scheduled builds.
-BUILD_ARGS = ["build", "--exclude-resource-type", "unit_test"]
 
 
 class ScoringRunConfig(dg.Config):
@@ -44,17 +34,11 @@ class ScoringRunConfig(dg.Config):
         "dbt project, seeds and parameters), as the daily schedule does.",
     )
 
-    def dbt_vars(self) -> list[str]:
-        dbt_vars = {}
-        if self.as_of:
-            try:
-                instant = datetime.fromisoformat(self.as_of)
-            except ValueError:
-                raise dg.Failure(description=f"as_of {self.as_of!r} is not a date or 'YYYY-MM-DD HH:MM:SS'") from None
-            if instant.tzinfo is not None:
-                instant = instant.astimezone(UTC).replace(tzinfo=None)
-            dbt_vars["as_of"] = instant.strftime("%Y-%m-%d %H:%M:%S")
-        return ["--vars", json.dumps(dbt_vars)] if dbt_vars else []
+    def dbt_args(self) -> list[str]:
+        try:
+            return build_state.dbt_args(self.as_of)
+        except ValueError as error:
+            raise dg.Failure(description=str(error)) from None
 
 # dbt tests on sources become checks on the raw assets (they run in the dbt step).
 TRANSLATOR = CheckDescribingTranslator(settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True))
@@ -69,13 +53,17 @@ def dbt_models(
 ):
     # Same loaded files, project, seeds and parameters as the last successful build: the tables
     # would come out identical, so skip dbt; the steps downstream of it skip too.
-    key_args = [*BUILD_ARGS, *config.dbt_vars(), *sorted(map(str, context.selected_asset_keys))]
+    dbt_args = config.dbt_args()
+    selected = set(context.selected_asset_keys)
+    # A partial build is keyed by what it selected; a whole one by its dbt arguments alone, so a
+    # check made without Dagster (assets/nothing_new.py) computes the same key. The whole set comes
+    # from this module's definition: in a partial run `context.assets_def` is itself the subset.
+    selection = None if selected == set(dbt_models.keys) else sorted(map(str, selected))
     # Opening the warehouse here also stops a run whose warehouse another process holds, with the
     # file named, before dbt starts and buries the lock error in its log.
     with warehouse.connection() as con:
-        project, data = build_state.project_digest(DBT_INPUTS), build_state.data_digest(con)
-        key = build_state.build_key(project, data, key_args)
-        unchanged = key == build_state.last_build_key(con)
+        build = build_state.planned_build(con, dbt_args, selection)
+        unchanged = build.key == build_state.last_build_key(con)
     if unchanged and not config.force:
         context.log.info("Nothing new since the last successful dbt build (same loaded files, dbt project, "
                          "seeds and parameters): dbt and the steps downstream of it are skipped.")
@@ -88,11 +76,10 @@ def dbt_models(
     # dbt runs as a subprocess that opens the same DuckDB file (profiles.yml reads this variable).
     warehouse_path = Path(warehouse.path).resolve()
     os.environ["LEADSCORE_WAREHOUSE"] = str(warehouse_path)
-    dbt_args = [*BUILD_ARGS, *config.dbt_vars()]
     yield from dbt.cli(dbt_args, context=context, target_path=dbt_target_path(warehouse_path)).stream()
     # Reached only when dbt succeeded (a failed build raises above and is not recorded).
     with warehouse.connection() as con:
-        build_state.record_build(con, key, project, data, dbt_args, context.run_id)
+        build_state.record_build(con, build.key, build.project, build.data, dbt_args, context.run_id)
 
 
 def dbt_target_path(warehouse: Path) -> Path:

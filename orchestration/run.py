@@ -1,5 +1,7 @@
 """Headless run: materialize every asset in-process (what `make run` calls) and print a summary.
 
+A run with nothing to do (assets/nothing_new.py) ends before Dagster is even imported.
+
     python -m orchestration.run                       # run, then print the summary
     python -m orchestration.run --as-of 2026-03-31    # score as of a past instant (UTC)
     python -m orchestration.run --force               # build even if nothing changed since the last build
@@ -9,6 +11,8 @@
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import os
 import re
 import shutil
@@ -18,11 +22,15 @@ import sys
 import time
 from contextlib import redirect_stdout
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import dagster as dg
-
+from assets import nothing_new
+from assets.ingest.mapping import MappingError, resolve_mapping_path
 from assets.warehouse import WarehouseLockedError, connect
 from orchestration.settings import Settings, load_settings
+
+if TYPE_CHECKING:  # Dagster is imported only once a run is needed (about 10 s)
+    import dagster as dg
 
 INSTANCE_TEMPLATE = Path(__file__).with_name("dagster.yaml")
 
@@ -30,12 +38,15 @@ INSTANCE_TEMPLATE = Path(__file__).with_name("dagster.yaml")
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 # Who runs a headless run, so the next one can tell a run still going from one whose process died.
 RUNNER_HOST_TAG, RUNNER_PID_TAG = "leadscore/runner_host", "leadscore/runner_pid"
-UNFINISHED = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
+
+
+def dagster_home(settings: Settings) -> Path:
+    return Path(os.environ.get("DAGSTER_HOME", str(settings.dagster_home)))
 
 
 def prepare_dagster_home(settings: Settings) -> Path:
     """DAGSTER_HOME with the project's instance settings (single-writer pool, run queue)."""
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(settings.dagster_home)))
+    home = Path(os.environ.setdefault("DAGSTER_HOME", str(dagster_home(settings))))
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
         shutil.copy(INSTANCE_TEMPLATE, home / "dagster.yaml")
@@ -54,13 +65,34 @@ def process_alive(pid: int) -> bool:
     return not cmdline.exists() or b"orchestration.run" in cmdline.read_bytes()
 
 
+def check_settings(settings: Settings) -> str:
+    """Digest of the settings the checks of a run read even when nothing is new (the CRM mapping
+    and its file, the quarantine rate, freshness and row-count limits): a run made with other
+    ones may judge the same data otherwise, so it is no reason to skip the next run."""
+    try:
+        mapping = hashlib.sha256(resolve_mapping_path(settings.crm_mapping).read_bytes()).hexdigest()
+    except (MappingError, OSError) as error:  # the run itself reports a bad mapping
+        mapping = f"unreadable: {error}"
+    values = [settings.crm_mapping, mapping, settings.quarantine_max_rate, settings.freshness_max_lag_hours,
+              settings.row_count_max_drop, settings.row_count_max_jump]
+    return hashlib.sha256(json.dumps(values).encode()).hexdigest()[:16]
+
+
+def nothing_to_do(settings: Settings, as_of: str = "", force: bool = False) -> nothing_new.Verdict:
+    return nothing_new.check(settings.landing, settings.warehouse, dagster_home(settings), as_of=as_of,
+                             force=force, check_settings=check_settings(settings))
+
+
 def release_interrupted_runs(instance: dg.DagsterInstance) -> list[str]:
     """Headless runs of this machine whose process is gone (killed, power cut) stay `STARTED` in
     Dagster's storage and keep their slot of the single-writer pool, so the next run would wait
     for it forever. Mark them failed and give the slot back."""
+    import dagster as dg
+
+    unfinished = [dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED]
     host = socket.gethostname()
     released = []
-    for run in instance.get_runs(filters=dg.RunsFilter(statuses=UNFINISHED, tags={RUNNER_HOST_TAG: host})):
+    for run in instance.get_runs(filters=dg.RunsFilter(statuses=unfinished, tags={RUNNER_HOST_TAG: host})):
         pid = run.tags.get(RUNNER_PID_TAG, "")
         if pid.isdigit() and process_alive(int(pid)):
             continue
@@ -74,6 +106,8 @@ def materialize_everything(
     settings: Settings, log_path: Path, as_of: str = "", force: bool = False
 ) -> dg.ExecuteInProcessResult:
     prepare_dagster_home(settings)
+    import dagster as dg
+
     from orchestration.definitions import build_definitions  # after DAGSTER_HOME is set
 
     job = build_definitions(settings).resolve_job_def("materialize_all")
@@ -81,7 +115,8 @@ def materialize_everything(
     with dg.DagsterInstance.get() as instance:
         for run_id in release_interrupted_runs(instance):
             print(f"Run {run_id} was interrupted: marked failed; this run completes its work.")
-        tags = {RUNNER_HOST_TAG: socket.gethostname(), RUNNER_PID_TAG: str(os.getpid())}
+        tags = {RUNNER_HOST_TAG: socket.gethostname(), RUNNER_PID_TAG: str(os.getpid()),
+                nothing_new.CHECK_SETTINGS_TAG: check_settings(settings)}
         dbt_config = {"as_of": as_of, "force": force}
         run_config = {**QUIET, "ops": {"dbt_models": {"config": dbt_config}}}
         # dbt's own console output goes to the log file; the terminal gets the summary.
@@ -162,6 +197,13 @@ def main() -> int:
         print(summary(settings))
         return 0
     started = time.monotonic()
+    verdict = nothing_to_do(settings, args.as_of, args.force)
+    if verdict.nothing_to_do:
+        print(f"Nothing new since the last build ({verdict.reason}): nothing to do.")
+        print(summary(settings))
+        print(f"\nNo run needed: checked in {time.monotonic() - started:.1f}s.")
+        return 0
+    print(f"Running: {verdict.reason}.", flush=True)
     log_path = settings.data_dir / "logs" / "last_run.log"
     result = materialize_everything(settings, log_path, args.as_of, args.force)
     elapsed = time.monotonic() - started

@@ -104,23 +104,34 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
+def _recorded(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str]]:
+    return con.execute(f"select source_file, file_checksum, status from {RAW_SCHEMA}.load_manifest").fetchall()
+
+
+def _unrecorded(files: list[LandingFile], recorded: list[tuple[str, str, str]]) -> list[LandingFile]:
+    # A file is known by its path and checksum together, whatever became of it (loaded,
+    # rejected, empty, duplicate): a known file is never read again, a rewritten one is new.
+    seen_pairs = {(path, checksum) for path, checksum, _ in recorded}
+    return [file for file in files if (file.relative_path, file.checksum) not in seen_pairs]
+
+
+def unrecorded_files(con: duckdb.DuckDBPyConnection, files: list[LandingFile]) -> list[LandingFile]:
+    """The files a run would load or record: those `files_to_load` does not skip."""
+    return _unrecorded(files, _recorded(con))
+
+
 def files_to_load(
     con: duckdb.DuckDBPyConnection, source: str, files: list[LandingFile], loaded_at: datetime
 ) -> list[LandingFile]:
     """The files not seen before. Byte-identical copies of a loaded file (re-deliveries, even
     renamed) are recorded once as duplicates and not loaded again. Empty files are recorded as
     such: all empty files share one checksum but none is a copy of another."""
-    seen = con.execute(
-        f"select source_file, file_checksum, status from {RAW_SCHEMA}.load_manifest"
-    ).fetchall()
-    seen_pairs = {(path, checksum) for path, checksum, _ in seen}
+    recorded = _recorded(con)
     first_path_by_checksum = {
-        checksum: path for path, checksum, status in seen if status not in (DUPLICATE, EMPTY)
+        checksum: path for path, checksum, status in recorded if status not in (DUPLICATE, EMPTY)
     }
     to_load = []
-    for file in files:
-        if (file.relative_path, file.checksum) in seen_pairs:
-            continue
+    for file in _unrecorded(files, recorded):
         if file.is_empty:
             with transaction(con):
                 write_manifest(con, FileLoad(source=source, file=file, loaded_at=loaded_at, status=EMPTY))
@@ -135,7 +146,6 @@ def files_to_load(
                              message=f"same content as {original}, already loaded")
         with transaction(con):
             write_manifest(con, duplicate)
-        seen_pairs.add((file.relative_path, file.checksum))
     return to_load
 
 

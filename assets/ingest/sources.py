@@ -17,7 +17,15 @@ import duckdb
 
 from assets.ingest import csv_loader, email_events, weblogs
 from assets.ingest.landing import LandingFile, discover
-from assets.ingest.ledger import FileLoad, ensure_ledger, files_to_load, known_checksums, reject_unreadable, utc_now
+from assets.ingest.ledger import (
+    FileLoad,
+    ensure_ledger,
+    files_to_load,
+    known_checksums,
+    reject_unreadable,
+    unrecorded_files,
+    utc_now,
+)
 from assets.ingest.mapping import Mapping, MappingError, load_mapping
 from assets.warehouse import DiskFullError, is_disk_full
 
@@ -119,6 +127,17 @@ def checkpoint_once(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
     con.execute("checkpoint")
 
 
+def landed_files(con: duckdb.DuckDBPyConnection, landing_root: Path, source: str) -> list[LandingFile]:
+    """The source's complete landing files; only those not recorded with the same path, size and
+    modification time are hashed."""
+    return discover(landing_root, source, known_checksums(con, source))
+
+
+def new_landing_files(con: duckdb.DuckDBPyConnection, landing_root: Path, source: str) -> list[LandingFile]:
+    """The files of `source` the next ingestion would load or record; writes nothing."""
+    return unrecorded_files(con, landed_files(con, landing_root, source))
+
+
 def ingest_source(
     con: duckdb.DuckDBPyConnection, landing_root: Path, source: str, crm_mapping_name: str = "salesforce"
 ) -> list[FileLoad]:
@@ -133,8 +152,7 @@ def ingest_source(
         ensure_ledger(con)
         load_file = _prepare(con, source, crm_mapping_name)
         delivered_at = utc_now()
-        landing_files = discover(landing_root, source, known_checksums(con, source))
-        new_files = files_to_load(con, source, landing_files, delivered_at)
+        new_files = files_to_load(con, source, landed_files(con, landing_root, source), delivered_at)
         # Nothing new (a no-op run) writes nothing to checkpoint.
         with checkpoint_once(con) if new_files else nullcontext():
             for file in new_files:
