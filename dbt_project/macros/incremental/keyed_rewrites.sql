@@ -39,15 +39,20 @@
     select {% for key in keys %}{{ digests }}.{{ key }}{{ ', ' if not loop.last }}{% endfor %}
     from {{ digests }}
     {%- if stored_column_exists('_inputs_digest') %}
+    -- The settings check once, not per row.
+    cross join (
+        select coalesce(max(_settings_fingerprint) <> {{ fingerprint }}, true) as settings_changed
+        from {{ this }}
+    ) as stored_settings
     left join (
         select {{ keys | join(', ') }}, max(_inputs_digest) as inputs_digest
         from {{ this }}
         group by {{ keys | join(', ') }}
     ) as stored
         on {% for key in keys %}{{ digests }}.{{ key }} = stored.{{ key }}{{ ' and ' if not loop.last }}{% endfor %}
-    where stored.inputs_digest is null
+    where stored_settings.settings_changed
+        or stored.inputs_digest is null
         or stored.inputs_digest <> {{ digests }}.inputs_digest
-        or coalesce((select max(_settings_fingerprint) from {{ this }}) <> {{ fingerprint }}, true)
     {%- endif %}
 {%- endmacro %}
 
@@ -105,12 +110,20 @@
     stamp is older than the one seen). -#}
 {% macro rewritten_keys(upstream, keys, fingerprint) -%}
     {%- if stored_column_exists('_upstream_built_at') %}
-    select distinct {{ keys | join(', ') }}
-    from {{ upstream }}
-    where _built_at > (select max(_upstream_built_at) from {{ this }})
-        or (select max(_upstream_built_at) from {{ this }}) is null
-        or (select max(_built_at) from {{ upstream }}) < (select max(_upstream_built_at) from {{ this }})
-        or coalesce((select max(_settings_fingerprint) from {{ this }}) <> {{ fingerprint }}, true)
+    select distinct {% for key in keys %}upstream.{{ key }}{{ ', ' if not loop.last }}{% endfor %}
+    from {{ upstream }} as upstream
+    -- What the run decides once, not per row.
+    cross join (
+        select
+            max(_upstream_built_at) as seen_built_at,
+            coalesce(max(_settings_fingerprint) <> {{ fingerprint }}, true) as settings_changed
+        from {{ this }}
+    ) as stored
+    cross join (select max(_built_at) as latest_built_at from {{ upstream }}) as current_upstream
+    where stored.settings_changed
+        or stored.seen_built_at is null
+        or current_upstream.latest_built_at < stored.seen_built_at
+        or upstream._built_at > stored.seen_built_at
     {%- else %}
     select distinct {{ keys | join(', ') }} from {{ upstream }}
     {%- endif %}
