@@ -128,6 +128,7 @@ INCREMENTAL_MODELS = {
     "int_score_timeline": ("intermediate", ["person_id", "rulebook_id", "changed_at"]),
     "int_mql_crossings": ("intermediate", ["crm_id", "rulebook_id", "crossed_at", "direction"]),
     "int_score_daily": ("intermediate", ["person_id", "rulebook_id", "score_date"]),
+    "int_score_ledger": ("intermediate", ["ledger_row_id"]),
 }
 
 

@@ -7,10 +7,10 @@
     Models downstream of such a model find the keys it rewrote from its `_built_at` stamp
     (`rewritten_keys`). -#}
 
-{#- The config of a keyed-rewrite model: delete+insert on `unique_key`, the tombstones (rows
-    whose `tombstone_marker` is null) deleted after each run, then `post_hooks`. Spark, whose
+{#- The config of a keyed-rewrite model: delete+insert on `unique_key`, the tombstones deleted
+    after each run, then `post_hooks`. Spark, whose
     Parquet tables cannot delete, rebuilds it in full. -#}
-{% macro keyed_rewrite_config(unique_key, tombstone_marker, post_hooks=[]) -%}
+{% macro keyed_rewrite_config(unique_key, post_hooks=[]) -%}
     {{ config(
         materialized='incremental',
         unique_key=unique_key,
@@ -18,7 +18,7 @@
         file_format=var('spark_file_format', 'parquet'),
         full_refresh=incremental_full_refresh(rebuild=(target.type == 'spark')),
         on_schema_change='sync_all_columns',
-        post_hook=["{{ delete_tombstones('" ~ tombstone_marker ~ "') }}"] + post_hooks
+        post_hook=["{{ delete_tombstones() }}"] + post_hooks
     ) }}
 {%- endmacro %}
 
@@ -33,12 +33,12 @@
 {%- endmacro %}
 
 {#- The keys of `digests` (a CTE with the keys and inputs_digest) to recompute: all of them on a
-    full build, on a table without digests or after a settings change; else those whose digest
-    is new or differs from the stored one. -#}
-{% macro changed_digest_keys(digests, keys, fingerprint) -%}
+    full build, on a table without digests (or without _built_at stamps, when `stamped`) or
+    after a settings change; else those whose digest is new or differs from the stored one. -#}
+{% macro changed_digest_keys(digests, keys, fingerprint, stamped=false) -%}
     select {% for key in keys %}{{ digests }}.{{ key }}{{ ', ' if not loop.last }}{% endfor %}
     from {{ digests }}
-    {%- if stored_column_exists('_inputs_digest') %}
+    {%- if stored_column_exists('_inputs_digest') and (stored_column_exists('_built_at') or not stamped) %}
     -- The settings check once, not per row.
     cross join (
         select coalesce(max(_settings_fingerprint) <> {{ fingerprint }}, true) as settings_changed
@@ -83,11 +83,11 @@
     {%- endif %}
 {%- endmacro %}
 
-{#- Post-hook: remove the tombstones, the rows whose `marker` column (never null in real rows)
-    is null. -#}
-{% macro delete_tombstones(marker) -%}
+{#- Post-hook: remove the tombstones, the rows without a settings fingerprint (every real row
+    has one). -#}
+{% macro delete_tombstones() -%}
     {%- if is_incremental() -%}
-    delete from {{ this }} where {{ marker }} is null
+    delete from {{ this }} where _settings_fingerprint is null
     {%- endif -%}
 {%- endmacro %}
 
@@ -124,6 +124,7 @@
         or stored.seen_built_at is null
         or current_upstream.latest_built_at < stored.seen_built_at
         or upstream._built_at > stored.seen_built_at
+        or upstream._built_at is null
     {%- else %}
     select distinct {{ keys | join(', ') }} from {{ upstream }}
     {%- endif %}

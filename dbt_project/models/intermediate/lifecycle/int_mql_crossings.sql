@@ -15,7 +15,7 @@
     full. -#}
 
 -- depends_on: {{ ref('decay_profiles') }}
-{{ keyed_rewrite_config(['crm_id', 'rulebook_id'], '_upstream_built_at') }}
+{{ keyed_rewrite_config(['crm_id', 'rulebook_id']) }}
 
 {%- set fingerprint = settings_fingerprint(['rulebooks', 'score_bounds', 'decay_profiles'],
     {'champion_rulebook': var('champion_rulebook')}) %}

@@ -7,7 +7,7 @@
     (_inputs_digest) and every person after an edit of the rules (_settings_fingerprint); see
     macros/incremental/keyed_rewrites.sql. Spark rebuilds it in full. -#}
 
-{{ keyed_rewrite_config(['person_id'], '_inputs_digest') }}
+{{ keyed_rewrite_config(['person_id']) }}
 
 {%- set detail_columns = var('scoring_activity_attributes') | reject('equalto', 'days_without_web_activity') | list %}
 {%- set fingerprint = settings_fingerprint(['activity_rules'], {'activity_attributes': detail_columns}) %}

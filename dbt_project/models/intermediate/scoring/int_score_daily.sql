@@ -11,7 +11,7 @@
     Spark rebuilds it in full. -#}
 
 -- depends_on: {{ ref('decay_profiles') }}
-{{ keyed_rewrite_config(['person_id', 'rulebook_id', 'score_date'], '_upstream_built_at', post_hooks=[
+{{ keyed_rewrite_config(['person_id', 'rulebook_id', 'score_date'], post_hooks=[
     "{% if is_incremental() %}delete from {{ this }}
         where score_date < (select {{ day_date(day_number(dbt.dateadd('day', -1, 'as_of')) ~ ' - ' ~ var('score_history_days', 120) ~ ' + 1') }} from {{ ref('int_scoring_as_of') }})
             or score_date > (select {{ day_date(day_number(dbt.dateadd('day', -1, 'as_of'))) }} from {{ ref('int_scoring_as_of') }})

@@ -18,7 +18,7 @@
     decay_profiles (_settings_fingerprint); see macros/incremental/keyed_rewrites.sql. Spark
     rebuilds it in full. -#}
 
-{{ keyed_rewrite_config(['person_id'], '_inputs_digest') }}
+{{ keyed_rewrite_config(['person_id']) }}
 
 {%- set fingerprint = settings_fingerprint(['rulebooks', 'decay_profiles'], {}) %}
 
@@ -82,7 +82,7 @@ input_digests as (
 ),
 
 scope as (
-    {{ changed_digest_keys('input_digests', ['person_id'], fingerprint) }}
+    {{ changed_digest_keys('input_digests', ['person_id'], fingerprint, stamped=true) }}
 ),
 
 profile_terms as (
@@ -324,7 +324,8 @@ final as (
 select
     final.*,
     input_digests.inputs_digest as _inputs_digest,
-    {{ fingerprint }} as _settings_fingerprint
+    {{ fingerprint }} as _settings_fingerprint,
+    {{ built_at_stamp() }} as _built_at
 from final
 inner join input_digests
     on final.person_id = input_digests.person_id

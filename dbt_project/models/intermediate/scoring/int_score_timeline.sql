@@ -51,10 +51,10 @@
 {%- set static_parts = ['fit_points', 'data_quality_points', 'engagement_static_points', 'delta_points'] %}
 {%- set fingerprint = settings_fingerprint(['rulebooks', 'score_bounds', 'decay_profiles'],
     {'champion_rulebook': var('champion_rulebook')}) %}
-{#- Runs on a table built by a version without the digests recompute every timeline. -#}
+{#- Runs on a table built by a version without the digests or stamps recompute every timeline. -#}
 {%- set stored_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list
     if execute and is_incremental() else [] %}
-{%- set extends_stored = '_inputs_digest' in stored_columns %}
+{%- set extends_stored = '_inputs_digest' in stored_columns and '_built_at' in stored_columns %}
 
 with
 

@@ -1,13 +1,17 @@
 {#- Every rulebook's scores at the backtest's past instants, read off the score timeline, so a
     backtest reaches as far back as the history does (not the daily trend's window).
 
-    Snapshots are midnights: the latest one whose `backtest_horizon_days` horizon (90) ends by
-    as_of, then one every `backtest_step_days` (14) back to the day `backtest_history_days`
-    (180) before as_of. Each snapshot's score_date is the day before it (its scores hold at the
-    end of that day, as in fct_lead_score_daily). When the history is shorter than the horizon
-    (no person existed at the latest snapshot), the midnight after the first record's creation
-    is the one snapshot, with the horizon cut to the whole days left before as_of
-    (horizon_reduced). People appear from the snapshot after their record's creation. -#}
+    Snapshots are midnights on a fixed grid: days whose day number (days since 1970-01-01) is a
+    multiple of `backtest_step_days` (14). The latest is the last grid midnight whose
+    `backtest_horizon_days` horizon (90) ends by as_of; the others step back from it down to
+    `backtest_history_days` (180) before that horizon's end (counted from there rather than
+    from as_of, so the history moves with the grid). The snapshots change once every step, not
+    every day, so daily runs read the same past scores. Each snapshot's score_date is the day
+    before it (its scores hold at the end of that day, as in fct_lead_score_daily). When no
+    grid midnight follows the first record's creation (a history shorter than the horizon and
+    a step), the midnight after the creation is the one snapshot, with the horizon cut to the
+    whole days left before as_of when fewer (horizon_reduced). People appear from the
+    snapshot after their record's creation. -#}
 
 -- depends_on: {{ ref('decay_profiles') }}
 {%- set horizon_days = var('backtest_horizon_days', 90) %}
@@ -19,31 +23,46 @@ with
 bounds as (
     select
         as_of,
-        {{ day_number(dbt.dateadd('day', -horizon_days, 'as_of')) }} as latest_dn,
-        {{ day_number(dbt.dateadd('day', -history_days, 'as_of')) }} as earliest_dn,
+        -- The last midnight whose horizon ends by as_of.
+        {{ day_number(dbt.dateadd('day', -horizon_days, 'as_of')) }} as labelled_dn,
         (select {{ day_number('min(person_created_at)') }} + 1 from {{ ref('int_people') }} where is_master)
             as first_dn
     from {{ ref('int_scoring_as_of') }}
 ),
 
-regular_snapshots as (
-    select days.dn, {{ horizon_days }} as horizon_days, false as horizon_reduced
-    from ({{ day_numbers('(select earliest_dn from bounds)', '(select latest_dn from bounds)') }}) as days
-    cross join bounds
-    where mod(bounds.latest_dn - days.dn, {{ step_days }}) = 0
-        and days.dn >= bounds.first_dn
+grid as (
+    select
+        as_of,
+        first_dn,
+        labelled_dn - mod(labelled_dn, {{ step_days }}) as latest_dn
+    from bounds
 ),
 
--- The history is shorter than the horizon: one snapshot with the days left.
-short_history_snapshot as (
+regular_snapshots as (
+    select days.dn, {{ horizon_days }} as horizon_days, false as horizon_reduced
+    from ({{ day_numbers(
+        '(select latest_dn from grid) - (' ~ (history_days - horizon_days) ~ ')', '(select latest_dn from grid)'
+    ) }}) as days
+    cross join grid
+    where mod(days.dn, {{ step_days }}) = 0
+        and days.dn >= grid.first_dn
+),
+
+-- No grid midnight after the first record: its next midnight, with the days left if fewer.
+first_record_snapshot as (
     select
-        bounds.first_dn as dn,
-        cast(floor({{ days_between('cast(' ~ day_date('bounds.first_dn') ~ ' as timestamp)', 'bounds.as_of') }})
-            as integer) as horizon_days,
-        true as horizon_reduced
-    from bounds
-    where bounds.first_dn > bounds.latest_dn
-        and cast({{ day_date('bounds.first_dn') }} as timestamp) < bounds.as_of
+        dn,
+        least(days_left, {{ horizon_days }}) as horizon_days,
+        days_left < {{ horizon_days }} as horizon_reduced
+    from (
+        select
+            grid.first_dn as dn,
+            cast(floor({{ days_between('cast(' ~ day_date('grid.first_dn') ~ ' as timestamp)', 'grid.as_of') }})
+                as integer) as days_left
+        from grid
+        where grid.first_dn > grid.latest_dn
+            and cast({{ day_date('grid.first_dn') }} as timestamp) < grid.as_of
+    ) as first_record
 ),
 
 snapshots as (
@@ -55,7 +74,7 @@ snapshots as (
     from (
         select * from regular_snapshots
         union all
-        select * from short_history_snapshot
+        select * from first_record_snapshot
     ) as all_snapshots
 ),
 
