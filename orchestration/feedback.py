@@ -68,8 +68,8 @@ def finite(value: float | None) -> float | None:
                      description="The logistic regression's coefficients on standardized features, odds "
                      "ratios and what each feature means."),
         dg.AssetSpec(PREDICTIVE_CALIBRATION, deps=FEATURE_SOURCES,
-                     description="Reliability bins and Brier score on the latest labelled snapshot, "
-                     "from the same recipe trained only on labels known then."),
+                     description="Reliability bins and Brier score on the latest labelled snapshot of the "
+                     "training grid, from the same recipe trained only on labels known then."),
     ],
     check_specs=[
         dg.AssetCheckSpec("probabilities_in_range", asset=PREDICTIVE_SCORES,
@@ -82,18 +82,22 @@ def finite(value: float | None) -> float | None:
 def predictive_score(warehouse: WarehouseResource, feedback: FeedbackConfigResource):
     started = time.monotonic()
     with warehouse.connection(memory_limit=FEEDBACK_DUCKDB_MEMORY_LIMIT) as con:
-        tables = predictive.train_and_score(con, feedback.model_settings())
-        predictive.write_predictive_tables(con, tables)
+        run = predictive.refresh_predictive(con, feedback.model_settings())
+    tables = run.tables
     seconds = round(time.monotonic() - started, 2)
     probability = tables.scores["probability"]
+    reuse = {"fit_reused": run.reused, "fit_reason": run.reason}
     yield dg.MaterializeResult(asset_key=PREDICTIVE_SCORES, metadata={
         "rows": len(tables.scores), "as_of": str(tables.model.cutoff),
         "training_rows": tables.model.rows, "training_positives": tables.model.positives, "seconds": seconds,
+        **reuse,
     })
-    yield dg.MaterializeResult(asset_key=PREDICTIVE_COEFFICIENTS, metadata={"features": len(tables.model.features)})
+    yield dg.MaterializeResult(asset_key=PREDICTIVE_COEFFICIENTS, metadata={
+        "features": len(tables.model.features), **reuse,
+    })
     yield dg.MaterializeResult(asset_key=PREDICTIVE_CALIBRATION, metadata={
         "validation_date": str(tables.validation_snapshot),
-        "validation_auc": finite(tables.validation_auc), "brier_score": finite(tables.brier_score),
+        "validation_auc": finite(tables.validation_auc), "brier_score": finite(tables.brier_score), **reuse,
     })
     yield dg.AssetCheckResult(
         check_name="probabilities_in_range", asset_key=PREDICTIVE_SCORES,
@@ -124,16 +128,17 @@ def predictive_score(warehouse: WarehouseResource, feedback: FeedbackConfigResou
 def scorer_backtest(warehouse: WarehouseResource, feedback: FeedbackConfigResource):
     started = time.monotonic()
     with warehouse.connection(memory_limit=FEEDBACK_DUCKDB_MEMORY_LIMIT) as con:
-        tables = backtest.run_backtest(con, feedback.backtest_settings(), feedback.model_settings())
-        backtest.write_backtest_tables(con, tables)
+        run = backtest.refresh_backtest(con, feedback.backtest_settings(), feedback.model_settings())
+    tables = run.tables
     seconds = round(time.monotonic() - started, 2)
     rows = tables.backtest
-    metadata = {"rows": len(rows), "dates": rows["as_of_date"].nunique(), "seconds": seconds}
+    reuse = {"reused": run.reused, "reason": run.reason}
+    metadata = {"rows": len(rows), "dates": rows["as_of_date"].nunique(), "seconds": seconds, **reuse}
     latest = rows[rows["as_of_date"] == rows["as_of_date"].max()] if len(rows) else rows
     for _, row in latest.iterrows():
         metadata[f"auc {row['scorer']}"] = finite(row["auc"])
     yield dg.MaterializeResult(asset_key=BACKTEST, metadata=metadata)
-    yield dg.MaterializeResult(asset_key=BACKTEST_BANDS, metadata={"rows": len(tables.bands)})
+    yield dg.MaterializeResult(asset_key=BACKTEST_BANDS, metadata={"rows": len(tables.bands), **reuse})
     measurable = rows[(rows["positives"] > 0) & (rows["positives"] < rows["people"])]
     yield dg.AssetCheckResult(
         check_name="auc_defined", asset_key=BACKTEST,

@@ -117,12 +117,14 @@ def test_bench_shares_match_the_sampled_scores(tables):
 
 
 def test_dates_step_back_from_the_horizon_over_the_history_not_a_window(tables):
-    """The demo's as_of is on 2026-06-30: the latest snapshot with a 90-day horizon is the
-    midnight of 2026-04-01 (score day 03-31), then every 14 days back to 2026-01-01, the day 180
-    days before as_of, outside the 120 days of the daily trend."""
+    """The demo's as_of is on 2026-06-30: the last midnight with a 90-day horizon is 2026-04-01,
+    the latest on the 14-day grid (day numbers since 1970 that are multiples of 14) before it is
+    03-26 (day 20538, score day 03-25), then every 14 days back to 2026-01-01, the last within
+    180 days before 03-26's horizon end, outside the 120 days of the daily trend."""
     as_of = tables["as_of"]
     assert as_of.date() == date(2026, 6, 30)
-    expected = [date(2026, 3, 31) - timedelta(days=14 * k) for k in range(7)]
+    assert (date(2026, 3, 26) - date(1970, 1, 1)).days == 20538 == 14 * 1467
+    expected = [date(2026, 3, 25) - timedelta(days=14 * k) for k in range(7)]
     assert tables["snapshot_days"] == [(day, 90, False) for day in sorted(expected)]
     assert sorted(pd.to_datetime(tables["backtest"]["as_of_date"]).dt.date.unique()) == sorted(expected)
     assert min(expected) < (as_of - timedelta(days=120)).date()

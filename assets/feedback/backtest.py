@@ -7,6 +7,11 @@ the dates): each score day d's scores hold at the snapshot s = d + 1 day, which 
 horizon. When the history is shorter than the horizon, the one snapshot has the horizon cut to
 the whole days left before as_of, and `horizon_reduced` says so.
 
+The snapshots sit on a fixed grid, so between two daily runs the backtest's inputs are usually
+the same: a digest of everything the result depends on (the scores read, the first opportunities
+up to the last horizon end, the features' source rows up to the last snapshot, the settings and
+the code) is stored with it, and a run with the same digest keeps the stored tables.
+
 Every scorer is measured on the same people: those with a score on d and no opportunity at or
 before s. Positives: a first opportunity in (s, s + horizon]. A rulebook's MQLs at d are people
 at or above its threshold with the minimum fit. The predictive model has no threshold of its
@@ -15,7 +20,8 @@ own: it passes to sales as many people as the champion's MQLs that day (its top 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
 import duckdb
@@ -262,3 +268,68 @@ def pre_deployment_bench(con: duckdb.DuckDBPyConnection, settings: BacktestSetti
 def write_backtest_tables(con: duckdb.DuckDBPyConnection, tables: BacktestTables) -> None:
     predictive.write_table(con, "rpt_backtest", tables.backtest)
     predictive.write_table(con, "rpt_backtest_bands", tables.bands)
+
+
+BACKTEST_STATE = "backtest_inputs"
+# Result tables the stored digest stands for; as_of is rewritten when they are reused.
+BACKTEST_OUTPUTS = {"rpt_backtest": ("as_of",), "rpt_backtest_bands": ()}
+SCORE_COLUMNS = ("score_date", "snapshot_at", "horizon_days", "horizon_reduced", "crm_id", "rulebook_id",
+                 "is_champion", "total_score", "is_mql")
+
+
+@dataclass
+class BacktestRun:
+    tables: BacktestTables
+    reused: bool
+    reason: str
+
+
+def backtest_inputs(
+    con: duckdb.DuckDBPyConnection, settings: BacktestSettings, model_settings: predictive.ModelSettings
+) -> predictive.InputsDigest:
+    """Everything run_backtest's result depends on besides as_of. Its features are read at the
+    dates and at training snapshots before them, its labels end by the last horizon end."""
+    dates = backtest_dates(con)
+    until = max((d.snapshot for d in dates), default=predictive.EPOCH)
+    labels_until = max((d.snapshot + timedelta(days=d.horizon_days) for d in dates), default=predictive.EPOCH)
+    parts = predictive.feature_source_digests(con, until, labels_until)
+    parts["schema"] = predictive.schema_digest(
+        con, [*(("intermediate", table) for table in predictive.FEATURE_TABLES), ("marts", "fct_score_snapshots")]
+    )
+    parts["dates"] = ",".join(f"{d.snapshot.isoformat()}+{d.horizon_days}" for d in dates)
+    parts["scores"] = predictive.row_digest(con, "marts.fct_score_snapshots", SCORE_COLUMNS, "true")
+    parts["settings"] = json.dumps({"backtest": asdict(settings), "model": asdict(model_settings)}, sort_keys=True)
+    parts["code"] = predictive.code_digest(__file__, predictive.__file__)
+    return predictive.InputsDigest(parts)
+
+
+def read_backtest_tables(con: duckdb.DuckDBPyConnection) -> BacktestTables:
+    return BacktestTables(
+        backtest=con.execute(f"select * from {predictive.SCHEMA}.rpt_backtest order by as_of_date, scorer").df(),
+        bands=con.execute(
+            f"select * from {predictive.SCHEMA}.rpt_backtest_bands order by as_of_date, scorer, band_order"
+        ).df(),
+    )
+
+
+def refresh_backtest(
+    con: duckdb.DuckDBPyConnection,
+    settings: BacktestSettings | None = None,
+    model_settings: predictive.ModelSettings | None = None,
+) -> BacktestRun:
+    """Keep the stored backtest when its inputs' digest is unchanged (only as_of is rewritten),
+    else run it and write the tables with the digest."""
+    settings = settings or BacktestSettings()
+    model_settings = model_settings or predictive.ModelSettings()
+    inputs = backtest_inputs(con, settings, model_settings)
+    stored = predictive.read_state(con, BACKTEST_STATE)
+    verdict = predictive.reuse_verdict(stored, inputs, predictive.tables_digest(con, BACKTEST_OUTPUTS))
+    if verdict.reused:
+        with predictive.transaction(con):
+            con.execute(f"update {predictive.SCHEMA}.rpt_backtest set as_of = ?", [predictive.effective_as_of(con)])
+        return BacktestRun(read_backtest_tables(con), True, verdict.reason)
+    tables = run_backtest(con, settings, model_settings)
+    with predictive.transaction(con):
+        write_backtest_tables(con, tables)
+        predictive.write_state(con, BACKTEST_STATE, inputs, predictive.tables_digest(con, BACKTEST_OUTPUTS))
+    return BacktestRun(tables, False, verdict.reason)

@@ -8,10 +8,13 @@ sales work. The label is a first opportunity created in (s, s + horizon]; people
 opportunity at or before s are left out, as in `demo/evaluate.py`.
 
 Training at a cutoff c uses only snapshots whose labels are known by c (s + horizon <= c): the
-latest `training_snapshots` midnights of a grid stepping back `snapshot_step_days` from the
-latest labelled midnight before as_of. The same function trains the published model (cutoff =
-as_of) and the model each backtest date gets (cutoff = that date), so a backtest never sees data
-after its date.
+latest `training_snapshots` midnights of a fixed grid, the days whose day number (days since
+1970-01-01) is a multiple of `snapshot_step_days`. The same function trains the published model
+(cutoff = as_of) and the model each backtest date gets (cutoff = that date), so a backtest never
+sees data after its date. As the grid does not follow as_of, the training snapshots change once
+every step: between two daily runs the fit's inputs are usually the same, and the stored fit
+(coefficients, standardization, calibration) is reused when the digest of everything it was made
+from is unchanged; only scoring at as_of runs every time.
 
 Fields a person's CRM record only gets during sales work (person type, lead status, purchase
 timeline, decision maker, budget, current solution, customer flag) are left out: the CRM export
@@ -20,21 +23,27 @@ holds today's values, so at a past snapshot they would tell the model the future
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import hashlib
+import json
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from importlib import metadata
+from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 
-# scikit-learn is imported where a model is fitted or scored: importing it takes about a second,
-# which every run would pay at startup, including the ones with nothing to do.
-if TYPE_CHECKING:
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
+# scikit-learn is imported where a model is fitted: importing it takes about a second, which
+# every run would pay at startup, including the ones that reuse the stored fit.
 
 SCHEMA = "feedback"
+# What the feedback steps were last computed from (digests and the fitted model): not published.
+STATE_SCHEMA = "feedback_state"
+EPOCH = datetime(1970, 1, 1)
 MODEL_NAME = "predictive_logit"
 WINDOWS_DAYS = (7, 30, 90)
 RECENCY_CAP_DAYS = 400
@@ -108,25 +117,34 @@ class ModelSettings:
 
 @dataclass
 class FittedModel:
-    """Standardization and logistic regression fitted at one cutoff, with what it was trained on."""
+    """Standardization and logistic regression fitted at one cutoff, with what it was trained on.
+    Kept as plain arrays, so a fit read back from the warehouse scores exactly as a fresh one."""
 
     cutoff: datetime
     features: list[str]
     snapshots: list[datetime]
     rows: int
     positives: int
-    scaler: StandardScaler | None = None
-    regression: LogisticRegression | None = None
     base_rate: float = 0.0
+    # None when there was no positive (or no negative) to learn from.
+    means: np.ndarray | None = None
+    scales: np.ndarray | None = None
+    coefficients: np.ndarray | None = None
+    intercept: float = 0.0
+
+    @property
+    def fitted(self) -> bool:
+        return self.coefficients is not None
 
     def probability(self, frame: pd.DataFrame) -> np.ndarray:
-        if self.regression is None:
-            # No positive (or no negative) to learn from: everyone gets the base rate.
+        if not self.fitted:
             return np.full(len(frame), self.base_rate)
-        return self.regression.predict_proba(self.standardized(frame))[:, 1]
+        from scipy.special import expit
+
+        return expit(self.standardized(frame) @ self.coefficients + self.intercept)
 
     def standardized(self, frame: pd.DataFrame) -> np.ndarray:
-        return self.scaler.transform(frame[self.features].to_numpy(dtype=float))
+        return (frame[self.features].to_numpy(dtype=float) - self.means) / self.scales
 
 
 @dataclass
@@ -167,11 +185,19 @@ def first_opportunities(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     ).df()
 
 
-def load_snapshots(con: duckdb.DuckDBPyConnection, snapshots: list[datetime]) -> SnapshotData:
-    """Features at each snapshot instant for the master people known then without an opportunity."""
+def load_snapshots(
+    con: duckdb.DuckDBPyConnection,
+    snapshots: list[datetime],
+    profile_values: dict[str, list[str]] | None = None,
+    profile_snapshots: list[datetime] | None = None,
+) -> SnapshotData:
+    """Features at each snapshot instant for the master people known then without an opportunity.
+    The profile attributes are one-hot over `profile_values`, by default the values the people
+    have at `profile_snapshots` (all the snapshots when not given)."""
     instants = sorted(set(snapshots))
-    con.execute("create or replace temp table feedback_snapshots (snapshot_at timestamp)")
-    con.executemany("insert into feedback_snapshots values (?)", [[s] for s in instants])
+    profiled = set(profile_snapshots if profile_snapshots is not None else instants)
+    con.execute("create or replace temp table feedback_snapshots (snapshot_at timestamp, profiled boolean)")
+    con.executemany("insert into feedback_snapshots values (?, ?)", [[s, s in profiled] for s in instants])
     profile = ", ".join(f"cast(people.{a} as varchar) as {a}" for a in PROFILE_ATTRIBUTES)
     con.execute(
         f"""create or replace temp table feedback_population as
@@ -196,11 +222,14 @@ def load_snapshots(con: duckdb.DuckDBPyConnection, snapshots: list[datetime]) ->
         f"- to_days({days})) as {window_feature(kind, days)}"
         for kind in kinds for days in WINDOWS_DAYS
     )
-    profile_values = {
-        attribute: [value for (value,) in con.execute(
-            f"select distinct coalesce({attribute}, 'unknown') from feedback_population order by 1").fetchall()]
-        for attribute in PROFILE_ATTRIBUTES
-    }
+    if profile_values is None:
+        profile_values = {
+            attribute: [value for (value,) in con.execute(
+                f"""select distinct coalesce({attribute}, 'unknown') from feedback_population
+                where snapshot_at in (select snapshot_at from feedback_snapshots where profiled)
+                order by 1""").fetchall()]
+            for attribute in PROFILE_ATTRIBUTES
+        }
     frame = con.execute(
         f"""with kinds as ({person_activity_kinds_sql()}),
         windowed as (
@@ -242,8 +271,8 @@ def load_snapshots(con: duckdb.DuckDBPyConnection, snapshots: list[datetime]) ->
 
 
 def build_features(frame: pd.DataFrame, profile_values: dict[str, list[str]]) -> SnapshotData:
-    """Model features (log counts, log recency, one-hot profile over `profile_values`, each
-    attribute's values in the whole population) from the loaded columns, as 32-bit floats."""
+    """Model features (log counts, log recency, one-hot profile over `profile_values`) from the
+    loaded columns, as 32-bit floats."""
     descriptions: dict[str, str] = {}
     features: dict[str, pd.Series] = {}
     labels = {**PERSON_ACTIVITY_KINDS, **COMPANY_SIGNAL_KINDS}
@@ -278,16 +307,31 @@ def build_features(frame: pd.DataFrame, profile_values: dict[str, list[str]]) ->
     )
 
 
+def profile_values_of(features: list[str]) -> dict[str, list[str]]:
+    """The one-hot profile values behind a feature list, in its order."""
+    return {
+        attribute: [name.split("=", 1)[1] for name in features if name.startswith(f"{attribute}=")]
+        for attribute in PROFILE_ATTRIBUTES
+    }
+
+
 def latest_labelled_midnight(cutoff: datetime, horizon_days: int) -> datetime:
     """The latest midnight s with s + horizon <= cutoff."""
     latest = cutoff - timedelta(days=horizon_days)
     return datetime(latest.year, latest.month, latest.day)
 
 
+def latest_grid_midnight(cutoff: datetime, horizon_days: int, step_days: int) -> datetime:
+    """The latest labelled midnight whose day number is a multiple of `step_days`."""
+    labelled = latest_labelled_midnight(cutoff, horizon_days)
+    return labelled - timedelta(days=(labelled - EPOCH).days % step_days)
+
+
 def training_grid(as_of: datetime, settings: ModelSettings, earliest_cutoff: datetime) -> list[datetime]:
-    """Midnights stepping back from the latest labelled one, far enough for every cutoff's training."""
-    top = latest_labelled_midnight(as_of, settings.horizon_days)
-    bottom = latest_labelled_midnight(earliest_cutoff, settings.horizon_days)
+    """Grid midnights stepping back from the latest labelled one, far enough for every cutoff's
+    training."""
+    top = latest_grid_midnight(as_of, settings.horizon_days, settings.snapshot_step_days)
+    bottom = latest_grid_midnight(earliest_cutoff, settings.horizon_days, settings.snapshot_step_days)
     grid, point = [], top
     step = timedelta(days=settings.snapshot_step_days)
     while point > bottom:
@@ -309,20 +353,38 @@ def labels(frame: pd.DataFrame, horizon_days: int) -> np.ndarray:
     return (frame["first_opportunity_at"].notna() & (frame["first_opportunity_at"] <= end)).to_numpy()
 
 
+def standardized_training_matrix(frame: pd.DataFrame, features: list[str], rows: np.ndarray
+                                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The training rows' features as one C-ordered float64 matrix, standardized in place, with
+    the means and scales (population standard deviations, 1 for a constant feature, as
+    scikit-learn's StandardScaler). Filled a column at a time and never copied: the solver would
+    copy any other layout, and the scaler makes a temporary of the same size."""
+    matrix = np.empty((int(rows.sum()), len(features)))
+    for j, name in enumerate(features):
+        matrix[:, j] = frame[name].to_numpy()[rows]
+    means = matrix.mean(axis=0)
+    matrix -= means
+    scales = np.sqrt(np.einsum("ij,ij->j", matrix, matrix) / len(matrix))
+    scales[scales < 10 * np.finfo(float).eps] = 1.0
+    matrix /= scales
+    return matrix, means, scales
+
+
 def fit_at_cutoff(data: SnapshotData, grid: list[datetime], cutoff: datetime, settings: ModelSettings) -> FittedModel:
     snapshots = training_snapshots(grid, cutoff, settings)
-    train = data.frame[data.frame["snapshot_at"].isin(snapshots)]
-    y = labels(train, settings.horizon_days)
-    model = FittedModel(cutoff=cutoff, features=data.features, snapshots=snapshots, rows=len(train),
+    rows = data.frame["snapshot_at"].isin(snapshots).to_numpy()
+    y = labels(data.frame.loc[rows, ["snapshot_at", "first_opportunity_at"]], settings.horizon_days)
+    model = FittedModel(cutoff=cutoff, features=data.features, snapshots=snapshots, rows=len(y),
                         positives=int(y.sum()), base_rate=float(y.mean()) if len(y) else 0.0)
     if 0 < model.positives < len(y):
         from sklearn.linear_model import LogisticRegression
-        from sklearn.preprocessing import StandardScaler
 
-        model.scaler = StandardScaler().fit(train[data.features].to_numpy(dtype=float))
-        model.regression = LogisticRegression(
+        matrix, model.means, model.scales = standardized_training_matrix(data.frame, data.features, rows)
+        regression = LogisticRegression(
             C=settings.regularization_c, l1_ratio=0, max_iter=2000, random_state=0
-        ).fit(model.standardized(train), y)
+        ).fit(matrix, y)
+        model.coefficients = regression.coef_[0].copy()
+        model.intercept = float(regression.intercept_[0])
     return model
 
 
@@ -330,11 +392,11 @@ def at_snapshot(data: SnapshotData, snapshot: datetime) -> pd.DataFrame:
     return data.frame[data.frame["snapshot_at"] == snapshot].reset_index(drop=True)
 
 
-def top_contributions(model: FittedModel, frame: pd.DataFrame, descriptions: dict[str, str]) -> list[str]:
+def top_contributions(model: FittedModel, frame: pd.DataFrame) -> list[str]:
     """Per person, the features that raise the log-odds most above the average trained-on person."""
-    if model.regression is None or frame.empty:
+    if not model.fitted or frame.empty:
         return [""] * len(frame)
-    contributions = model.standardized(frame) * model.regression.coef_[0]
+    contributions = model.standardized(frame) * model.coefficients
     # Stable sort on the negated values: ties keep the features' order, so the text is deterministic.
     order = np.argsort(-contributions, axis=1, kind="stable")[:, :TOP_FEATURES]
     names = np.array(model.features)
@@ -392,13 +454,25 @@ def effective_as_of(con: duckdb.DuckDBPyConnection) -> datetime:
     return value
 
 
+def validation_snapshot_of(as_of: datetime, settings: ModelSettings) -> datetime:
+    """The latest labelled grid midnight: where the recipe is validated, and the newest snapshot
+    the model at as_of trains on."""
+    return latest_grid_midnight(as_of, settings.horizon_days, settings.snapshot_step_days)
+
+
+def fit_grid(as_of: datetime, settings: ModelSettings) -> list[datetime]:
+    """The snapshots the published model and its validation model train on."""
+    return training_grid(as_of, settings, validation_snapshot_of(as_of, settings))
+
+
 def train_and_score(con: duckdb.DuckDBPyConnection, settings: ModelSettings | None = None) -> PredictiveTables:
-    """Validate the recipe on the latest labelled snapshot, then fit at as_of and score everyone."""
+    """Validate the recipe on the latest labelled grid snapshot, then fit at as_of and score everyone."""
     settings = settings or ModelSettings()
     as_of = effective_as_of(con)
-    validation_snapshot = latest_labelled_midnight(as_of, settings.horizon_days)
-    grid = training_grid(as_of, settings, validation_snapshot)
-    data = load_snapshots(con, [*grid, as_of])
+    validation_snapshot = validation_snapshot_of(as_of, settings)
+    grid = fit_grid(as_of, settings)
+    # One-hot over the training people's values: the fit then depends on the training snapshots only.
+    data = load_snapshots(con, [*grid, as_of], profile_snapshots=grid)
     validation_model = fit_at_cutoff(data, grid, validation_snapshot, settings)
     validation = at_snapshot(data, validation_snapshot)
     outcome = labels(validation, settings.horizon_days)
@@ -413,18 +487,8 @@ def train_and_score(con: duckdb.DuckDBPyConnection, settings: ModelSettings | No
     calibration["brier_score"] = brier
 
     model = fit_at_cutoff(data, grid, as_of, settings)
-    current = at_snapshot(data, as_of)
-    probability = model.probability(current)
-    scores = pd.DataFrame({
-        "crm_id": current["crm_id"],
-        "as_of": as_of,
-        "model_name": MODEL_NAME,
-        "probability": probability,
-        "predictive_score": percentile_score(probability),
-        "top_features": top_contributions(model, current, data.descriptions),
-    })
     return PredictiveTables(
-        scores=scores.sort_values("crm_id", kind="stable").reset_index(drop=True),
+        scores=score_table(model, at_snapshot(data, as_of), as_of),
         coefficients=coefficient_table(model, data.descriptions),
         calibration=calibration,
         validation_auc=auc_or_none(outcome, predicted),
@@ -434,16 +498,28 @@ def train_and_score(con: duckdb.DuckDBPyConnection, settings: ModelSettings | No
     )
 
 
+def score_table(model: FittedModel, current: pd.DataFrame, as_of: datetime) -> pd.DataFrame:
+    probability = model.probability(current)
+    scores = pd.DataFrame({
+        "crm_id": current["crm_id"],
+        "as_of": as_of,
+        "model_name": MODEL_NAME,
+        "probability": probability,
+        "predictive_score": percentile_score(probability),
+        "top_features": top_contributions(model, current),
+    })
+    return scores.sort_values("crm_id", kind="stable").reset_index(drop=True)
+
+
 def coefficient_table(model: FittedModel, descriptions: dict[str, str]) -> pd.DataFrame:
     """One row per feature (and the intercept), on the standardized scale the model uses."""
-    if model.regression is None:
+    if not model.fitted:
         coefficients = np.zeros(len(model.features))
         intercept = float(np.log(model.base_rate / (1 - model.base_rate))) if 0 < model.base_rate < 1 else 0.0
         means = stds = np.full(len(model.features), np.nan)
     else:
-        coefficients = model.regression.coef_[0]
-        intercept = float(model.regression.intercept_[0])
-        means, stds = model.scaler.mean_, model.scaler.scale_
+        coefficients, intercept = model.coefficients, model.intercept
+        means, stds = model.means, model.scales
     table = pd.DataFrame({
         "model_name": MODEL_NAME,
         "feature": ["(intercept)", *model.features],
@@ -471,3 +547,280 @@ def write_predictive_tables(con: duckdb.DuckDBPyConnection, tables: PredictiveTa
     write_table(con, "predictive_scores", tables.scores)
     write_table(con, "predictive_coefficients", tables.coefficients)
     write_table(con, "predictive_calibration", tables.calibration)
+
+
+# --- Reuse: digests of what a result was computed from, stored next to it ---------------------
+
+# Columns of int_people the features and the population read.
+PEOPLE_COLUMNS = ("person_id", "person_created_at", "is_master", "email_domain", "is_free_mail", *PROFILE_ATTRIBUTES)
+FEATURE_TABLES = ("int_activities", "int_people", "int_person_opportunities")
+LIBRARIES = ("duckdb", "numpy", "pandas", "scikit-learn", "scipy")
+SQL_WORDS = frozenset({"and", "or", "not", "in", "is", "null", "true", "false"})
+
+# What each part of a digest covers, to say what changed.
+PART_NAMES = {
+    "activities": "activities and account signals before the last snapshot",
+    "people": "people created before the last snapshot",
+    "opportunities": "first opportunities up to the last horizon end",
+    "schema": "columns of the input tables",
+    "settings": "settings",
+    "code": "code or library versions",
+    "grid": "training snapshots",
+    "dates": "snapshot dates",
+    "scores": "rulebook scores at the snapshots",
+}
+
+
+def activity_columns() -> list[str]:
+    """The int_activities columns the features read: keys, and every column a kind's condition names."""
+    kinds = [*PERSON_ACTIVITY_KINDS.values(), *COMPANY_SIGNAL_KINDS.values()]
+    conditions = " ".join(condition for condition, _ in kinds)
+    named = set(re.findall(r"[a-z_][a-z0-9_]*", re.sub(r"'[^']*'", "", conditions))) - SQL_WORDS
+    return sorted(named | {"person_id", "activity_at", "company_domain"})
+
+
+def row_digest(con: duckdb.DuckDBPyConnection, relation: str, columns: tuple[str, ...] | list[str], where: str,
+               params: list | None = None) -> str:
+    """Order-free digest of the rows: count, and xor and sum of row hashes (a sum, so duplicated rows
+    do not cancel out)."""
+    count, xor, total = con.execute(
+        f"""select count(*), bit_xor(row_hash), sum(row_hash::hugeint)
+        from (select hash({", ".join(columns)}) as row_hash from {relation} where {where})""",
+        params or [],
+    ).fetchone()
+    return f"{count}/{xor}/{total}"
+
+
+def schema_digest(con: duckdb.DuckDBPyConnection, tables: list[tuple[str, str]]) -> str:
+    rows = con.execute(
+        """select table_schema, table_name, column_name, data_type from information_schema.columns
+        where list_contains(?, table_schema || '.' || table_name) order by all""",
+        [[f"{schema}.{table}" for schema, table in tables]],
+    ).fetchall()
+    return hashlib.sha256(repr(rows).encode()).hexdigest()
+
+
+def code_digest(*files: str | Path) -> str:
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(Path(path).read_bytes())
+    for library in LIBRARIES:
+        digest.update(f"{library}={metadata.version(library)}".encode())
+    return digest.hexdigest()
+
+
+def feature_source_digests(con: duckdb.DuckDBPyConnection, until: datetime, labels_until: datetime) -> dict[str, str]:
+    """Digests of what features at snapshots up to `until` and labels up to `labels_until` read:
+    the master people created before `until`, their activities and the account signals before it
+    (any age: recency looks back without limit), and the first opportunities up to `labels_until`
+    (a later first opportunity counts as none)."""
+    known_people = "select person_id from intermediate.int_people where is_master and person_created_at < ?"
+    return {
+        "activities": row_digest(
+            con, "intermediate.int_activities", activity_columns(),
+            f"activity_at < ? and (person_id is null or person_id in ({known_people}))", [until, until],
+        ),
+        "people": row_digest(con, "intermediate.int_people", PEOPLE_COLUMNS,
+                             "is_master and person_created_at < ?", [until]),
+        "opportunities": row_digest(
+            con, """(select person_id, min(created_at) as first_opportunity_at
+                from intermediate.int_person_opportunities group by person_id)""",
+            ("person_id", "first_opportunity_at"), "first_opportunity_at <= ?", [labels_until],
+        ),
+        "schema": schema_digest(con, [("intermediate", table) for table in FEATURE_TABLES]),
+    }
+
+
+@dataclass(frozen=True)
+class InputsDigest:
+    """Digests of everything a result depends on, part by part, so a change can be named."""
+
+    parts: dict[str, str]
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(json.dumps(self.parts, sort_keys=True).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class StoredState:
+    parts: dict[str, str]
+    outputs: str | None
+    values: dict[str, object]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    reused: bool
+    reason: str
+
+
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, name: str) -> bool:
+    return con.execute(
+        "select count(*) from duckdb_tables() where schema_name = ? and table_name = ? and not temporary",
+        [schema, name],
+    ).fetchone()[0] > 0
+
+
+def read_state(con: duckdb.DuckDBPyConnection, name: str) -> StoredState | None:
+    if not table_exists(con, STATE_SCHEMA, name):
+        return None
+    cursor = con.execute(f"select * from {STATE_SCHEMA}.{name}")
+    rows = cursor.fetchall()
+    values = dict(zip([column[0] for column in cursor.description], rows[0], strict=True)) if len(rows) == 1 else {}
+    try:
+        parts = json.loads(values.pop("parts"))
+    except (KeyError, TypeError, ValueError):
+        return None
+    return StoredState(parts=parts, outputs=values.pop("outputs", None), values=values)
+
+
+def write_state(con: duckdb.DuckDBPyConnection, name: str, inputs: InputsDigest, outputs: str | None,
+                values: Sequence[tuple[str, str, object]] = ()) -> None:
+    """One row: the inputs' digest, the result tables' digest, and `values` as (column, type, value)."""
+    columns = [("digest", "varchar", inputs.digest), ("parts", "varchar", json.dumps(inputs.parts, sort_keys=True)),
+               ("outputs", "varchar", outputs), *values]
+    con.execute(f"create schema if not exists {STATE_SCHEMA}")
+    con.execute(
+        f"create or replace table {STATE_SCHEMA}.{name} as select "
+        + ", ".join(f"?::{kind} as {column}" for column, kind, _ in columns),
+        [value for _, _, value in columns],
+    )
+
+
+def tables_digest(con: duckdb.DuckDBPyConnection, tables: dict[str, tuple[str, ...]]) -> str | None:
+    """Digest of stored result tables, leaving out the columns a reuse rewrites; None when one is missing."""
+    parts = []
+    for table, rewritten in tables.items():
+        if not table_exists(con, SCHEMA, table):
+            return None
+        exclude = f" exclude ({', '.join(rewritten)})" if rewritten else ""
+        count, xor = con.execute(
+            f"select count(*), bit_xor(hash(result)) from (select *{exclude} from {SCHEMA}.{table}) as result"
+        ).fetchone()
+        parts.append(f"{table}:{count}/{xor}")
+    return ";".join(parts)
+
+
+def reuse_verdict(stored: StoredState | None, inputs: InputsDigest, outputs: str | None) -> Verdict:
+    """Reuse only when every part of the digest matches and the stored tables are those it was stored with."""
+    if stored is None:
+        return Verdict(False, "computed: no stored result to reuse")
+    changed = [PART_NAMES.get(part, part) for part in sorted(set(stored.parts) | set(inputs.parts))
+               if stored.parts.get(part) != inputs.parts.get(part)]
+    if changed:
+        return Verdict(False, f"recomputed: {', '.join(changed)} changed since the stored result")
+    if outputs is None or outputs != stored.outputs:
+        return Verdict(False, "recomputed: the stored tables are missing or not the ones stored with the digest")
+    unchanged = ", ".join(PART_NAMES.get(part, part) for part in sorted(inputs.parts))
+    return Verdict(True, f"reused the stored result (inputs digest {inputs.digest[:12]}): unchanged {unchanged}")
+
+
+@contextmanager
+def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
+    """Results and their digest are written together, so a digest never describes other tables."""
+    con.begin()
+    try:
+        yield
+    except BaseException:
+        con.rollback()
+        raise
+    con.commit()
+
+
+# --- The published model, refitted only when its training inputs changed -----------------------
+
+FIT_STATE = "predictive_fit"
+# Result tables the stored fit stands for; as_of is rewritten when it is reused.
+FIT_OUTPUTS = {"predictive_coefficients": (), "predictive_calibration": ("as_of",)}
+
+
+@dataclass
+class PredictiveRun:
+    tables: PredictiveTables
+    reused: bool
+    reason: str
+
+
+def fit_inputs(con: duckdb.DuckDBPyConnection, settings: ModelSettings, as_of: datetime) -> InputsDigest:
+    """Everything the fit and the calibration depend on: the training grid (its newest snapshot is
+    the validation snapshot), the data up to it and its labels, the settings and the code."""
+    grid = fit_grid(as_of, settings)
+    parts = feature_source_digests(con, max(grid), max(grid) + timedelta(days=settings.horizon_days))
+    parts["grid"] = ",".join(point.isoformat() for point in grid)
+    parts["settings"] = json.dumps(asdict(settings), sort_keys=True)
+    parts["code"] = code_digest(__file__)
+    return InputsDigest(parts)
+
+
+def fit_state_values(tables: PredictiveTables) -> list[tuple[str, str, object]]:
+    model = tables.model
+
+    def floats(values: np.ndarray | None) -> list[float] | None:
+        return None if values is None else [float(v) for v in values]
+
+    return [
+        ("features", "varchar[]", list(model.features)),
+        ("means", "double[]", floats(model.means)),
+        ("scales", "double[]", floats(model.scales)),
+        ("coefficients", "double[]", floats(model.coefficients)),
+        ("intercept", "double", model.intercept),
+        ("base_rate", "double", model.base_rate),
+        ("training_rows", "bigint", model.rows),
+        ("training_positives", "bigint", model.positives),
+        ("training_snapshots", "timestamp[]", list(model.snapshots)),
+        ("validation_snapshot", "timestamp", tables.validation_snapshot),
+        ("validation_auc", "double", tables.validation_auc),
+        ("brier_score", "double", tables.brier_score),
+    ]
+
+
+def stored_model(values: dict[str, object], as_of: datetime) -> FittedModel:
+    def array(name: str) -> np.ndarray | None:
+        return None if values[name] is None else np.array(values[name], dtype=float)
+
+    return FittedModel(
+        cutoff=as_of, features=list(values["features"]), snapshots=list(values["training_snapshots"]),
+        rows=int(values["training_rows"]), positives=int(values["training_positives"]),
+        base_rate=float(values["base_rate"]), means=array("means"), scales=array("scales"),
+        coefficients=array("coefficients"), intercept=float(values["intercept"]),
+    )
+
+
+def refresh_predictive(con: duckdb.DuckDBPyConnection, settings: ModelSettings | None = None) -> PredictiveRun:
+    """Score everyone at as_of with the stored fit when its inputs are unchanged, else fit anew;
+    write the tables (and the fit with its digest)."""
+    settings = settings or ModelSettings()
+    as_of = effective_as_of(con)
+    inputs = fit_inputs(con, settings, as_of)
+    stored = read_state(con, FIT_STATE)
+    verdict = reuse_verdict(stored, inputs, tables_digest(con, FIT_OUTPUTS))
+    model = None
+    if verdict.reused:
+        try:
+            model = stored_model(stored.values, as_of)
+        except (KeyError, TypeError, ValueError):
+            verdict = Verdict(False, "recomputed: the stored fit could not be read")
+    if model is not None:
+        data = load_snapshots(con, [as_of], profile_values=profile_values_of(model.features))
+        if data.features == model.features:
+            scores = score_table(model, at_snapshot(data, as_of), as_of)
+            with transaction(con):
+                write_table(con, "predictive_scores", scores)
+                con.execute(f"update {SCHEMA}.predictive_calibration set as_of = ?", [as_of])
+            tables = PredictiveTables(
+                scores=scores,
+                coefficients=coefficient_table(model, data.descriptions),
+                calibration=con.execute(f"select * from {SCHEMA}.predictive_calibration order by bin").df(),
+                validation_auc=stored.values["validation_auc"],
+                brier_score=stored.values["brier_score"],
+                validation_snapshot=stored.values["validation_snapshot"],
+                model=model,
+            )
+            return PredictiveRun(tables, True, verdict.reason)
+        verdict = Verdict(False, "recomputed: the stored fit's features do not match the features built now")
+    tables = train_and_score(con, settings)
+    with transaction(con):
+        write_predictive_tables(con, tables)
+        write_state(con, FIT_STATE, inputs, tables_digest(con, FIT_OUTPUTS), fit_state_values(tables))
+    return PredictiveRun(tables, False, verdict.reason)
