@@ -245,9 +245,13 @@ final as (
         total_score,
         fit_score,
         mql_threshold,
-        (select max(_built_at) from all_timelines) as _upstream_built_at,
-        {{ fingerprint }} as _settings_fingerprint
+        run_values.upstream_built_at as _upstream_built_at,
+        run_values.fingerprint as _settings_fingerprint
     from crossings
+    -- Computed once: as expressions on every row they would be evaluated for each.
+    cross join (
+        select (select max(_built_at) from all_timelines) as upstream_built_at, {{ fingerprint }} as fingerprint
+    ) as run_values
 )
 
 select * from final

@@ -96,9 +96,13 @@ final as (
         cast(data_quality_score as {{ points_type() }}) as data_quality_score,
         cast(adjustment_score as {{ points_type() }}) as adjustment_score,
         cast(total_score as {{ points_type() }}) as total_score,
-        (select max(_built_at) from all_timelines) as _upstream_built_at,
-        {{ fingerprint }} as _settings_fingerprint
+        run_values.upstream_built_at as _upstream_built_at,
+        run_values.fingerprint as _settings_fingerprint
     from scored
+    -- Computed once: as expressions on every row they would be evaluated for each.
+    cross join (
+        select (select max(_built_at) from all_timelines) as upstream_built_at, {{ fingerprint }} as fingerprint
+    ) as run_values
 )
 
 select * from final

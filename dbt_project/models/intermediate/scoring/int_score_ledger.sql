@@ -400,9 +400,13 @@ final as (
         weight,
         points_as_of,
         (select as_of from as_of) as _computed_as_of,
-        (select max(_built_at) from all_events) as _upstream_built_at,
-        {{ fingerprint }} as _settings_fingerprint
+        run_values.upstream_built_at as _upstream_built_at,
+        run_values.fingerprint as _settings_fingerprint
     from ledger
+    -- Computed once: as expressions on every row they would be evaluated for each.
+    cross join (
+        select (select max(_built_at) from all_events) as upstream_built_at, {{ fingerprint }} as fingerprint
+    ) as run_values
 )
 
 select * from final

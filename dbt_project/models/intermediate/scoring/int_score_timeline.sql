@@ -79,7 +79,8 @@ run_scope as (
         {%- else -%}
         true
         {%- endif %} as is_full_scope,
-        {{ fingerprint }} as settings_fingerprint
+        {{ fingerprint }} as settings_fingerprint,
+        {{ built_at_stamp() }} as built_at
         {%- if extends_stored %},
         (select max(_computed_as_of) from {{ this }}) as previous_as_of
         {%- endif %}
@@ -512,7 +513,7 @@ final as (
         inputs_digests.inputs_digest as _inputs_digest,
         run_scope.settings_fingerprint as _settings_fingerprint,
         (select as_of from as_of) as _computed_as_of,
-        {{ built_at_stamp() }} as _built_at
+        run_scope.built_at as _built_at
     from state
     inner join inputs_digests
         on state.person_id = inputs_digests.person_id
