@@ -24,9 +24,11 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 # Secrets the runs are given; tests look for them in everything the runs write.
 SECRET_SALT = "salt-7Qx9-must-not-leak"
 SECRET_WEBHOOK = "http://127.0.0.1:9/hooks/webhook-4Kp2-must-not-leak"
-# Columns holding the wall-clock instant a file was loaded: they differ between any two runs,
-# killed or not, and no model orders or filters by them.
-LOAD_TIME_COLUMNS = {"_loaded_at", "loaded_at", "quarantined_at", "_batch_loaded_at"}
+# Columns holding the wall-clock instant a file was loaded, or a run that recomputed a person's
+# scores started (`_built_at`, and `_upstream_built_at`, the latest such stamp a model read): they
+# differ between any two runs, killed or not, and no score depends on them.
+LOAD_TIME_COLUMNS = {"_loaded_at", "loaded_at", "quarantined_at", "_batch_loaded_at", "_built_at",
+                     "_upstream_built_at"}
 
 # Web, email and form files before this month are left out to keep each run short; the CRM
 # export, signals and adjustments are kept whole.
