@@ -35,12 +35,9 @@
 {#- Stop with a clear message when the incremental model's table was built by a version
     without `column` (an incremental run would otherwise fail on a missing column). -#}
 {% macro require_built_column(column) -%}
-    {%- if execute and is_incremental() -%}
-    {%- set built_columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
-    {%- if column | lower not in built_columns -%}
+    {%- if execute and is_incremental() and not stored_column_exists(column) -%}
     {{ exceptions.raise_compiler_error(
         this ~ " was built by an earlier version without the column " ~ column ~ ": rebuild it once with "
         ~ "`dbt build --full-refresh -s " ~ this.identifier ~ "+`") }}
-    {%- endif -%}
     {%- endif -%}
 {%- endmacro %}

@@ -129,3 +129,20 @@
     select distinct {{ keys | join(', ') }} from {{ upstream }}
     {%- endif %}
 {%- endmacro %}
+
+{#- A one-row derived table to cross join in the model's final select, with the values every row
+    of the run carries: `fingerprint`, and `upstream_built_at` (the latest `_built_at` of
+    `upstream`) and `built_at` (this run's stamp) when asked. Written as expressions on every row
+    they would be evaluated for each (the fingerprint reads the seeds). -#}
+{% macro run_values(fingerprint, upstream=none, stamp=false) -%}
+    cross join (
+        select
+            {{ fingerprint }} as fingerprint
+            {%- if upstream %},
+            (select max(_built_at) from {{ upstream }}) as upstream_built_at
+            {%- endif %}
+            {%- if stamp %},
+            {{ built_at_stamp() }} as built_at
+            {%- endif %}
+    ) as run_values
+{%- endmacro %}

@@ -248,10 +248,7 @@ final as (
         run_values.upstream_built_at as _upstream_built_at,
         run_values.fingerprint as _settings_fingerprint
     from crossings
-    -- Computed once: as expressions on every row they would be evaluated for each.
-    cross join (
-        select (select max(_built_at) from all_timelines) as upstream_built_at, {{ fingerprint }} as fingerprint
-    ) as run_values
+    {{ run_values(fingerprint, upstream='all_timelines') }}
 )
 
 select * from final

@@ -170,13 +170,12 @@ capped as (
             else greatest(0, least(points, cap_points - points_before_in_period))
         end as points_after_cap,
         activity_digests.inputs_digest as _inputs_digest,
-        settings.fingerprint as _settings_fingerprint
+        run_values.fingerprint as _settings_fingerprint
     from running
     -- The digest joins the final rows: joined before the window it cost a third of the model.
     inner join activity_digests
         on running.person_id = activity_digests.person_id
-    -- Computed once: as an expression on every row it would be evaluated for each.
-    cross join (select {{ fingerprint }} as fingerprint) as settings
+    {{ run_values(fingerprint) }}
 )
 
 select * from capped

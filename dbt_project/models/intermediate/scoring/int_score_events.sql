@@ -324,11 +324,10 @@ final as (
 select
     final.*,
     input_digests.inputs_digest as _inputs_digest,
-    settings.fingerprint as _settings_fingerprint,
-    settings.built_at as _built_at
+    run_values.fingerprint as _settings_fingerprint,
+    run_values.built_at as _built_at
 from final
 inner join input_digests
     on final.person_id = input_digests.person_id
--- Computed once: as an expression on every row it would be evaluated for each.
-cross join (select {{ fingerprint }} as fingerprint, {{ built_at_stamp() }} as built_at) as settings
+{{ run_values(fingerprint, stamp=true) }}
 {{ tombstone_rows('scope', 'input_digests', ['person_id']) }}
