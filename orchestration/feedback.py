@@ -6,16 +6,22 @@ import math
 import time
 
 import dagster as dg
+import duckdb
+from dagster_dbt import get_asset_key_for_model
 
 from assets.feedback import backtest, predictive
+from orchestration.dbt import dbt_models
 from orchestration.ingestion import WAREHOUSE_POOL
 from orchestration.resources import WarehouseResource
 
-# The dbt models the feedback assets read.
+# The dbt marts the feedback assets read: features, their snapshot grid (with as_of and the
+# model's settings) and first opportunities. Python reads marts only; what the features mean is
+# defined in dbt.
 FEATURE_SOURCES = [
-    dg.AssetKey(["intermediate", name])
-    for name in ("int_activities", "int_people", "int_person_opportunities", "int_scoring_as_of")
+    get_asset_key_for_model([dbt_models], name)
+    for name in ("fct_person_features", "dim_feature_snapshots", "fct_first_opportunities")
 ]
+FIRST_OPPORTUNITIES = get_asset_key_for_model([dbt_models], "fct_first_opportunities")
 SCORE_SOURCES = [dg.AssetKey(["marts", name]) for name in ("fct_score_snapshots", "fct_lead_scores")]
 RULEBOOKS = dg.AssetKey(["seeds", "rulebooks"])
 # DuckDB's cap in the feedback steps, which also hold every person's features at every snapshot
@@ -31,22 +37,18 @@ TEST_BENCH = dg.AssetKey(["feedback", "rpt_test_bench"])
 
 
 class FeedbackConfigResource(dg.ConfigurableResource):
-    """Settings of the feedback assets (defaults: a 90-day horizon, sales capacity 200). The
-    backtest's dates and horizon are dbt vars (backtest_*), as its scores come from dbt."""
+    """Settings of the feedback assets (defaults: sales capacity 200). The predictive model's
+    horizon, training snapshots and grid step are the dbt vars predictive_*, and the backtest's
+    dates and horizon the dbt vars backtest_*: dbt computes the features and scores at those
+    dates, so the settings are read from the warehouse rather than set twice."""
 
-    horizon_days: int = 90
-    training_snapshots: int = 8
-    snapshot_step_days: int = 28
     regularization_c: float = 0.5
     sales_capacity: int = 200
     bench_sample_size: int = 500
     bench_seed: int = 20240601
 
-    def model_settings(self) -> predictive.ModelSettings:
-        return predictive.ModelSettings(
-            horizon_days=self.horizon_days, training_snapshots=self.training_snapshots,
-            snapshot_step_days=self.snapshot_step_days, regularization_c=self.regularization_c,
-        )
+    def model_settings(self, con: duckdb.DuckDBPyConnection) -> predictive.ModelSettings:
+        return predictive.model_settings(con, self.regularization_c)
 
     def backtest_settings(self) -> backtest.BacktestSettings:
         return backtest.BacktestSettings(
@@ -82,7 +84,7 @@ def finite(value: float | None) -> float | None:
 def predictive_score(warehouse: WarehouseResource, feedback: FeedbackConfigResource):
     started = time.monotonic()
     with warehouse.connection(memory_limit=FEEDBACK_DUCKDB_MEMORY_LIMIT) as con:
-        run = predictive.refresh_predictive(con, feedback.model_settings())
+        run = predictive.refresh_predictive(con, feedback.model_settings(con))
     tables = run.tables
     seconds = round(time.monotonic() - started, 2)
     probability = tables.scores["probability"]
@@ -128,7 +130,7 @@ def predictive_score(warehouse: WarehouseResource, feedback: FeedbackConfigResou
 def scorer_backtest(warehouse: WarehouseResource, feedback: FeedbackConfigResource):
     started = time.monotonic()
     with warehouse.connection(memory_limit=FEEDBACK_DUCKDB_MEMORY_LIMIT) as con:
-        run = backtest.refresh_backtest(con, feedback.backtest_settings(), feedback.model_settings())
+        run = backtest.refresh_backtest(con, feedback.backtest_settings(), feedback.model_settings(con))
     tables = run.tables
     seconds = round(time.monotonic() - started, 2)
     rows = tables.backtest
@@ -148,7 +150,7 @@ def scorer_backtest(warehouse: WarehouseResource, feedback: FeedbackConfigResour
 
 
 @dg.asset(
-    key=TEST_BENCH, deps=[*SCORE_SOURCES, dg.AssetKey(["intermediate", "int_person_opportunities"])],
+    key=TEST_BENCH, deps=[*SCORE_SOURCES, FIRST_OPPORTUNITIES],
     pool=WAREHOUSE_POOL,
     description="The guide's pre-deployment bench: the share of a seeded random sample of CRM people each "
     "rulebook would pass to sales at as_of, overall and among those with an opportunity.",

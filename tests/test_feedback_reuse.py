@@ -15,6 +15,7 @@ import pytest
 
 from assets.feedback import backtest, predictive
 from assets.warehouse import connect
+from tests.test_predictive import rebuild_feature_marts
 
 
 @pytest.fixture()
@@ -41,9 +42,10 @@ def through_duckdb(con, frame: pd.DataFrame, order: str) -> pd.DataFrame:
         con.unregister("computed")
 
 
-def move_as_of(con, days: int) -> datetime:
+def move_as_of(con, days: int) -> duckdb.DuckDBPyConnection:
+    """As a dbt build as of `days` later would: the feature marts recomputed at the new as_of."""
     con.execute("update intermediate.int_scoring_as_of set as_of = as_of + to_days(?)", [days])
-    return predictive.effective_as_of(con)
+    return rebuild_feature_marts(con)
 
 
 def latest_backtest_snapshot(con) -> datetime:
@@ -72,24 +74,28 @@ def person_without_opportunity(con, snapshot: datetime, horizon_days: int, extra
     ).fetchone()[0]
 
 
-def add_opportunity(con, person_id: str, created_at: datetime) -> None:
+def add_opportunity(con, person_id: str, created_at: datetime) -> duckdb.DuckDBPyConnection:
+    """A new CRM opportunity, and the feature marts rebuilt from it (the connection to use next)."""
     con.execute(
         """insert into intermediate.int_person_opportunities (person_id, opportunity_id, created_at)
         values (?, 'added-' || ?, ?)""",
         [person_id, person_id, created_at],
     )
+    return rebuild_feature_marts(con)
 
 
-def add_pricing_view(con, person_id: str, at: datetime) -> None:
+def add_pricing_view(con, person_id: str, at: datetime) -> duckdb.DuckDBPyConnection:
+    """A new pricing page view, and the feature marts rebuilt from it (the connection to use next)."""
     con.execute(
         """insert into intermediate.int_activities (activity_id, person_id, activity_type, activity_at, page_category)
         values ('added-view', ?, 'web_page_view', ?, 'pricing')""",
         [person_id, at],
     )
+    return rebuild_feature_marts(con)
 
 
 def test_a_day_later_both_steps_reuse_and_match_a_fresh_computation(con):
-    move_as_of(con, 1)
+    con = move_as_of(con, 1)
     run = backtest.refresh_backtest(con)
     assert run.reused, run.reason
     fresh = backtest.run_backtest(con)
@@ -123,7 +129,7 @@ def test_a_new_opportunity_inside_a_horizon_computes_again_and_counts(con):
         con, snapshot, 90,
         f"people.person_id in (select crm_id from marts.fct_score_snapshots where snapshot_at = '{snapshot}')",
     )
-    add_opportunity(con, person, snapshot + timedelta(days=10))
+    con = add_opportunity(con, person, snapshot + timedelta(days=10))
     run = backtest.refresh_backtest(con)
     assert not run.reused and "first opportunities" in run.reason
     for scorer in (champion(con), predictive.MODEL_NAME):
@@ -136,17 +142,17 @@ def test_a_first_opportunity_after_the_last_horizon_changes_nothing_stored(con):
     as_of = predictive.effective_as_of(con)
     assert backtest.refresh_backtest(con).reused
     assert predictive.refresh_predictive(con).reused
-    add_opportunity(con, person_without_opportunity(con, snapshot, 90), snapshot + timedelta(days=91))
+    con = add_opportunity(con, person_without_opportunity(con, snapshot, 90), snapshot + timedelta(days=91))
     assert snapshot + timedelta(days=91) <= as_of
     assert backtest.refresh_backtest(con).reused
     assert predictive.refresh_predictive(con).reused
 
 
 def test_a_new_opportunity_in_the_validation_horizon_refits(con):
-    settings = predictive.ModelSettings()
+    settings = predictive.model_settings(con)
     validation = predictive.validation_snapshot_of(predictive.effective_as_of(con), settings)
     before = predictive.refresh_predictive(con).tables.calibration
-    add_opportunity(con, person_without_opportunity(con, validation, 90), validation + timedelta(days=10))
+    con = add_opportunity(con, person_without_opportunity(con, validation, 90), validation + timedelta(days=10))
     run = predictive.refresh_predictive(con)
     assert not run.reused and "first opportunities" in run.reason
     assert run.tables.calibration["people"].sum() == before["people"].sum()
@@ -183,18 +189,18 @@ def test_a_changed_setting_computes_again(con):
     assert (run.tables.backtest["top_k"] == 7).all()
     assert backtest.refresh_backtest(con, backtest.BacktestSettings(sales_capacity=7)).reused
 
-    fit = predictive.refresh_predictive(con, predictive.ModelSettings(regularization_c=0.05))
+    fit = predictive.refresh_predictive(con, predictive.model_settings(con, regularization_c=0.05))
     assert not fit.reused and "settings" in fit.reason
 
 
 def test_only_activities_before_the_last_training_snapshot_refit(con):
     as_of = predictive.effective_as_of(con)
-    validation = predictive.validation_snapshot_of(as_of, predictive.ModelSettings())
+    validation = predictive.validation_snapshot_of(as_of, predictive.model_settings(con))
     person = person_without_opportunity(con, validation, 90)
     assert predictive.refresh_predictive(con).reused
-    add_pricing_view(con, person, validation + timedelta(hours=1))
+    con = add_pricing_view(con, person, validation + timedelta(hours=1))
     assert predictive.refresh_predictive(con).reused
-    add_pricing_view(con, person, validation - timedelta(hours=1))
+    con = add_pricing_view(con, person, validation - timedelta(hours=1))
     run = predictive.refresh_predictive(con)
     assert not run.reused and "activities" in run.reason
 
@@ -211,8 +217,13 @@ def test_edited_result_tables_are_not_reused(con):
     assert stored(con, "predictive_calibration", "bin")["people"].sum() > 0
 
 
-def test_the_activity_digest_covers_every_column_the_features_read():
-    assert predictive.activity_columns() == [
-        "activity_at", "activity_type", "company_domain", "email_event_type", "form_name", "member_status_category",
-        "page_category", "person_id", "signal_strength", "signal_type", "task_activity_type",
-    ]
+def test_the_feature_digest_covers_every_column_the_features_read(con):
+    read = {*predictive.FEATURE_INPUTS, *predictive.count_columns()}
+    digested = {column for columns in predictive.DIGEST_COLUMNS.values() for column in columns}
+    assert digested == read
+    # And the features read every column of the mart: a column dbt adds is either read or noticed here.
+    mart = {name for (name,) in con.execute(
+        """select column_name from information_schema.columns
+        where table_schema = 'marts' and table_name = 'fct_person_features'"""
+    ).fetchall()}
+    assert mart == read

@@ -1,19 +1,43 @@
 """The predictive score on the tiny demo run: its tables, features that see nothing after their
-snapshot, identical re-runs, coefficients that reproduce the probabilities, and the small
-functions on hand-made frames."""
+snapshot, dbt's snapshot grid against the one the fits train on, identical re-runs, coefficients
+that reproduce the probabilities, and the small functions on hand-made frames."""
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 import numpy as np
 import pandas as pd
 import pytest
 
-from assets.feedback import predictive
+from assets.feedback import backtest, predictive
 from assets.warehouse import connect
+
+DBT_PROJECT = Path(__file__).resolve().parent.parent / "dbt_project"
+FEATURE_MARTS = ("fct_first_opportunities", "dim_feature_snapshots", "fct_person_features")
+
+
+def rebuild_feature_marts(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
+    """The feature marts rebuilt by dbt from the warehouse's (edited) intermediate tables, and a
+    new connection to it: dbt opens the file itself, so the given connection is closed first."""
+    (path,) = con.execute(
+        "select path from duckdb_databases() where database_name = current_database()"
+    ).fetchone()
+    con.close()
+    dbt = Path(sys.executable).parent / "dbt"
+    result = subprocess.run(
+        [str(dbt if dbt.exists() else "dbt"), "run", "--quiet", "--select", *FEATURE_MARTS, "--profiles-dir", ".",
+         "--target-path", str(Path(path).parent / "dbt_target")],
+        cwd=DBT_PROJECT, env={**os.environ, "LEADSCORE_WAREHOUSE": path}, capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return connect(path)
 
 
 @pytest.fixture()
@@ -51,7 +75,8 @@ def test_tables_hold_one_probability_per_person_without_an_opportunity(first_run
 
 def test_features_at_a_snapshot_ignore_everything_after_it(warehouse_copy):
     con = warehouse_copy
-    snapshot = datetime(2026, 3, 1)
+    # The newest midnight the published model trains on: dbt computed features there.
+    snapshot = predictive.validation_snapshot_of(predictive.effective_as_of(con), predictive.model_settings(con))
     before = predictive.load_snapshots(con, [snapshot]).frame
     assert before[[c for c in before.columns if c.endswith("_90d")]].to_numpy().sum() > 0
     # Rewrite the future: drop later activities, add a burst of pricing views just after the
@@ -69,9 +94,48 @@ def test_features_at_a_snapshot_ignore_everything_after_it(warehouse_copy):
         from intermediate.int_people where is_master""",
         [snapshot],
     )
+    con = rebuild_feature_marts(con)
     after = predictive.load_snapshots(con, [snapshot]).frame
+    con.close()
     features = [c for c in before.columns if c not in ("first_opportunity_at",)]
     pd.testing.assert_frame_equal(before[features], after[features])
+
+
+def test_dbt_computes_features_at_every_snapshot_the_fits_read_and_no_other(first_run, demo_settings):
+    """dim_feature_snapshots (dbt) against the grids computed here from the same settings: the
+    published fit's, each backtest horizon's, the backtest dates and as_of."""
+    with connect(demo_settings.warehouse, read_only=True) as con:
+        settings = predictive.model_settings(con)
+        as_of = predictive.effective_as_of(con)
+        dates = backtest.backtest_dates(con)
+        built = con.execute(
+            """select snapshot_at, is_training_snapshot, is_backtest_snapshot, is_as_of
+            from marts.dim_feature_snapshots order by snapshot_at"""
+        ).df()
+        populated = {at for (at,) in con.execute(
+            "select distinct snapshot_at from marts.fct_person_features").fetchall()}
+    assert dates, "the demo data has backtest dates"
+    training = set(predictive.fit_grid(as_of, settings))
+    training |= {s for _, points in backtest.model_grids(dates, settings).values() for s in points}
+    backtest_snapshots = {d.snapshot for d in dates}
+    assert set(built["snapshot_at"]) == training | backtest_snapshots | {as_of}
+    assert set(built.loc[built["is_training_snapshot"], "snapshot_at"]) == training
+    assert set(built.loc[built["is_backtest_snapshot"], "snapshot_at"]) == backtest_snapshots
+    assert built.loc[built["is_as_of"], "snapshot_at"].tolist() == [as_of]
+    assert populated <= set(built["snapshot_at"]) and as_of in populated
+    assert (settings.horizon_days, settings.training_snapshots, settings.snapshot_step_days) == (90, 8, 28)
+
+
+def test_settings_other_than_the_dbt_vars_stop_the_fit(warehouse_copy):
+    built = predictive.model_settings(warehouse_copy)
+    other = predictive.ModelSettings(horizon_days=built.horizon_days + 1, training_snapshots=built.training_snapshots,
+                                     snapshot_step_days=built.snapshot_step_days)
+    with pytest.raises(ValueError, match="predictive_horizon_days"):
+        predictive.train_and_score(warehouse_copy, other)
+    with pytest.raises(ValueError, match="predictive_horizon_days"):
+        predictive.refresh_predictive(warehouse_copy, other)
+    with pytest.raises(ValueError, match="predictive_horizon_days"):
+        backtest.refresh_backtest(warehouse_copy, model_settings=other)
 
 
 def test_training_never_uses_a_label_unknown_at_the_cutoff():

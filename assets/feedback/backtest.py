@@ -9,8 +9,9 @@ the whole days left before as_of, and `horizon_reduced` says so.
 
 The snapshots sit on a fixed grid, so between two daily runs the backtest's inputs are usually
 the same: a digest of everything the result depends on (the scores read, the first opportunities
-up to the last horizon end, the features' source rows up to the last snapshot, the settings and
-the code) is stored with it, and a run with the same digest keeps the stored tables.
+up to the last horizon end, the feature rows (marts.fct_person_features) at every snapshot the
+models train or score on, the settings and the code) is stored with it, and a run with the same
+digest keeps the stored tables.
 
 Every scorer is measured on the same people: those with a score on d and no opportunity at or
 before s. Positives: a first opportunity in (s, s + horizon]. A rulebook's MQLs at d are people
@@ -136,6 +137,27 @@ def predictive_mql(probability: np.ndarray, crm_ids: pd.Series, count: int) -> n
     return flags
 
 
+def model_grids(dates: list[BacktestDate], base: predictive.ModelSettings
+                ) -> dict[int, tuple[predictive.ModelSettings, list[datetime]]]:
+    """Per horizon, the model settings with that horizon and the grid its dates' models train on
+    (dbt lists the same midnights in dim_feature_snapshots)."""
+    grids = {}
+    for horizon in sorted({d.horizon_days for d in dates}):
+        settings = predictive.ModelSettings(
+            horizon_days=horizon, training_snapshots=base.training_snapshots,
+            snapshot_step_days=base.snapshot_step_days, regularization_c=base.regularization_c,
+        )
+        cutoffs = [d.snapshot for d in dates if d.horizon_days == horizon]
+        grids[horizon] = (settings, predictive.training_grid(max(cutoffs), settings, min(cutoffs)))
+    return grids
+
+
+def feature_instants(dates: list[BacktestDate], grids: dict[int, tuple[predictive.ModelSettings, list[datetime]]]
+                     ) -> list[datetime]:
+    """Every instant the backtest reads features at: the training grids and the dates."""
+    return sorted({s for _, points in grids.values() for s in points} | {d.snapshot for d in dates})
+
+
 @dataclass
 class BacktestTables:
     backtest: pd.DataFrame
@@ -154,17 +176,10 @@ def run_backtest(
     rows, band_rows = [], []
     data = grid = None
     if dates:
-        base = model_settings or predictive.ModelSettings()
-        grid = {}
-        for horizon in sorted({d.horizon_days for d in dates}):
-            model_settings_h = predictive.ModelSettings(
-                horizon_days=horizon, training_snapshots=base.training_snapshots,
-                snapshot_step_days=base.snapshot_step_days, regularization_c=base.regularization_c,
-            )
-            cutoffs = [d.snapshot for d in dates if d.horizon_days == horizon]
-            grid[horizon] = (model_settings_h, predictive.training_grid(max(cutoffs), model_settings_h, min(cutoffs)))
-        instants = [s for _, points in grid.values() for s in points] + [d.snapshot for d in dates]
-        data = predictive.load_snapshots(con, instants)
+        base = model_settings or predictive.model_settings(con)
+        predictive.check_settings(con, base)
+        grid = model_grids(dates, base)
+        data = predictive.load_snapshots(con, feature_instants(dates, grid))
     for when in dates:
         scored_days = rulebook_scores(con, when.score_date)
         population = outcomes(opportunities, scored_days["crm_id"], when.snapshot, when.horizon_days)
@@ -288,13 +303,19 @@ def backtest_inputs(
     con: duckdb.DuckDBPyConnection, settings: BacktestSettings, model_settings: predictive.ModelSettings
 ) -> predictive.InputsDigest:
     """Everything run_backtest's result depends on besides as_of. Its features are read at the
-    dates and at training snapshots before them, its labels end by the last horizon end."""
+    dates and at the training snapshots before them, its labels end by the last horizon end."""
     dates = backtest_dates(con)
-    until = max((d.snapshot for d in dates), default=predictive.EPOCH)
+    instants = feature_instants(dates, model_grids(dates, model_settings)) if dates else []
     labels_until = max((d.snapshot + timedelta(days=d.horizon_days) for d in dates), default=predictive.EPOCH)
-    parts = predictive.feature_source_digests(con, until, labels_until)
+    parts = predictive.feature_source_digests(con, instants, labels_until)
+    # The outcomes: every scored person's first opportunity, by the last horizon end.
+    parts["opportunities"] = predictive.row_digest(
+        con, predictive.FIRST_OPPORTUNITIES, ("crm_id", "first_opportunity_at"), "first_opportunity_at <= ?",
+        [labels_until],
+    )
     parts["schema"] = predictive.schema_digest(
-        con, [*(("intermediate", table) for table in predictive.FEATURE_TABLES), ("marts", "fct_score_snapshots")]
+        con, [tuple(name.split(".")) for name in (predictive.FEATURES, predictive.FIRST_OPPORTUNITIES)]
+        + [("marts", "fct_score_snapshots")]
     )
     parts["dates"] = ",".join(f"{d.snapshot.isoformat()}+{d.horizon_days}" for d in dates)
     parts["scores"] = predictive.row_digest(con, "marts.fct_score_snapshots", SCORE_COLUMNS, "true")
@@ -320,7 +341,8 @@ def refresh_backtest(
     """Keep the stored backtest when its inputs' digest is unchanged (only as_of is rewritten),
     else run it and write the tables with the digest."""
     settings = settings or BacktestSettings()
-    model_settings = model_settings or predictive.ModelSettings()
+    model_settings = model_settings or predictive.model_settings(con)
+    predictive.check_settings(con, model_settings)
     inputs = backtest_inputs(con, settings, model_settings)
     stored = predictive.read_state(con, BACKTEST_STATE)
     verdict = predictive.reuse_verdict(stored, inputs, predictive.tables_digest(con, BACKTEST_OUTPUTS))

@@ -9,12 +9,20 @@ opportunity at or before s are left out, as in `demo/evaluate.py`.
 
 Training at a cutoff c uses only snapshots whose labels are known by c (s + horizon <= c): the
 latest `training_snapshots` midnights of a fixed grid, the days whose day number (days since
-1970-01-01) is a multiple of `snapshot_step_days`. The same function trains the published model
-(cutoff = as_of) and the model each backtest date gets (cutoff = that date), so a backtest never
-sees data after its date. As the grid does not follow as_of, the training snapshots change once
-every step: between two daily runs the fit's inputs are usually the same, and the stored fit
-(coefficients, standardization, calibration) is reused when the digest of everything it was made
-from is unchanged; only scoring at as_of runs every time.
+1970-01-01) is a multiple of `snapshot_step_days`. Those three settings are the dbt vars
+predictive_horizon_days, predictive_training_snapshots and predictive_snapshot_step_days: dbt
+computes the features at the grid's midnights (marts.dim_feature_snapshots lists them with the
+settings, marts.fct_person_features holds the counts, dates and profile per person), and this
+module reads the settings from there (`model_settings`), so they are set in one place. The same
+function trains the published model (cutoff = as_of) and the model each backtest date gets
+(cutoff = that date), so a backtest never sees data after its date. As the grid does not follow
+as_of, the training snapshots change once every step: between two daily runs the fit's inputs are
+usually the same, and the stored fit (coefficients, standardization, calibration) is reused when
+the digest of everything it was made from is unchanged; only scoring at as_of runs every time.
+
+What counts as each activity kind, the windows and who is in the population are business
+logic and live in dbt (fct_person_features); the model's own transforms stay here: log counts,
+capped recency, one-hot profile values, standardization and the fit.
 
 Fields a person's CRM record only gets during sales work (person type, lead status, purchase
 timeline, decision maker, budget, current solution, customer flag) are left out: the CRM export
@@ -25,7 +33,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -52,67 +59,81 @@ FETCH_VECTORS = 50
 TOP_FEATURES = 3
 CALIBRATION_BINS = 10
 
-# Activity kinds counted per window: name -> (condition on int_activities, description).
-PERSON_ACTIVITY_KINDS: dict[str, tuple[str, str]] = {
-    "page_view": ("activity_type = 'web_page_view'", "web page views"),
-    "pricing_page": ("activity_type = 'web_page_view' and page_category = 'pricing'", "pricing page views"),
-    "demo_contact_page": (
-        "activity_type = 'web_page_view' and page_category in ('demo_request', 'contact')",
-        "demo request or contact page views",
-    ),
-    "evaluation_page": (
-        "activity_type = 'web_page_view' and page_category in "
-        "('product', 'case_study', 'buying_guide', 'data_sheet', 'rfp_template', 'docs', 'video')",
-        "product, case study, buying guide, data sheet, RFP, docs or video page views",
-    ),
-    "off_target_page": (
-        "activity_type = 'web_page_view' and page_category in ('careers', 'investors', 'press', 'team')",
-        "careers, investors, press or team page views",
-    ),
-    "web_visit": ("activity_type = 'web_visit'", "web visits"),
-    "email_open": ("activity_type = 'email_event' and email_event_type = 'open'", "email opens"),
-    "email_click": ("activity_type = 'email_event' and email_event_type = 'click'", "email clicks"),
-    "email_negative": (
-        "activity_type = 'email_event' and email_event_type in ('unsubscribe', 'bounce', 'spam_report')",
-        "unsubscribes, bounces and spam reports",
-    ),
-    "campaign_response": ("activity_type = 'campaign_response'", "campaign responses"),
-    "webinar_attended": (
-        "activity_type = 'campaign_response' and member_status_category = 'attended'", "webinars attended",
-    ),
-    "sales_call": ("activity_type = 'sales_task' and task_activity_type = 'call'", "sales calls"),
-    "sales_meeting": ("activity_type = 'sales_task' and task_activity_type = 'meeting'", "sales meetings"),
-    "sales_email": ("activity_type = 'sales_task' and task_activity_type = 'email'", "sales emails"),
-    "form_fill": ("activity_type = 'form_submission'", "form submissions"),
-    "high_intent_form": (
-        "activity_type = 'form_submission' and form_name in "
-        "('demo-request', 'contact-us', 'pricing-quote', 'rfp-template-download')",
-        "demo, contact, pricing quote or RFP form submissions",
-    ),
+# Activity kinds counted per window, in the column order of marts.fct_person_features, which
+# defines them (a person's own activities, then account signals at their company): name ->
+# description. The descriptions stay here, next to the transforms that turn the counts into
+# features, as they are the text of the coefficient table this module writes; a kind the mart
+# does not have stops the load (`check_feature_columns`).
+ACTIVITY_KINDS: dict[str, str] = {
+    "page_view": "web page views",
+    "pricing_page": "pricing page views",
+    "demo_contact_page": "demo request or contact page views",
+    "evaluation_page": "product, case study, buying guide, data sheet, RFP, docs or video page views",
+    "off_target_page": "careers, investors, press or team page views",
+    "web_visit": "web visits",
+    "email_open": "email opens",
+    "email_click": "email clicks",
+    "email_negative": "unsubscribes, bounces and spam reports",
+    "campaign_response": "campaign responses",
+    "webinar_attended": "webinars attended",
+    "sales_call": "sales calls",
+    "sales_meeting": "sales meetings",
+    "sales_email": "sales emails",
+    "form_fill": "form submissions",
+    "high_intent_form": "demo, contact, pricing quote or RFP form submissions",
+    "company_intent": "strong intent signals at the person's company",
+    "company_signal": "account signals of any kind at the person's company",
 }
 
-# Account signals at the company of the person's work email (as the company_signal rules match).
-COMPANY_SIGNAL_KINDS: dict[str, tuple[str, str]] = {
-    "company_intent": (
-        "signal_type = 'intent_topic' and signal_strength >= 60", "strong intent signals at the person's company",
-    ),
-    "company_signal": ("true", "account signals of any kind at the person's company"),
-}
-
-# Profile attributes set when the record is created or from the person's title and company.
+# Profile attributes set when the record is created or from the person's title and company
+# (text columns of fct_person_features).
 PROFILE_ATTRIBUTES = (
     "seniority", "job_role", "industry", "employee_band", "revenue_band", "is_served_country",
     "is_english_speaking_country", "is_free_mail", "lead_source", "name_has_digits", "is_isp_company",
 )
 
 
+# The marts the features, the snapshot grid and the labels are read from.
+FEATURES = "marts.fct_person_features"
+SNAPSHOTS = "marts.dim_feature_snapshots"
+FIRST_OPPORTUNITIES = "marts.fct_first_opportunities"
+
+
 @dataclass(frozen=True)
 class ModelSettings:
-    horizon_days: int = 90
-    training_snapshots: int = 8
-    snapshot_step_days: int = 28
-    # Inverse L2 strength; small data needs the shrinkage, large data barely feels it.
+    """The grid settings are the dbt vars the features were built with: read them with
+    `model_settings`; other values stop the fit (`check_settings`), as the mart would not hold
+    their snapshots."""
+
+    horizon_days: int
+    training_snapshots: int
+    snapshot_step_days: int
+    # Inverse L2 strength; small data needs the shrinkage, large data barely feels it. Only the
+    # fit reads it, so it is a setting of the feedback assets rather than a dbt var.
     regularization_c: float = 0.5
+
+
+def model_settings(con: duckdb.DuckDBPyConnection, regularization_c: float = 0.5) -> ModelSettings:
+    """The settings the dbt build computed the feature snapshots with."""
+    rows = con.execute(
+        f"select distinct horizon_days, training_snapshot_count, snapshot_step_days from {SNAPSHOTS}"
+    ).fetchall()
+    if len(rows) != 1:
+        raise ValueError(f"{SNAPSHOTS} is empty: run the dbt build first")
+    horizon, count, step = rows[0]
+    return ModelSettings(horizon_days=int(horizon), training_snapshots=int(count), snapshot_step_days=int(step),
+                         regularization_c=regularization_c)
+
+
+def check_settings(con: duckdb.DuckDBPyConnection, settings: ModelSettings) -> None:
+    """Stop when the settings are not the dbt vars the features were built with."""
+    built = model_settings(con, settings.regularization_c)
+    if built != settings:
+        raise ValueError(
+            f"model settings {settings} differ from the dbt build's {built}: set the dbt vars "
+            "predictive_horizon_days, predictive_training_snapshots and predictive_snapshot_step_days "
+            "and rebuild, rather than passing other values"
+        )
 
 
 @dataclass
@@ -156,33 +177,50 @@ class SnapshotData:
     descriptions: dict[str, str] = field(default_factory=dict)
 
 
-def person_activity_kinds_sql() -> str:
-    branches = [
-        f"select person_id, activity_at, '{kind}' as kind from intermediate.int_activities "
-        f"where person_id is not null and {condition}"
-        for kind, (condition, _) in PERSON_ACTIVITY_KINDS.items()
-    ]
-    branches += [
-        f"""select people.person_id, signals.activity_at, '{kind}' as kind
-        from intermediate.int_activities as signals
-        inner join intermediate.int_people as people on signals.company_domain = people.email_domain
-        where signals.activity_type = 'account_signal' and people.is_master
-            and not coalesce(people.is_free_mail, false) and {condition}"""
-        for kind, (condition, _) in COMPANY_SIGNAL_KINDS.items()
-    ]
-    return "\nunion all\n".join(branches)
-
-
 def window_feature(kind: str, days: int) -> str:
     return f"{kind}_{days}d"
+
+
+def count_columns() -> list[str]:
+    return [window_feature(kind, days) for kind in ACTIVITY_KINDS for days in WINDOWS_DAYS]
+
+
+# The columns of fct_person_features the features are built from, in the order they are read.
+FEATURE_INPUTS = ("snapshot_at", "crm_id", "person_created_at", "first_opportunity_at", *PROFILE_ATTRIBUTES,
+                  "last_activity_at")
 
 
 def first_opportunities(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Each person's first opportunity (whichever of their records carries it)."""
     return con.execute(
-        """select person_id as crm_id, min(created_at) as first_opportunity_at
-        from intermediate.int_person_opportunities group by person_id order by person_id"""
+        f"select crm_id, first_opportunity_at from {FIRST_OPPORTUNITIES} order by crm_id"
     ).df()
+
+
+def check_feature_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """Stop, naming them, when the mart lacks columns the features read (a kind renamed in dbt
+    but not here, or the other way round)."""
+    schema, table = FEATURES.split(".")
+    present = {name for (name,) in con.execute(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ?",
+        [schema, table],
+    ).fetchall()}
+    missing = [name for name in [*FEATURE_INPUTS, *count_columns()] if name not in present]
+    if missing:
+        raise ValueError(f"{FEATURES} lacks the columns {', '.join(missing)}: run the dbt build, or align "
+                         "ACTIVITY_KINDS with the kinds the model defines")
+
+
+def check_snapshots(con: duckdb.DuckDBPyConnection, instants: list[datetime]) -> None:
+    """Stop when dbt computed no features at some instant (a mart built with other settings or
+    another as_of): its people would silently be missing."""
+    built = {at for (at,) in con.execute(f"select snapshot_at from {SNAPSHOTS}").fetchall()}
+    missing = [at for at in instants if at not in built]
+    if missing:
+        raise ValueError(
+            f"{SNAPSHOTS} has no features at {', '.join(str(at) for at in missing[:5])}: rebuild the dbt "
+            "models with the settings and as_of used here"
+        )
 
 
 def load_snapshots(
@@ -191,71 +229,29 @@ def load_snapshots(
     profile_values: dict[str, list[str]] | None = None,
     profile_snapshots: list[datetime] | None = None,
 ) -> SnapshotData:
-    """Features at each snapshot instant for the master people known then without an opportunity.
-    The profile attributes are one-hot over `profile_values`, by default the values the people
-    have at `profile_snapshots` (all the snapshots when not given)."""
+    """Features at each snapshot instant for the master people known then without an
+    opportunity, from fct_person_features. The profile attributes are one-hot over
+    `profile_values`, by default the values the people have at `profile_snapshots` (all the
+    snapshots when not given)."""
     instants = sorted(set(snapshots))
+    check_snapshots(con, instants)
+    check_feature_columns(con)
     profiled = set(profile_snapshots if profile_snapshots is not None else instants)
     con.execute("create or replace temp table feedback_snapshots (snapshot_at timestamp, profiled boolean)")
     con.executemany("insert into feedback_snapshots values (?, ?)", [[s, s in profiled] for s in instants])
-    profile = ", ".join(f"cast(people.{a} as varchar) as {a}" for a in PROFILE_ATTRIBUTES)
-    con.execute(
-        f"""create or replace temp table feedback_population as
-        with opportunities as (
-            select person_id, min(created_at) as first_opportunity_at
-            from intermediate.int_person_opportunities group by person_id
-        )
-        select snapshots.snapshot_at, people.person_id as crm_id, people.person_created_at,
-            opportunities.first_opportunity_at, {profile}
-        from feedback_snapshots as snapshots
-        inner join intermediate.int_people as people
-            on people.person_created_at < snapshots.snapshot_at
-        left join opportunities on opportunities.person_id = people.person_id
-        where people.is_master
-            and (opportunities.first_opportunity_at is null
-                 or opportunities.first_opportunity_at > snapshots.snapshot_at)"""
-    )
-    longest = max(WINDOWS_DAYS)
-    kinds = [*PERSON_ACTIVITY_KINDS, *COMPANY_SIGNAL_KINDS]
-    counts = ",\n".join(
-        f"count(*) filter (where kinds.kind = '{kind}' and kinds.activity_at >= population.snapshot_at "
-        f"- to_days({days})) as {window_feature(kind, days)}"
-        for kind in kinds for days in WINDOWS_DAYS
-    )
     if profile_values is None:
         profile_values = {
             attribute: [value for (value,) in con.execute(
-                f"""select distinct coalesce({attribute}, 'unknown') from feedback_population
+                f"""select distinct coalesce({attribute}, 'unknown') from {FEATURES}
                 where snapshot_at in (select snapshot_at from feedback_snapshots where profiled)
                 order by 1""").fetchall()]
             for attribute in PROFILE_ATTRIBUTES
         }
     frame = con.execute(
-        f"""with kinds as ({person_activity_kinds_sql()}),
-        windowed as (
-            select population.snapshot_at, population.crm_id, {counts}
-            from feedback_population as population
-            inner join kinds
-                on kinds.person_id = population.crm_id
-                and kinds.activity_at < population.snapshot_at
-                and kinds.activity_at >= population.snapshot_at - to_days({longest})
-            group by all
-        ),
-        person_times as (
-            select person_id, activity_at from intermediate.int_activities where person_id is not null
-        ),
-        last_activity as (
-            select population.snapshot_at, population.crm_id, person_times.activity_at as last_activity_at
-            from feedback_population as population
-            asof left join person_times
-                on population.crm_id = person_times.person_id
-                and population.snapshot_at > person_times.activity_at
-        )
-        select population.*, last_activity.last_activity_at, windowed.* exclude (snapshot_at, crm_id)
-        from feedback_population as population
-        left join windowed using (snapshot_at, crm_id)
-        left join last_activity using (snapshot_at, crm_id)
-        order by population.snapshot_at, population.crm_id"""
+        f"""select {", ".join([*FEATURE_INPUTS, *count_columns()])}
+        from {FEATURES}
+        where snapshot_at in (select snapshot_at from feedback_snapshots)
+        order by snapshot_at, crm_id"""
     )
     # Read and turned into features a chunk at a time: the loaded columns (profile values as
     # Python strings) of every person at every snapshot would hold several times the memory of
@@ -275,8 +271,7 @@ def build_features(frame: pd.DataFrame, profile_values: dict[str, list[str]]) ->
     loaded columns, as 32-bit floats."""
     descriptions: dict[str, str] = {}
     features: dict[str, pd.Series] = {}
-    labels = {**PERSON_ACTIVITY_KINDS, **COMPANY_SIGNAL_KINDS}
-    for kind, (_, label) in labels.items():
+    for kind, label in ACTIVITY_KINDS.items():
         for days in WINDOWS_DAYS:
             name = window_feature(kind, days)
             features[name] = np.log1p(frame[name].fillna(0).astype(float))
@@ -447,10 +442,11 @@ class PredictiveTables:
 
 
 def effective_as_of(con: duckdb.DuckDBPyConnection) -> datetime:
-    """The as_of the dbt build scored at (a run parameter, or the end of the loaded data)."""
-    value = con.execute("select max(as_of) from intermediate.int_scoring_as_of").fetchone()[0]
+    """The as_of the dbt build scored at (a run parameter, or the end of the loaded data), as the
+    feature snapshots have it."""
+    value = con.execute(f"select max(snapshot_at) from {SNAPSHOTS} where is_as_of").fetchone()[0]
     if value is None:
-        raise ValueError("intermediate.int_scoring_as_of is empty: run the dbt build first")
+        raise ValueError(f"{SNAPSHOTS} has no as_of: run the dbt build first")
     return value
 
 
@@ -467,7 +463,8 @@ def fit_grid(as_of: datetime, settings: ModelSettings) -> list[datetime]:
 
 def train_and_score(con: duckdb.DuckDBPyConnection, settings: ModelSettings | None = None) -> PredictiveTables:
     """Validate the recipe on the latest labelled grid snapshot, then fit at as_of and score everyone."""
-    settings = settings or ModelSettings()
+    settings = settings or model_settings(con)
+    check_settings(con, settings)
     as_of = effective_as_of(con)
     validation_snapshot = validation_snapshot_of(as_of, settings)
     grid = fit_grid(as_of, settings)
@@ -551,16 +548,13 @@ def write_predictive_tables(con: duckdb.DuckDBPyConnection, tables: PredictiveTa
 
 # --- Reuse: digests of what a result was computed from, stored next to it ---------------------
 
-# Columns of int_people the features and the population read.
-PEOPLE_COLUMNS = ("person_id", "person_created_at", "is_master", "email_domain", "is_free_mail", *PROFILE_ATTRIBUTES)
-FEATURE_TABLES = ("int_activities", "int_people", "int_person_opportunities")
 LIBRARIES = ("duckdb", "numpy", "pandas", "scikit-learn", "scipy")
-SQL_WORDS = frozenset({"and", "or", "not", "in", "is", "null", "true", "false"})
 
 # What each part of a digest covers, to say what changed.
 PART_NAMES = {
-    "activities": "activities and account signals before the last snapshot",
-    "people": "people created before the last snapshot",
+    "activities": "activity counts and latest activities at the snapshots",
+    "people": "people and their profiles at the snapshots",
+    "labels": "first opportunities (up to the last horizon end) of the people at the snapshots",
     "opportunities": "first opportunities up to the last horizon end",
     "schema": "columns of the input tables",
     "settings": "settings",
@@ -569,14 +563,6 @@ PART_NAMES = {
     "dates": "snapshot dates",
     "scores": "rulebook scores at the snapshots",
 }
-
-
-def activity_columns() -> list[str]:
-    """The int_activities columns the features read: keys, and every column a kind's condition names."""
-    kinds = [*PERSON_ACTIVITY_KINDS.values(), *COMPANY_SIGNAL_KINDS.values()]
-    conditions = " ".join(condition for condition, _ in kinds)
-    named = set(re.findall(r"[a-z_][a-z0-9_]*", re.sub(r"'[^']*'", "", conditions))) - SQL_WORDS
-    return sorted(named | {"person_id", "activity_at", "company_domain"})
 
 
 def row_digest(con: duckdb.DuckDBPyConnection, relation: str, columns: tuple[str, ...] | list[str], where: str,
@@ -609,26 +595,32 @@ def code_digest(*files: str | Path) -> str:
     return digest.hexdigest()
 
 
-def feature_source_digests(con: duckdb.DuckDBPyConnection, until: datetime, labels_until: datetime) -> dict[str, str]:
-    """Digests of what features at snapshots up to `until` and labels up to `labels_until` read:
-    the master people created before `until`, their activities and the account signals before it
-    (any age: recency looks back without limit), and the first opportunities up to `labels_until`
-    (a later first opportunity counts as none)."""
-    known_people = "select person_id from intermediate.int_people where is_master and person_created_at < ?"
-    return {
-        "activities": row_digest(
-            con, "intermediate.int_activities", activity_columns(),
-            f"activity_at < ? and (person_id is null or person_id in ({known_people}))", [until, until],
-        ),
-        "people": row_digest(con, "intermediate.int_people", PEOPLE_COLUMNS,
-                             "is_master and person_created_at < ?", [until]),
-        "opportunities": row_digest(
-            con, """(select person_id, min(created_at) as first_opportunity_at
-                from intermediate.int_person_opportunities group by person_id)""",
-            ("person_id", "first_opportunity_at"), "first_opportunity_at <= ?", [labels_until],
-        ),
-        "schema": schema_digest(con, [("intermediate", table) for table in FEATURE_TABLES]),
+# The fct_person_features columns each part of a feature digest covers: together, every column
+# the features and labels read, keyed by the snapshot and the person.
+DIGEST_COLUMNS = {
+    "people": ("snapshot_at", "crm_id", "person_created_at", *PROFILE_ATTRIBUTES),
+    "activities": ("snapshot_at", "crm_id", "last_activity_at", *count_columns()),
+    "labels": ("snapshot_at", "crm_id", "first_opportunity_at"),
+}
+
+
+def feature_source_digests(con: duckdb.DuckDBPyConnection, snapshots: Sequence[datetime], labels_until: datetime
+                           ) -> dict[str, str]:
+    """Digests of the fct_person_features rows a fit reads: every row at `snapshots`, in parts
+    (who and their profile, their activity, their label), so a change can be named. A first
+    opportunity after `labels_until` counts as none, as no label reads it."""
+    rows = "snapshot_at in (select unnest(?::timestamp[]))"
+    instants = sorted(set(snapshots))
+    # The label as the fits can see it: null past the last horizon end.
+    labelled = f"""(select * replace (
+            case when first_opportunity_at <= ? then first_opportunity_at end as first_opportunity_at)
+        from {FEATURES})"""
+    parts = {
+        part: row_digest(con, labelled, columns, rows, [labels_until, instants])
+        for part, columns in DIGEST_COLUMNS.items()
     }
+    parts["schema"] = schema_digest(con, [tuple(FEATURES.split("."))])
+    return parts
 
 
 @dataclass(frozen=True)
@@ -744,9 +736,10 @@ class PredictiveRun:
 
 def fit_inputs(con: duckdb.DuckDBPyConnection, settings: ModelSettings, as_of: datetime) -> InputsDigest:
     """Everything the fit and the calibration depend on: the training grid (its newest snapshot is
-    the validation snapshot), the data up to it and its labels, the settings and the code."""
+    the validation snapshot), the feature rows at its snapshots and their labels, the settings
+    and the code."""
     grid = fit_grid(as_of, settings)
-    parts = feature_source_digests(con, max(grid), max(grid) + timedelta(days=settings.horizon_days))
+    parts = feature_source_digests(con, grid, max(grid) + timedelta(days=settings.horizon_days))
     parts["grid"] = ",".join(point.isoformat() for point in grid)
     parts["settings"] = json.dumps(asdict(settings), sort_keys=True)
     parts["code"] = code_digest(__file__)
@@ -790,7 +783,8 @@ def stored_model(values: dict[str, object], as_of: datetime) -> FittedModel:
 def refresh_predictive(con: duckdb.DuckDBPyConnection, settings: ModelSettings | None = None) -> PredictiveRun:
     """Score everyone at as_of with the stored fit when its inputs are unchanged, else fit anew;
     write the tables (and the fit with its digest)."""
-    settings = settings or ModelSettings()
+    settings = settings or model_settings(con)
+    check_settings(con, settings)
     as_of = effective_as_of(con)
     inputs = fit_inputs(con, settings, as_of)
     stored = read_state(con, FIT_STATE)
