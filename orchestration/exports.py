@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
+from dagster_dbt import get_asset_key_for_model
 
 from assets.export.crm_sync import export_crm_changes
+from orchestration.dbt import dbt_models
 from orchestration.ingestion import WAREHOUSE_POOL
 from orchestration.resources import WarehouseResource
 
@@ -17,7 +19,7 @@ class ExportConfigResource(dg.ConfigurableResource):
 
 @dg.asset(
     key=["exports", "crm_sync"],
-    deps=[dg.AssetKey(["marts", name]) for name in ("fct_lead_scores", "fct_lead_stage_history", "fct_score_ledger")],
+    deps=[get_asset_key_for_model([dbt_models], "sync_crm_lead_scores")],
     pool=WAREHOUSE_POOL,
     description="CSV of the people whose champion score, grade or stage changed since the last export "
     "(data/exports/crm_sync/crm_sync_NNNNNN.csv), for a CRM import or reverse-ETL tool.",

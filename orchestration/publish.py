@@ -7,20 +7,44 @@ import os
 from pathlib import Path
 
 import dagster as dg
+from dagster_dbt import get_asset_key_for_model
 
-from assets.publish.bi_copy import PublishError, personal_columns_from_manifest, publish
-from orchestration.dbt import DBT_PROJECT
+from assets.publish.bi_copy import (
+    PUBLISHED_SCHEMAS,
+    PublishError,
+    personal_columns_from_manifest,
+    publish,
+    unpublished_tables_from_manifest,
+)
+from orchestration.dbt import DBT_PROJECT, dbt_models
+from orchestration.feedback import (
+    BACKTEST,
+    BACKTEST_BANDS,
+    PREDICTIVE_CALIBRATION,
+    PREDICTIVE_COEFFICIENTS,
+    PREDICTIVE_SCORES,
+    TEST_BENCH,
+)
 from orchestration.ingestion import WAREHOUSE_POOL
 from orchestration.resources import WarehouseResource
 
+
+def published_dbt_models() -> list[str]:
+    """The dbt models whose tables the BI copy holds: every one built in a published schema, as
+    publish() copies every table there (a new mart is published without being listed here)."""
+    names = []
+    unpublished = unpublished_tables_from_manifest(Path(DBT_PROJECT.manifest_path))
+    for spec in dbt_models.specs:
+        # dagster-dbt's `database.schema.table` of the model's relation.
+        relation = str(spec.metadata.get("dagster/table_name", "")).split(".")
+        if len(relation) == 3 and relation[1] in PUBLISHED_SCHEMAS and tuple(relation[1:]) not in unpublished:
+            names.append(relation[2])
+    return sorted(names)
+
+
 PUBLISHED_INPUTS = [
-    ["marts", "dim_people"], ["marts", "fct_lead_scores"], ["marts", "fct_lead_score_daily"],
-    ["marts", "fct_score_ledger"], ["marts", "fct_lead_product_scores"], ["marts", "fct_account_scores"],
-    ["marts", "fct_lead_stage_history"], ["marts", "fct_lead_sla"], ["marts", "rpt_funnel"],
-    ["marts", "rpt_campaign_conversion"], ["marts", "rpt_score_distribution"], ["marts", "rpt_won_lost_review"],
-    ["marts", "rpt_rule_effectiveness"], ["marts", "rpt_roi"],
-    ["feedback", "predictive_scores"], ["feedback", "predictive_coefficients"], ["feedback", "predictive_calibration"],
-    ["feedback", "rpt_backtest"], ["feedback", "rpt_backtest_bands"], ["feedback", "rpt_test_bench"],
+    *(get_asset_key_for_model([dbt_models], name) for name in published_dbt_models()),
+    PREDICTIVE_SCORES, PREDICTIVE_COEFFICIENTS, PREDICTIVE_CALIBRATION, BACKTEST, BACKTEST_BANDS, TEST_BENCH,
 ]
 
 
@@ -31,18 +55,20 @@ class PublishConfigResource(dg.ConfigurableResource):
 
 @dg.asset(
     key=["published", "bi_copy"],
-    deps=[dg.AssetKey(key) for key in PUBLISHED_INPUTS],
+    deps=PUBLISHED_INPUTS,
     pool=WAREHOUSE_POOL,
     description="The copy BI tools read: data/published/leadscore.duckdb and data/published/parquet/<schema>/"
     "<table>.parquet, each replaced whole by a rename so open BI sessions keep a complete version.",
 )
 def bi_copy(warehouse: WarehouseResource, publishing: PublishConfigResource) -> dg.MaterializeResult:
-    personal = personal_columns_from_manifest(Path(DBT_PROJECT.manifest_path))
+    manifest = Path(DBT_PROJECT.manifest_path)
+    personal = personal_columns_from_manifest(manifest)
     try:
         publication = publish(
             Path(warehouse.path), Path(publishing.directory), personal, publishing.personal_data,
             # A secret: from the environment at run time only, never in run config or logs.
             salt=os.environ.get("LEADSCORE_PUBLISH_HASH_SALT", ""),
+            unpublished=unpublished_tables_from_manifest(manifest),
         )
     except PublishError as error:
         raise dg.Failure(description=str(error)) from None

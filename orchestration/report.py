@@ -6,24 +6,22 @@ import base64
 from pathlib import Path
 
 import dagster as dg
+from dagster_dbt import get_asset_key_for_model
 
 from assets.report.html_report import write_report
+from orchestration.dbt import dbt_models
+from orchestration.feedback import BACKTEST, BACKTEST_BANDS, PREDICTIVE_CALIBRATION, PREDICTIVE_COEFFICIENTS
 from orchestration.ingestion import WAREHOUSE_POOL
 from orchestration.resources import WarehouseResource
 
+# The dbt report models the sections read (and the exposure lead_scoring_report lists).
+REPORT_MODELS = [
+    "rpt_as_of", "rpt_score_distribution", "rpt_score_anomalies", "rpt_funnel_stages", "rpt_sla_status",
+    "rpt_campaign_conversion", "rpt_rule_effectiveness", "rpt_won_lost_review", "rpt_roi",
+]
 REPORT_INPUTS = [
-    ["marts", "fct_lead_scores"],
-    ["marts", "rpt_score_distribution"],
-    ["marts", "rpt_funnel"],
-    ["marts", "fct_lead_sla"],
-    ["marts", "rpt_campaign_conversion"],
-    ["marts", "rpt_rule_effectiveness"],
-    ["marts", "rpt_won_lost_review"],
-    ["marts", "rpt_roi"],
-    ["feedback", "rpt_backtest"],
-    ["feedback", "rpt_backtest_bands"],
-    ["feedback", "predictive_coefficients"],
-    ["feedback", "predictive_calibration"],
+    *(get_asset_key_for_model([dbt_models], name) for name in REPORT_MODELS),
+    BACKTEST, BACKTEST_BANDS, PREDICTIVE_COEFFICIENTS, PREDICTIVE_CALIBRATION,
 ]
 
 
@@ -33,7 +31,7 @@ class ReportConfigResource(dg.ConfigurableResource):
 
 @dg.asset(
     key=["reports", "lead_scoring_report"],
-    deps=[dg.AssetKey(key) for key in REPORT_INPUTS],
+    deps=REPORT_INPUTS,
     pool=WAREHOUSE_POOL,
     description="One self-contained HTML file (data/reports/lead_scoring_report.html) with the charts "
     "and numbers of the scoring, lifecycle and feedback reports; it opens offline.",

@@ -324,7 +324,7 @@ def test_scores_out_of_bounds_stop_the_work_built_on_the_scores(scored_copy: Set
     assert {component for _, _, component, _ in expected} == {"total", "engagement", "fit"}
 
     selection = [dg.AssetKey(["marts", "fct_lead_scores"]), dg.AssetKey(["marts", "dim_people"]),
-                 dg.AssetKey(["exports", "crm_sync"])]
+                 dg.AssetKey(["marts", "sync_crm_lead_scores"]), dg.AssetKey(["exports", "crm_sync"])]
     job = build_definitions(scored_copy).resolve_job_def("materialize_all")
     with dg.DagsterInstance.ephemeral() as instance:
         result = job.execute_in_process(instance=instance, raise_on_error=False, asset_selection=selection,

@@ -1,5 +1,7 @@
 """The CRM sync export: a CSV of the people whose champion score, grade or lifecycle stage changed
-since the previous export, ready for a CRM import or a reverse-ETL tool (upsert by crm_id).
+since the previous export, ready for a CRM import or a reverse-ETL tool (upsert by crm_id). The
+values to send come from the dbt mart `marts.sync_crm_lead_scores`; this module only finds the
+rows that differ from what was sent and records the export.
 
 What was last exported is kept in the warehouse (`exports.crm_sync_state`), so exporting twice
 without changes writes an empty delta. The file is written under a temporary name and renamed,
@@ -16,35 +18,9 @@ from pathlib import Path
 import duckdb
 
 SCHEMA = "exports"
-TOP_REASONS = 3
-
-CURRENT_SQL = f"""
-create or replace temp table crm_sync_current as
-with reasons as (
-    select crm_id, string_agg(description || ' (' || cast(round(points_as_of, 1) as varchar) || ')', '; '
-                              order by abs(points_as_of) desc, rule_id) as top_reasons
-    from (
-        select *, row_number() over (partition by crm_id order by abs(points_as_of) desc, rule_id) as reason_rank
-        from marts.fct_score_ledger
-        where is_champion and points_as_of <> 0
-    ) as ranked
-    where reason_rank <= {TOP_REASONS}
-    group by crm_id
-)
-select
-    scores.crm_id,
-    cast(round(scores.total_score) as integer) as score,
-    scores.grade,
-    stages.stage,
-    reasons.top_reasons,
-    scores.as_of
-from marts.fct_lead_scores as scores
-left join marts.fct_lead_stage_history as stages
-    on scores.crm_id = stages.crm_id and stages.is_current
-left join reasons
-    on scores.crm_id = reasons.crm_id
-where scores.is_champion
-"""
+# What each person's CRM record should hold now: a dbt mart (models/marts/export), where the
+# rounding, the stage and the reasons are documented and tested.
+CURRENT = "marts.sync_crm_lead_scores"
 
 
 @dataclass(frozen=True)
@@ -65,11 +41,10 @@ def export_crm_changes(con: duckdb.DuckDBPyConnection, export_dir: Path) -> CrmS
         f"""create table if not exists {SCHEMA}.crm_sync_log (
             export_id integer primary key, as_of timestamp, file varchar, rows integer)"""
     )
-    con.execute(CURRENT_SQL)
     con.execute(
         f"""create or replace temp table crm_sync_delta as
         select current.crm_id, current.score, current.grade, current.stage, current.top_reasons
-        from crm_sync_current as current
+        from {CURRENT} as current
         left join {SCHEMA}.crm_sync_state as state using (crm_id)
         where state.crm_id is null
             or state.score is distinct from current.score
@@ -92,7 +67,7 @@ def export_crm_changes(con: duckdb.DuckDBPyConnection, export_dir: Path) -> CrmS
     )
     con.execute(
         f"""insert into {SCHEMA}.crm_sync_log
-        select ?, (select max(as_of) from crm_sync_current), ?, ?""",
+        select ?, (select max(as_of) from {CURRENT}), ?, ?""",
         [export_id, str(path), rows],
     )
     con.execute("commit")

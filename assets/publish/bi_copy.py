@@ -47,6 +47,17 @@ def personal_columns_from_manifest(manifest_path: Path) -> dict[tuple[str, str],
     return found
 
 
+def unpublished_tables_from_manifest(manifest_path: Path) -> set[tuple[str, str]]:
+    """Models whose yml config says `meta: {publish: false}`: tables of a published schema that
+    only the pipeline reads (the predictive model's feature rows, one per person and snapshot)."""
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    return {
+        (node["schema"], node.get("alias") or node["name"])
+        for node in manifest["nodes"].values()
+        if node.get("resource_type") == "model" and (node.get("config", {}).get("meta") or {}).get("publish") is False
+    }
+
+
 @dataclass(frozen=True)
 class Publication:
     database: Path
@@ -72,7 +83,8 @@ def column_sql(column: str, personal: bool, policy: str, salt: str) -> str | Non
             f"end as {quoted(column)}")
 
 
-def tables_to_publish(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, list[str]]]:
+def tables_to_publish(con: duckdb.DuckDBPyConnection, unpublished: set[tuple[str, str]] = frozenset()
+                      ) -> list[tuple[str, str, list[str]]]:
     rows = con.execute(
         f"""select table_schema, table_name, list(column_name order by ordinal_position)
             from information_schema.columns
@@ -81,7 +93,7 @@ def tables_to_publish(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, li
             group by table_schema, table_name
             order by table_schema, table_name"""
     ).fetchall()
-    return [(schema, table, columns) for schema, table, columns in rows]
+    return [(schema, table, columns) for schema, table, columns in rows if (schema, table) not in unpublished]
 
 
 def publish(
@@ -90,9 +102,11 @@ def publish(
     personal_columns: dict[tuple[str, str], set[str]],
     policy: str = "keep",
     salt: str = "",
+    unpublished: set[tuple[str, str]] = frozenset(),
 ) -> Publication:
     """Copy the marts and feedback tables of `warehouse` to `target_dir/leadscore.duckdb` and
-    `target_dir/parquet/<schema>/<table>.parquet`, applying `policy` to `personal_columns`."""
+    `target_dir/parquet/<schema>/<table>.parquet`, applying `policy` to `personal_columns` and
+    leaving out the `unpublished` tables."""
     if policy not in PERSONAL_DATA_POLICIES:
         raise PublishError(f"personal data policy {policy!r} is not one of {', '.join(PERSONAL_DATA_POLICIES)}")
     if policy == "hash" and not salt:
@@ -109,7 +123,7 @@ def publish(
         with connect(partial) as con:
             con.execute(f"attach {sql_string(warehouse)} as source (read_only)")
             con.execute(f"set variable {SALT_VARIABLE} = ?", [salt])
-            for schema, table, columns in tables_to_publish(con):
+            for schema, table, columns in tables_to_publish(con, unpublished):
                 personal = personal_columns.get((schema, table), set())
                 selected = [sql for c in columns if (sql := column_sql(c, c in personal, policy, salt))]
                 name = f"{quoted(schema)}.{quoted(table)}"

@@ -1,7 +1,11 @@
 """The lead-scoring report: one self-contained HTML file (charts drawn by matplotlib and embedded
 as PNG data, no script, no link outside the file) from the warehouse's report tables, so it opens
 offline, in a mail attachment or on a file share. Each section is a chart and the numbers behind
-it; the same charts are attached to the Dagster asset as metadata."""
+it; the same charts are attached to the Dagster asset as metadata.
+
+Every figure is computed in the dbt report models (marts.rpt_*, documented and tested there) or
+by the feedback assets (feedback.*): the sections only pick, filter and order their rows, and
+reshape them for a chart or a table."""
 
 from __future__ import annotations
 
@@ -102,9 +106,7 @@ def score_distribution(con) -> Section:
         select group_order as band_order, group_value as band, rulebook_id, is_champion, people
         from marts.rpt_score_distribution where section = 'score_band' order by rulebook_id, group_order""")
     anomalies = query(con, """
-        select group_value as anomaly, cast(sum(people) as bigint) as people
-        from marts.rpt_score_distribution where section = 'anomaly' and is_champion
-        group by group_value order by group_value""")
+        select anomaly, people from marts.rpt_score_anomalies where is_champion order by anomaly""")
     fig, ax = figure()
     bands = list(data.sort_values("band_order")["band"].drop_duplicates())
     champions = set(data.loc[data["is_champion"], "rulebook_id"])
@@ -128,11 +130,8 @@ def score_distribution(con) -> Section:
 
 def funnel(con) -> Section:
     data = query(con, """
-        select stage, min(stage_order) as stage_order, cast(sum(entered) as bigint) as entered,
-               cast(sum(moved_forward) as bigint) as moved_forward, cast(sum(sla_due) as bigint) as sla_due,
-               cast(sum(sla_breached) as bigint) as sla_breached
-        from marts.rpt_funnel group by stage order by stage_order, stage""")
-    data["forward_rate"] = (data["moved_forward"] / data["entered"].where(data["entered"] > 0)).round(3)
+        select stage, stage_order, entered, moved_forward, sla_due, sla_breached, forward_rate
+        from marts.rpt_funnel_stages order by stage_order, stage""")
     fig, ax = figure()
     bars = ax.barh(data["stage"], data["entered"], color=PALETTE[0])
     ax.barh(data["stage"], data["moved_forward"], color=PALETTE[2], label="moved to the next stage")
@@ -144,8 +143,7 @@ def funnel(con) -> Section:
 
 
 def sla_status(con) -> Section:
-    data = query(con, """
-        select policy, status, count(*) as slas from marts.fct_lead_sla group by 1, 2 order by 1, 2""")
+    data = query(con, "select policy, status, slas from marts.rpt_sla_status order by policy, status")
     table = data.pivot_table(index="policy", columns="status", values="slas", fill_value=0)
     table = table.reindex(columns=[s for s in ("met", "open", "at_risk", "breached") if s in table.columns])
     fig, ax = figure()
@@ -294,9 +292,9 @@ def roi(con) -> Section:
 
 
 SECTIONS: list[tuple[list[str], Callable[[duckdb.DuckDBPyConnection], Section]]] = [
-    (["marts.rpt_score_distribution"], score_distribution),
-    (["marts.rpt_funnel"], funnel),
-    (["marts.fct_lead_sla"], sla_status),
+    (["marts.rpt_score_distribution", "marts.rpt_score_anomalies"], score_distribution),
+    (["marts.rpt_funnel_stages"], funnel),
+    (["marts.rpt_sla_status"], sla_status),
     (["marts.rpt_campaign_conversion"], campaign_conversion),
     (["marts.rpt_rule_effectiveness"], rule_effectiveness),
     (["marts.rpt_won_lost_review"], won_lost_review),
@@ -318,8 +316,7 @@ def build_report(con: duckdb.DuckDBPyConnection) -> Report:
             sections.append(Section(name, name.replace("_", " ").capitalize(), "Not built yet.", missing=missing))
         else:
             sections.append(build(con))
-    as_of = con.execute("select max(as_of) from marts.fct_lead_scores").fetchone()[0] \
-        if "marts.fct_lead_scores" in tables else None
+    as_of = con.execute("select as_of from marts.rpt_as_of").fetchone()[0] if "marts.rpt_as_of" in tables else None
     return Report(as_of=str(as_of), sections=sections)
 
 
