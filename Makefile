@@ -3,6 +3,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 SIZE ?= small
 SEED ?= 42
+# Test workers: one per core (tests that share a build run on the same worker).
+TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
 # The Dagster UI listens on this address only; it has no login, so keep it local.
 DEV_HOST ?= 127.0.0.1
 VENV := .venv
@@ -49,7 +51,7 @@ run: $(VENV)/.installed $(MANIFEST)
 	$(BIN)/python -m orchestration.run
 
 test: $(VENV)/.installed $(MANIFEST)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
 
 # The benchmark defaults to medium data; `make run` keeps small. Data and results: data/bench/.
 BENCH_SIZE := $(if $(filter command line environment,$(origin SIZE)),$(SIZE),medium)

@@ -3,6 +3,8 @@ pipeline run on generated demo data that several test modules read."""
 
 from __future__ import annotations
 
+import functools
+import re
 import subprocess
 import sys
 from dataclasses import replace
@@ -84,3 +86,40 @@ def headless_reference(headless_landing, tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("uninterrupted")
     run_to_completion(run_env(root, headless_landing), root / "run.out")
     return root
+
+
+# --- Running on several workers (pytest-xdist) -------------------------------------------------
+
+# Session fixtures are built once per worker, so the modules that read the same shared build run
+# on one worker, and every module runs whole on one worker (its module fixtures are built once).
+SHARED_BUILDS = {"first_run": "demo_pipeline", "demo_settings": "demo_pipeline",
+                 "headless_reference": "headless_run", "headless_landing": "headless_run"}
+# Units handed out first, longest first, so the last unit to finish is a short one.
+LONGEST_FIRST = ("demo_pipeline", "headless_run", "test_incremental", "test_bench", "test_scoring",
+                 "test_int_activities", "test_dbt_staging", "test_int_people", "test_portability")
+
+
+@functools.cache
+def work_unit(module_path: str) -> str:
+    """The group a test module runs in: the shared build it reads (named in its source), or itself."""
+    path = REPO_ROOT / module_path
+    source = path.read_text(encoding="utf-8") if path.is_file() else ""
+    return next((group for name, group in SHARED_BUILDS.items() if re.search(rf"\b{name}\b", source)), path.stem)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Longest work units first; the order within a module is kept."""
+    rank = {group: position for position, group in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(work_unit(item.nodeid.split("::")[0]), len(rank)))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """With `-n N`: whole work units to each worker, in the collection's order."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class WorkUnitScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return work_unit(nodeid.split("::")[0])
+
+    config.option.loadscopereorder = False
+    return WorkUnitScheduling(config, log)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import gzip
 import io
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -87,19 +88,23 @@ BI_READER = textwrap.dedent("""
 """)
 
 
-def test_scores_follow_the_as_of_run_parameter_not_the_clock(first_run, demo_settings):
-    with connect(demo_settings.warehouse, read_only=True) as con:
+def test_scores_follow_the_as_of_run_parameter_not_the_clock(first_run, demo_settings, tmp_path):
+    assert first_run.success
+    # On a copy of the shared run (warehouse, published copy and state), which the other tests read.
+    shutil.copytree(demo_settings.home, tmp_path / "copy")
+    settings = tmp_settings(tmp_path / "copy")
+    with connect(settings.warehouse, read_only=True) as con:
         (default_as_of,) = con.execute("select distinct as_of from marts.fct_lead_scores").fetchone()
         (latest_activity,) = con.execute("select max(activity_at) from intermediate.int_activities").fetchone()
     assert default_as_of >= latest_activity  # the end of the loaded data
     # Meanwhile a BI session holds the published copy open: the run must neither wait for it nor
     # change what it sees.
-    published = demo_settings.publish_dir / "leadscore.duckdb"
+    published = settings.publish_dir / "leadscore.duckdb"
     reader = subprocess.Popen([sys.executable, "-c", BI_READER, str(published)],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         seen_before = reader.stdout.readline().strip()
-        assert run_pipeline(demo_settings, as_of="2026-03-31").success
+        assert run_pipeline(settings, as_of="2026-03-31").success
         reader.stdin.write("\n")
         reader.stdin.flush()
         assert reader.stdout.readline().strip() == seen_before  # the previous complete version
@@ -111,13 +116,12 @@ def test_scores_follow_the_as_of_run_parameter_not_the_clock(first_run, demo_set
         assert con.execute("select distinct cast(as_of as varchar) from marts.fct_lead_scores").fetchall() == [
             ("2026-03-31 00:00:00",)
         ]
-    with connect(demo_settings.warehouse, read_only=True) as con:
+    with connect(settings.warehouse, read_only=True) as con:
         as_of_values = con.execute("select distinct cast(as_of as varchar) from marts.fct_lead_scores").fetchall()
         future_points = con.execute(
             "select count(*) from marts.fct_score_ledger where source_type = 'activity' and event_at > as_of"
         ).fetchone()[0]
     assert as_of_values == [("2026-03-31 00:00:00",)] and future_points == 0
-    assert run_pipeline(demo_settings).success  # back to the end of the data for the other tests
 
 
 def test_a_source_over_the_quarantine_limit_blocks_downstream_models(tmp_path):
