@@ -1,7 +1,7 @@
-"""The SLA alert sensor: after each new materialization of fct_lead_sla it adds the new alerts to
-the warehouse outbox, and at every tick it delivers what is not delivered yet (retrying failed
-deliveries). Exactly-once bookkeeping lives in alerts.outbox; the cursor only remembers which
-materialization was already scanned."""
+"""The SLA alert sensor: after each new materialization of fct_sla_alerts (the dbt mart that
+decides which alerts exist) it adds the new alerts to the warehouse outbox, and at every tick it
+delivers what is not delivered yet (retrying failed deliveries). Exactly-once bookkeeping lives
+in alerts.outbox; the cursor only remembers which materialization was already scanned."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from datetime import UTC, datetime
 
 import dagster as dg
 import duckdb
+from dagster_dbt import get_asset_key_for_model
 
 from assets.alerts.outbox import LogNotifier, WebhookNotifier, check_and_deliver
+from orchestration.dbt import dbt_models
 from orchestration.resources import WarehouseResource
 
-SLA_ASSET = dg.AssetKey(["marts", "fct_lead_sla"])
+ALERTS_ASSET = get_asset_key_for_model([dbt_models], "fct_sla_alerts")
 
 
 class NotifierResource(dg.ConfigurableResource):
@@ -35,9 +37,9 @@ class NotifierResource(dg.ConfigurableResource):
 def sla_alerts(
     context: dg.SensorEvaluationContext, warehouse: WarehouseResource, notifier: NotifierResource
 ) -> dg.SkipReason:
-    event = context.instance.get_latest_materialization_event(SLA_ASSET)
+    event = context.instance.get_latest_materialization_event(ALERTS_ASSET)
     if event is None:
-        return dg.SkipReason("fct_lead_sla was never materialized")
+        return dg.SkipReason("fct_sla_alerts was never materialized")
     latest = f"{event.run_id}:{event.timestamp}"
     try:
         with warehouse.connection() as con:
@@ -49,8 +51,11 @@ def sla_alerts(
     except duckdb.IOException as error:
         return dg.SkipReason(f"warehouse busy, retrying next tick: {error}")
     context.update_cursor(latest)
+    if result.not_scanned:
+        context.log.warning(f"No new alerts looked for: {result.not_scanned} (its next build adds them).")
     return dg.SkipReason(
-        f"{result.added} new alert(s), {result.delivered} delivered, {result.failed} failed (retried next tick)"
+        (f"no scan ({result.not_scanned}), " if result.not_scanned else "")
+        + f"{result.added} new alert(s), {result.delivered} delivered, {result.failed} failed (retried next tick)"
         + (f", {result.skipped} older than the first-activation cutoff skipped" if result.skipped else "")
     )
 

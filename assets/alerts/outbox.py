@@ -1,11 +1,12 @@
 """SLA alerts through an outbox in the warehouse, so each alert is delivered once.
 
-Each check (1) adds to `alerts.outbox` one row per new alert: an open SLA at risk (to its
-owner) or breached (to its owner and to the owner's manager), keyed by SLA, kind and recipient,
-so no alert is added twice; (2) delivers every outbox row not yet delivered and marks it
-delivered. A failed delivery stays in the outbox with its error and is retried at the next
-check. SLAs already met raise no alert. A crash between sending and marking re-sends that one
-alert next time: receivers can drop repeats by `alert_id`.
+Each check (1) adds to `alerts.outbox` one row per new alert of the dbt mart
+`marts.fct_sla_alerts` (an open SLA at risk, to its owner, or breached, to its owner and to the
+owner's manager), keyed by SLA, kind and recipient, so no alert is added twice; (2) delivers
+every outbox row not yet delivered and marks it delivered. A failed delivery stays in the outbox
+with its error and is retried at the next check. SLAs already met raise no alert. A crash
+between sending and marking re-sends that one alert next time: receivers can drop repeats by
+`alert_id`.
 """
 
 from __future__ import annotations
@@ -73,28 +74,18 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"alter table {SCHEMA}.outbox add column if not exists skipped_at timestamp")
 
 
+# Which alerts exist, their ids and texts are decided by the dbt mart marts.fct_sla_alerts; the
+# outbox only remembers which of them it holds, so a row already there is never added again.
+ALERTS_MART = ("marts", "fct_sla_alerts")
+
 NEW_ALERTS_SQL = f"""
-insert into {SCHEMA}.outbox
+insert into {SCHEMA}.outbox (
+    alert_id, sla_id, kind, recipient_role, recipient_id, crm_id, policy, due_at, text,
+    created_at, delivered_at, attempts, last_error, skipped_at)
 select
-    md5(sla.sla_id || '|' || kinds.kind || '|' || recipients.recipient_role) as alert_id,
-    sla.sla_id, kinds.kind, recipients.recipient_role,
-    case recipients.recipient_role when 'owner' then sla.owner_id else sla.manager_id end,
-    sla.crm_id, sla.policy, sla.due_at,
-    case kinds.kind
-        when 'at_risk' then 'SLA at risk: ' || sla.policy || ' for ' || sla.crm_id || ' is due '
-            || strftime(sla.due_at, '%Y-%m-%d %H:%M UTC')
-        else 'SLA breached: ' || sla.policy || ' for ' || sla.crm_id || ' was due '
-            || strftime(sla.due_at, '%Y-%m-%d %H:%M UTC') || ' (owner ' || coalesce(sla.owner_id, '?') || ')'
-    end,
+    alert_id, sla_id, kind, recipient_role, recipient_id, crm_id, policy, due_at, text,
     ?, null, 0, null, null
-from marts.fct_lead_sla as sla
-inner join (values ('at_risk'), ('breached')) as kinds(kind)
-    on sla.status = kinds.kind
-inner join (values ('owner', 'at_risk'), ('owner', 'breached'), ('manager', 'breached'))
-    as recipients(recipient_role, kind)
-    on recipients.kind = kinds.kind
-where sla.met_at is null
-    and (recipients.recipient_role = 'owner' or sla.manager_id is not null)
+from {ALERTS_MART[0]}.{ALERTS_MART[1]}
 on conflict do nothing
 """
 
@@ -105,6 +96,8 @@ class CheckResult:
     delivered: int = 0
     failed: int = 0
     skipped: int = 0
+    # Why no alerts were looked for although a scan was asked for, if so.
+    not_scanned: str | None = None
 
 
 def _scores_as_of(con: duckdb.DuckDBPyConnection):
@@ -113,6 +106,14 @@ def _scores_as_of(con: duckdb.DuckDBPyConnection):
         return con.execute("select max(as_of) from marts.fct_lead_scores").fetchone()[0]
     except duckdb.CatalogException:
         return None
+
+
+def _alerts_mart_exists(con: duckdb.DuckDBPyConnection) -> bool:
+    return con.execute(
+        "select count(*) from information_schema.tables "
+        "where table_catalog = current_database() and table_schema = ? and table_name = ?",
+        list(ALERTS_MART),
+    ).fetchone()[0] > 0
 
 
 def check_and_deliver(
@@ -125,6 +126,11 @@ def check_and_deliver(
     switching alerts on over a long history must not page reps about last year's handoffs."""
     ensure_tables(con)
     result = CheckResult()
+    # A warehouse built before the alerts mart existed has no alerts to add until its next build;
+    # what is already in the outbox is still delivered.
+    if scan and not _alerts_mart_exists(con):
+        result.not_scanned = f"{'.'.join(ALERTS_MART)} is not built yet"
+        scan = False
     if scan:
         before = con.execute(f"select count(*) from {SCHEMA}.outbox").fetchone()[0]
         con.execute(NEW_ALERTS_SQL, [now])
