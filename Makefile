@@ -17,11 +17,12 @@ export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 DBT_SOURCES := $(shell find dbt_project/models dbt_project/macros dbt_project/tests seeds -type f 2>/dev/null) dbt_project/dbt_project.yml dbt_project/profiles.yml
 MANIFEST := dbt_project/target/manifest.json
 
-.PHONY: help install run test test-spark bench dev data prepare lint lock clean
+.PHONY: help install run test test-slow test-spark bench dev data prepare lint lock clean
 
 help:
 	@echo "make run    build the environment if needed, generate demo data if none, run the pipeline"
-	@echo "make test   run the whole test suite (small generated data)"
+	@echo "make test   the test suite on small generated data, in parallel (the slow scenarios apart)"
+	@echo "make test-slow  the slow end-to-end scenarios: the benchmark harness, a run killed at three points"
 	@echo "make bench  SIZE=small|medium|large: cold, incremental and no-op runs against the DuckDB floor"
 	@echo "make test-spark  build the models on a local Spark and compare them with DuckDB's (needs Java 17)"
 	@echo "make dev    the Dagster UI on http://127.0.0.1:3000 (DEV_HOST=... to listen elsewhere)"
@@ -51,7 +52,11 @@ run: $(VENV)/.installed $(MANIFEST)
 	$(BIN)/python -m orchestration.run
 
 test: $(VENV)/.installed $(MANIFEST)
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not slow"
+
+# The long end-to-end scenarios (the benchmark harness, a run killed at three points).
+test-slow: $(VENV)/.installed $(MANIFEST)
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m slow
 
 # The benchmark defaults to medium data; `make run` keeps small. Data and results: data/bench/.
 BENCH_SIZE := $(if $(filter command line environment,$(origin SIZE)),$(SIZE),medium)

@@ -15,6 +15,9 @@ from bench.landing import BenchData, last_day_files
 
 REQUIRED_KEYS = {"size", "floor_s", "cold_s", "incremental_s", "noop_s", "peak_rss_mb", "stages", "loadavg"}
 
+# Two pipeline runs and a floor measurement: a long scenario, run by `make test-slow`.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory) -> dict:

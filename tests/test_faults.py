@@ -79,6 +79,8 @@ def dbt_progress(dagster_home: Path) -> tuple[int, bool]:
     return built, ended
 
 
+# Four headless runs: a long scenario, run by `make test-slow`.
+@pytest.mark.slow
 def test_a_run_killed_during_ingestion_dbt_and_publishing_then_run_again_equals_an_uninterrupted_run(
     headless_reference, headless_landing, tmp_path
 ):
