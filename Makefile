@@ -5,6 +5,8 @@ SIZE ?= small
 SEED ?= 42
 # Test workers: one per core (tests that share a build run on the same worker).
 TEST_WORKERS ?= $(shell nproc 2>/dev/null || echo 2)
+# More pytest options for make test, e.g. PYTEST_ARGS=--durations=10 or PYTEST_ARGS='-k scoring'.
+PYTEST_ARGS ?=
 # The Dagster UI listens on this address only; it has no login, so keep it local.
 DEV_HOST ?= 127.0.0.1
 VENV := .venv
@@ -52,11 +54,11 @@ run: $(VENV)/.installed $(MANIFEST)
 	$(BIN)/python -m orchestration.run
 
 test: $(VENV)/.installed $(MANIFEST)
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not slow"
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not slow" $(PYTEST_ARGS)
 
 # The long end-to-end scenarios (the benchmark harness, a run killed at three points).
 test-slow: $(VENV)/.installed $(MANIFEST)
-	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m slow
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m slow $(PYTEST_ARGS)
 
 # The benchmark defaults to medium data; `make run` keeps small. Data and results: data/bench/.
 BENCH_SIZE := $(if $(filter command line environment,$(origin SIZE)),$(SIZE),medium)
