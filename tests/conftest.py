@@ -13,11 +13,25 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from assets.warehouse import connect
-from orchestration.definitions import build_definitions
-from orchestration.settings import Settings, load_settings
-
 REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def parse_dbt_project_if_needed() -> None:
+    """The Dagster definitions read dbt's manifest when imported; `make test` builds it first
+    (`make prepare`), plain `pytest` on a fresh clone builds it here."""
+    if (REPO_ROOT / "dbt_project" / "target" / "manifest.json").exists():
+        return
+    dbt = Path(sys.executable).parent / "dbt"
+    subprocess.run([str(dbt), "parse", "--quiet", "--profiles-dir", ".", "--project-dir", "."],
+                   cwd=REPO_ROOT / "dbt_project", check=True)
+
+
+parse_dbt_project_if_needed()
+
+from assets.warehouse import connect  # noqa: E402 (needs the manifest above)
+from orchestration.definitions import build_definitions  # noqa: E402
+from orchestration.settings import Settings, load_settings  # noqa: E402
+
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
 
