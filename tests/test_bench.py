@@ -13,7 +13,8 @@ from assets.warehouse import connect
 from bench.__main__ import main as bench_main
 from bench.landing import BenchData, last_day_files
 
-REQUIRED_KEYS = {"size", "floor_s", "cold_s", "incremental_s", "noop_s", "peak_rss_mb", "stages", "loadavg"}
+REQUIRED_KEYS = {"size", "floor_s", "cold_s", "incremental_s", "freshness_s", "noop_s", "peak_rss_mb", "stages",
+                 "loadavg"}
 
 # Two pipeline runs and a floor measurement: a long scenario, run by `make test-slow`.
 pytestmark = pytest.mark.slow
@@ -37,7 +38,7 @@ def test_results_hold_the_documented_keys_and_every_run_succeeded(bench):
 
 def test_stages_add_up_to_each_run_wall_time(bench):
     result = bench["result"]
-    for name in ("cold", "incremental", "noop"):
+    for name in ("cold", "incremental", "freshness", "noop"):
         stages = result["stages"][name]
         assert sum(stage["seconds"] for stage in stages) == pytest.approx(result[f"{name}_s"], abs=0.02)
     for name in ("cold", "incremental"):
@@ -56,9 +57,9 @@ def test_the_noop_run_decides_before_starting_dagster_and_shows_where_its_time_w
         ("startup", "overhead"), ("no-op check", "check"), ("shutdown", "overhead")]
     assert all(stage["seconds"] > 0 and stage["peak_rss_mb"] > 0 for stage in stages)
     assert result["runs"]["noop"]["nothing_to_do"].startswith("same landing files")
-    # Dagster's storage holds the cold and incremental runs only.
+    # Dagster's storage holds the cold, incremental and freshness runs only.
     with dg.DagsterInstance.from_config(str(bench["data"].run_dir / "dagster")) as instance:
-        assert [run.status for run in instance.get_runs()] == [dg.DagsterRunStatus.SUCCESS] * 2
+        assert [run.status for run in instance.get_runs()] == [dg.DagsterRunStatus.SUCCESS] * 3
 
 
 def test_peak_memory_is_recorded_per_stage_and_per_dbt_model(bench):
@@ -92,12 +93,51 @@ def test_the_last_day_is_held_back_then_loaded_alone_by_the_incremental_run(benc
             "select count(distinct loaded_at) from raw.load_manifest where source = 'weblogs'"
         ).fetchone()
     held = {path.as_posix() for path in held_back}
+    hour = {path for path in by_file if "-hour." in path}
     # The ledger, not the harness, says what each file held.
-    rows = {name: sum(s["rows"] for s in result["stages"][name]) for name in ("cold", "incremental", "noop")}
+    rows = {name: sum(s["rows"] for s in result["stages"][name])
+            for name in ("cold", "incremental", "freshness", "noop")}
     assert rows["incremental"] == sum(n for path, n in by_file.items() if path in held) > 0
-    assert rows["cold"] == sum(n for path, n in by_file.items() if path not in held)
+    assert rows["cold"] == sum(n for path, n in by_file.items() if path not in held | hour)
+    assert rows["freshness"] == sum(n for path, n in by_file.items() if path in hour) > 0
     assert rows["noop"] == 0
-    assert deliveries == (2,)  # the cold run's and the incremental run's; none from the no-op run
+    # The cold run's, the incremental run's and the freshness run's; none from the no-op run.
+    assert deliveries == (3,)
+
+
+def test_one_more_hour_makes_the_lead_an_mql_with_an_sla_in_the_warehouse_and_the_copy(bench):
+    """The freshness run: the hour's web, form and email files are loaded, and the lead it was
+    written for is now an MQL of the champion, in stage mql, with an MQL SLA, in the warehouse
+    and the published copy; only then does the benchmark report a freshness time."""
+    result, run_dir = bench["result"], bench["data"].run_dir
+    lead = result["freshness_lead"]
+    with connect(run_dir / "warehouse" / "leadscore.duckdb", read_only=True) as con:
+        hour_files = dict(con.execute(
+            "select source, rows_loaded from raw.load_manifest where source_file like '%-hour.%'").fetchall())
+        is_mql, threshold, score = con.execute(
+            """select scores.is_mql, rulebooks.mql_threshold, scores.total_score from marts.fct_lead_scores as scores
+            inner join seeds.rulebooks as rulebooks using (rulebook_id)
+            where scores.is_champion and scores.crm_id = ?""", [lead]).fetchone()
+        stage = con.execute("select stage, cause from marts.fct_lead_stage_history where crm_id = ? and is_current",
+                            [lead]).fetchone()
+        slas = con.execute("select policy from marts.fct_lead_sla where crm_id = ? order by 1", [lead]).fetchall()
+        # Each form fill of the hour's file is in the champion's ledger with points.
+        forms_file = next((run_dir / "landing" / "forms").glob("*-hour.csv"))
+        submitted = sorted(line.split(",")[1].replace("T", " ").rstrip("Z")
+                           for line in forms_file.read_text().splitlines()[1:])
+        scored = sorted(str(at) for (at,) in con.execute(
+            """select event_at from marts.fct_score_ledger where crm_id = ? and is_champion
+            and activity_type = 'form_submission' and points > 0 and event_at >= ?""", [lead, submitted[0]]).fetchall())
+    with connect(run_dir / "published" / "leadscore.duckdb", read_only=True) as con:
+        published = con.execute(
+            "select total_score, is_mql from marts.fct_lead_scores where is_champion and crm_id = ?", [lead]).fetchone()
+    assert set(hour_files) == {"weblogs", "forms", "email"} and all(hour_files.values())
+    assert is_mql and score >= threshold and stage[0] == "mql"
+    assert ("mql_acceptance",) in slas and ("mql_first_touch",) in slas
+    assert scored == submitted and len(submitted) == 4
+    assert published == (score, True)
+    assert result["freshness_s"] == result["runs"]["freshness"]["wall_s"] > 0
+    assert all(result["freshness_reached"].values())
 
 
 def test_the_noop_run_changes_no_table(bench):
