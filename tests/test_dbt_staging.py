@@ -8,10 +8,8 @@ files are written here with the values the assertions expect.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
@@ -19,13 +17,8 @@ import pytest
 
 from assets.ingest.sources import SOURCES, ingest_source
 from assets.warehouse import connect
-from tests.conftest import REPO_ROOT, SHARED_DATA
-
-DBT_PROJECT = REPO_ROOT / "dbt_project"
-# The dbt next to this interpreter (the project's virtualenv), else the one on PATH.
-DBT = Path(sys.executable).parent / "dbt"
-if not DBT.exists():
-    DBT = Path(shutil.which("dbt") or "dbt")
+from tests.conftest import SHARED_DATA
+from tests.dbt_runner import run_dbt
 
 SALESFORCE = "salesforce_sample_export_sfdc_assets"
 SALESFORCE_OBJECTS = ("Lead", "Contact", "Account", "Opportunity", "Campaign", "CampaignMember", "Task")
@@ -121,16 +114,7 @@ def ingest(landing: Path, warehouse: Path) -> None:
 
 
 def dbt(args: list[str], warehouse: Path, target_path: Path) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "LEADSCORE_WAREHOUSE": str(warehouse),
-        "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    }
-    return subprocess.run(
-        [str(DBT), *args, "--profiles-dir", ".", "--target-path", str(target_path),
-         "--log-path", str(target_path / "logs")],
-        cwd=DBT_PROJECT, env=env, capture_output=True, text=True, timeout=600,
-    )
+    return run_dbt(args, warehouse, target_path)
 
 
 @pytest.fixture(scope="module")

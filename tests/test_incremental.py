@@ -12,7 +12,6 @@ the same rows (as multisets, both ways) apart from load-time metadata columns.
 from __future__ import annotations
 
 import csv
-import os
 import re
 import shutil
 import subprocess
@@ -25,9 +24,9 @@ import pytest
 
 from assets.ingest.sources import SOURCES, ingest_source
 from assets.warehouse import connect
+from tests.dbt_runner import dbt_failure, run_dbt
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DBT_PROJECT = REPO_ROOT / "dbt_project"
 COMPARED_SCHEMAS = ("staging", "intermediate", "marts")
 # Run metadata, the only columns allowed to differ: `_loaded_at` is the wall-clock time of the
 # load (the two warehouses load the same lines at different times); `_batch_loaded_at` is the
@@ -129,14 +128,8 @@ def ingest(landing: Path, warehouse: Path) -> None:
 
 def dbt_build(warehouse: Path, target: Path) -> None:
     """Seeds and models, as the pipeline's dbt step builds them (data tests are left out)."""
-    dbt = Path(sys.executable).parent / "dbt"
-    command = [
-        str(dbt if dbt.exists() else "dbt"), "build", "--resource-type", "seed", "--resource-type", "model",
-        "--project-dir", str(DBT_PROJECT), "--profiles-dir", str(DBT_PROJECT), "--target-path", str(target),
-    ]
-    env = {**os.environ, "LEADSCORE_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    done = subprocess.run(command, cwd=DBT_PROJECT, env=env, capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    done = run_dbt(["build", "--resource-type", "seed", "--resource-type", "model"], warehouse, target)
+    assert done.returncode == 0, dbt_failure(done, "dbt build")
 
 
 def export_relations(warehouse: Path, out: Path) -> dict[str, list[str]]:

@@ -8,8 +8,6 @@ The demo data is generated, ingested and built once (`dbt seed` and `dbt build` 
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -23,12 +21,8 @@ from assets.warehouse import connect
 from demo import catalog as demo_catalog
 from demo import site as demo_site
 from tests.conftest import REPO_ROOT
+from tests.dbt_runner import run_dbt
 
-DBT_PROJECT = REPO_ROOT / "dbt_project"
-# The dbt next to this interpreter (the project's virtualenv), else the one on PATH.
-DBT = Path(sys.executable).parent / "dbt"
-if not DBT.exists():
-    DBT = Path(shutil.which("dbt") or "dbt")
 SOURCES = ("crm", "weblogs", "forms", "email", "signals")
 ACTIVITY_MODELS = "path:models/intermediate/activities"
 
@@ -58,27 +52,6 @@ EXPECTED_CATEGORIES = {
 }
 # Page kinds whose paths name their product line.
 PRODUCT_NAMED_KINDS = {"product", "pricing", "datasheet", "buying_guide", "rfp", "video", "docs"}
-
-
-def run_dbt(args: list[str], warehouse: Path, target_path: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "LEADSCORE_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    return subprocess.run(
-        [
-            str(DBT),
-            *args,
-            "--profiles-dir",
-            ".",
-            "--target-path",
-            str(target_path),
-            "--log-path",
-            str(target_path / "logs"),
-        ],
-        cwd=DBT_PROJECT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 def check(result: subprocess.CompletedProcess, what: str) -> None:

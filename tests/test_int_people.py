@@ -9,9 +9,7 @@ people models run on it.
 from __future__ import annotations
 
 import itertools
-import os
 import re
-import shutil
 import subprocess
 import sys
 from collections import defaultdict
@@ -23,11 +21,7 @@ import pytest
 from assets.ingest.sources import ingest_source
 from assets.warehouse import connect
 from tests.conftest import REPO_ROOT
-
-DBT_PROJECT = REPO_ROOT / "dbt_project"
-DBT = Path(sys.executable).parent / "dbt"
-if not DBT.exists():
-    DBT = Path(shutil.which("dbt") or "dbt")
+from tests.dbt_runner import run_dbt
 
 # int_people reads only the CRM export; the web logs, forms and email events of the demo world
 # feed other models and take most of the ingestion time.
@@ -36,12 +30,7 @@ DIRECTOR_OR_ABOVE = ("c_level", "vp", "director")
 
 
 def dbt(args: list[str], warehouse: Path, target_path: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "LEADSCORE_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    return subprocess.run(
-        [str(DBT), *args, "--profiles-dir", ".", "--target-path", str(target_path),
-         "--log-path", str(target_path / "logs")],
-        cwd=DBT_PROJECT, env=env, capture_output=True, text=True, timeout=600,
-    )
+    return run_dbt(args, warehouse, target_path)
 
 
 def failure(result: subprocess.CompletedProcess) -> str:

@@ -4,10 +4,7 @@ that reproduce the probabilities, and the small functions on hand-made frames.""
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from datetime import datetime
 from pathlib import Path
 
@@ -18,8 +15,8 @@ import pytest
 
 from assets.feedback import backtest, predictive
 from assets.warehouse import connect
+from tests.dbt_runner import dbt_failure, run_dbt
 
-DBT_PROJECT = Path(__file__).resolve().parent.parent / "dbt_project"
 FEATURE_MARTS = ("fct_first_opportunities", "dim_feature_snapshots", "fct_person_features")
 
 
@@ -30,13 +27,8 @@ def rebuild_feature_marts(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConn
         "select path from duckdb_databases() where database_name = current_database()"
     ).fetchone()
     con.close()
-    dbt = Path(sys.executable).parent / "dbt"
-    result = subprocess.run(
-        [str(dbt if dbt.exists() else "dbt"), "run", "--quiet", "--select", *FEATURE_MARTS, "--profiles-dir", ".",
-         "--target-path", str(Path(path).parent / "dbt_target")],
-        cwd=DBT_PROJECT, env={**os.environ, "LEADSCORE_WAREHOUSE": path}, capture_output=True, text=True,
-    )
-    assert result.returncode == 0, result.stdout + result.stderr
+    result = run_dbt(["run", "--quiet", "--select", *FEATURE_MARTS], path, Path(path).parent / "dbt_target")
+    assert result.returncode == 0, dbt_failure(result)
     return connect(path)
 
 

@@ -4,7 +4,6 @@ edit the rulebook seeds like an analyst would)."""
 from __future__ import annotations
 
 import csv
-import os
 import shutil
 import subprocess
 import sys
@@ -17,6 +16,7 @@ import yaml
 from assets.ingest.sources import SOURCES, ingest_source
 from assets.warehouse import connect
 from tests.conftest import REPO_ROOT
+from tests.dbt_runner import dbt_failure, run_dbt
 
 AS_OF = "2026-06-30 00:00:00"
 
@@ -30,13 +30,8 @@ class Project:
         self.warehouse = root / "warehouse.duckdb"
 
     def dbt(self, *args: str, as_of: str = AS_OF, **dbt_vars: object) -> subprocess.CompletedProcess:
-        env = {**os.environ, "LEADSCORE_WAREHOUSE": str(self.warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-        dbt = Path(sys.executable).parent / "dbt"
-        result = subprocess.run(
-            [str(dbt), *args, "--profiles-dir", ".", "--vars", yaml.safe_dump({"as_of": as_of, **dbt_vars})],
-            cwd=self.dbt_dir, env=env, capture_output=True, text=True,
-        )
-        assert result.returncode == 0, result.stdout[-4000:]
+        result = run_dbt(args, self.warehouse, project_dir=self.dbt_dir, dbt_vars={"as_of": as_of, **dbt_vars})
+        assert result.returncode == 0, dbt_failure(result)
         return result
 
     def query(self, sql: str) -> list[tuple]:

@@ -11,13 +11,13 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import duckdb
 import pytest
 
 from assets.scoring.rulebooks import SCORING_SEEDS, RulebookError, validate_rulebooks
+from tests.dbt_runner import dbt_failure, run_dbt
 from tests.headless import (
     REPO_ROOT,
     SECRET_SALT,
@@ -149,18 +149,15 @@ def test_rule_values_with_quotes_backslashes_and_dollar_quotes_stay_data(tmp_pat
     warehouse = tmp_path / "warehouse.duckdb"
     with duckdb.connect(str(warehouse)) as con:
         con.execute("create schema raw; create table raw.canary as select 1 as alive")
-    env = {**os.environ, "LEADSCORE_WAREHOUSE": str(warehouse), "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
-    dbt = [str(Path(sys.executable).parent / "dbt")]
     dbt_dir = project / "dbt_project"
-    seeded = subprocess.run([*dbt, "seed", "--select", "profile_rules", "hostile_people", "--profiles-dir", "."],
-                            cwd=dbt_dir, env=env, capture_output=True, text=True)
-    assert seeded.returncode == 0, seeded.stdout[-3000:]
+    seeded = run_dbt(["seed", "--select", "profile_rules", "hostile_people"], warehouse, project_dir=dbt_dir)
+    assert seeded.returncode == 0, dbt_failure(seeded)
     query = ("select r.rule_id, p.person_id from {{ ref('profile_rules') }} as r "
              "cross join {{ ref('hostile_people') }} as p "
              "where {{ rule_operator_matches('r', 'p.attribute_value') }}")
-    shown = subprocess.run([*dbt, "--quiet", "show", "--inline", query, "--limit", "-1", "--output", "json",
-                            "--profiles-dir", "."], cwd=dbt_dir, env=env, capture_output=True, text=True)
-    assert shown.returncode == 0, shown.stdout[-3000:]
+    shown = run_dbt(["--quiet", "show", "--inline", query, "--limit", "-1", "--output", "json"], warehouse,
+                    project_dir=dbt_dir)
+    assert shown.returncode == 0, dbt_failure(shown)
     rows = json.loads(shown.stdout[shown.stdout.index("{"):])["show"]
     assert {(row["rule_id"], row["person_id"]) for row in rows} == EXPECTED_HITS
     with duckdb.connect(str(warehouse), read_only=True) as con:
