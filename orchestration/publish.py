@@ -17,6 +17,7 @@ from assets.publish.bi_copy import (
     unpublished_tables_from_manifest,
 )
 from orchestration.dbt import DBT_PROJECT, dbt_models
+from orchestration.dbt_checks import PUBLISH_METADATA_KEY
 from orchestration.feedback import (
     BACKTEST,
     BACKTEST_BANDS,
@@ -33,11 +34,11 @@ def published_dbt_models() -> list[str]:
     """The dbt models whose tables the BI copy holds: every one built in a published schema, as
     publish() copies every table there (a new mart is published without being listed here)."""
     names = []
-    unpublished = unpublished_tables_from_manifest(Path(DBT_PROJECT.manifest_path))
     for spec in dbt_models.specs:
         # dagster-dbt's `database.schema.table` of the model's relation.
         relation = str(spec.metadata.get("dagster/table_name", "")).split(".")
-        if len(relation) == 3 and relation[1] in PUBLISHED_SCHEMAS and tuple(relation[1:]) not in unpublished:
+        published = spec.metadata.get(PUBLISH_METADATA_KEY) is not False
+        if len(relation) == 3 and relation[1] in PUBLISHED_SCHEMAS and published:
             names.append(relation[2])
     return sorted(names)
 

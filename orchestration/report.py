@@ -14,9 +14,10 @@ from orchestration.feedback import BACKTEST, BACKTEST_BANDS, PREDICTIVE_CALIBRAT
 from orchestration.ingestion import WAREHOUSE_POOL
 from orchestration.resources import WarehouseResource
 
-# The dbt report models the sections read (and the exposure lead_scoring_report lists).
+# The dbt models the report reads (its sections, and the scores' as_of under its title; the
+# exposure lead_scoring_report lists them).
 REPORT_MODELS = [
-    "rpt_as_of", "rpt_score_distribution", "rpt_score_anomalies", "rpt_funnel_stages", "rpt_sla_status",
+    "fct_lead_scores", "rpt_score_distribution", "rpt_score_anomalies", "rpt_funnel_stages", "rpt_sla_status",
     "rpt_campaign_conversion", "rpt_rule_effectiveness", "rpt_won_lost_review", "rpt_roi",
 ]
 REPORT_INPUTS = [

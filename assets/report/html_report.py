@@ -316,7 +316,10 @@ def build_report(con: duckdb.DuckDBPyConnection) -> Report:
             sections.append(Section(name, name.replace("_", " ").capitalize(), "Not built yet.", missing=missing))
         else:
             sections.append(build(con))
-    as_of = con.execute("select as_of from marts.rpt_as_of").fetchone()[0] if "marts.rpt_as_of" in tables else None
+    # Every score row carries the run's as_of.
+    scored = con.execute("select as_of from marts.fct_lead_scores limit 1").fetchone() \
+        if "marts.fct_lead_scores" in tables else None
+    as_of = scored[0] if scored else None
     return Report(as_of=str(as_of), sections=sections)
 
 
