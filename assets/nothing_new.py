@@ -7,7 +7,8 @@ ledger with the same path and checksum), the dbt build key (assets/build_state.p
 last complete build's, and the run is not forced: then it loads no file, the dbt step skips and
 so does every step after it. Anything this cannot tell for sure (no warehouse, one locked by
 another process, a run still going or killed, a last run that failed or ran with other check
-settings) answers "run": a needless run costs seconds, a wrongly skipped one leaves work undone.
+settings, a file accepted or an acceptance revoked since the last run started) answers "run": a
+needless run costs seconds, a wrongly skipped one leaves work undone.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ import sqlite3
 from collections.abc import Iterable
 from contextlib import closing
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
 from assets import build_state
+from assets.ingest import acceptance
 from assets.ingest.sources import SOURCES, new_landing_files
 from assets.warehouse import WarehouseLockedError, connect
 
@@ -61,7 +64,7 @@ def check(
         return needs_run(f"no warehouse at {warehouse} yet")
     try:
         with connect(warehouse, read_only=True) as con:
-            return _check_warehouse(con, landing, dbt_args, dbt_inputs)
+            return _check_warehouse(con, landing, dbt_args, dbt_inputs, last_run_started(dagster_home))
     except WarehouseLockedError:
         return needs_run(f"the warehouse {warehouse} is locked by another process")
     except (duckdb.Error, OSError) as error:
@@ -69,13 +72,21 @@ def check(
 
 
 def _check_warehouse(
-    con: duckdb.DuckDBPyConnection, landing: Path, dbt_args: list[str], dbt_inputs: Iterable[Path]
+    con: duckdb.DuckDBPyConnection, landing: Path, dbt_args: list[str], dbt_inputs: Iterable[Path],
+    last_started: datetime | None = None,
 ) -> Verdict:
     last = build_state.last_build(con)
     if last is None:
         return needs_run("no dbt build recorded in the warehouse yet")
     if not last.completed:
         return needs_run("the last build's run did not complete every step after dbt")
+    # An acceptance or a revocation changes the verdict of the quarantine-rate check on the same
+    # data; without a recorded run, the last complete build tells when the checks last ran.
+    decided = acceptance.last_decided_at(con)
+    checked_since = (last_started or last.built_at).timestamp()
+    if decided is not None and decided >= checked_since:
+        return needs_run(f"a delivery was accepted or an acceptance revoked since the last run "
+                         f"(see `{acceptance.COMMAND} list`)")
     if build_state.planned_build(con, dbt_args, inputs=dbt_inputs).key != last.key:
         return needs_run("the loaded files, the dbt project, the seeds or the dbt parameters (as_of) "
                    "changed since the last build")
@@ -120,6 +131,23 @@ def dagster_runs_in_doubt(dagster_home: Path, check_settings: str | None = None)
     if last and check_settings is not None and (tag is None or tag[0] != check_settings):
         return f"the last run {last[0]} checked with other settings (or unknown ones)"
     return None
+
+
+def last_run_started(dagster_home: Path) -> datetime | None:
+    """When the last ended run started, from Dagster's run storage (None: no run recorded, or
+    storage this cannot read, which `dagster_runs_in_doubt` already answers with a run)."""
+    runs_db = dagster_home / "history" / "runs.db"
+    if not runs_db.exists():
+        return None
+    try:
+        with closing(sqlite3.connect(f"{runs_db.resolve().as_uri()}?mode=ro", uri=True)) as db:
+            row = db.execute(
+                f"select start_time from runs where status in ({_placeholders(_ENDED)}) order by id desc limit 1",
+                _ENDED,
+            ).fetchone()
+    except sqlite3.Error:
+        return None
+    return datetime.fromtimestamp(row[0], UTC) if row and row[0] is not None else None
 
 
 def _placeholders(values: tuple) -> str:

@@ -43,7 +43,9 @@ class RawCheck:
 RAW_CHECKS = (
     RawCheck("reconciliation", "rows read = loaded + quarantined for every file; raw rows match the manifest", True),
     RawCheck("quarantine_rate",
-             "share of the latest delivery's rows quarantined stays under LEADSCORE_QUARANTINE_MAX_RATE", True),
+             "share of the latest delivery's rows quarantined stays under LEADSCORE_QUARANTINE_MAX_RATE; files "
+             "accepted with `python -m assets.ingest.acceptance` are left out and named with who accepted them "
+             "and why", True),
     RawCheck("duplicate_keys", "the natural key appears once per file in the latest delivery; "
              "the message names the file, the key values and their lines", True),
     RawCheck("landing_header", "every file of the latest delivery has the columns the mapping requires, once each; "

@@ -6,6 +6,7 @@ from __future__ import annotations
 import duckdb
 
 from assets.checks.outcome import CheckOutcome
+from assets.ingest import acceptance
 from assets.ingest.csv_loader import ident
 from assets.ingest.ledger import RAW_SCHEMA
 from assets.ingest.sources import RawTable
@@ -54,13 +55,15 @@ def reconciliation(con: duckdb.DuckDBPyConnection, table: RawTable) -> CheckOutc
 def quarantine_rate(con: duckdb.DuckDBPyConnection, source: str, max_rate: float) -> CheckOutcome:
     """Share of the rows of the source's latest delivery (the files loaded together most
     recently) that went to quarantine. A bad delivery keeps failing the check on later runs that
-    find nothing new, until a new delivery arrives or the limit is raised.
+    find nothing new, until a new delivery arrives, the limit is raised or an operator accepts
+    the file (assets/ingest/acceptance.py).
 
     Files of objects the mapping does not know (a CRM export often holds more objects than
-    scoring uses) are reported but do not count toward the rate.
+    scoring uses) are reported but do not count toward the rate; neither do accepted files (that
+    version of the file, by its checksum), which the message names with who accepted them and why.
     """
     rows = con.execute(
-        f"""select source_file, rows_read, rows_quarantined, status, message
+        f"""select source_file, file_checksum, rows_read, rows_quarantined, status, message
             from {RAW_SCHEMA}.load_manifest
             where source = ? and status <> 'duplicate' and loaded_at = (
                 select max(loaded_at) from {RAW_SCHEMA}.load_manifest
@@ -70,24 +73,35 @@ def quarantine_rate(con: duckdb.DuckDBPyConnection, source: str, max_rate: float
     ).fetchall()
     if not rows:
         return CheckOutcome(True, f"{source}: nothing delivered yet", {"rate": 0.0, "max_rate": max_rate})
-    counted = [r for r in rows if not (r[3] == "rejected" and (r[4] or "").startswith("unknown object"))]
-    ignored = [r[0] for r in rows if r not in counted]
+    acceptances = acceptance.accepted_loads(con, source)
+    counted, ignored, accepted = [], [], []
+    for path, checksum, read, quarantined, status, message in rows:
+        if status == "rejected" and (message or "").startswith("unknown object"):
+            ignored.append(path)
+        elif (path, checksum) in acceptances:
+            accepted.append(acceptances[(path, checksum)])
+        else:
+            counted.append((path, read, quarantined))
     read = sum(r[1] for r in counted)
     quarantined = sum(r[2] for r in counted)
     rate = quarantined / read if read else 0.0
     worst = sorted((r for r in counted if r[2]), key=lambda r: r[2] / max(r[1], 1), reverse=True)
     worst_text = ", ".join(f"{r[0]} ({r[2]}/{r[1]} rows)" for r in worst[:10])
+    accepted_text = "; ".join(decision.describe() for decision in accepted)
     metadata = {"rate": round(rate, 6), "max_rate": max_rate, "rows_read": read,
-                "rows_quarantined": quarantined, "ignored_files": ", ".join(ignored) or "-"}
+                "rows_quarantined": quarantined, "ignored_files": ", ".join(ignored) or "-",
+                "accepted_files": accepted_text or "-"}
+    accepted_detail = f"; left out as accepted: {accepted_text}" if accepted else ""
     if rate > max_rate:
         return CheckOutcome(
             False,
             f"{source}: {rate:.2%} of rows quarantined (limit {max_rate:.2%}); "
-            f"see raw.quarantine for: {worst_text}",
+            f"see raw.quarantine for: {worst_text}{accepted_detail}. To let a file through as it is: "
+            f"{acceptance.COMMAND} accept <file> --reason \"...\"",
             metadata,
         )
     detail = f"; quarantined rows in: {worst_text}" if worst_text else ""
-    return CheckOutcome(True, f"{source}: {rate:.2%} of rows quarantined{detail}", metadata)
+    return CheckOutcome(True, f"{source}: {rate:.2%} of rows quarantined{detail}{accepted_detail}", metadata)
 
 
 def duplicate_keys(con: duckdb.DuckDBPyConnection, table: RawTable, key: str | None) -> CheckOutcome:

@@ -1,4 +1,6 @@
-"""The load ledger: `raw.load_manifest` (one row per file load) and `raw.quarantine`.
+"""The load ledger: `raw.load_manifest` (one row per file load) and `raw.quarantine`, and the
+audit trail of the files an operator accepted despite their quarantined rows
+(`raw.accepted_deliveries`, see assets/ingest/acceptance.py).
 
 Each file is loaded in one transaction that writes its raw rows, its quarantined rows and its
 manifest row together, so a crash leaves either the whole file or nothing.
@@ -49,6 +51,19 @@ create table if not exists {RAW_SCHEMA}.quarantine (
     reason varchar not null,
     raw_content varchar,
     quarantined_at timestamptz not null
+);
+-- Append-only: an operator's decisions on loads (path and checksum); a load's latest row is its state.
+create table if not exists {RAW_SCHEMA}.accepted_deliveries (
+    decision_id bigint not null,
+    source varchar not null,
+    source_file varchar not null,
+    file_checksum varchar not null,
+    rows_read bigint not null,
+    rows_quarantined bigint not null,
+    accepted boolean not null,
+    reason varchar not null,
+    decided_by varchar not null,
+    decided_at timestamptz not null
 );
 """
 
