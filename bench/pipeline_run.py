@@ -64,7 +64,7 @@ def main(output: Path) -> int:
         output.write_text(json.dumps({"run_id": None, "success": True, "noop_check": check,
                                       "run_start": None, "run_end": None, "steps": {}}))
         return 0
-    result = materialize_everything(settings, settings.data_dir / "logs" / "last_run.log")
+    result = materialize_everything(settings, settings.run_log_path)
     import dagster as dg
 
     with dg.DagsterInstance.get() as instance:

@@ -16,6 +16,7 @@ FINAL_ASSETS = [["published", "bi_copy"], ["reports", "lead_scoring_report"], ["
     key=["ops", "dbt_builds"],
     deps=[dg.AssetKey(key) for key in FINAL_ASSETS],
     pool=WAREHOUSE_POOL,
+    group_name="ops",
     description="ops.dbt_builds: what each dbt build was made from (loaded files, project, parameters) and "
     "whether its run completed; a run with nothing new since the last complete build skips dbt.",
 )

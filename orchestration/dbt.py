@@ -4,16 +4,21 @@ runs `dbt parse`), never when this module is imported."""
 import os
 import shutil
 import sys
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import dagster as dg
+import duckdb
 import pydantic
 from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 
 from assets import build_state
 from assets.scoring.rulebooks import RulebookError, validate_rulebooks
 from orchestration.dbt_checks import CheckDescribingTranslator
-from orchestration.ingestion import WAREHOUSE_POOL
+from orchestration.ingestion import INGESTION_ASSETS, WAREHOUSE_POOL
 from orchestration.resources import WarehouseResource
 from orchestration.settings import REPO_ROOT
 
@@ -76,10 +81,51 @@ def dbt_models(
     # dbt runs as a subprocess that opens the same DuckDB file (profiles.yml reads this variable).
     warehouse_path = Path(warehouse.path).resolve()
     os.environ["LEADSCORE_WAREHOUSE"] = str(warehouse_path)
-    yield from dbt.cli(dbt_args, context=context, target_path=dbt_target_path(warehouse_path)).stream()
+    invocation = dbt.cli(dbt_args, context=context, target_path=dbt_target_path(warehouse_path))
+    # The events wait until dbt exits: DuckDB lets nobody else open the file while dbt writes it,
+    # and their row counts and column types are read from it afterwards. (dagster-dbt's own
+    # fetch_row_counts() leaves a read-only handle open in this process, which fails the next step.)
+    events = []
+    try:
+        events.extend(invocation.stream())
+    except Exception:
+        yield from events  # what dbt built before it failed is still recorded
+        raise
+    started = time.monotonic()
+    try:
+        with warehouse.connection() as con:
+            metadata = relation_metadata(con, built_nodes(events, invocation.manifest))
+        context.log.info(f"Row counts and column types of {len(metadata)} dbt relations read in "
+                         f"{time.monotonic() - started:.2f} s.")
+    except duckdb.Error as error:  # nice to have: never a reason to fail a build dbt completed
+        metadata = {}
+        context.log.warning(f"No row counts or column types for the dbt assets this time: {error}")
+    yield from with_relation_metadata(events, metadata)
     # Reached only when dbt succeeded (a failed build raises above and is not recorded).
     with warehouse.connection() as con:
         build_state.record_build(con, build.key, build.project, build.data, dbt_args, context.run_id)
+
+
+def dbt_hook_source_specs() -> list[dg.AssetSpec]:
+    """The dbt sources no Dagster asset writes: tables dbt's own hooks keep (schema
+    ops). Declared as assets of their own so they show with their description in their schema's
+    group, not as bare stubs in Dagster's `default` group."""
+    manifest, translator, project = get_manifest_and_translator_from_dbt_assets([dbt_models])
+    ingested = {key for assets_def in INGESTION_ASSETS for key in assets_def.keys}
+    specs = []
+    for unique_id in manifest["sources"]:
+        spec = translator.get_asset_spec(manifest, unique_id, project)
+        if spec.key in ingested:
+            continue
+        # Only the table's own metadata: dagster-dbt's (manifest, translator) would make it look
+        # like an asset the dbt step materializes.
+        metadata = {key: value for key, value in spec.metadata.items() if key.startswith("dagster/")}
+        specs.append(dg.AssetSpec(spec.key, group_name=spec.group_name, description=spec.description,
+                                  metadata=metadata, kinds={"duckdb"}))
+    return specs
+
+
+DBT_HOOK_SOURCES = dbt_hook_source_specs()
 
 
 def dbt_target_path(warehouse: Path) -> Path:
@@ -98,3 +144,73 @@ def dbt_resource() -> DbtCliResource:
     beside_python = Path(sys.executable).parent / "dbt"
     executable = str(beside_python) if beside_python.exists() else (shutil.which("dbt") or "dbt")
     return DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=executable)
+
+
+def event_unique_id(event: Any) -> str | None:
+    """The dbt node a materialization of the dbt step is for (dagster-dbt puts it in the metadata)."""
+    if not isinstance(event, (dg.Output, dg.AssetMaterialization)):
+        return None
+    value = event.metadata.get("unique_id")
+    return getattr(value, "value", value)
+
+
+def built_nodes(events: Iterable[Any], manifest: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The manifest entries of the models and seeds the events materialize."""
+    nodes = (manifest["nodes"].get(unique_id) for event in events if (unique_id := event_unique_id(event)))
+    return [node for node in nodes if node is not None]
+
+
+def relation_metadata(con: duckdb.DuckDBPyConnection, nodes: list[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per dbt unique_id: `dagster/column_schema` with the warehouse's column types (and the yml
+    descriptions), and `dagster/row_count` for tables. Views get no row count: counting one runs
+    its whole query. Two catalog queries and one count query for all relations together."""
+    relations = {node["unique_id"]: (node["schema"], node.get("alias") or node["name"]) for node in nodes}
+    if not relations:
+        return {}
+    schemas = sorted({schema for schema, _ in relations.values()})
+    columns: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for schema, table, column, data_type in con.execute(
+        """select schema_name, table_name, column_name, data_type from duckdb_columns()
+           where database_name = current_database() and list_contains(?, schema_name)
+           order by schema_name, table_name, column_index""", [schemas],
+    ).fetchall():
+        columns.setdefault((schema, table), []).append((column, data_type))
+    tables = set(con.execute(
+        "select schema_name, table_name from duckdb_tables() "
+        "where database_name = current_database() and list_contains(?, schema_name)", [schemas],
+    ).fetchall())
+    counted = [(unique_id, relation) for unique_id, relation in relations.items() if relation in tables]
+    row_counts = dict(con.execute(" union all ".join(
+        f"select {sql_literal(unique_id)}, count(*) from {quoted(schema)}.{quoted(table)}"
+        for unique_id, (schema, table) in counted
+    )).fetchall()) if counted else {}
+
+    described = {node["unique_id"]: {name.lower(): (column.get("description") or None)
+                                     for name, column in node.get("columns", {}).items()} for node in nodes}
+    metadata: dict[str, dict[str, Any]] = {}
+    for unique_id, relation in relations.items():
+        found: dict[str, Any] = {}
+        if relation in columns:
+            found["dagster/column_schema"] = dg.TableSchema(columns=[
+                dg.TableColumn(name, data_type, description=described[unique_id].get(name.lower()))
+                for name, data_type in columns[relation]
+            ])
+        if unique_id in row_counts:
+            found["dagster/row_count"] = row_counts[unique_id]
+        if found:
+            metadata[unique_id] = found
+    return metadata
+
+
+def with_relation_metadata(events: Iterable[Any], metadata: Mapping[str, Mapping[str, Any]]) -> Iterator[Any]:
+    for event in events:
+        extra = metadata.get(event_unique_id(event) or "")
+        yield event.with_metadata({**event.metadata, **extra}) if extra else event
+
+
+def quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -8,10 +8,11 @@ from orchestration.alerts import NotifierResource, sla_alerts
 from orchestration.automation import build_landing_sensor, build_schedules, materialize_all
 from orchestration.build_log import dbt_build_log
 from orchestration.checks import STAGE_CHECKS
-from orchestration.dbt import dbt_models, dbt_resource
+from orchestration.dbt import DBT_HOOK_SOURCES, dbt_models, dbt_resource
 from orchestration.exports import ExportConfigResource, crm_sync_export
 from orchestration.feedback import FEEDBACK_ASSETS, FeedbackConfigResource
 from orchestration.ingestion import INGESTION_ASSETS
+from orchestration.progress import progress_logger
 from orchestration.publish import PublishConfigResource, bi_copy
 from orchestration.report import ReportConfigResource, lead_scoring_report
 from orchestration.resources import ChecksConfigResource, IngestionConfigResource, WarehouseResource
@@ -20,8 +21,8 @@ from orchestration.settings import Settings, load_settings
 
 def build_definitions(settings: Settings) -> dg.Definitions:
     return dg.Definitions(
-        assets=[*INGESTION_ASSETS, dbt_models, crm_sync_export, *FEEDBACK_ASSETS, lead_scoring_report, bi_copy,
-                dbt_build_log],
+        assets=[*INGESTION_ASSETS, dbt_models, *DBT_HOOK_SOURCES, crm_sync_export, *FEEDBACK_ASSETS,
+                lead_scoring_report, bi_copy, dbt_build_log],
         asset_checks=STAGE_CHECKS,
         jobs=[materialize_all],
         schedules=build_schedules(running=settings.automation),
@@ -38,13 +39,15 @@ def build_definitions(settings: Settings) -> dg.Definitions:
             ),
             "dbt": dbt_resource(),
             "notifier": NotifierResource(),
-            "exports": ExportConfigResource(directory=str(settings.data_dir / "exports")),
+            "exports": ExportConfigResource(directory=str(settings.exports_dir)),
             "publishing": PublishConfigResource(
                 directory=str(settings.publish_dir), personal_data=settings.publish_personal_data
             ),
-            "report_file": ReportConfigResource(path=str(settings.data_dir / "reports" / "lead_scoring_report.html")),
+            "report_file": ReportConfigResource(path=str(settings.report_path)),
             "feedback": FeedbackConfigResource(),
         },
+        # The progress logger prints only in runs whose config names it (the headless run).
+        loggers={**dg.default_loggers(), "progress": progress_logger},
         executor=dg.in_process_executor,
     )
 

@@ -21,8 +21,10 @@ class ExportConfigResource(dg.ConfigurableResource):
     key=["exports", "crm_sync"],
     deps=[get_asset_key_for_model([dbt_models], "sync_crm_lead_scores")],
     pool=WAREHOUSE_POOL,
+    group_name="export",
     description="CSV of the people whose champion score, grade or stage changed since the last export "
-    "(data/exports/crm_sync/crm_sync_NNNNNN.csv), for a CRM import or reverse-ETL tool.",
+    "(exports/crm_sync/crm_sync_NNNNNN.csv in the warehouse's output folder, data/warehouse/leadscore_outputs), "
+    "for a CRM import or reverse-ETL tool.",
 )
 def crm_sync_export(warehouse: WarehouseResource, exports: ExportConfigResource) -> dg.MaterializeResult:
     with warehouse.connection() as con:

@@ -80,6 +80,7 @@ def finite(value: float | None) -> float | None:
                           description="No coefficient is NaN or infinite.", blocking=True),
     ],
     pool=WAREHOUSE_POOL,
+    group_name="feedback",
 )
 def predictive_score(warehouse: WarehouseResource, feedback: FeedbackConfigResource):
     started = time.monotonic()
@@ -126,6 +127,7 @@ def predictive_score(warehouse: WarehouseResource, feedback: FeedbackConfigResou
                           blocking=True),
     ],
     pool=WAREHOUSE_POOL,
+    group_name="feedback",
 )
 def scorer_backtest(warehouse: WarehouseResource, feedback: FeedbackConfigResource):
     started = time.monotonic()
@@ -152,6 +154,7 @@ def scorer_backtest(warehouse: WarehouseResource, feedback: FeedbackConfigResour
 @dg.asset(
     key=TEST_BENCH, deps=[*SCORE_SOURCES, FIRST_OPPORTUNITIES],
     pool=WAREHOUSE_POOL,
+    group_name="feedback",
     description="The guide's pre-deployment bench: the share of a seeded random sample of CRM people each "
     "rulebook would pass to sales at as_of, overall and among those with an opportunity.",
 )

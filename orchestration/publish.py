@@ -1,5 +1,6 @@
 """Publishing for BI tools after each run: a separate DuckDB file and Parquet files, swapped in
-whole, with personal data kept, hashed or dropped as configured."""
+whole, with personal data kept, hashed or dropped as configured, and the dbt descriptions as
+comments, Parquet metadata and a data dictionary."""
 
 from __future__ import annotations
 
@@ -9,18 +10,13 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import get_asset_key_for_model
 
-from assets.publish.bi_copy import (
-    PUBLISHED_SCHEMAS,
-    PublishError,
-    personal_columns_from_manifest,
-    publish,
-    unpublished_tables_from_manifest,
-)
+from assets.publish.bi_copy import PUBLISHED_SCHEMAS, PublishError, TableDocs, publish, read_manifest
 from orchestration.dbt import DBT_PROJECT, dbt_models
 from orchestration.dbt_checks import PUBLISH_METADATA_KEY
 from orchestration.feedback import (
     BACKTEST,
     BACKTEST_BANDS,
+    FEEDBACK_ASSETS,
     PREDICTIVE_CALIBRATION,
     PREDICTIVE_COEFFICIENTS,
     PREDICTIVE_SCORES,
@@ -49,6 +45,16 @@ PUBLISHED_INPUTS = [
 ]
 
 
+def python_table_docs() -> dict[tuple[str, str], TableDocs]:
+    """The tables of a published schema written by Python assets (feedback.*), which dbt does not
+    describe: their Dagster asset descriptions (asset key = schema, table)."""
+    return {
+        (spec.key.path[0], spec.key.path[1]): TableDocs(spec.description or "")
+        for assets_def in FEEDBACK_ASSETS for spec in assets_def.specs
+        if len(spec.key.path) == 2 and spec.key.path[0] in PUBLISHED_SCHEMAS and spec.description
+    }
+
+
 class PublishConfigResource(dg.ConfigurableResource):
     directory: str
     personal_data: str = "keep"
@@ -58,18 +64,21 @@ class PublishConfigResource(dg.ConfigurableResource):
     key=["published", "bi_copy"],
     deps=PUBLISHED_INPUTS,
     pool=WAREHOUSE_POOL,
-    description="The copy BI tools read: data/published/leadscore.duckdb and data/published/parquet/<schema>/"
-    "<table>.parquet, each replaced whole by a rename so open BI sessions keep a complete version.",
+    group_name="published",
+    description="The copy BI tools read: published/leadscore.duckdb and published/parquet/<schema>/<table>.parquet "
+    "in the warehouse's output folder (data/warehouse/leadscore_outputs), each replaced whole by a rename so "
+    "open BI sessions keep a complete version; the dbt "
+    "descriptions as table and column comments, Parquet metadata and data_dictionary.csv beside them.",
 )
 def bi_copy(warehouse: WarehouseResource, publishing: PublishConfigResource) -> dg.MaterializeResult:
-    manifest = Path(DBT_PROJECT.manifest_path)
-    personal = personal_columns_from_manifest(manifest)
+    catalog = read_manifest(Path(DBT_PROJECT.manifest_path))
     try:
         publication = publish(
-            Path(warehouse.path), Path(publishing.directory), personal, publishing.personal_data,
+            Path(warehouse.path), Path(publishing.directory), catalog.personal_columns, publishing.personal_data,
             # A secret: from the environment at run time only, never in run config or logs.
             salt=os.environ.get("LEADSCORE_PUBLISH_HASH_SALT", ""),
-            unpublished=unpublished_tables_from_manifest(manifest),
+            unpublished=catalog.unpublished,
+            docs={**python_table_docs(), **catalog.docs},
         )
     except PublishError as error:
         raise dg.Failure(description=str(error)) from None
@@ -77,6 +86,7 @@ def bi_copy(warehouse: WarehouseResource, publishing: PublishConfigResource) -> 
     return dg.MaterializeResult(metadata={
         "database": dg.MetadataValue.path(str(publication.database)),
         "parquet": dg.MetadataValue.path(str(publication.parquet_dir)),
+        "data dictionary": dg.MetadataValue.path(str(publication.dictionary)),
         "tables": dg.MetadataValue.json(tables),
         "personal data": publishing.personal_data,
     })

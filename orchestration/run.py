@@ -6,6 +6,8 @@ A run with nothing to do (assets/nothing_new.py) ends before Dagster is even imp
     python -m orchestration.run --as-of 2026-03-31    # score as of a past instant (UTC)
     python -m orchestration.run --force               # build even if nothing changed since the last build
     python -m orchestration.run --summary             # only print the summary of the warehouse
+    python -m orchestration.run --quiet               # no progress lines, only the summary
+    python -m orchestration.run --verbose             # the summary with every table's row count
 """
 
 from __future__ import annotations
@@ -34,8 +36,9 @@ if TYPE_CHECKING:  # Dagster is imported only once a run is needed (about 10 s)
 
 INSTANCE_TEMPLATE = Path(__file__).with_name("dagster.yaml")
 
-# The run log goes to Dagster's storage (see it with `make dev`); the terminal gets the summary.
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# Dagster's own log goes to its storage (see it with `make dev`); the terminal gets progress lines
+# (orchestration/progress.py) and the summary.
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 # Who runs a headless run, so the next one can tell a run still going from one whose process died.
 RUNNER_HOST_TAG, RUNNER_PID_TAG = "leadscore/runner_host", "leadscore/runner_pid"
 
@@ -103,29 +106,48 @@ def release_interrupted_runs(instance: dg.DagsterInstance) -> list[str]:
 
 
 def materialize_everything(
-    settings: Settings, log_path: Path, as_of: str = "", force: bool = False
+    settings: Settings, log_path: Path, as_of: str = "", force: bool = False, quiet: bool = True
 ) -> dg.ExecuteInProcessResult:
+    """Run every asset in this process. The full dbt output goes to `log_path`; unless `quiet`,
+    the terminal gets a line per step start and end, and dbt's progress lines as they come."""
     prepare_dagster_home(settings)
     import dagster as dg
 
     from orchestration.definitions import build_definitions  # after DAGSTER_HOME is set
+    from orchestration.progress import DbtOutputTee, ProgressOutput, reporting_progress
 
     job = build_definitions(settings).resolve_job_def("materialize_all")
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    output = ProgressOutput(sys.stdout, quiet=quiet)
     with dg.DagsterInstance.get() as instance:
         for run_id in release_interrupted_runs(instance):
             print(f"Run {run_id} was interrupted: marked failed; this run completes its work.")
         tags = {RUNNER_HOST_TAG: socket.gethostname(), RUNNER_PID_TAG: str(os.getpid()),
                 nothing_new.CHECK_SETTINGS_TAG: check_settings(settings)}
         dbt_config = {"as_of": as_of, "force": force}
-        run_config = {**QUIET, "ops": {"dbt_models": {"config": dbt_config}}}
-        # dbt's own console output goes to the log file; the terminal gets the summary.
-        with log_path.open("w") as log, redirect_stdout(log):
-            return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config, tags=tags)
+        # The progress logger also writes Dagster's warnings and errors to the run log, quiet or not.
+        loggers = {**QUIET["loggers"], "progress": {}}
+        run_config = {"loggers": loggers, "ops": {"dbt_models": {"config": dbt_config}}}
+        with log_path.open("w") as log, reporting_progress(output):
+            output.log = log
+            tee = DbtOutputTee(log, output)
+            try:
+                with redirect_stdout(tee):
+                    return job.execute_in_process(
+                        instance=instance, raise_on_error=False, run_config=run_config, tags=tags
+                    )
+            finally:
+                tee.close_pending()
+
+
+# Outputs a run writes for people and tools: shown after a run only when that run wrote them.
+OUTPUT_ASSETS = {"exports/crm_sync": "crm_sync", "reports/lead_scoring_report": "report",
+                 "published/bi_copy": "published"}
 
 
 def failure_reasons(result: dg.ExecuteInProcessResult) -> list[str]:
-    """Why each failed step failed, as the step said it (a locked file, a full disk, a bad rule)."""
+    """Why each failed step failed, as the step said it (a locked file, a full disk, a bad rule),
+    followed by the full message of each blocking check that failed (which files, which rows)."""
     reasons = []
     for event in result.all_events:
         if not event.is_step_failure:
@@ -137,53 +159,184 @@ def failure_reasons(result: dg.ExecuteInProcessResult) -> list[str]:
             error = data.error.cause if data.error and data.error.cause else data.error
             # The exception's own words, without its module and class name.
             text = re.sub(r"^[\w.]+: ", "", error.message) if error else "see the log"
-        reasons.append(f"{event.step_key}: {text.strip()}")
+        reasons.append(f"{event.step_key}: {' '.join(text.split())}")
     return reasons
 
 
-def summary(settings: Settings) -> str:
-    """Row counts per layer, quarantined rows and where the outputs are."""
+def run_facts(result: dg.ExecuteInProcessResult, elapsed: float) -> dict:
+    """What the summary needs from the run itself: its checks (counts and the failed ones'
+    messages), the outputs it wrote, why it failed."""
+    checks = {"passed": 0, "warned": 0, "failed": 0}
+    failed_checks, outputs = [], []
+    for event in result.all_events:
+        if event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            if evaluation.passed:
+                checks["passed"] += 1
+                continue
+            blocking = evaluation.severity.value == "ERROR"
+            checks["failed" if blocking else "warned"] += 1
+            failed_checks.append({
+                "asset": evaluation.asset_key.to_user_string(), "check": evaluation.check_name,
+                "severity": "error" if blocking else "warning",
+                "message": evaluation.description or str(evaluation.metadata.get("message", "")),
+            })
+        elif event.is_step_materialization:
+            key = event.asset_key.to_user_string()
+            if key in OUTPUT_ASSETS:
+                outputs.append(OUTPUT_ASSETS[key])
+    return {"run_id": result.run_id, "success": result.success, "seconds": round(elapsed, 1),
+            "checks": checks, "failed_checks": failed_checks, "outputs": outputs,
+            "failures": [] if result.success else failure_reasons(result)}
+
+
+def summary(settings: Settings, facts: dict | None = None, verbose: bool = False) -> str:
+    """Results first: scores, MQLs, what moved, SLAs, checks and whom to call; then the outputs
+    of this run. Table row counts, loaded files and quarantine only with `verbose`. A failed run
+    shows why it failed instead, and no outputs (those on disk are an earlier run's)."""
+    facts = facts or {}
+    failed = bool(facts) and not facts["success"]
+    # Why a run failed needs no warehouse (it may be the locked file that stopped the run).
+    out = failure_lines(facts, settings.run_log_path) if failed else []
+    if failed and not verbose:
+        return "\n".join(out)
     try:
-        return _summary(settings)
+        with connect(settings.warehouse, read_only=True) as con:
+            tables = set(con.execute(
+                "select table_schema, table_name from information_schema.tables "
+                "where table_schema not in ('information_schema', 'pg_catalog', 'main')"
+            ).fetchall())
+            if not failed:
+                out += results_lines(con, tables, facts)
+            if verbose:
+                out += detail_lines(con, tables)
+            if not failed:
+                out += output_lines(con, tables, settings, facts)
     except WarehouseLockedError as error:
-        return f"\nNo summary: {error}"
+        out += ["", f"No summary: {error}"]
+    return "\n".join(out)
 
 
-def _summary(settings: Settings) -> str:
-    lines = []
-    with connect(settings.warehouse, read_only=True) as con:
-        tables = con.execute(
-            """select table_schema, table_name from information_schema.tables
-               where table_schema not in ('information_schema', 'pg_catalog', 'main')
-               order by table_schema, table_name"""
+def results_lines(con, tables: set[tuple[str, str]], facts: dict) -> list[str]:
+    if ("marts", "fct_lead_scores") not in tables:
+        return ["", "No scores yet: the warehouse has no marts.fct_lead_scores."]
+    rulebook, as_of, people, mqls = con.execute(
+        """select rulebook_id, max(as_of), count(*), count(*) filter (where is_mql)
+           from marts.fct_lead_scores where is_champion group by rulebook_id"""
+    ).fetchone() or ("-", None, 0, 0)
+    out = ["", f"Scores as of {as_of:%Y-%m-%d %H:%M} UTC (champion rulebook {rulebook})" if as_of
+           else "", f"  People scored  {people:,}; MQLs now {mqls:,}"]
+    out += change_lines(con, tables)
+    if ("marts", "fct_lead_sla") in tables:
+        breached, at_risk = con.execute(
+            """select count(*) filter (where status = 'breached' and met_at is null),
+                      count(*) filter (where status = 'at_risk') from marts.fct_lead_sla"""
+        ).fetchone()
+        out.append(f"  SLAs now       {breached:,} breached and not met, {at_risk:,} at risk")
+    if facts.get("checks"):
+        c = facts["checks"]
+        out.append(f"  Checks         {sum(c.values()):,} run: {c['passed']:,} passed, {c['warned']:,} warned, "
+                   f"{c['failed']:,} failed")
+        out += [f"    warning  {f['asset']} {f['check']}: {f['message']}" for f in facts["failed_checks"]][:10]
+    if ("marts", "rpt_call_list") in tables:
+        calls = con.execute(
+            """select call_rank, coalesce(person_name, email, crm_id), company_name, coalesce(owner_name, owner_id),
+                      total_score, is_mql, top_reasons
+               from marts.rpt_call_list order by call_rank limit 5"""
         ).fetchall()
-        for schema, table in tables:
-            count = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
-            lines.append(f"  {schema + '.' + table:<48} {count:>12,}")
+        if calls:
+            out += ["", "Call first (open leads by champion score; all of them: marts.rpt_call_list, the report):"]
+            for rank, name, company, owner, score, is_mql, reasons in calls:
+                who = f"{name}, {company}" if company else name
+                out.append(f"  {rank:>2}. {who}: {float(score):.0f} points{', MQL' if is_mql else ''}"
+                           + (f" (owner {owner})" if owner else ""))
+                if reasons:
+                    out.append(f"      {reasons if len(reasons) <= 110 else reasons[:107] + '...'}")
+    return out
+
+
+def change_lines(con, tables: set[tuple[str, str]]) -> list[str]:
+    """Two lines on what this build moved against the previous one (marts.rpt_score_changes,
+    rpt_rule_changes): for the champion, and the rules that moved most when the rules changed."""
+    if ("marts", "rpt_score_changes") not in tables:
+        return []
+    moved, gained, lost, rules_changed, new = con.execute(
+        """select count(*) filter (where change_kind = 'changed'),
+                  count(*) filter (where mql_change = 'gained'), count(*) filter (where mql_change = 'lost'),
+                  coalesce(bool_or(rulebook_changed), false), count(*) filter (where change_kind = 'new')
+           from marts.rpt_score_changes where is_champion"""
+    ).fetchone()
+    if not (moved or gained or lost or new):
+        return ["  Since the previous build  no champion score moved"]
+    cause = "rules changed" if rules_changed else "new data"
+    out = [f"  Since the previous build  {moved:,} scores moved, {new:,} new people; "
+           f"MQLs {gained:,} gained, {lost:,} lost ({cause})"]
+    if rules_changed and ("marts", "rpt_rule_changes") in tables:
+        top = con.execute(
+            """select r.rule_id, r.people_moved, r.points_change from marts.rpt_rule_changes as r
+               join (select distinct rulebook_id from marts.fct_lead_scores where is_champion) as c
+                 using (rulebook_id)
+               order by abs(r.points_change) desc, r.rule_id limit 3"""
+        ).fetchall()
+        out.append("  Rules that moved most  " + "; ".join(
+            f"{rule} {float(points):+,.0f} points over {people:,} people" for rule, people, points in top))
+    return out
+
+
+def failure_lines(facts: dict, log_path: Path | None) -> list[str]:
+    out = ["", f"The run FAILED after {facts['seconds']:.1f}s:"]
+    out += [f"  {reason}" for reason in facts["failures"]] or ["  (no step said why)"]
+    blocking = [f for f in facts["failed_checks"] if f["severity"] == "error"]
+    if blocking:
+        out += ["", "Failed checks:"]
+        out += [f"  {f['asset']} {f['check']}: {f['message']}" for f in blocking]
+    if log_path is not None and log_path.exists() and log_path.stat().st_size:
+        out.append(f"\nRun log: {log_path}")
+    out.append("Outputs (CRM sync, report, BI copy) were not written by this run.")
+    return out
+
+
+def detail_lines(con, tables: set[tuple[str, str]]) -> list[str]:
+    lines = []
+    for schema, table in sorted(tables):
+        count = con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
+        lines.append(f"  {schema + '.' + table:<48} {count:>12,}")
+    out = ["", "Tables (rows):", *lines]
+    if ("raw", "load_manifest") in tables:
+        files = con.execute(
+            "select status, count(*), sum(rows_read) from raw.load_manifest group by 1 order by 1"
+        ).fetchall()
         reasons = con.execute(
             """select source, split_part(reason, ':', 1) as kind, count(*) from raw.quarantine
                group by all order by 1, 3 desc"""
         ).fetchall()
-        files = con.execute(
-            "select status, count(*), sum(rows_read) from raw.load_manifest group by 1 order by 1"
-        ).fetchall()
-        exported = con.execute(
+        out += ["", "Files loaded:"]
+        out += [f"  {status:<10} {n:>6} files {rows or 0:>12,} rows read" for status, n, rows in files]
+        out += ["", "Quarantined rows by source and reason:"]
+        out += [f"  {source:<10} {kind:<28} {n:>8,}" for source, kind, n in reasons] or ["  none"]
+    return out
+
+
+def output_lines(con, tables: set[tuple[str, str]], settings: Settings, facts: dict) -> list[str]:
+    """Where the outputs are; after a run, only those the run wrote."""
+    wrote = set(facts["outputs"]) if facts else set(OUTPUT_ASSETS.values())
+    out = ["", f"Warehouse: {settings.warehouse}"]
+    if "crm_sync" in wrote and ("exports", "crm_sync_log") in tables:
+        for file, rows in con.execute(
             "select file, rows from exports.crm_sync_log order by export_id desc limit 1"
-        ).fetchall() if ("exports", "crm_sync_log") in tables else []
-    if not lines:
-        lines = [f"  no tables found in {settings.warehouse}"]
-    out = ["", "Tables (rows):", *lines, "", "Files loaded:"]
-    out += [f"  {status:<10} {n:>6} files {rows or 0:>12,} rows read" for status, n, rows in files]
-    out += ["", "Quarantined rows by source and reason:"]
-    out += [f"  {source:<10} {kind:<28} {n:>8,}" for source, kind, n in reasons] or ["  none"]
-    out += ["", f"Warehouse: {settings.warehouse}", f"Landing:   {settings.landing}"]
-    out += [f"CRM sync:  {file} ({rows:,} changed people)" for file, rows in exported]
-    if (settings.publish_dir / "leadscore.duckdb").exists():
+        ).fetchall():
+            out.append(f"CRM sync:  {file} ({rows:,} changed people)")
+    if "report" in wrote and settings.report_path.exists():
+        out.append(f"Report:    {settings.report_path}")
+    if "published" in wrote and (settings.publish_dir / "leadscore.duckdb").exists():
         out.append(f"For BI:    {settings.publish_dir / 'leadscore.duckdb'} and {settings.publish_dir / 'parquet'}")
-    report = settings.data_dir / "reports" / "lead_scoring_report.html"
-    if report.exists():
-        out.append(f"Report:    {report}")
-    return "\n".join(out)
+    if facts and settings.run_log_path.exists():
+        out.append(f"Run log:   {settings.run_log_path}")
+    return out
+
+
+def facts_path(settings: Settings) -> Path:
+    return settings.run_log_path.with_name("last_run.json")
 
 
 def main() -> int:
@@ -191,29 +344,36 @@ def main() -> int:
     parser.add_argument("--as-of", default="", help="UTC instant to score as of (default: the end of the data)")
     parser.add_argument("--force", action="store_true", help="build even when nothing changed since the last build")
     parser.add_argument("--summary", action="store_true", help="only print the summary of the warehouse")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines while the run works")
+    parser.add_argument("--verbose", action="store_true",
+                        help="also list every table's row count, the files loaded and the quarantine")
+    parser.add_argument("--last-run", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     settings = load_settings()
     if args.summary:
-        print(summary(settings))
+        facts = json.loads(facts_path(settings).read_text()) if args.last_run else None
+        print(summary(settings, facts, verbose=args.verbose))
         return 0
     started = time.monotonic()
     verdict = nothing_to_do(settings, args.as_of, args.force)
     if verdict.nothing_to_do:
         print(f"Nothing new since the last build ({verdict.reason}): nothing to do.")
-        print(summary(settings))
+        print(summary(settings, verbose=args.verbose))
         print(f"\nNo run needed: checked in {time.monotonic() - started:.1f}s.")
         return 0
     print(f"Running: {verdict.reason}.", flush=True)
-    log_path = settings.data_dir / "logs" / "last_run.log"
-    result = materialize_everything(settings, log_path, args.as_of, args.force)
+    result = materialize_everything(settings, settings.run_log_path, args.as_of, args.force, quiet=args.quiet)
     elapsed = time.monotonic() - started
+    facts = run_facts(result, elapsed)
+    facts_path(settings).write_text(json.dumps(facts, indent=1))
+    if not result.success:  # the log tells why too, for whoever reads it later
+        with settings.run_log_path.open("a") as log:
+            log.write("\n".join(failure_lines(facts, log_path=None)) + "\n")
     # A fresh process reads the warehouse: nothing cached from the run's own connections.
-    subprocess.run([sys.executable, "-m", "orchestration.run", "--summary"], check=False)
-    print(f"Run log:   {log_path}")
+    subprocess.run([sys.executable, "-m", "orchestration.run", "--summary", "--last-run"]
+                   + (["--verbose"] if args.verbose else []), check=False)
     if not result.success:
         print(f"\nRun {result.run_id} FAILED after {elapsed:.1f}s.")
-        for reason in failure_reasons(result) or [f"see {log_path}"]:
-            print(f"  {reason}")
         return 1
     dbt_events = [event for event in result.all_events if event.step_key == "dbt_models"]
     if any(e.is_step_success for e in dbt_events) and not any(e.is_step_materialization for e in dbt_events):

@@ -6,7 +6,11 @@
 - LEADSCORE_CRM_MAPPING: CRM column mapping, a bundled name or a YAML path (default salesforce).
 - LEADSCORE_QUARANTINE_MAX_RATE: share of a source's rows in quarantine above which its check
   blocks downstream work (default 0.05).
-- LEADSCORE_PUBLISH_DIR: the copy BI tools read (default data/published).
+- LEADSCORE_OUTPUT_DIR: where a run writes what it produces for people and tools (the CRM sync
+  exports, the report, the BI copy, the run log). Default: a folder beside the warehouse named
+  after it (data/warehouse/leadscore_outputs for the default warehouse), so two warehouses run
+  from one checkout never overwrite each other's outputs.
+- LEADSCORE_PUBLISH_DIR: the copy BI tools read (default <output dir>/published).
 - LEADSCORE_PUBLISH_PERSONAL_DATA: keep, hash or drop the columns tagged personal_data in the
   published copy (default keep).
 - LEADSCORE_PUBLISH_HASH_SALT: the secret salt of hashed personal data (required with hash;
@@ -40,6 +44,7 @@ class Settings:
     crm_mapping: str
     quarantine_max_rate: float
     dagster_home: Path
+    output_dir: Path
     publish_dir: Path
     publish_personal_data: str
     automation: bool = False
@@ -50,6 +55,23 @@ class Settings:
     @property
     def data_dir(self) -> Path:
         return self.home / "data"
+
+    @property
+    def exports_dir(self) -> Path:
+        return self.output_dir / "exports"
+
+    @property
+    def report_path(self) -> Path:
+        return self.output_dir / "reports" / "lead_scoring_report.html"
+
+    @property
+    def run_log_path(self) -> Path:
+        return self.output_dir / "logs" / "last_run.log"
+
+
+def outputs_beside(warehouse: Path) -> Path:
+    """The default output folder of a warehouse: beside its file, named after it."""
+    return warehouse.parent / f"{warehouse.stem}_outputs"
 
 
 def _path(env: dict[str, str], name: str, default: Path, home: Path) -> Path:
@@ -67,14 +89,17 @@ def load_settings(env: dict[str, str] | None = None) -> Settings:
         parse_max_lag_hours(freshness)
     except ValueError as error:
         raise ValueError(f"LEADSCORE_FRESHNESS_MAX_LAG_HOURS: {error}") from None
+    warehouse = _path(env, "LEADSCORE_WAREHOUSE", Path("data/warehouse/leadscore.duckdb"), home)
+    output_dir = _path(env, "LEADSCORE_OUTPUT_DIR", outputs_beside(warehouse), home)
     return Settings(
         home=home,
-        warehouse=_path(env, "LEADSCORE_WAREHOUSE", Path("data/warehouse/leadscore.duckdb"), home),
+        warehouse=warehouse,
         landing=_path(env, "LEADSCORE_LANDING", Path("data/landing"), home),
         crm_mapping=env.get("LEADSCORE_CRM_MAPPING") or "salesforce",
         quarantine_max_rate=float(env.get("LEADSCORE_QUARANTINE_MAX_RATE") or 0.05),
         dagster_home=_path(env, "DAGSTER_HOME", Path("data/dagster"), home),
-        publish_dir=_path(env, "LEADSCORE_PUBLISH_DIR", Path("data/published"), home),
+        output_dir=output_dir,
+        publish_dir=_path(env, "LEADSCORE_PUBLISH_DIR", output_dir / "published", home),
         publish_personal_data=env.get("LEADSCORE_PUBLISH_PERSONAL_DATA") or "keep",
         automation=_switch(env, "LEADSCORE_AUTOMATION"),
         freshness_max_lag_hours=freshness,

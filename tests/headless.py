@@ -4,11 +4,13 @@ subprocess, kill it, and compare what it left with an uninterrupted run."""
 from __future__ import annotations
 
 import csv
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -81,7 +83,33 @@ def finish(process: subprocess.Popen, output: Path) -> int:
 
 
 def run_to_completion(env: dict[str, str], output: Path) -> None:
-    assert finish(start_run(env, output), output) == 0, output.read_text()
+    """Run to the end, reading the output as it streams: `output` gets the text, and
+    `<output>.timings` each line with the seconds since the start at which it arrived, then the
+    seconds at which the process ended (what a user watching the terminal saw, and when)."""
+    started = time.monotonic()
+    process = subprocess.Popen([sys.executable, "-m", "orchestration.run"], cwd=REPO_ROOT, env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    timings = []
+    # A stuck run is killed, which ends the reading below, and fails the test.
+    watchdog = threading.Timer(WAIT_SECONDS, kill_group, [process])
+    watchdog.start()
+    try:
+        with output.open("w") as out:
+            for line in process.stdout:
+                out.write(line)
+                timings.append({"at": round(time.monotonic() - started, 2), "line": line.rstrip("\n")})
+        process.wait(timeout=WAIT_SECONDS)
+    finally:
+        watchdog.cancel()
+        kill_group(process)
+    timings.append({"at": round(time.monotonic() - started, 2), "ended": process.returncode})
+    output.with_suffix(".timings").write_text("\n".join(json.dumps(t) for t in timings) + "\n")
+    assert process.returncode == 0, output.read_text()
+
+
+def outputs_dir(root: Path) -> Path:
+    """Where a headless run of `run_env(root, ...)` writes its exports, report and log."""
+    return root / "warehouse" / "leadscore_outputs"
 
 
 def kill_group(process: subprocess.Popen) -> None:
@@ -187,7 +215,7 @@ def exported_rows(root: Path) -> list[tuple[str, ...]]:
     """Every data row of every CRM sync file, sorted. A run after one killed later than the export
     writes a second, empty delta by design; what matters is that each change is sent once."""
     rows = []
-    for path in sorted((root / "data" / "exports" / "crm_sync").glob("*")):
+    for path in sorted((outputs_dir(root) / "exports" / "crm_sync").glob("*")):
         assert re.fullmatch(r"crm_sync_\d{6}\.csv", path.name), f"leftover {path}"
         with path.open(newline="", encoding="utf-8") as handle:
             rows += [tuple(row) for row in list(csv.reader(handle))[1:]]

@@ -105,7 +105,8 @@ def test_runs_never_overlap_on_the_single_duckdb_writer(tmp_path):
         assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1
         assert instance.global_op_concurrency_default_limit == 1
     defs = build_definitions(load_settings({}))
-    pools = {assets_def.node_def.name: assets_def.node_def.pool for assets_def in defs.assets}
+    pools = {assets_def.node_def.name: assets_def.node_def.pool for assets_def in defs.assets
+             if isinstance(assets_def, dg.AssetsDefinition)}
     assert set(pools.values()) == {"duckdb_warehouse"}, pools
 
 

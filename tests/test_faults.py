@@ -93,8 +93,9 @@ def test_a_run_killed_during_ingestion_dbt_and_publishing_then_run_again_equals_
         # Every transaction writes one manifest row: the file being loaded left nothing.
         assert con.execute("select count(*) from raw.load_manifest").fetchone()[0] == nth - 1
         loaded = dict(con.execute("select load_id, rows_loaded from raw.load_manifest").fetchall())
-        raw_tables = con.execute("select table_name from information_schema.tables where table_schema = 'raw' "
-                                 "and table_name not in ('load_manifest', 'quarantine', 'accepted_deliveries')").fetchall()
+        raw_tables = con.execute(
+            "select table_name from information_schema.tables where table_schema = 'raw' "
+            "and table_name not in ('load_manifest', 'quarantine', 'accepted_deliveries')").fetchall()
         for (table,) in raw_tables:
             for load_id, rows in con.execute(f"select _load_id, count(*) from raw.{table} group by 1").fetchall():
                 assert loaded.get(load_id) == rows, f"raw.{table} holds rows of an unfinished load {load_id}"

@@ -210,6 +210,11 @@ def test_deliveries_cover_every_file_once_with_late_ones_after_newer_days(tmp_pa
     assert batches[5] == ["signals/signals-2026-06.csv"]  # 06-30
 
 
+# Reports on the last build against the one before it: the incremental warehouse's last day
+# moved some scores; the single full build has no build before it.
+WHAT_THE_LAST_BUILD_MOVED = {"marts.rpt_score_changes", "marts.rpt_rule_changes"}
+
+
 def test_incremental_runs_and_full_rebuild_give_the_same_tables(two_warehouses):
     incremental, full, incremental_columns, full_columns, _ = two_warehouses
     assert sorted(incremental_columns) == sorted(full_columns)
@@ -218,6 +223,8 @@ def test_incremental_runs_and_full_rebuild_give_the_same_tables(two_warehouses):
     with duckdb.connect() as con:
         for relation, columns in sorted(full_columns.items()):
             assert incremental_columns[relation] == columns, f"{relation}: columns differ"
+            if relation in WHAT_THE_LAST_BUILD_MOVED:
+                continue
             a, b = f"'{incremental / f'{relation}.parquet'}'", f"'{full / f'{relation}.parquet'}'"
             only_incremental = con.execute(f"select count(*) from (from {a} except all from {b})").fetchone()[0]
             only_full = con.execute(f"select count(*) from (from {b} except all from {a})").fetchone()[0]

@@ -1,9 +1,12 @@
 """The BI copy: complete tables swapped in whole while a reader holds the old file open, personal
-data kept, hashed (salted) or dropped, Parquet files equal to the tables, clear failures."""
+data kept, hashed (salted) or dropped, Parquet files equal to the tables, clear failures, and the
+dbt descriptions carried as comments, Parquet metadata and a data dictionary."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import json
 import subprocess
 import sys
 import textwrap
@@ -12,7 +15,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assets.publish.bi_copy import PublishError, personal_columns_from_manifest, publish
+from assets.publish.bi_copy import PublishError, TableDocs, personal_columns_from_manifest, publish, read_manifest
 from assets.warehouse import connect
 from tests.conftest import REPO_ROOT
 from tests.headless import held_open_elsewhere
@@ -138,3 +141,97 @@ def test_the_pipeline_publishes_every_mart_but_the_feature_rows(first_run, demo_
     # Every table but the predictive model's feature rows (meta publish: false), read by the fit only.
     assert expected.pop(("marts", "fct_person_features")) > 0
     assert ("marts", "dim_people") in got and got == expected
+
+
+DOCS = {
+    ("marts", "dim_people"): TableDocs(
+        "One row per person.", {"crm_id": "The person's key.", "email": "Email address.", "score": "The score."},
+        dbt_model="dim_people"),
+}
+
+
+def comments(database: Path) -> tuple[dict[str, str], dict[tuple[str, str], str]]:
+    """Table comments by schema.table, column comments by (schema.table, column)."""
+    with duckdb.connect(str(database), read_only=True) as con:
+        tables = dict(con.execute("select schema_name || '.' || table_name, comment from duckdb_tables() "
+                                  "where database_name = current_database()").fetchall())
+        columns = {(f"{schema}.{table}", column): comment for schema, table, column, comment in con.execute(
+            "select schema_name, table_name, column_name, comment from duckdb_columns() "
+            "where database_name = current_database() and not internal").fetchall()}
+    return tables, columns
+
+
+def dictionary_rows(publication) -> list[dict[str, str]]:
+    with publication.dictionary.open(newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def parquet_metadata(path: Path) -> dict[str, str]:
+    with duckdb.connect() as con:
+        return {key.decode(): value.decode() for key, value in con.execute(
+            "select key, value from parquet_kv_metadata(?)", [str(path)]).fetchall()}
+
+
+def test_descriptions_become_comments_parquet_metadata_and_a_dictionary(tmp_path):
+    make_warehouse(tmp_path / "w.duckdb")
+    hashed = publish(tmp_path / "w.duckdb", tmp_path / "hashed", PERSONAL, "hash", "pepper", docs=DOCS)
+    tables, columns = comments(hashed.database)
+    assert tables["marts.dim_people"] == "One row per person."
+    # Without a description anywhere, the table still says so rather than nothing.
+    assert "no description" in tables["feedback.rpt_backtest"]
+    assert columns[("marts.dim_people", "crm_id")] == "The person's key."
+    assert columns[("marts.dim_people", "email")].startswith("Email address. Personal data, published as a salted")
+    assert "salted SHA-256" in columns[("marts.dim_people", "first_name")]  # personal, no description of its own
+
+    rows = dictionary_rows(hashed)
+    assert [(r["schema"], r["table"], r["column"]) for r in rows] == [
+        ("feedback", "rpt_backtest", "scorer"), ("feedback", "rpt_backtest", "auc"),
+        ("marts", "dim_people", "crm_id"), ("marts", "dim_people", "email"),
+        ("marts", "dim_people", "first_name"), ("marts", "dim_people", "score"),
+    ]
+    email = next(r for r in rows if r["column"] == "email")
+    assert (email["type"], email["personal_data"]) == ("VARCHAR", "hashed")
+    assert email["description"] == columns[("marts.dim_people", "email")]
+
+    metadata = parquet_metadata(hashed.parquet_dir / "marts" / "dim_people.parquet")
+    assert metadata["table"] == "marts.dim_people" and metadata["dbt_model"] == "dim_people"
+    assert metadata["description"] == "One row per person."
+    assert json.loads(metadata["column_descriptions"])["crm_id"] == "The person's key."
+
+    dropped = publish(tmp_path / "w.duckdb", tmp_path / "dropped", PERSONAL, "drop", docs=DOCS)
+    tables, _ = comments(dropped.database)
+    assert tables["marts.dim_people"] == "One row per person. Personal data left out of this copy: email, first_name."
+    assert [r["column"] for r in dictionary_rows(dropped) if r["table"] == "dim_people"] == ["crm_id", "score"]
+    assert "email" not in json.loads(parquet_metadata(dropped.parquet_dir / "marts" / "dim_people.parquet")
+                                     ["column_descriptions"])
+
+
+def test_the_published_copy_carries_every_dbt_description(first_run, demo_settings):
+    assert first_run.success
+    catalog = read_manifest(REPO_ROOT / "dbt_project" / "target" / "manifest.json")
+    publish_dir = demo_settings.publish_dir
+    tables, columns = comments(publish_dir / "leadscore.duckdb")
+    assert tables and all(tables.values()), [name for name, comment in tables.items() if not comment]
+    missing = []
+    for (name, column), comment in columns.items():
+        docs = catalog.docs.get(tuple(name.split(".")))
+        description = docs.columns.get(column) if docs else None
+        # A personal column's comment adds how it was published.
+        if description and not (comment or "").startswith(description):
+            missing.append(f"{name}.{column}")
+    assert not missing, missing
+    assert columns[("marts.fct_lead_scores", "total_score")]  # described in the dbt yml
+    # The Python-written feedback tables are described by their Dagster assets.
+    assert tables["feedback.predictive_scores"].startswith("Probability of a first opportunity")
+
+    with (publish_dir / "data_dictionary.csv").open(newline="", encoding="utf-8") as handle:
+        listed = {(f"{row['schema']}.{row['table']}", row["column"]): row for row in csv.DictReader(handle)}
+    assert set(listed) == set(columns)
+    assert all(row["description"] == (columns[key] or "") for key, row in listed.items())
+    assert listed[("marts.dim_people", "email")]["personal_data"] == "kept"
+
+    for name in tables:
+        schema, table = name.split(".")
+        metadata = parquet_metadata(publish_dir / "parquet" / schema / f"{table}.parquet")
+        assert metadata["table"] == name and metadata["description"] == tables[name]
+    assert parquet_metadata(publish_dir / "parquet" / "marts" / "dim_people.parquet")["dbt_model"] == "dim_people"

@@ -138,6 +138,17 @@ def totals(project: Project) -> dict[tuple[str, str], float]:
     return {(crm_id, rulebook): float(total) for crm_id, rulebook, total in rows}
 
 
+def mql_flags(project: Project) -> dict[tuple[str, str], bool]:
+    rows = project.query("select crm_id, rulebook_id, is_mql from marts.fct_lead_scores")
+    return {(c, r): bool(m) for c, r, m in rows}
+
+
+def rule_points(project: Project) -> dict[tuple[str, str, str], float]:
+    rows = project.query(
+        "select crm_id, rulebook_id, rule_id, sum(points_as_of) from marts.fct_score_ledger group by all")
+    return {(c, b, r): float(p) for c, b, r, p in rows}
+
+
 def test_changing_one_rule_rescores_exactly_the_people_it_touches(project):
     scores_before = totals(project)
     touched = {crm_id for (crm_id,) in project.query(
@@ -155,10 +166,38 @@ def test_changing_one_rule_rescores_exactly_the_people_it_touches(project):
         "select distinct crm_id from marts.fct_score_ledger where rulebook_id = 'guide_v1' and source_type = 'bound'")}
     assert touched, "the demo data should have pricing page views"
 
+    mql_before = mql_flags(project)
+    rule_points_before = rule_points(project)
+
     project.edit_rule("ACT-PRICING-PAGE", "30")
     project.dbt("build", "--select", "activity_rules+", "--exclude-resource-type", "unit_test")
 
     scores_after = totals(project)
+    # The build's own account of what moved equals a diff of the scores before and after.
+    mql_after = mql_flags(project)
+    expected_changes = {
+        key: (round(scores_after[key] - scores_before[key], 6),
+              "gained" if mql_after[key] and not mql_before[key] else
+              "lost" if mql_before[key] and not mql_after[key] else None)
+        for key in scores_after
+        if abs(scores_after[key] - scores_before[key]) > 1e-9 or mql_after[key] != mql_before[key]
+    }
+    reported = project.query("select crm_id, rulebook_id, change_kind, score_change, mql_change, rulebook_changed "
+                             "from marts.rpt_score_changes")
+    assert {(c, r): (round(float(d), 6), m) for c, r, _, d, m, _ in reported} == expected_changes
+    assert {kind for _, _, kind, *_ in reported} == {"changed"}
+    assert {r for _, r, *_, changed in reported if changed} == {"guide_v1"}
+    rule_points_after = rule_points(project)
+    moved_by_rule = {}
+    for key in rule_points_before.keys() | rule_points_after.keys():
+        change = rule_points_after.get(key, 0.0) - rule_points_before.get(key, 0.0)
+        if abs(change) > 1e-9:
+            people, points = moved_by_rule.get(key[1:], (0, 0.0))
+            moved_by_rule[key[1:]] = (people + 1, points + change)
+    per_rule = project.query("select rulebook_id, rule_id, people_moved, points_change from marts.rpt_rule_changes")
+    assert {(b, r): (n, round(float(p), 6)) for b, r, n, p in per_rule} == {
+        key: (n, round(p, 6)) for key, (n, p) in moved_by_rule.items()}
+    assert ("guide_v1", "ACT-PRICING-PAGE") in moved_by_rule
     changed = {crm_id for (crm_id, rulebook), total in scores_after.items()
                if abs(total - scores_before[(crm_id, rulebook)]) > 1e-9 and rulebook == "guide_v1"}
     assert changed <= touched

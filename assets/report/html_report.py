@@ -24,6 +24,47 @@ from matplotlib.figure import Figure
 # Colours that stay distinct for colour-blind readers (Okabe-Ito).
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 TABLE_ROWS = 15
+# Rows of the call list in the sales view; the whole list is in call_list.csv.
+CALL_LIST_ROWS = 25
+MOVERS_PER_DIRECTION = 10
+NEW_MQL_DAYS = 7
+# Columns that name or reach a person: shown only when the personal data policy keeps them
+# (LEADSCORE_PUBLISH_PERSONAL_DATA), like the published copy. The orchestration adds the columns
+# the dbt docs tag personal_data.
+PERSONAL_COLUMNS = frozenset({"person_name", "first_name", "last_name", "email", "phone"})
+# Chart labels longer than this are cut, so the bars keep their room.
+LABEL_CHARACTERS = 48
+
+
+@dataclass(frozen=True)
+class Privacy:
+    """Whether the report may show personal data, and which columns hold it."""
+
+    show_personal_data: bool = True
+    personal_columns: frozenset[str] = PERSONAL_COLUMNS
+
+    def strip(self, frame: pd.DataFrame) -> pd.DataFrame:
+        if self.show_personal_data:
+            return frame
+        return frame.drop(columns=[c for c in frame.columns if c in self.personal_columns])
+
+
+@dataclass(frozen=True)
+class Table:
+    """Rows of a mart for a section: `data` keeps the values (and goes whole into `csv_name`
+    beside the report), `formats` says how each column reads for people (see FORMATS)."""
+
+    data: pd.DataFrame
+    formats: dict[str, str] = field(default_factory=dict)
+    csv_name: str | None = None
+    caption: str = ""
+    shown: int = TABLE_ROWS
+    empty: str = "None."
+    # False for a table that only goes into its CSV file.
+    in_page: bool = True
+
+    def display(self) -> pd.DataFrame:
+        return readable(self.data.head(self.shown), self.formats)
 
 
 @dataclass(frozen=True)
@@ -32,8 +73,12 @@ class Section:
     title: str
     text: str
     png: bytes | None = None
-    table: pd.DataFrame | None = None
+    tables: list[Table] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+
+    @property
+    def table(self) -> pd.DataFrame | None:
+        return self.tables[0].data if self.tables else None
 
 
 @dataclass(frozen=True)
@@ -43,6 +88,79 @@ class Report:
 
     def html(self) -> str:
         return render_html(self)
+
+    def csv_files(self) -> dict[str, pd.DataFrame]:
+        return {t.csv_name: t.data for s in self.sections for t in s.tables if t.csv_name}
+
+
+# --- numbers for people ---------------------------------------------------------------------
+
+
+def whole(value) -> str:
+    return f"{round(float(value)):,}"
+
+
+def percent(value) -> str:
+    value = float(value)
+    if 0 < abs(value) < 0.0005:
+        return "<0.1%"
+    return f"{value * 100:.1f}%"
+
+
+def signed(value) -> str:
+    return f"{round(float(value)):+,}"
+
+
+def timestamp(value) -> str:
+    return pd.Timestamp(value).strftime("%Y-%m-%d %H:%M")
+
+
+def day(value) -> str:
+    return str(value)[:10]
+
+
+FORMATS: dict[str, Callable[[object], str]] = {
+    "int": whole, "score": whole, "pct": percent, "signed": signed, "datetime": timestamp, "date": day,
+    "1dp": lambda v: f"{float(v):,.1f}", "2dp": lambda v: f"{float(v):,.2f}", "3dp": lambda v: f"{float(v):.3f}",
+    "text": str,
+}
+
+
+def default_format(series: pd.Series) -> str:
+    """How a column without a stated format reads: never a raw float."""
+    if pd.api.types.is_bool_dtype(series):
+        return "yesno"
+    if pd.api.types.is_integer_dtype(series):
+        return "int"
+    if pd.api.types.is_float_dtype(series):
+        return "2dp"
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return "datetime"
+    return "text"
+
+
+def readable(frame: pd.DataFrame, formats: dict[str, str]) -> pd.DataFrame:
+    """The rows as text for people: numbers rounded per `formats`, blanks for missing values,
+    column names with spaces."""
+    out = pd.DataFrame(index=frame.index)
+    for column in frame.columns:
+        kind = formats.get(column) or default_format(frame[column])
+        render = (lambda v: "yes" if v else "no") if kind == "yesno" else FORMATS[kind]
+        out[column.replace("_", " ")] = [
+            "" if value is None or (not isinstance(value, str) and pd.isna(value)) else render(value)
+            for value in frame[column]
+        ]
+    return out.reset_index(drop=True)
+
+
+def short_label(text: object) -> str:
+    text = str(text)
+    return text if len(text) <= LABEL_CHARACTERS else text[:LABEL_CHARACTERS - 1] + "…"
+
+
+def named(names: pd.Series, ids: pd.Series) -> pd.Series:
+    """Names where the data has them, the id otherwise."""
+    return names.where(names.notna() & (names.astype(str).str.strip() != ""), ids)
 
 
 def query(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
@@ -98,7 +216,126 @@ def ranked_bars(labels: pd.Series, values: pd.Series, xlabel: str, colours: list
     return fig
 
 
-# --- sections: each reads its tables and draws one chart --------------------------------------
+# --- the sales view: whom to call, from the call list and movers marts --------------------------
+
+
+def person_labels(frame: pd.DataFrame, privacy: Privacy) -> pd.Series:
+    """The person as a rep knows them: the name, else the email, else the CRM id; only the id
+    when personal data must not be shown."""
+    if not privacy.show_personal_data:
+        return frame["crm_id"]
+    label = frame["person_name"] if "person_name" in frame else pd.Series(None, index=frame.index, dtype=object)
+    if "email" in frame:
+        label = named(label, frame["email"])
+    return named(label, frame["crm_id"])
+
+
+def sla_text(status: object, due_at: object) -> str:
+    if status is None or pd.isna(status):
+        return ""
+    return f"{str(status).replace('_', ' ')} (due {timestamp(due_at)})"
+
+
+def sales_view(con, privacy: Privacy) -> Section:
+    calls = query(con, "select * from marts.rpt_call_list order by call_rank")
+    movers = query(con, "select * from marts.rpt_score_movers order by direction desc, direction_rank")
+    as_of = calls["as_of"].max() if len(calls) else None
+    people = calls.assign(
+        person=person_labels(calls, privacy),
+        owner=named(calls["owner_name"], calls["owner_id"]),
+        score=calls["total_score"],
+        mql_since=calls["mql_at"],
+        sla=[sla_text(s, d) for s, d in zip(calls["sla_status"], calls["sla_due_at"], strict=True)],
+    )
+    call_table = Table(
+        people[["call_rank", "person", "company_name", "owner", "score", "mql_since", "top_reasons", "sla"]]
+        .rename(columns={"call_rank": "rank", "company_name": "company", "mql_since": "MQL since", "sla": "SLA"}),
+        formats={"rank": "int", "score": "score", "MQL since": "date"},
+        caption=f"Today's call list: the first {min(CALL_LIST_ROWS, len(calls))} of {len(calls):,}, "
+                "all in call_list.csv.",
+        shown=CALL_LIST_ROWS, empty="No open lead to call.",
+    )
+    since = pd.Timestamp(as_of) - pd.Timedelta(days=NEW_MQL_DAYS) if as_of is not None else None
+    new_mqls = people[people["mql_at"].notna() & (people["mql_at"] >= since)] if since is not None else people.head(0)
+    new_mql_table = Table(
+        new_mqls[["call_rank", "person", "company_name", "owner", "score", "mql_since"]]
+        .rename(columns={"call_rank": "rank", "company_name": "company", "mql_since": "MQL since"}),
+        formats={"rank": "int", "score": "score", "MQL since": "datetime"},
+        caption=f"New MQLs of the last {NEW_MQL_DAYS} days still open ({len(new_mqls):,}), with their call rank.",
+        shown=len(new_mqls), empty=f"No new MQL in the last {NEW_MQL_DAYS} days.",
+    )
+    moved = movers.assign(
+        person=person_labels(movers, privacy), owner=named(movers["owner_name"], movers["owner_id"]),
+    )
+    shown_movers = pd.concat([moved[moved["direction"] == d].head(MOVERS_PER_DIRECTION) for d in ("up", "down")])
+    movers_table = Table(
+        shown_movers[["direction", "person", "company_name", "owner", "current_stage", "score_before",
+                      "score_now", "change"]].rename(columns={"company_name": "company", "current_stage": "stage"}),
+        formats={"score_before": "score", "score_now": "score", "change": "signed"},
+        caption=f"Biggest score changes over the last {NEW_MQL_DAYS} days: the {MOVERS_PER_DIRECTION} largest "
+                f"rises and falls, {len(movers):,} in score_movers.csv.",
+        shown=2 * MOVERS_PER_DIRECTION, empty="No score moved.",
+    )
+    late = people[people["sla_status"].isin(["breached", "at_risk"])].assign(
+        urgency=lambda f: (f["sla_status"] != "breached").astype(int),
+    ).sort_values(["urgency", "sla_due_at", "call_rank"])
+    sla_table = Table(
+        late[["owner", "person", "company_name", "sla_policy", "sla_status", "sla_due_at", "call_rank"]]
+        .rename(columns={"company_name": "company", "sla_policy": "SLA", "sla_status": "status",
+                         "sla_due_at": "due", "call_rank": "rank"}),
+        formats={"due": "datetime", "rank": "int"},
+        caption=f"SLAs breached or at risk on the call list ({len(late):,}, breached first), with their owners"
+                + (f"; the first {TABLE_ROWS}, all in call_list.csv." if len(late) > TABLE_ROWS else "."),
+        empty="No SLA breached or at risk.",
+    )
+    hidden = "" if privacy.show_personal_data else (
+        " Names and emails are left out, as the personal data policy (LEADSCORE_PUBLISH_PERSONAL_DATA) "
+        "does not keep them: people show as CRM ids.")
+    mqls = int(calls["is_mql"].sum()) if len(calls) else 0
+    text = (f"Whom to call first: open leads only (not disqualified, lost, won, a customer, in an open deal "
+            f"or do-not-call), MQLs first ({mqls:,} on the list), then score, recent engagement and latest "
+            f"activity (rpt_call_list, rpt_score_movers).{hidden}")
+    files = [Table(privacy.strip(calls), csv_name="call_list.csv", in_page=False),
+             Table(privacy.strip(movers), csv_name="score_movers.csv", in_page=False)]
+    return Section("sales_view", "Sales view", text,
+                   tables=[call_table, new_mql_table, movers_table, sla_table, *files])
+
+
+def build_changes(con) -> Section:
+    """What the last build moved against the previous one: after a rule edit, its effect."""
+    totals = query(con, """
+        select rulebook_id, bool_or(is_champion) as champion, bool_or(rulebook_changed) as rules_changed,
+               count(*) filter (where change_kind = 'changed') as scores_moved,
+               count(*) filter (where change_kind = 'new') as new_people,
+               count(*) filter (where change_kind = 'gone') as people_gone,
+               count(*) filter (where mql_change = 'gained') as mqls_gained,
+               count(*) filter (where mql_change = 'lost') as mqls_lost,
+               median(score_change) filter (where change_kind = 'changed') as median_change
+        from marts.rpt_score_changes group by rulebook_id order by champion desc, rulebook_id""")
+    rules = query(con, """
+        select rulebook_id, rule_id, coalesce(rule_description, rule_id) as rule, rulebook_changed, people_moved,
+               people_up, people_down, points_change, mqls_gained, mqls_lost
+        from marts.rpt_rule_changes order by abs(points_change) desc, rulebook_id, rule_id""")
+    changed = totals.loc[totals["rules_changed"], "rulebook_id"].tolist()
+    text = ("Scores and MQL flags against the previous build, per rulebook (rpt_score_changes), and the rules "
+            "whose points moved (rpt_rule_changes). "
+            + (f"The rules of {', '.join(changed)} changed since the previous build: at an unchanged as_of, "
+               "what moved there is the effect of the edit." if changed else
+               "No rulebook changed: what moved comes from new data or a later as_of.")
+            + ("" if len(totals) else " Nothing moved (or this is the first build)."))
+    return Section("build_changes", "What the last build moved", text, tables=[
+        Table(totals, {"median_change": "signed"}, csv_name="score_changes_by_rulebook.csv",
+              caption="Per rulebook.", empty="No score moved."),
+        Table(rules[["rulebook_id", "rule", "rulebook_changed", "people_moved", "people_up", "people_down",
+                     "points_change", "mqls_gained", "mqls_lost"]],
+              {"points_change": "signed"}, csv_name="rule_changes.csv",
+              caption=f"Rules whose points moved, largest total change first ({len(rules):,}"
+                      + (f"; the first {TABLE_ROWS}, all in rule_changes.csv)." if len(rules) > TABLE_ROWS else ")."),
+              empty="No rule's points moved."),
+    ])
+
+
+# --- analyst sections: each reads its tables and draws one chart ------------------------------
 
 
 def score_distribution(con) -> Section:
@@ -118,14 +355,13 @@ def score_distribution(con) -> Section:
     }, fontsize=7, rotation=45)
     ax.set_xlabel("total score band (points)")
     ax.set_ylabel("people")
-    ax.set_yscale("log")
     table = data.pivot_table(index=["band_order", "band"], columns="rulebook_id", values="people", fill_value=0)
     table = whole_numbers(table).drop(columns="band_order")
     flagged = ", ".join(f"{n:,} {a.replace('_', ' ')}" for a, n in anomalies.itertuples(index=False)) or "none"
     return Section("score_distribution", "Score distribution",
-                   "People per 10-point band of total score, per rulebook (log scale; rpt_score_distribution). "
+                   "People per 10-point band of total score, per rulebook (rpt_score_distribution). "
                    f"Champion anomalies (people; the rule behind each is in rpt_score_distribution): {flagged}.",
-                   png_of(fig), table)
+                   png_of(fig), [Table(table, csv_name="score_distribution.csv")])
 
 
 def funnel(con) -> Section:
@@ -139,7 +375,8 @@ def funnel(con) -> Section:
     ax.bar_label(bars, fontsize=7, padding=2)
     ax.set_xlabel("people entering the stage (all periods)")
     ax.legend(fontsize=8)
-    return Section("funnel", "Funnel", "Entries per stage and how many moved forward (rpt_funnel).", png_of(fig), data)
+    return Section("funnel", "Funnel", "Entries per stage and how many moved forward (rpt_funnel).", png_of(fig),
+                   [Table(data.drop(columns="stage_order"), {"forward_rate": "pct"}, csv_name="funnel.csv")])
 
 
 def sla_status(con) -> Section:
@@ -150,22 +387,22 @@ def sla_status(con) -> Section:
     left = pd.Series(0, index=table.index)
     colours = {"met": PALETTE[2], "open": PALETTE[5], "at_risk": PALETTE[1], "breached": PALETTE[3]}
     for status in table.columns:
-        ax.barh(table.index, table[status], left=left, color=colours[status], label=status)
+        ax.barh(table.index, table[status], left=left, color=colours[status], label=status.replace("_", " "))
         left = left + table[status]
     ax.set_xlabel("SLA instances")
     ax.legend(fontsize=8, ncols=4)
     return Section("sla_status", "SLA status", "Service-level agreements per policy and status as of the run.",
-                   png_of(fig), whole_numbers(table))
+                   png_of(fig), [Table(whole_numbers(table), csv_name="sla_status.csv")])
 
 
 def backtest(con) -> Section:
     data = query(con, """
         select scorer, is_champion, as_of_date, horizon_days, people, positives, auc,
                mql_count, mql_precision, mql_recall
-        from feedback.rpt_backtest order by as_of_date, is_champion desc, scorer""")
+        from feedback.rpt_backtest order by as_of_date desc, is_champion desc, scorer""")
     fig, ax = figure()
     dates = sorted(data["as_of_date"].unique())
-    scorers = list(dict.fromkeys(data["scorer"]))
+    scorers = list(dict.fromkeys(data.sort_values(["is_champion", "scorer"], ascending=[False, True])["scorer"]))
     champions = set(data.loc[data["is_champion"], "scorer"])
     # No AUC on a date without positives: a gap (NaN), not an error.
     grouped_bars(ax, [str(d)[:10] for d in dates], {
@@ -178,7 +415,9 @@ def backtest(con) -> Section:
     ax.set_xlabel("as-of date of the backtest")
     return Section("backtest", "Backtest: champion, challengers and the predictive score",
                    "Ranking quality on past dates (AUC), and the precision and recall of passing people to "
-                   "sales (MQL) for opportunity creation within the horizon.", png_of(fig), data)
+                   "sales (MQL) for opportunity creation within the horizon; the latest dates first.", png_of(fig),
+                   [Table(data, {"as_of_date": "date", "auc": "3dp", "mql_precision": "pct", "mql_recall": "pct"},
+                          csv_name="backtest.csv")])
 
 
 def calibration(con) -> Section:
@@ -191,29 +430,32 @@ def calibration(con) -> Section:
     scorers = list(dict.fromkeys(data["scorer"]))
     for i, scorer in enumerate(scorers):
         rows = data[data["scorer"] == scorer]
-        ax.plot(rows["band"].astype(str), rows["conversion_rate"].astype(float), marker="o",
+        ax.plot(rows["band"].astype(str), rows["conversion_rate"].astype(float) * 100, marker="o",
                 color=PALETTE[i % len(PALETTE)], label=scorer)
     ax.set_xlabel("score band (rank among the people scored)")
-    ax.set_ylabel("share converted within the horizon")
+    ax.set_ylabel("% converted within the horizon")
     ax.tick_params(axis="x", labelsize=7, rotation=45)
     ax.legend(fontsize=8)
     return Section("calibration", "Conversion by score band",
                    "At the latest backtest date: the share of people in each score band who went on to an "
-                   "opportunity. A good score converts more in every higher band.", png_of(fig), data)
+                   "opportunity. A good score converts more in every higher band.", png_of(fig),
+                   [Table(data, {"conversion_rate": "pct"}, csv_name="calibration.csv")])
 
 
 def campaign_conversion(con) -> Section:
     data = query(con, """
-        select kind, campaign_or_rule, label, people_touched, people_converted, conversion_ratio
+        select kind, coalesce(label, campaign_or_rule) as name, people_touched, people_converted,
+               conversion_ratio, campaign_or_rule as id
         from marts.rpt_campaign_conversion
         order by people_touched desc, campaign_or_rule""")
     top = data.head(20)
-    fig = ranked_bars(top["campaign_or_rule"], top["conversion_ratio"],
-                      "share of people touched who converted to an opportunity",
+    fig = ranked_bars(top["name"].map(short_label), top["conversion_ratio"] * 100,
+                      "% of people touched who converted to an opportunity",
                       notes=[f"{n:,} touched" for n in top["people_touched"]])
     return Section("campaign_conversion", "Campaign and behaviour conversion",
                    "For the 20 campaigns and rules that touched the most people: the share of them who then "
-                   "reached an opportunity.", png_of(fig), data)
+                   "reached an opportunity.", png_of(fig),
+                   [Table(data.drop(columns="id"), {"conversion_ratio": "pct"}, csv_name="campaign_conversion.csv")])
 
 
 def predictive_coefficients(con) -> Section:
@@ -226,38 +468,45 @@ def predictive_coefficients(con) -> Section:
                       colours=[PALETTE[2] if c > 0 else PALETTE[3] for c in top["coefficient"]])
     return Section("predictive_coefficients", "What the predictive score weighs",
                    "The 20 largest coefficients of the logistic regression: green raises the odds of an "
-                   "opportunity, red lowers them.", png_of(fig), data)
+                   "opportunity, red lowers them.", png_of(fig),
+                   [Table(data, {"coefficient": "2dp", "odds_ratio": "2dp"}, csv_name="predictive_coefficients.csv")])
 
 
 def predictive_calibration(con) -> Section:
     data = query(con, """
         select bin, people, mean_predicted, observed_rate from feedback.predictive_calibration order by bin""")
     fig, ax = figure(width=5.5, height=4.0)
-    top = float(max(data["mean_predicted"].max(), data["observed_rate"].max(), 0.01))
+    top = float(max(data["mean_predicted"].max(), data["observed_rate"].max(), 0.01)) * 100
     ax.plot([0, top], [0, top], color="#999", linestyle="--", label="perfect calibration")
-    ax.plot(data["mean_predicted"], data["observed_rate"], marker="o", color=PALETTE[0], label="predictive score")
-    ax.set_xlabel("predicted probability")
-    ax.set_ylabel("observed rate")
+    ax.plot(data["mean_predicted"] * 100, data["observed_rate"] * 100, marker="o", color=PALETTE[0],
+            label="predictive score")
+    ax.set_xlabel("predicted probability (%)")
+    ax.set_ylabel("observed rate (%)")
     ax.legend(fontsize=8)
     return Section("predictive_calibration", "Calibration of the predictive score",
                    "On the validation snapshot: predicted probability against the observed rate per bin.",
-                   png_of(fig), data)
+                   png_of(fig), [Table(data, {"mean_predicted": "pct", "observed_rate": "pct"},
+                                       csv_name="predictive_calibration.csv")])
 
 
 def rule_effectiveness(con) -> Section:
     data = query(con, """
-        select rule_id, people_triggered, lift, lift_ci_lower, lift_ci_upper, points, suggested_points, weighting
+        select coalesce(description, rule_id) as rule, people_triggered, lift, lift_ci_lower, lift_ci_upper,
+               points, suggested_points, weighting, rule_id
         from marts.rpt_rule_effectiveness
         where is_champion and weighting <> 'too_few_people' and lift is not null
         order by lift desc, rule_id""")
     top = data.head(20)
-    fig = ranked_bars(top["rule_id"], top["lift"], "lift: conversion of people who triggered the rule / of the others",
+    fig = ranked_bars(top["rule"].map(short_label), top["lift"],
+                      "lift: conversion of people who triggered the rule / of the others",
                       colours=[PALETTE[2] if w == "about_right" else PALETTE[1] for w in top["weighting"]],
-                      notes=[f"{w}, suggests {p:+.0f}" for w, p in zip(top["weighting"], top["suggested_points"],
-                                                                       strict=True)])
+                      notes=[f"{w.replace('_', ' ')}, suggests {p:+.0f}"
+                             for w, p in zip(top["weighting"], top["suggested_points"], strict=True)])
     return Section("rule_effectiveness", "Rule lift",
                    "Champion rules with enough people: how much more the people who triggered each rule converted, "
-                   "the points the data suggests and the verdict (orange: over or under weighted).", png_of(fig), data)
+                   "the points the data suggests and the verdict (orange: over or under weighted).", png_of(fig),
+                   [Table(data, {"lift": "2dp", "lift_ci_lower": "2dp", "lift_ci_upper": "2dp", "points": "score",
+                                 "suggested_points": "score"}, csv_name="rule_effectiveness.csv")])
 
 
 def won_lost_review(con) -> Section:
@@ -275,23 +524,41 @@ def won_lost_review(con) -> Section:
     ax.set_ylabel("average champion score at entry")
     return Section("won_lost_review", "Won and lost review",
                    "Champion scores when people entered MQL, SAL and opportunity, by outcome; below, acceptance, "
-                   "surprises and disqualification reasons.", png_of(fig), data)
+                   "surprises and disqualification reasons.", png_of(fig),
+                   [Table(data, {"share": "pct", "avg_score": "score", "median_score": "score"},
+                          csv_name="won_lost_review.csv")])
+
+
+def roi_format(measure: str) -> str:
+    """How one measure of the ROI table reads (its rows are measures, its columns periods)."""
+    if measure.endswith("_rate"):
+        return "pct"
+    if "_days_" in measure or measure.endswith("_days"):
+        return "1dp"
+    if measure.startswith(("period_", "as_of")):
+        return "date"
+    if measure.startswith("is_"):
+        return "yesno"
+    return "int"
 
 
 def roi(con) -> Section:
     data = query(con, "select * from marts.rpt_roi order by period desc")
     measures = ["acceptance_rate", "win_rate"]
     fig, ax = figure(width=6.0, height=3.2)
-    grouped_bars(ax, ["share accepted by sales", "win rate"], {
-        period: list(data.loc[data["period"] == period, measures].iloc[0].astype(float).fillna(0))
+    grouped_bars(ax, ["share accepted by sales (%)", "win rate (%)"], {
+        period: list(data.loc[data["period"] == period, measures].iloc[0].astype(float).fillna(0) * 100)
         for period in data["period"]
     })
-    table = data.set_index("period").T.rename_axis(index="measure", columns=None).reset_index()
+    columns = [c for c in data.columns if c != "period"]
+    readable_rows = readable(data[columns], {c: roi_format(c) for c in columns})
+    table = readable_rows.set_axis(list(data["period"])).T.rename_axis(index="measure", columns=None).reset_index()
     return Section("roi", "Before and after", "The guide's ROI table around the change date (rpt_roi).",
-                   png_of(fig), table.astype(str))
+                   png_of(fig), [Table(table, csv_name="roi.csv", shown=len(table))])
 
 
 SECTIONS: list[tuple[list[str], Callable[[duckdb.DuckDBPyConnection], Section]]] = [
+    (["marts.rpt_score_changes", "marts.rpt_rule_changes"], build_changes),
     (["marts.rpt_score_distribution", "marts.rpt_score_anomalies"], score_distribution),
     (["marts.rpt_funnel_stages"], funnel),
     (["marts.rpt_sla_status"], sla_status),
@@ -304,18 +571,20 @@ SECTIONS: list[tuple[list[str], Callable[[duckdb.DuckDBPyConnection], Section]]]
     (["feedback.predictive_coefficients"], predictive_coefficients),
     (["feedback.predictive_calibration"], predictive_calibration),
 ]
+SALES_TABLES = ["marts.rpt_call_list", "marts.rpt_score_movers"]
 
 
-def build_report(con: duckdb.DuckDBPyConnection) -> Report:
+def not_built(key: str, missing: list[str]) -> Section:
+    return Section(key, key.replace("_", " ").capitalize(), "Not built yet.", missing=missing)
+
+
+def build_report(con: duckdb.DuckDBPyConnection, privacy: Privacy = Privacy()) -> Report:
     tables = existing_tables(con)
-    sections = []
+    missing_sales = [t for t in SALES_TABLES if t not in tables]
+    sections = [not_built("sales_view", missing_sales) if missing_sales else sales_view(con, privacy)]
     for needed, build in SECTIONS:
         missing = [t for t in needed if t not in tables]
-        if missing:
-            name = build.__name__
-            sections.append(Section(name, name.replace("_", " ").capitalize(), "Not built yet.", missing=missing))
-        else:
-            sections.append(build(con))
+        sections.append(not_built(build.__name__, missing) if missing else build(con))
     # Every score row carries the run's as_of.
     scored = con.execute("select as_of from marts.fct_lead_scores limit 1").fetchone() \
         if "marts.fct_lead_scores" in tables else None
@@ -326,20 +595,63 @@ def build_report(con: duckdb.DuckDBPyConnection) -> Report:
 # --- HTML --------------------------------------------------------------------------------------
 
 STYLE = """
-body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 60rem; color: #222; }
+body { font-family: system-ui, sans-serif; margin: 2rem auto; max-width: 72rem; color: #222; }
 h1 { margin-bottom: 0.2rem; } .as-of { color: #555; margin-top: 0; }
 nav a { margin-right: 1rem; } section { margin: 2.5rem 0; }
+#sales_view { background: #f3f8fc; border-left: 4px solid #0072B2; padding: 0.5rem 1rem 1rem; }
+h3 { font-size: 1rem; margin: 1.2rem 0 0.2rem; }
 img { max-width: 100%; border: 1px solid #ddd; }
-table { border-collapse: collapse; font-size: 0.8rem; margin-top: 0.5rem; }
-th, td { border: 1px solid #ddd; padding: 0.2rem 0.5rem; text-align: right; }
-th:first-child, td:first-child { text-align: left; } .missing { color: #a00; }
+table { border-collapse: collapse; font-size: 0.8rem; margin-top: 0.5rem; background: #fff; }
+th { background: #e8eef4; }
+th, td { border: 1px solid #ddd; padding: 0.2rem 0.5rem; text-align: left; vertical-align: top; }
+td.number { text-align: right; white-space: nowrap; } td.when { white-space: nowrap; }
+td.breached { color: #b3261e; font-weight: 600; } td.at-risk { color: #a15c00; font-weight: 600; }
+.missing { color: #a00; } .note { color: #555; font-size: 0.85rem; }
 """
 
+NUMBER_FORMATS = {"int", "score", "pct", "signed", "1dp", "2dp", "3dp"}
 
-def table_html(frame: pd.DataFrame) -> str:
-    shown = frame.head(TABLE_ROWS)
-    more = f"<p>{len(frame) - TABLE_ROWS:,} more rows in the table.</p>" if len(frame) > TABLE_ROWS else ""
-    return shown.to_html(index=False, float_format=lambda v: f"{v:,.3f}", na_rep="", border=0) + more
+
+def cell_class(value: str, kind: str) -> str:
+    if kind in NUMBER_FORMATS:
+        return ' class="number"'
+    if kind in ("date", "datetime"):
+        return ' class="when"'
+    if value.startswith("breached"):
+        return ' class="breached"'
+    if value.startswith("at risk") or value == "at_risk":
+        return ' class="at-risk"'
+    return ""
+
+
+def table_html(table: Table) -> str:
+    """The first `shown` rows, saying how many there are and where the rest is."""
+    total = len(table.data)
+    parts = [f"<h3>{html.escape(table.caption)}</h3>"] if table.caption else []
+    if total == 0:
+        return "\n".join([*parts, f'<p class="note">{html.escape(table.empty)}</p>'])
+    frame = table.display()
+    kinds = [table.formats.get(c) or default_format(table.data[c]) for c in table.data.columns]
+    rows = ["<tr>" + "".join(f"<th>{html.escape(c)}</th>" for c in frame.columns) + "</tr>"]
+    for values in frame.itertuples(index=False):
+        rows.append("<tr>" + "".join(f"<td{cell_class(v, k)}>{html.escape(v)}</td>"
+                                     for v, k in zip(values, kinds, strict=True)) + "</tr>")
+    parts.append("<table>" + "\n".join(rows) + "</table>")
+    if table.csv_name and not table.caption:
+        link = f'<a href="{html.escape(table.csv_name)}">{html.escape(table.csv_name)}</a>'
+        if total > len(frame):
+            parts.append(f'<p class="note">The first {len(frame):,} of {total:,} rows; all in {link}.</p>')
+        else:
+            parts.append(f'<p class="note">All {total:,} rows; also in {link}.</p>')
+    return "\n".join(parts)
+
+
+def file_links(section: Section) -> str:
+    files = [t.csv_name for t in section.tables if t.csv_name and not t.in_page]
+    if not files:
+        return ""
+    links = ", ".join(f'<a href="{html.escape(f)}">{html.escape(f)}</a>' for f in files)
+    return f'<p class="note">Full tables beside this report: {links}.</p>'
 
 
 def section_html(section: Section) -> str:
@@ -347,13 +659,13 @@ def section_html(section: Section) -> str:
              f"<p>{html.escape(section.text)}</p>"]
     if section.missing:
         parts.append(f'<p class="missing">Missing tables: {html.escape(", ".join(section.missing))}</p>')
+    parts.append(file_links(section))
     if section.png:
         data = base64.b64encode(section.png).decode()
         parts.append(f'<img class="chart" alt="{html.escape(section.title)}" src="data:image/png;base64,{data}">')
-    if section.table is not None:
-        parts.append(table_html(section.table))
+    parts.extend(table_html(t) for t in section.tables if t.in_page)
     parts.append("</section>")
-    return "\n".join(parts)
+    return "\n".join(p for p in parts if p)
 
 
 def render_html(report: Report) -> str:
@@ -368,12 +680,19 @@ def render_html(report: Report) -> str:
     )
 
 
-def write_report(con: duckdb.DuckDBPyConnection, path: Path) -> Report:
-    """Build the report and replace the file at `path` in one rename, so a reader never opens a
-    half-written file."""
-    report = build_report(con)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".html.partial")
-    partial.write_text(report.html(), encoding="utf-8")
+def replace_file(path: Path, write: Callable[[Path], None]) -> None:
+    """Write beside `path` and rename over it, so a reader never opens a half-written file."""
+    partial = path.with_name(path.name + ".partial")
+    write(partial)
     os.replace(partial, path)
+
+
+def write_report(con: duckdb.DuckDBPyConnection, path: Path, privacy: Privacy = Privacy()) -> Report:
+    """Build the report, write its full tables as CSV files beside it, then the HTML file that
+    links to them."""
+    report = build_report(con, privacy)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for name, frame in report.csv_files().items():
+        replace_file(path.parent / name, lambda p, f=frame: f.to_csv(p, index=False, float_format="%.6g"))
+    replace_file(path, lambda p: p.write_text(report.html(), encoding="utf-8"))
     return report

@@ -1,0 +1,71 @@
+{#- What the previous successful build scored, so the reports can say what a build moved
+    (marts.rpt_score_changes, marts.rpt_rule_changes): each person's score and MQL flag per
+    rulebook, their points per rule, and each rulebook's fingerprint, in schema ops.
+
+    on-run-start makes sure the tables exist (empty before a first build); on-run-end replaces
+    them with this build's results once `dbt build` or `dbt run` succeeded. A build that fails or
+    is killed leaves them as the last successful build left them, so the next build compares
+    with that one. Written with dbt's adapter macros, so every engine runs it the same. -#}
+
+{% macro previous_build_tables() %}
+    {%- set text, flag, number, instant = dbt.type_string(), dbt.type_boolean(), dbt.type_numeric(), dbt.type_timestamp() -%}
+    {%- do return({
+        'scores_before_build': {
+            'from_marts': "select crm_id, rulebook_id, is_champion, total_score, is_mql, as_of from "
+                ~ relation_in('marts', 'fct_lead_scores'),
+            'empty': "select cast(null as " ~ text ~ ") as crm_id, cast(null as " ~ text ~ ") as rulebook_id, "
+                ~ "cast(null as " ~ flag ~ ") as is_champion, cast(null as " ~ number ~ ") as total_score, "
+                ~ "cast(null as " ~ flag ~ ") as is_mql, cast(null as " ~ instant ~ ") as as_of",
+        },
+        'rule_points_before_build': {
+            'from_marts': "select crm_id, rulebook_id, rule_id, sum(points_as_of) as points from "
+                ~ relation_in('marts', 'fct_score_ledger') ~ " group by crm_id, rulebook_id, rule_id",
+            'empty': "select cast(null as " ~ text ~ ") as crm_id, cast(null as " ~ text ~ ") as rulebook_id, "
+                ~ "cast(null as " ~ text ~ ") as rule_id, cast(null as " ~ number ~ ") as points",
+        },
+        'rulebook_fingerprints_before_build': {
+            'from_marts': "select rulebook_id, fingerprint from " ~ relation_in('intermediate', 'int_rulebook_fingerprints'),
+            'empty': "select cast(null as " ~ text ~ ") as rulebook_id, cast(null as " ~ text ~ ") as fingerprint",
+        },
+    }) -%}
+{% endmacro %}
+
+{% macro relation_in(schema, identifier) %}
+    {%- do return(api.Relation.create(database=target.database, schema=schema, identifier=identifier)) -%}
+{% endmacro %}
+
+{% macro previous_build_relation(identifier) %}
+    {%- do return(api.Relation.create(database=target.database, schema='ops', identifier=identifier, type='table')) -%}
+{% endmacro %}
+
+{% macro ensure_previous_build_tables() %}
+    {%- if execute and flags.WHICH in ('build', 'run') -%}
+        {%- for identifier, sql in previous_build_tables().items() -%}
+            {%- set relation = previous_build_relation(identifier) -%}
+            {%- if adapter.get_relation(relation.database, relation.schema, relation.identifier) is none -%}
+                {%- do adapter.create_schema(relation) -%}
+                {%- do run_query(create_table_as(False, relation, sql['empty'] ~ " where 1 = 0")) -%}
+            {%- endif -%}
+        {%- endfor -%}
+    {%- endif -%}
+{% endmacro %}
+
+{% macro keep_scores_of_this_build(results) %}
+    {%- if execute and flags.WHICH in ('build', 'run') -%}
+        {%- set failed = results | selectattr('status', 'in', ['error', 'fail']) | list -%}
+        {%- set found = namespace(all=true) -%}
+        {%- for relation in [relation_in('marts', 'fct_lead_scores'), relation_in('marts', 'fct_score_ledger'),
+                             relation_in('intermediate', 'int_rulebook_fingerprints')] -%}
+            {%- if adapter.get_relation(relation.database, relation.schema, relation.identifier) is none -%}
+                {%- set found.all = false -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if not failed and found.all -%}
+            {%- for identifier, sql in previous_build_tables().items() -%}
+                {%- set relation = previous_build_relation(identifier) -%}
+                {%- do adapter.drop_relation(relation) -%}
+                {%- do run_query(create_table_as(False, relation, sql['from_marts'])) -%}
+            {%- endfor -%}
+        {%- endif -%}
+    {%- endif -%}
+{% endmacro %}

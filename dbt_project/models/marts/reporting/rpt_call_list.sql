@@ -1,0 +1,194 @@
+{#- Today's call list for sales: the champion rulebook's open leads as of as_of, in the order a rep
+    should call them, at most `call_list_size` people (200).
+
+    Open: the current lifecycle stage is not disqualified, lost, won or opportunity, the person
+    is no customer, has no opportunity open at as_of and may be called (not do_not_call).
+    Order: MQLs first, then the total score, then recent engagement points, then the latest
+    activity, then crm_id, so ties at the score cap still get a stable, useful order.
+
+    mql_at: for an MQL, the latest time the champion score crossed the threshold upwards.
+    top_reasons: the three rules that add the most points to the score at as_of, written
+    "<rule description> +<whole points>" and joined with " · ".
+    sla: the service-level agreement of the current stage visit not met yet, the most urgent
+    first (breached, at risk, open, then the earliest deadline). -#}
+
+{%- set top_reasons = 3 %}
+
+with
+
+as_of as (
+    select as_of from {{ ref('int_scoring_as_of') }}
+),
+
+champion_scores as (
+    select crm_id, total_score, recent_engagement_score, last_activity_at, is_mql, as_of
+    from {{ ref('fct_lead_scores') }}
+    where is_champion
+),
+
+people as (
+    select
+        crm_id,
+        -- concat_ws skips a missing part; a person with neither name gets null, not ''.
+        nullif(trim(concat_ws(' ', first_name, last_name)), '') as person_name,
+        email,
+        company_name,
+        owner_id,
+        current_stage,
+        is_customer,
+        do_not_call
+    from {{ ref('dim_people') }}
+),
+
+owners as (
+    select user_id as owner_id, nullif(trim(concat_ws(' ', first_name, last_name)), '') as owner_name
+    from {{ ref('stg_crm__users') }}
+),
+
+-- Deals open at as_of: created by then and not closed by then.
+open_opportunities as (
+    select distinct person_id as crm_id
+    from {{ ref('int_person_opportunities') }}
+    where created_at <= (select as_of from as_of)
+        and (closed_at is null or closed_at > (select as_of from as_of))
+),
+
+open_leads as (
+    select champion_scores.*, people.person_name, people.email, people.company_name, people.owner_id,
+        people.current_stage
+    from champion_scores
+    inner join people
+        on champion_scores.crm_id = people.crm_id
+    left join open_opportunities
+        on champion_scores.crm_id = open_opportunities.crm_id
+    where coalesce(people.current_stage, 'name') not in ('disqualified', 'lost', 'won', 'opportunity')
+        and not coalesce(people.is_customer, false)
+        and not coalesce(people.do_not_call, false)
+        and open_opportunities.crm_id is null
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            order by is_mql desc, total_score desc, recent_engagement_score desc,
+                last_activity_at desc nulls last, crm_id
+        ) as call_rank
+    from open_leads
+),
+
+call_list as (
+    select * from ranked
+    where call_rank <= {{ var('call_list_size', 200) }}
+),
+
+mql_crossings as (
+    select crm_id, max(crossed_at) as mql_at
+    from {{ ref('int_mql_crossings') }}
+    where is_champion
+        and direction = 'qualified'
+        and crossed_at <= (select as_of from as_of)
+    group by crm_id
+),
+
+-- Points per rule at as_of. A rule's description is the same on all its rows but for manual
+-- adjustments and recycles, whose text names the event: the greatest text is kept, so a rebuild
+-- writes the same reasons.
+rule_points as (
+    select
+        ledger.crm_id,
+        ledger.rule_id,
+        max(ledger.description) as description,
+        sum(ledger.points_as_of) as points
+    from {{ ref('fct_score_ledger') }} as ledger
+    inner join call_list
+        on ledger.crm_id = call_list.crm_id
+    where ledger.is_champion
+    group by ledger.crm_id, ledger.rule_id
+),
+
+ranked_reasons as (
+    select
+        crm_id,
+        {{ dbt.concat([
+            "coalesce(description, rule_id)", "' +'",
+            "cast(cast(round(points) as " ~ dbt.type_int() ~ ") as " ~ dbt.type_string() ~ ")"
+        ]) }} as reason,
+        row_number() over (partition by crm_id order by points desc, rule_id) as reason_rank
+    from rule_points
+    -- Reasons that add at least a whole point once rounded.
+    where points >= 0.5
+),
+
+-- One column per rank, joined in rank order.
+reasons as (
+    select
+        crm_id,
+        nullif(concat_ws(
+            ' · '
+            {%- for rank in range(1, top_reasons + 1) %},
+            max(case when reason_rank = {{ rank }} then reason end)
+            {%- endfor %}
+        ), '') as top_reasons
+    from ranked_reasons
+    where reason_rank <= {{ top_reasons }}
+    group by crm_id
+),
+
+current_visits as (
+    select crm_id, visit_number
+    from {{ ref('fct_lead_stage_history') }}
+    where is_current
+),
+
+unmet_slas as (
+    select
+        slas.crm_id,
+        slas.policy,
+        slas.status,
+        slas.due_at,
+        row_number() over (
+            partition by slas.crm_id
+            order by case slas.status when 'breached' then 1 when 'at_risk' then 2 else 3 end,
+                slas.due_at, slas.policy
+        ) as urgency_rank
+    from {{ ref('fct_lead_sla') }} as slas
+    inner join current_visits
+        on slas.crm_id = current_visits.crm_id
+        and slas.visit_number = current_visits.visit_number
+    where slas.met_at is null
+),
+
+final as (
+    select
+        call_list.call_rank,
+        call_list.crm_id,
+        call_list.person_name,
+        call_list.email,
+        call_list.company_name,
+        call_list.owner_id,
+        owners.owner_name,
+        call_list.current_stage,
+        call_list.total_score,
+        call_list.recent_engagement_score,
+        call_list.is_mql,
+        case when call_list.is_mql then mql_crossings.mql_at end as mql_at,
+        call_list.last_activity_at,
+        reasons.top_reasons,
+        unmet_slas.policy as sla_policy,
+        unmet_slas.status as sla_status,
+        unmet_slas.due_at as sla_due_at,
+        call_list.as_of
+    from call_list
+    left join owners
+        on call_list.owner_id = owners.owner_id
+    left join mql_crossings
+        on call_list.crm_id = mql_crossings.crm_id
+    left join reasons
+        on call_list.crm_id = reasons.crm_id
+    left join unmet_slas
+        on call_list.crm_id = unmet_slas.crm_id
+        and unmet_slas.urgency_rank = 1
+)
+
+select * from final

@@ -1,0 +1,71 @@
+"""How the pipeline looks in Dagster: every asset in the group of its layer (dbt models by their
+folder), and dbt materializations with row counts and the warehouse's column types."""
+
+from __future__ import annotations
+
+import dagster as dg
+import pytest
+
+from assets.warehouse import connect
+from orchestration.definitions import defs
+
+GROUPS = {"raw", "seeds", "staging", "intermediate", "scoring", "lifecycle", "reporting", "feedback", "export",
+          "published", "ops"}
+
+
+@pytest.fixture(scope="module")
+def groups() -> dict[str, str]:
+    return {spec.key.to_user_string(): spec.group_name for spec in defs.resolve_all_asset_specs()}
+
+
+def test_no_asset_is_left_in_the_default_group(groups):
+    assert {name for name, group in groups.items() if group not in GROUPS} == set()
+    assert set(groups.values()) == GROUPS
+
+
+@pytest.mark.parametrize(("asset", "group"), [
+    ("crm/leads", "raw"),  # ingestion
+    ("seeds/rulebooks", "seeds"),
+    ("staging/stg_crm__leads", "staging"),
+    ("intermediate/int_people", "intermediate"),  # models/intermediate/people
+    ("intermediate/int_score_ledger", "intermediate"),  # models/intermediate/scoring
+    ("marts/fct_lead_scores", "scoring"),
+    ("marts/fct_lead_sla", "lifecycle"),
+    ("marts/rpt_roi", "reporting"),
+    ("marts/dim_people", "reporting"),  # models/marts/people: the BI dimension
+    ("marts/fct_person_features", "feedback"),
+    ("feedback/predictive_scores", "feedback"),
+    ("marts/sync_crm_lead_scores", "export"),
+    ("exports/crm_sync", "export"),
+    ("reports/lead_scoring_report", "reporting"),
+    ("published/bi_copy", "published"),
+    ("ops/dbt_builds", "ops"),
+])
+def test_assets_sit_in_the_group_of_their_layer(groups, asset, group):
+    assert groups[asset] == group
+
+
+def materialization(result: dg.ExecuteInProcessResult, key: str) -> dg.AssetMaterialization:
+    events = [event.event_specific_data.materialization for event in result.get_asset_materialization_events()
+              if event.asset_key == dg.AssetKey.from_user_string(key)]
+    assert len(events) == 1, key
+    return events[0]
+
+
+@pytest.mark.parametrize("relation", ["marts.dim_people", "intermediate.int_people", "seeds.rulebooks"])
+def test_dbt_tables_carry_their_row_count_and_column_types(first_run, demo_settings, relation):
+    assert first_run.success
+    metadata = materialization(first_run, relation.replace(".", "/")).metadata
+    with connect(demo_settings.warehouse, read_only=True) as con:
+        rows = con.execute(f"select count(*) from {relation}").fetchone()[0]
+        columns = [(name, kind) for name, kind, *_ in con.execute(f"describe {relation}").fetchall()]
+    assert rows > 0 and metadata["dagster/row_count"].value == rows
+    schema = metadata["dagster/column_schema"].value
+    assert [(column.name, column.type) for column in schema.columns] == columns
+
+
+def test_dbt_views_carry_their_columns_but_no_row_count(first_run):
+    metadata = materialization(first_run, "staging/stg_crm__leads").metadata
+    assert "dagster/row_count" not in metadata  # counting a view runs its whole query
+    columns = {column.name: column for column in metadata["dagster/column_schema"].value.columns}
+    assert columns["lead_id"].type == "VARCHAR" and columns["lead_id"].description  # from the yml
