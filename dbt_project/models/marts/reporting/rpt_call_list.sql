@@ -7,12 +7,10 @@
     activity, then crm_id, so ties at the score cap still get a stable, useful order.
 
     mql_at: for an MQL, the latest time the champion score crossed the threshold upwards.
-    top_reasons: the three rules that add the most points to the score at as_of, written
-    "<rule description> +<whole points>" and joined with " · ".
+    top_reasons: the rules that weigh most in the score, the same text the CRM is sent
+    (fct_score_reasons).
     sla: the service-level agreement of the current stage visit not met yet, the most urgent
     first (breached, at risk, open, then the earliest deadline). -#}
-
-{%- set top_reasons = 3 %}
 
 with
 
@@ -91,50 +89,6 @@ mql_crossings as (
     group by crm_id
 ),
 
--- Points per rule at as_of. A rule's description is the same on all its rows but for manual
--- adjustments and recycles, whose text names the event: the greatest text is kept, so a rebuild
--- writes the same reasons.
-rule_points as (
-    select
-        ledger.crm_id,
-        ledger.rule_id,
-        max(ledger.description) as description,
-        sum(ledger.points_as_of) as points
-    from {{ ref('fct_score_ledger') }} as ledger
-    inner join call_list
-        on ledger.crm_id = call_list.crm_id
-    where ledger.is_champion
-    group by ledger.crm_id, ledger.rule_id
-),
-
-ranked_reasons as (
-    select
-        crm_id,
-        {{ dbt.concat([
-            "coalesce(description, rule_id)", "' +'",
-            "cast(cast(round(points) as " ~ dbt.type_int() ~ ") as " ~ dbt.type_string() ~ ")"
-        ]) }} as reason,
-        row_number() over (partition by crm_id order by points desc, rule_id) as reason_rank
-    from rule_points
-    -- Reasons that add at least a whole point once rounded.
-    where points >= 0.5
-),
-
--- One column per rank, joined in rank order.
-reasons as (
-    select
-        crm_id,
-        nullif(concat_ws(
-            ' · '
-            {%- for rank in range(1, top_reasons + 1) %},
-            max(case when reason_rank = {{ rank }} then reason end)
-            {%- endfor %}
-        ), '') as top_reasons
-    from ranked_reasons
-    where reason_rank <= {{ top_reasons }}
-    group by crm_id
-),
-
 current_visits as (
     select crm_id, visit_number
     from {{ ref('fct_lead_stage_history') }}
@@ -184,7 +138,7 @@ final as (
         on call_list.owner_id = owners.owner_id
     left join mql_crossings
         on call_list.crm_id = mql_crossings.crm_id
-    left join reasons
+    left join {{ ref('fct_score_reasons') }} as reasons
         on call_list.crm_id = reasons.crm_id
     left join unmet_slas
         on call_list.crm_id = unmet_slas.crm_id
