@@ -58,6 +58,11 @@ class Outcome:
     manifest: list[tuple]  # (rows_read, rows_loaded, rows_quarantined, status, message)
     quarantine: list[tuple]  # (source_file, source_line, reason)
     rows: list[tuple]  # the raw table's selected columns, with _source_line first
+    lines: tuple  # (lines_read, lines_loaded, lines_quarantined, lines_empty)
+
+    @property
+    def lines_read(self) -> int:
+        return self.lines[0]
 
 
 def ingest_bytes(family: str, relative: str, data: bytes, table: str, columns: list[str]) -> Outcome:
@@ -77,6 +82,8 @@ def ingest_bytes(family: str, relative: str, data: bytes, table: str, columns: l
                 quarantine=con.execute("select source_file, source_line, reason from raw.quarantine "
                                        "order by source_line").fetchall(),
                 rows=con.execute(f"select {selected} from raw.{table} order by _source_line").fetchall(),
+                lines=con.execute("select lines_read, lines_loaded, lines_quarantined, lines_empty "
+                                  "from raw.load_manifest").fetchone(),
             )
         finally:
             con.close()
@@ -87,6 +94,10 @@ def assert_reconciles(outcome: Outcome, source_file: str) -> None:
     quarantine row naming the file and giving a reason."""
     ((read, loaded, quarantined, status, message),) = outcome.manifest
     assert read == loaded + quarantined
+    lines_read, lines_loaded, lines_quarantined, lines_empty = outcome.lines
+    # On physical lines too: every line is in a loaded record, a quarantined one, or empty.
+    assert lines_read == lines_loaded + lines_quarantined + lines_empty
+    assert lines_loaded >= loaded and lines_quarantined >= quarantined
     assert loaded == len(outcome.rows)
     assert quarantined == len(outcome.quarantine)
     for file, _, reason in outcome.quarantine:
@@ -388,7 +399,7 @@ def expected_good(obj, specs, header, record) -> bool:
 def check_csv_export(family: str, relative: str, export) -> None:
     obj, specs, header, records, encoding, data = export
     source_file = f"{family}/{relative}"
-    mapped = list(dict.fromkeys(name for name in header if name in specs))
+    mapped = list(dict.fromkeys(name.strip() for name in header if name.strip() in specs))
 
     outcome = ingest_bytes(family, relative, data, obj.table, [f'"{specs[name].name}"' for name in mapped])
 
@@ -402,7 +413,11 @@ def check_csv_export(family: str, relative: str, export) -> None:
     if mixes_line_endings(data):
         rejected_as_unreadable(outcome, source_file)  # as for web logs: only the counts are promised
         return
-    missing = [name for name, column in specs.items() if column.required and name not in header]
+    # The loader trims names and sets apart the empty columns a comma ending every line makes.
+    named = [name.strip() for name in header]
+    while named and named[-1] == "":
+        named.pop()
+    missing = [name for name, column in specs.items() if column.required and name not in named]
     if records is None or encoding in ("latin-1", "utf-16"):
         if encoding == "utf-16" or missing:
             assert status == "rejected"
@@ -410,18 +425,28 @@ def check_csv_export(family: str, relative: str, export) -> None:
     if missing:
         assert status == "rejected" and message.startswith(f"missing column(s) {', '.join(sorted(missing))}")
         return
-    if len(set(header)) < len(header) or "" in header:
+    if len({name.lower() for name in named}) < len(named) or "" in named:
         assert status == "rejected" and ("duplicated column" in message or "empty column name" in message)
         return
     assert status == "loaded"
-    assert read == len(records)
+    body = data.split(b"\n", 1)[1] if b"\n" in data else b""
+    assert outcome.lines_read == body.count(b"\n") + (not body.endswith(b"\n") and body != b"")
     lines = sorted([row[0] for row in outcome.rows] + [line for _, line, _ in outcome.quarantine])
     assert len(set(lines)) == len(lines) and all(2 <= line for line in lines)
-    good = [record for record in records if expected_good(obj, specs, header, record)]
+    if any(len(record) != len(header) and any("\n" in value for value in record) for record in records):
+        # A record over several lines with the wrong number of fields reads as a quote left open:
+        # its first line is quarantined and the others are read again one by one.
+        return
+    assert read == len(records)
+    unnamed = header[len(named):]
+    good = [record for record in records if len(record) == len(header)
+            and expected_good(obj, specs, named, record[:len(named)]) and not any(record[len(named):])]
     expected_rows = sorted(
-        tuple(dict(zip(header, record, strict=True))[name] or None for name in mapped) for record in good
+        tuple(dict(zip(named, record[:len(named)], strict=True))[name] or None for name in mapped)
+        for record in good
     )
     assert sorted(tuple(row[1:]) for row in outcome.rows) == expected_rows
+    assert unnamed == [] or message.startswith("dropped ")
 
 
 @bounded(30)
@@ -434,6 +459,58 @@ def test_crm_export_records_load_or_are_quarantined_with_a_reason(export):
 @given(export=csv_exports("adjustments", "score_adjustments"))
 def test_score_adjustment_records_load_or_are_quarantined_with_a_reason(export):
     check_csv_export("adjustments", "adjustments-2026-06-30.csv", export)
+
+
+FORM_COLUMNS = ["submission_id", "submitted_at", "form_name", "page_url", "visitor_id", "email", "first_name",
+                "last_name", "company", "job_title", "country", "phone"]
+FREE_TEXT = ["form_name", "first_name", "last_name", "company", "job_title", "country"]
+WORDS = st.from_regex(r"[A-Za-z][A-Za-z ,.'-]{0,8}", fullmatch=True)
+
+
+@st.composite
+def forms_with_a_broken_quote(draw):
+    """(file text, the records as (first line, fields), the broken line's number): valid form
+    submissions, some with a quoted newline, and one line whose opening quote never closes."""
+    records = []
+    for number in range(draw(st.integers(1, 12))):
+        fields = {name: draw(WORDS) for name in FREE_TEXT}
+        fields.update(submission_id=f"s{number}", submitted_at="2026-06-30T10:00:00Z", page_url="/p",
+                      visitor_id=f"v{number}", email=f"p{number}@acme.com", phone="555")
+        if draw(st.integers(0, 3)) == 0:
+            fields[draw(st.sampled_from(FREE_TEXT))] = draw(WORDS) + "\n" + draw(WORDS)
+        records.append([fields[name] for name in FORM_COLUMNS])
+    broken_at = draw(st.integers(0, len(records)))
+    broken = [f"s{len(records)}", "2026-06-30T10:00:00Z", *(draw(WORDS) for _ in range(10))]
+    broken[FORM_COLUMNS.index(draw(st.sampled_from(FREE_TEXT)))] = '"' + draw(WORDS)  # never closed
+    text = io.StringIO()
+    writer = csv.writer(text, lineterminator="\n")
+    writer.writerow(FORM_COLUMNS)
+    placed, broken_line = [], 0
+    for index in range(len(records) + 1):
+        line = text.getvalue().count("\n") + 1
+        if index == broken_at:
+            broken_line = line
+            text.write(",".join(broken) + "\n")
+        if index < len(records):
+            placed.append((text.getvalue().count("\n") + 1, records[index]))
+            writer.writerow(records[index])
+    final_newline = draw(st.booleans())
+    return (text.getvalue() if final_newline else text.getvalue()[:-1]), placed, broken_line
+
+
+@bounded(40)
+@given(delivery=forms_with_a_broken_quote())
+def test_a_quote_left_open_costs_its_own_line_and_no_valid_record(delivery):
+    text, records, broken_line = delivery
+    outcome = ingest_bytes("forms", "forms.csv", text.encode(), "form_submissions",
+                           [f'"{name}"' for name in FORM_COLUMNS])
+
+    assert_reconciles(outcome, "forms/forms.csv")
+    assert outcome.lines_read == text.count("\n") + (not text.endswith("\n")) - 1  # the header
+    assert [(line, reason.split(" (")[0]) for _, line, reason in outcome.quarantine] == [
+        (broken_line, f"malformed record: the quote opened on line {broken_line} is not closed")]
+    assert outcome.lines == (outcome.lines_read, outcome.lines_read - 1, 1, 0)
+    assert outcome.rows == [(line, *fields) for line, fields in records]
 
 
 def test_a_header_with_an_empty_column_name_rejects_the_file_with_the_reason():

@@ -120,7 +120,7 @@ def test_a_failed_run_says_which_file_and_check_failed_and_shows_no_old_outputs(
     assert "The run FAILED after" in text
     # The failing step, then the check's own message with the file, not only its name.
     assert "ingest_weblogs: 1 blocking asset check failed" in text
-    assert (f"weblogs/hits quarantine_rate: weblogs: 37.50% of rows quarantined (limit 5.00%); "
+    assert (f"weblogs/hits quarantine_rate: raw.weblog_hits: 37.50% of rows quarantined (limit 5.00%); "
             f"see raw.quarantine for: {BAD_FILE} (6/16 rows)") in text
     log = outputs_dir(tmp_path) / "logs" / "last_run.log"
     assert f"Run log: {log}" in text and log.stat().st_size > 0

@@ -44,7 +44,9 @@ def landing_header(con: duckdb.DuckDBPyConnection, table: RawTable, mapping: Map
         if obj is None:
             continue
         missing = sorted({s for c in obj.columns if c.required for s in c.sources} - set(header))
-        repeated = sorted({h for h in header if header.count(h) > 1})
+        # Case ignored, as DuckDB does for column names (and the loader with it).
+        folded = [h.lower() for h in header]
+        repeated = sorted({h for h in header if folded.count(h.lower()) > 1})
         if missing:
             problems.append(f"{path} lacks column(s) {', '.join(missing)} required by mapping "
                             f"{mapping.name} object {name}")

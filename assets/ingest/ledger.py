@@ -39,10 +39,20 @@ create table if not exists {RAW_SCHEMA}.load_manifest (
     duplicate_of varchar,
     message varchar,
     loaded_at timestamptz not null,
-    header varchar[]
+    header varchar[],
+    lines_read bigint,
+    lines_loaded bigint,
+    lines_quarantined bigint,
+    lines_empty bigint
 );
 -- Warehouses created before the header was recorded get the column (null for their old loads).
 alter table {RAW_SCHEMA}.load_manifest add column if not exists header varchar[];
+-- Physical lines, next to the records: a record may span lines (a quoted newline). Null for
+-- loads recorded before they were counted.
+alter table {RAW_SCHEMA}.load_manifest add column if not exists lines_read bigint;
+alter table {RAW_SCHEMA}.load_manifest add column if not exists lines_loaded bigint;
+alter table {RAW_SCHEMA}.load_manifest add column if not exists lines_quarantined bigint;
+alter table {RAW_SCHEMA}.load_manifest add column if not exists lines_empty bigint;
 create table if not exists {RAW_SCHEMA}.quarantine (
     load_id varchar not null,
     source varchar not null,
@@ -90,6 +100,12 @@ class FileLoad:
     duplicate_of: str | None = None
     message: str | None = None
     header: list[str] | None = None  # a CSV file's column names as delivered (schema drift checks)
+    # Physical lines (after a CSV header). None where each record is one line: then they equal
+    # the rows. Empty lines between CSV records hold nothing: neither loaded nor quarantined.
+    lines_read: int | None = None
+    lines_loaded: int | None = None
+    lines_quarantined: int | None = None
+    lines_empty: int = 0
 
     @property
     def load_id(self) -> str:
@@ -183,17 +199,27 @@ def write_manifest(con: duckdb.DuckDBPyConnection, load: FileLoad) -> None:
             f"{load.file.relative_path}: read {load.rows_read} rows but loaded "
             f"{load.rows_loaded} and quarantined {load.rows_quarantined}"
         )
+    if load.lines_read is None:
+        load.lines_read, load.lines_loaded, load.lines_quarantined = (
+            load.rows_read, load.rows_loaded, load.rows_quarantined)
+    if load.lines_read != load.lines_loaded + load.lines_quarantined + load.lines_empty:
+        # The same promise on physical lines: no line swallowed by a record it does not belong to.
+        raise AssertionError(
+            f"{load.file.relative_path}: read {load.lines_read} lines but loaded {load.lines_loaded}, "
+            f"quarantined {load.lines_quarantined} and found {load.lines_empty} empty"
+        )
     con.execute(
         f"""insert into {RAW_SCHEMA}.load_manifest (
                 load_id, source, object_name, target_table, source_file, file_checksum, size_bytes,
                 modified_ns, rows_read, rows_loaded, rows_quarantined, status, duplicate_of, message, loaded_at,
-                header
-            ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+                header, lines_read, lines_loaded, lines_quarantined, lines_empty
+            ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
         [
             load.load_id, load.source, load.object_name, load.target_table,
             load.file.relative_path, load.file.checksum, load.file.size_bytes, load.file.modified_ns,
             load.rows_read, load.rows_loaded, load.rows_quarantined, load.status,
             load.duplicate_of, load.message, load.loaded_at, load.header,
+            load.lines_read, load.lines_loaded, load.lines_quarantined, load.lines_empty,
         ],
     )
 

@@ -7,10 +7,11 @@ per family whose outputs are the family's raw tables.
 from __future__ import annotations
 
 import csv
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
@@ -100,7 +101,7 @@ def _prepare(con: duckdb.DuckDBPyConnection, source: str, mapping_name: str
             # The canonical columns first, so staging always finds them, then the user's extras.
             csv_loader.ensure_tables(con, load_mapping("salesforce"))
         csv_loader.ensure_tables(con, mapping)
-        return lambda file, at: csv_loader.load_file(con, file, source, mapping, at)
+        return lambda file, at: csv_loader.load_file(con, file, source, mapping.with_delivery(delivery_time(file)), at)
     if source == "weblogs":
         weblogs.ensure_table(con)
         return lambda file, at: weblogs.load_file(con, file, at)
@@ -108,6 +109,25 @@ def _prepare(con: duckdb.DuckDBPyConnection, source: str, mapping_name: str
         email_events.ensure_table(con)
         return lambda file, at: email_events.load_file(con, file, at)
     raise ValueError(f"unknown source {source!r} (known: {', '.join(SOURCES)})")
+
+
+# An export folder named by its date, optionally with a time: 2026-06-30, 2026-06-30T0815, 2026-06-30_08-15-00.
+_DATED_FOLDER = re.compile(r"(\d{4}-\d{2}-\d{2})(?:[T_ ](\d{2})[:\-]?(\d{2})(?:[:\-]?(\d{2}))?)?")
+
+
+def delivery_time(file: LandingFile) -> datetime:
+    """When a file was delivered, for `default: delivery`: the date (and time) its export folder
+    is named by, in UTC (crm/2026-06-30/Lead.csv), else the file's modification time; the folder
+    name survives copies that reset modification times."""
+    for folder in reversed(file.relative_path.split("/")[:-1]):
+        match = _DATED_FOLDER.fullmatch(folder)
+        if match:
+            day, hour, minute, second = match.groups()
+            with suppress(ValueError):  # 2026-02-30 is no date: try the next folder
+                return datetime.fromisoformat(day).replace(
+                    hour=int(hour or 0), minute=int(minute or 0), second=int(second or 0), tzinfo=UTC
+                )
+    return datetime.fromtimestamp(file.modified_ns / 1e9, tz=UTC)
 
 
 @contextmanager
