@@ -9,9 +9,9 @@ import dagster as dg
 import duckdb
 from dagster_dbt import get_asset_key_for_model
 
-from assets.feedback import backtest, predictive
+from assets.feedback import backtest, evaluation, predictive
 from orchestration.dbt import dbt_models
-from orchestration.ingestion import WAREHOUSE_POOL
+from orchestration.ingestion import WAREHOUSE_POOL, WARNS_ONLY
 from orchestration.resources import WarehouseResource
 
 # The dbt marts the feedback assets read: features, their snapshot grid (with as_of and the
@@ -78,6 +78,10 @@ def finite(value: float | None) -> float | None:
                           description="Every probability is a number in [0, 1].", blocking=True),
         dg.AssetCheckSpec("coefficients_finite", asset=PREDICTIVE_COEFFICIENTS,
                           description="No coefficient is NaN or infinite.", blocking=True),
+        dg.AssetCheckSpec("published", asset=PREDICTIVE_SCORES,
+                          description="The fit beats the base rate on the held-out validation snapshot with "
+                          "enough training rows and positives, so its predictive scores are published; a "
+                          "warning otherwise, with the reason." + WARNS_ONLY),
     ],
     pool=WAREHOUSE_POOL,
     group_name="feedback",
@@ -90,10 +94,11 @@ def predictive_score(warehouse: WarehouseResource, feedback: FeedbackConfigResou
     seconds = round(time.monotonic() - started, 2)
     probability = tables.scores["probability"]
     reuse = {"fit_reused": run.reused, "fit_reason": run.reason}
+    decision = tables.decision
     yield dg.MaterializeResult(asset_key=PREDICTIVE_SCORES, metadata={
         "rows": len(tables.scores), "as_of": str(tables.model.cutoff),
         "training_rows": tables.model.rows, "training_positives": tables.model.positives, "seconds": seconds,
-        **reuse,
+        "is_published": decision.published, "publish_reason": decision.reason, **reuse,
     })
     yield dg.MaterializeResult(asset_key=PREDICTIVE_COEFFICIENTS, metadata={
         "features": len(tables.model.features), **reuse,
@@ -105,6 +110,11 @@ def predictive_score(warehouse: WarehouseResource, feedback: FeedbackConfigResou
     yield dg.AssetCheckResult(
         check_name="probabilities_in_range", asset_key=PREDICTIVE_SCORES,
         passed=bool(probability.notna().all() and probability.between(0, 1).all()),
+    )
+    yield dg.AssetCheckResult(
+        check_name="published", asset_key=PREDICTIVE_SCORES, passed=decision.published,
+        severity=dg.AssetCheckSeverity.WARN, description=decision.reason,
+        metadata={"reason": decision.reason},
     )
     coefficients = tables.coefficients["coefficient"]
     yield dg.AssetCheckResult(
@@ -125,6 +135,10 @@ def predictive_score(warehouse: WarehouseResource, feedback: FeedbackConfigResou
         dg.AssetCheckSpec("auc_defined", asset=BACKTEST,
                           description="AUC is a number wherever a date has both positives and negatives.",
                           blocking=True),
+        dg.AssetCheckSpec("enough_positives", asset=BACKTEST,
+                          description=f"Every backtest date has at least {evaluation.MIN_POSITIVES} positives and "
+                          "the model at each date trained on as many; a warning naming the dates otherwise."
+                          + WARNS_ONLY),
     ],
     pool=WAREHOUSE_POOL,
     group_name="feedback",
@@ -137,10 +151,15 @@ def scorer_backtest(warehouse: WarehouseResource, feedback: FeedbackConfigResour
     seconds = round(time.monotonic() - started, 2)
     rows = tables.backtest
     reuse = {"reused": run.reused, "reason": run.reason}
-    metadata = {"rows": len(rows), "dates": rows["as_of_date"].nunique(), "seconds": seconds, **reuse}
+    warnings = evaluation.backtest_warnings(rows, predictive.MODEL_NAME)
+    metadata = {"rows": len(rows), "dates": rows["as_of_date"].nunique(), "seconds": seconds,
+                "warnings": "\n".join(warnings) or "none", **reuse}
     latest = rows[rows["as_of_date"] == rows["as_of_date"].max()] if len(rows) else rows
     for _, row in latest.iterrows():
         metadata[f"auc {row['scorer']}"] = finite(row["auc"])
+        metadata[f"auc 95% interval {row['scorer']}"] = (
+            f"{row['auc_ci_lower']:.3f} to {row['auc_ci_upper']:.3f}" if finite(row["auc_ci_lower"]) is not None
+            else "undefined")
     yield dg.MaterializeResult(asset_key=BACKTEST, metadata=metadata)
     yield dg.MaterializeResult(asset_key=BACKTEST_BANDS, metadata={"rows": len(tables.bands), **reuse})
     measurable = rows[(rows["positives"] > 0) & (rows["positives"] < rows["people"])]
@@ -148,6 +167,11 @@ def scorer_backtest(warehouse: WarehouseResource, feedback: FeedbackConfigResour
         check_name="auc_defined", asset_key=BACKTEST,
         passed=bool(measurable["auc"].notna().all()),
         metadata={"dates": len(rows["as_of_date"].unique()), "measurable_rows": len(measurable)},
+    )
+    yield dg.AssetCheckResult(
+        check_name="enough_positives", asset_key=BACKTEST, passed=not warnings,
+        severity=dg.AssetCheckSeverity.WARN, description=" ".join(warnings) or None,
+        metadata={"warnings": "\n".join(warnings) or "none"},
     )
 
 

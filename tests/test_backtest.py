@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from assets.feedback import backtest
+from assets.feedback import backtest, evaluation
 from assets.warehouse import connect
 
 
@@ -148,3 +148,96 @@ def test_evaluate_scorer_on_a_hand_made_frame():
     assert metrics["auc"] == pytest.approx(pair_count_auc([0.9, 0.3], [0.8, 0.3, 0.1]))
     assert (metrics["mql_count"], metrics["mql_precision"], metrics["mql_recall"]) == (2, 0.5, 0.5)
     assert (metrics["top_k"], metrics["top_k_hit_rate"]) == (2, 0.5)
+
+
+def wilson_by_hand(successes: int, trials: int) -> tuple[float, float]:
+    """Wilson's 95% score interval written out: (p + z²/2n ± z sqrt(p(1-p)/n + z²/4n²)) / (1 + z²/n)."""
+    z = 1.96
+    p = successes / trials
+    centre = p + z ** 2 / (2 * trials)
+    spread = z * (p * (1 - p) / trials + z ** 2 / (4 * trials ** 2)) ** 0.5
+    return (centre - spread) / (1 + z ** 2 / trials), (centre + spread) / (1 + z ** 2 / trials)
+
+
+def test_wilson_interval_on_hand_made_counts():
+    # 8 of 20: the textbook 95% interval 0.219 to 0.613.
+    assert evaluation.wilson_interval(8, 20) == pytest.approx((0.2188, 0.6134), abs=1e-4)
+    assert evaluation.wilson_interval(8, 20) == pytest.approx(wilson_by_hand(8, 20))
+    # No success still has an upper bound above 0; all successes a lower bound below 1.
+    lower, upper = evaluation.wilson_interval(0, 10)
+    assert lower == 0 and upper == pytest.approx(wilson_by_hand(0, 10)[1]) and upper == pytest.approx(0.2775, abs=1e-4)
+    assert evaluation.wilson_interval(10, 10)[0] == pytest.approx(0.7225, abs=1e-4)
+    assert evaluation.wilson_interval(0, 0) == (None, None)
+
+
+def test_hanley_mcneil_interval_on_a_hand_made_auc():
+    # AUC 0.8 on 50 positives and 50 negatives: Q1 = 0.8 / 1.2, Q2 = 2 * 0.64 / 1.8,
+    # variance = (0.16 + 49 (Q1 - 0.64) + 49 (Q2 - 0.64)) / 2500 = 0.0019804, se 0.044502.
+    q1, q2 = 0.8 / 1.2, 1.28 / 1.8
+    se = ((0.16 + 49 * (q1 - 0.64) + 49 * (q2 - 0.64)) / 2500) ** 0.5
+    assert se == pytest.approx(0.044502, abs=1e-6)
+    assert evaluation.hanley_mcneil_interval(0.8, 50, 50) == pytest.approx((0.8 - 1.96 * se, 0.8 + 1.96 * se))
+    # Clipped to [0, 1], undefined without both classes.
+    assert evaluation.hanley_mcneil_interval(0.99, 3, 3)[1] == 1.0
+    assert evaluation.hanley_mcneil_interval(None, 0, 5) == (None, None)
+
+
+def test_evaluate_scorer_gives_intervals_around_its_figures():
+    scored = pd.DataFrame({
+        "score": [0.9, 0.8, 0.3, 0.3, 0.1],
+        "positive": [True, False, True, False, False],
+        "is_mql": [True, True, False, False, False],
+    })
+    metrics = backtest.evaluate_scorer(scored, backtest.BacktestSettings(sales_capacity=2))
+    # Precision 1 of 2 MQLs, recall 1 of 2 positives.
+    assert (metrics["mql_precision_ci_lower"], metrics["mql_precision_ci_upper"]) == pytest.approx(wilson_by_hand(1, 2))
+    assert (metrics["mql_recall_ci_lower"], metrics["mql_recall_ci_upper"]) == pytest.approx(wilson_by_hand(1, 2))
+    auc = metrics["auc"]
+    q1, q2 = auc / (2 - auc), 2 * auc ** 2 / (1 + auc)
+    se = ((auc * (1 - auc) + (2 - 1) * (q1 - auc ** 2) + (3 - 1) * (q2 - auc ** 2)) / (2 * 3)) ** 0.5
+    assert metrics["auc_ci_lower"] == pytest.approx(max(0.0, auc - 1.96 * se))
+    assert metrics["auc_ci_upper"] == pytest.approx(min(1.0, auc + 1.96 * se))
+
+
+def test_band_lift_is_the_wilson_interval_over_the_overall_rate():
+    # 100 people, scores 100..1: the top 1% is one person, 1-5% four, 5-10% five, then 15, 25, 50.
+    positive = [True] * 1 + [True, True, False, False] + [True] + [False] * 4 + [True] * 3 + [False] * 12 \
+        + [True] * 2 + [False] * 23 + [True] * 3 + [False] * 47
+    scored = pd.DataFrame({"score": np.arange(100, 0, -1, dtype=float), "positive": positive})
+    bands = {row["band"]: row for row in backtest.band_conversion(scored)}
+    overall = sum(positive) / 100
+    assert [bands[name]["people"] for _, name in backtest.BAND_EDGES] == [1, 4, 5, 15, 25, 50]
+    top = bands["10-25%"]
+    assert (top["positives"], top["conversion_rate"]) == (3, pytest.approx(3 / 15))
+    assert (top["conversion_rate_ci_lower"], top["conversion_rate_ci_upper"]) == pytest.approx(wilson_by_hand(3, 15))
+    assert top["lift"] == pytest.approx((3 / 15) / overall)
+    assert (top["lift_ci_lower"], top["lift_ci_upper"]) == pytest.approx(
+        tuple(bound / overall for bound in wilson_by_hand(3, 15)))
+
+
+def test_thin_backtest_dates_are_named_with_the_setting_to_change():
+    rows = pd.DataFrame({
+        "scorer": ["rb", "predictive_logit", "rb", "predictive_logit"],
+        "as_of_date": [date(2026, 1, 1), date(2026, 1, 1), date(2026, 2, 1), date(2026, 2, 1)],
+        "people": [500, 500, 600, 600],
+        "positives": [5, 5, 40, 40],
+        "training_rows": [None, 0, None, 3000],
+        "training_positives": [None, 0, None, 45],
+    })
+    warnings = evaluation.backtest_warnings(rows, "predictive_logit")
+    assert len(warnings) == 2 and all("2026-01-01" in w and "2026-02-01" not in w for w in warnings)
+    assert "2026-01-01 (5 of 500)" in warnings[0] and "backtest_horizon_days" in warnings[0]
+    assert "2026-01-01 (0 of 0)" in warnings[1] and "predictive_training_snapshots" in warnings[1]
+    assert "backtest_history_days" in evaluation.backtest_warnings(rows.head(0), "predictive_logit")[0]
+
+
+def test_every_interval_holds_its_figure(tables):
+    rows = tables["backtest"]
+    for figure in ("auc", "mql_precision", "mql_recall"):
+        defined = rows[rows[figure].notna()]
+        assert defined[f"{figure}_ci_lower"].le(defined[figure] + 1e-12).all()
+        assert defined[f"{figure}_ci_upper"].ge(defined[figure] - 1e-12).all()
+        assert rows.loc[rows[figure].isna(), f"{figure}_ci_lower"].isna().all()
+    bands = tables["bands"][tables["bands"]["people"] > 0]
+    assert (bands["conversion_rate_ci_lower"] <= bands["conversion_rate"] + 1e-12).all()
+    assert (bands["conversion_rate_ci_upper"] >= bands["conversion_rate"] - 1e-12).all()

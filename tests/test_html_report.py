@@ -244,3 +244,39 @@ def test_no_chart_draws_counts_on_a_log_scale(first_run, demo_settings, monkeypa
         html_report.build_report(con)
     assert len(figures) == 11
     assert all(ax.get_xscale() == ax.get_yscale() == "linear" for fig in figures for ax in fig.axes)
+
+
+def test_thin_or_empty_windows_show_a_warning_naming_the_setting(tmp_path):
+    """On hand-made tables: a backtest date with 4 positives, a predictive fit that was not
+    published, an ROI period without deals or MQLs; each section says so and what to change."""
+    from assets.report.html_report import build_report
+
+    with connect(tmp_path / "w.duckdb") as con:
+        con.execute("create schema feedback")
+        con.execute("create schema marts")
+        con.execute("""create table feedback.rpt_backtest as select * from (values
+            ('rb', true, date '2026-03-25', 90, 300, 4, 0.71, 0.45, 0.97, 10, 0.2, 0.5, null, null),
+            ('predictive_logit', false, date '2026-03-25', 90, 300, 4, 0.60, 0.30, 0.90, 10, 0.1, 0.25, 0, 0)
+        ) as t(scorer, is_champion, as_of_date, horizon_days, people, positives, auc, auc_ci_lower, auc_ci_upper,
+               mql_count, mql_precision, mql_recall, training_rows, training_positives)""")
+        con.execute("""create table feedback.predictive_calibration as select * from (values
+            (1, 300, 0.0, 0.385, false, 'only 0 training rows (at least 200 needed): raise the dbt vars x')
+        ) as t(bin, people, mean_predicted, observed_rate, is_published, publish_reason)""")
+        con.execute("""create table marts.rpt_roi as select * from (values
+            ('before', date '2016-01-01', date '2016-06-29', true, 0, 0, null::double, null::double),
+            ('after', date '2016-06-29', date '2016-12-26', true, 12, 3, 0.5, 0.33)
+        ) as t(period, period_start, period_end, is_complete, leads_passed_to_sales, deals_closed,
+               acceptance_rate, win_rate)""")
+        report = build_report(con)
+    sections = {s.key: s for s in report.sections}
+    backtest_warnings = sections["backtest"].warnings
+    assert any("2026-03-25 (4 of 300)" in w and "backtest_horizon_days" in w for w in backtest_warnings)
+    assert any("model trained on fewer than 20 positives" in w for w in backtest_warnings)
+    (published,) = sections["predictive_calibration"].warnings
+    assert "not published: only 0 training rows" in published
+    (roi_warning,) = sections["roi"].warnings
+    assert "'before' (2016-01-01 to 2016-06-29)" in roi_warning and "roi_change_date" in roi_warning
+    page = report.html()
+    assert page.count('class="warning"') == len(backtest_warnings) + 1 + 1
+    # The interval columns are in the backtest table.
+    assert "auc ci lower" in page

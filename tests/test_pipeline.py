@@ -12,6 +12,8 @@ import sys
 import textwrap
 from pathlib import Path
 
+import dagster as dg
+
 from assets.ingest.landing import discover
 from assets.ingest.sources import SOURCES
 from assets.warehouse import connect
@@ -31,8 +33,13 @@ def row_counts(settings: Settings) -> dict[str, int]:
 def test_pipeline_succeeds_with_every_check_passing(first_run, demo_settings):
     assert first_run.success
     evaluations = first_run.get_asset_check_evaluations()
-    failed = [f"{e.asset_key.to_user_string()}:{e.check_name}" for e in evaluations if not e.passed]
-    assert evaluations and not failed
+    failed = {f"{e.asset_key.to_user_string()}:{e.check_name}": e for e in evaluations if not e.passed}
+    # The tiny demo data has too few conversions to fit or backtest on (3 positives): those two
+    # checks warn, and say so; every other check passes.
+    assert evaluations and set(failed) == {"feedback/predictive_scores:published",
+                                           "feedback/rpt_backtest:enough_positives"}
+    assert all(e.severity == dg.AssetCheckSeverity.WARN for e in failed.values())
+    assert "training rows" in failed["feedback/predictive_scores:published"].description
     materialized = {m.asset_key.to_user_string() for m in first_run.get_asset_materialization_events()
                     for m in [m.event_specific_data.materialization]}
     assert {"crm/leads", "weblogs/hits", "email/events", "forms/submissions", "signals/account_signals"} <= materialized

@@ -59,7 +59,13 @@ def test_tables_hold_one_probability_per_person_without_an_opportunity(first_run
     assert len(scores) == eligible == scores["crm_id"].nunique()
     assert (scores["as_of"] == as_of).all()  # the run's as_of, not the clock
     assert scores["probability"].between(0, 1).all()
-    assert scores["predictive_score"].between(0, 100).all()
+    # A fit that does not beat the base rate keeps its probabilities but publishes no score.
+    assert scores["is_published"].nunique() == 1 and scores["publish_reason"].str.len().gt(0).all()
+    if scores["is_published"].all():
+        assert scores["predictive_score"].between(0, 100).all()
+    else:
+        assert scores["predictive_score"].isna().all()
+    assert (calibration["is_published"] == scores["is_published"].iloc[0]).all()
     assert {"feature", "coefficient", "odds_ratio", "description"} <= set(coefficients.columns)
     assert calibration["people"].sum() > 0 and calibration["observed_rate"].between(0, 1).all()
     assert calibration["brier_score"].nunique() == 1
@@ -190,3 +196,72 @@ def test_calibration_bins_and_percentile_scores_on_hand_made_values():
     assert bins["people"].tolist() == [1] * 6
     assert bins["observed_rate"].tolist() == [0, 0, 1, 0, 1, 1]
     assert predictive.percentile_score(probability).tolist() == [17, 33, 50, 67, 100, 100]
+
+
+def hand_made_features(label_of, people: int = 400, seed: int = 7) -> tuple[predictive.SnapshotData, list, datetime,
+                                                                           predictive.ModelSettings]:
+    """One feature, `signal`, for `people` new people at every snapshot of the published model's
+    grid and at as_of; `label_of(signal, rng)` says who gets an opportunity 10 days later."""
+    settings = predictive.ModelSettings(horizon_days=90, training_snapshots=8, snapshot_step_days=28)
+    as_of = datetime(2026, 6, 30)
+    grid = predictive.fit_grid(as_of, settings)
+    rng = np.random.default_rng(seed)
+    frames = []
+    for snapshot in [*grid, as_of]:
+        signal = rng.normal(size=people)
+        converts = label_of(signal, rng)
+        frames.append(pd.DataFrame({
+            "snapshot_at": snapshot,
+            "crm_id": [f"{snapshot:%Y%m%d}-{i}" for i in range(people)],
+            "first_opportunity_at": pd.Series(pd.NaT, index=range(people)).where(
+                ~converts, pd.Timestamp(snapshot) + pd.Timedelta(days=10)),
+            "signal": signal.astype(np.float32),
+        }))
+    data = predictive.SnapshotData(frame=pd.concat(frames, ignore_index=True), features=["signal"],
+                                   descriptions={"signal": "a hand-made feature"})
+    return data, grid, as_of, settings
+
+
+def test_a_model_that_learns_the_signal_is_published():
+    data, grid, as_of, settings = hand_made_features(lambda signal, rng: signal + rng.normal(size=len(signal)) > 1.5)
+    tables = predictive.fit_and_score(data, grid, as_of, settings)
+    assert tables.decision.published, tables.decision.reason
+    assert tables.validation_auc > 0.8
+    assert tables.scores["is_published"].all() and tables.scores["predictive_score"].between(0, 100).all()
+    assert tables.calibration["is_published"].all()
+    assert (tables.calibration["log_loss"] < tables.calibration["base_rate_log_loss"]).all()
+
+
+def test_a_model_on_random_labels_is_not_published():
+    data, grid, as_of, settings = hand_made_features(lambda signal, rng: rng.random(len(signal)) < 0.1)
+    tables = predictive.fit_and_score(data, grid, as_of, settings)
+    # Enough rows and positives to fit, but held out it ranks like chance.
+    assert tables.model.positives >= predictive.MIN_POSITIVES and tables.model.fitted
+    assert not tables.decision.published
+    assert "no better than chance" in tables.decision.reason or "log-loss" in tables.decision.reason
+    assert tables.scores["predictive_score"].isna().all() and not tables.scores["is_published"].any()
+    assert tables.scores["probability"].between(0, 1).all()
+    assert (tables.calibration["publish_reason"] == tables.decision.reason).all()
+
+
+def test_a_model_without_positives_is_not_published_and_says_which_vars_to_raise():
+    data, grid, as_of, settings = hand_made_features(lambda signal, rng: np.zeros(len(signal), dtype=bool))
+    tables = predictive.fit_and_score(data, grid, as_of, settings)
+    assert not tables.model.fitted and not tables.decision.published
+    reason = tables.decision.reason
+    assert reason.startswith("only 0 positives") and "predictive_training_snapshots" in reason
+    assert tables.scores["predictive_score"].isna().all()
+
+
+def test_too_few_training_rows_are_not_published():
+    data, grid, as_of, settings = hand_made_features(lambda signal, rng: signal > 1.0, people=10)
+    tables = predictive.fit_and_score(data, grid, as_of, settings)
+    assert tables.model.rows < predictive.MIN_TRAINING_ROWS
+    assert not tables.decision.published and "training rows" in tables.decision.reason
+
+
+def test_log_loss_by_hand():
+    # -(ln 0.8 + ln 0.9) / 2 for a positive at 0.8 and a negative at 0.1.
+    assert predictive.log_loss(np.array([1, 0]), np.array([0.8, 0.1])) == pytest.approx(
+        -(np.log(0.8) + np.log(0.9)) / 2)
+    assert predictive.log_loss(np.array([]), np.array([])) is None

@@ -29,7 +29,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from assets.feedback import predictive
+from assets.feedback import evaluation, predictive
 
 # Share of people (by descending score) that bound each band; ties share the band of their mean rank.
 BAND_EDGES = ((0.01, "top 1%"), (0.05, "1-5%"), (0.10, "5-10%"), (0.25, "10-25%"), (0.50, "25-50%"),
@@ -113,18 +113,53 @@ def evaluate_scorer(scored: pd.DataFrame, settings: BacktestSettings) -> dict:
     k = min(settings.sales_capacity, len(scored))
     hits = expected_top_k_hits(score, positive, k)
     mql_positives = int((mql & positive).sum())
+    positives = int(positive.sum())
+    auc = predictive.auc_or_none(positive, score)
+    auc_lower, auc_upper = evaluation.hanley_mcneil_interval(auc, positives, len(scored) - positives)
+    precision_lower, precision_upper = evaluation.wilson_interval(mql_positives, int(mql.sum()))
+    recall_lower, recall_upper = evaluation.wilson_interval(mql_positives, positives)
     return {
         "people": len(scored),
-        "positives": int(positive.sum()),
-        "auc": predictive.auc_or_none(positive, score),
+        "positives": positives,
+        "auc": auc,
+        "auc_ci_lower": auc_lower,
+        "auc_ci_upper": auc_upper,
         "mql_count": int(mql.sum()),
         "mql_positives": mql_positives,
         "mql_precision": mql_positives / mql.sum() if mql.any() else None,
+        "mql_precision_ci_lower": precision_lower,
+        "mql_precision_ci_upper": precision_upper,
         "mql_recall": mql_positives / positive.sum() if positive.any() else None,
+        "mql_recall_ci_lower": recall_lower,
+        "mql_recall_ci_upper": recall_upper,
         "top_k": k,
         "top_k_positives": hits,
         "top_k_hit_rate": hits / k if k else None,
     }
+
+
+def band_conversion(scored: pd.DataFrame) -> list[dict]:
+    """Per score-rank band: conversion with its Wilson interval, and the lift over the scorer's
+    whole population (the interval's bounds over the overall rate, which is taken as known: it
+    rests on every band, so it varies far less than one band's rate)."""
+    banded = scored.assign(band=score_bands(scored))
+    overall = float(scored["positive"].mean()) if len(scored) else None
+    rows = []
+    for band_order, (_, band) in enumerate(BAND_EDGES, start=1):
+        in_band = banded[banded["band"] == band]
+        positives = int(in_band["positive"].sum())
+        rate = positives / len(in_band) if len(in_band) else None
+        lower, upper = evaluation.wilson_interval(positives, len(in_band))
+
+        def lift(value: float | None) -> float | None:
+            return value / overall if value is not None and overall else None
+
+        rows.append({
+            "band": band, "band_order": band_order, "people": len(in_band), "positives": positives,
+            "conversion_rate": rate, "conversion_rate_ci_lower": lower, "conversion_rate_ci_upper": upper,
+            "lift": lift(rate), "lift_ci_lower": lift(lower), "lift_ci_upper": lift(upper),
+        })
+    return rows
 
 
 def predictive_mql(probability: np.ndarray, crm_ids: pd.Series, count: int) -> np.ndarray:
@@ -212,15 +247,10 @@ def run_backtest(
                 "training_positives": model.positives if scorer == predictive.MODEL_NAME else None,
                 "as_of": as_of,
             })
-            banded = scored.assign(band=score_bands(scored))
-            for band_order, (_, band) in enumerate(BAND_EDGES, start=1):
-                in_band = banded[banded["band"] == band]
-                band_rows.append({
-                    "scorer": scorer, "as_of_date": when.score_date, "horizon_days": when.horizon_days,
-                    "band": band, "band_order": band_order,
-                    "people": len(in_band), "positives": int(in_band["positive"].sum()),
-                    "conversion_rate": in_band["positive"].mean() if len(in_band) else None,
-                })
+            band_rows.extend(
+                {"scorer": scorer, "as_of_date": when.score_date, "horizon_days": when.horizon_days, **band}
+                for band in band_conversion(scored)
+            )
     backtest = pd.DataFrame(rows, columns=BACKTEST_COLUMNS)
     bands = pd.DataFrame(band_rows, columns=BAND_COLUMNS)
     return BacktestTables(
@@ -231,11 +261,13 @@ def run_backtest(
 
 BACKTEST_COLUMNS = [
     "scorer", "scorer_kind", "is_champion", "as_of_date", "horizon_days", "horizon_reduced", "people", "positives",
-    "auc", "mql_count", "mql_positives", "mql_precision", "mql_recall", "top_k", "top_k_positives",
-    "top_k_hit_rate", "mql_rule", "training_rows", "training_positives", "as_of",
+    "auc", "auc_ci_lower", "auc_ci_upper", "mql_count", "mql_positives", "mql_precision", "mql_precision_ci_lower",
+    "mql_precision_ci_upper", "mql_recall", "mql_recall_ci_lower", "mql_recall_ci_upper", "top_k",
+    "top_k_positives", "top_k_hit_rate", "mql_rule", "training_rows", "training_positives", "as_of",
 ]
 BAND_COLUMNS = ["scorer", "as_of_date", "horizon_days", "band", "band_order", "people", "positives",
-                "conversion_rate"]
+                "conversion_rate", "conversion_rate_ci_lower", "conversion_rate_ci_upper", "lift", "lift_ci_lower",
+                "lift_ci_upper"]
 
 
 def bench_sample(crm_ids: list[str], size: int, seed: int) -> list[str]:
@@ -320,7 +352,7 @@ def backtest_inputs(
     parts["dates"] = ",".join(f"{d.snapshot.isoformat()}+{d.horizon_days}" for d in dates)
     parts["scores"] = predictive.row_digest(con, "marts.fct_score_snapshots", SCORE_COLUMNS, "true")
     parts["settings"] = json.dumps({"backtest": asdict(settings), "model": asdict(model_settings)}, sort_keys=True)
-    parts["code"] = predictive.code_digest(__file__, predictive.__file__)
+    parts["code"] = predictive.code_digest(__file__, predictive.__file__, evaluation.__file__)
     return predictive.InputsDigest(parts)
 
 

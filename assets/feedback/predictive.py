@@ -24,6 +24,11 @@ What counts as each activity kind, the windows and who is in the population are 
 logic and live in dbt (fct_person_features); the model's own transforms stay here: log counts,
 capped recency, one-hot profile values, standardization and the fit.
 
+The fit at as_of is published as the predictive score only when it had enough training rows and
+positives and beats the base rate on the held-out validation snapshot (`publish_decision`);
+otherwise the probabilities stay for inspection, without a predictive_score, and the reason is
+written next to them.
+
 Fields a person's CRM record only gets during sales work (person type, lead status, purchase
 timeline, decision maker, budget, current solution, customer flag) are left out: the CRM export
 holds today's values, so at a past snapshot they would tell the model the future.
@@ -43,6 +48,8 @@ from pathlib import Path
 import duckdb
 import numpy as np
 import pandas as pd
+
+from assets.feedback import evaluation
 
 # scikit-learn is imported where a model is fitted: importing it takes about a second, which
 # every run would pay at startup, including the ones that reuse the stored fit.
@@ -439,6 +446,87 @@ class PredictiveTables:
     brier_score: float | None
     validation_snapshot: datetime
     model: FittedModel
+    decision: PublishDecision
+
+
+# The publish rule: a fit reaches predictive_scores only with enough to learn from, and when it
+# ranks and predicts the held-out validation snapshot better than the base rate does.
+MIN_TRAINING_ROWS = 200
+MIN_POSITIVES = evaluation.MIN_POSITIVES
+AUC_MARGIN = 0.02
+# Probabilities are clipped this far from 0 and 1 in the log-loss, so one sure miss stays finite.
+LOG_LOSS_EPSILON = 1e-15
+# What the settings to change are, for a reason to say.
+MORE_DATA = ("raise the dbt vars predictive_training_snapshots or predictive_horizon_days, or load a "
+             "longer history")
+
+
+@dataclass(frozen=True)
+class PublishDecision:
+    published: bool
+    reason: str
+
+
+@dataclass
+class Validation:
+    """The recipe trained on labels known at the validation snapshot, scored on that snapshot."""
+
+    snapshot: datetime
+    rows: int
+    positives: int
+    auc: float | None
+    brier_score: float | None
+    log_loss: float | None
+    base_rate_log_loss: float | None
+    calibration: pd.DataFrame
+
+
+def log_loss(outcome: np.ndarray, probability: np.ndarray) -> float | None:
+    if len(outcome) == 0:
+        return None
+    p = np.clip(np.asarray(probability, dtype=float), LOG_LOSS_EPSILON, 1 - LOG_LOSS_EPSILON)
+    y = np.asarray(outcome, dtype=float)
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def validate(data: SnapshotData, grid: list[datetime], validation_snapshot: datetime,
+             settings: ModelSettings) -> Validation:
+    model = fit_at_cutoff(data, grid, validation_snapshot, settings)
+    frame = at_snapshot(data, validation_snapshot)
+    outcome = labels(frame, settings.horizon_days)
+    predicted = model.probability(frame)
+    brier = float(np.mean((predicted - outcome) ** 2)) if len(outcome) else None
+    return Validation(
+        snapshot=validation_snapshot, rows=len(outcome), positives=int(outcome.sum()),
+        auc=auc_or_none(outcome, predicted), brier_score=brier, log_loss=log_loss(outcome, predicted),
+        # The base rate the same training rows give: what a model must beat to be worth publishing.
+        base_rate_log_loss=log_loss(outcome, np.full(len(outcome), model.base_rate)),
+        calibration=calibration_bins(predicted, outcome),
+    )
+
+
+def publish_decision(model: FittedModel, validation: Validation) -> PublishDecision:
+    """Whether the fit is published as the predictive score, and why (or why not)."""
+    if model.rows < MIN_TRAINING_ROWS:
+        return PublishDecision(False, f"only {model.rows:,} training rows (at least {MIN_TRAINING_ROWS:,} "
+                                      f"needed): {MORE_DATA}")
+    if model.positives < MIN_POSITIVES or not model.fitted:
+        return PublishDecision(False, f"only {model.positives:,} positives among {model.rows:,} training rows "
+                                      f"(at least {MIN_POSITIVES} needed): {MORE_DATA}")
+    if validation.positives < MIN_POSITIVES or validation.positives == validation.rows:
+        return PublishDecision(False, f"only {validation.positives:,} positives among {validation.rows:,} people "
+                                      f"on the validation snapshot {validation.snapshot:%Y-%m-%d} (at least "
+                                      f"{MIN_POSITIVES} needed to tell the model from chance): {MORE_DATA}")
+    if validation.auc is None or validation.auc <= 0.5 + AUC_MARGIN:
+        auc = "undefined" if validation.auc is None else f"{validation.auc:.3f}"
+        return PublishDecision(False, f"held-out AUC {auc} is not above {0.5 + AUC_MARGIN:.2f}: the model ranks "
+                                      "no better than chance")
+    if validation.log_loss >= validation.base_rate_log_loss:
+        return PublishDecision(False, f"held-out log-loss {validation.log_loss:.4f} is not below the base "
+                                      f"rate's {validation.base_rate_log_loss:.4f}")
+    return PublishDecision(True, f"held-out AUC {validation.auc:.3f} above {0.5 + AUC_MARGIN:.2f} and log-loss "
+                                 f"{validation.log_loss:.4f} below the base rate's "
+                                 f"{validation.base_rate_log_loss:.4f}")
 
 
 def effective_as_of(con: duckdb.DuckDBPyConnection) -> datetime:
@@ -466,44 +554,60 @@ def train_and_score(con: duckdb.DuckDBPyConnection, settings: ModelSettings | No
     settings = settings or model_settings(con)
     check_settings(con, settings)
     as_of = effective_as_of(con)
-    validation_snapshot = validation_snapshot_of(as_of, settings)
     grid = fit_grid(as_of, settings)
     # One-hot over the training people's values: the fit then depends on the training snapshots only.
     data = load_snapshots(con, [*grid, as_of], profile_snapshots=grid)
-    validation_model = fit_at_cutoff(data, grid, validation_snapshot, settings)
-    validation = at_snapshot(data, validation_snapshot)
-    outcome = labels(validation, settings.horizon_days)
-    predicted = validation_model.probability(validation)
-    calibration = calibration_bins(predicted, outcome)
-    from sklearn.metrics import brier_score_loss
+    return fit_and_score(data, grid, as_of, settings)
 
-    brier = float(brier_score_loss(outcome, predicted)) if len(outcome) else None
-    calibration.insert(0, "model_name", MODEL_NAME)
-    calibration.insert(1, "as_of", as_of)
-    calibration.insert(2, "validation_date", validation_snapshot)
-    calibration["brier_score"] = brier
 
+def fit_and_score(data: SnapshotData, grid: list[datetime], as_of: datetime, settings: ModelSettings
+                  ) -> PredictiveTables:
+    """Validation, the fit at as_of, the publish decision and the tables, from loaded features."""
+    validation = validate(data, grid, validation_snapshot_of(as_of, settings), settings)
     model = fit_at_cutoff(data, grid, as_of, settings)
+    decision = publish_decision(model, validation)
     return PredictiveTables(
-        scores=score_table(model, at_snapshot(data, as_of), as_of),
+        scores=score_table(model, at_snapshot(data, as_of), as_of, decision),
         coefficients=coefficient_table(model, data.descriptions),
-        calibration=calibration,
-        validation_auc=auc_or_none(outcome, predicted),
-        brier_score=brier,
-        validation_snapshot=validation_snapshot,
+        calibration=calibration_table(validation, as_of, decision),
+        validation_auc=validation.auc,
+        brier_score=validation.brier_score,
+        validation_snapshot=validation.snapshot,
         model=model,
+        decision=decision,
     )
 
 
-def score_table(model: FittedModel, current: pd.DataFrame, as_of: datetime) -> pd.DataFrame:
+def calibration_table(validation: Validation, as_of: datetime, decision: PublishDecision) -> pd.DataFrame:
+    calibration = validation.calibration.copy()
+    calibration.insert(0, "model_name", MODEL_NAME)
+    calibration.insert(1, "as_of", as_of)
+    calibration.insert(2, "validation_date", validation.snapshot)
+    calibration["brier_score"] = validation.brier_score
+    calibration["validation_auc"] = validation.auc
+    calibration["log_loss"] = validation.log_loss
+    calibration["base_rate_log_loss"] = validation.base_rate_log_loss
+    calibration["is_published"] = decision.published
+    calibration["publish_reason"] = decision.reason
+    return calibration
+
+
+def score_table(model: FittedModel, current: pd.DataFrame, as_of: datetime, decision: PublishDecision
+                ) -> pd.DataFrame:
+    """Everyone's probability; the 0-100 predictive score only when the fit is published (the
+    probability of an unpublished fit stays, to see what it would have said)."""
     probability = model.probability(current)
+    score = percentile_score(probability) if decision.published else pd.array([pd.NA] * len(probability),
+                                                                                dtype="Int64")
     scores = pd.DataFrame({
         "crm_id": current["crm_id"],
         "as_of": as_of,
         "model_name": MODEL_NAME,
         "probability": probability,
-        "predictive_score": percentile_score(probability),
+        "predictive_score": score,
         "top_features": top_contributions(model, current),
+        "is_published": decision.published,
+        "publish_reason": decision.reason,
     })
     return scores.sort_values("crm_id", kind="stable").reset_index(drop=True)
 
@@ -742,7 +846,7 @@ def fit_inputs(con: duckdb.DuckDBPyConnection, settings: ModelSettings, as_of: d
     parts = feature_source_digests(con, grid, max(grid) + timedelta(days=settings.horizon_days))
     parts["grid"] = ",".join(point.isoformat() for point in grid)
     parts["settings"] = json.dumps(asdict(settings), sort_keys=True)
-    parts["code"] = code_digest(__file__)
+    parts["code"] = code_digest(__file__, evaluation.__file__)
     return InputsDigest(parts)
 
 
@@ -765,6 +869,8 @@ def fit_state_values(tables: PredictiveTables) -> list[tuple[str, str, object]]:
         ("validation_snapshot", "timestamp", tables.validation_snapshot),
         ("validation_auc", "double", tables.validation_auc),
         ("brier_score", "double", tables.brier_score),
+        ("is_published", "boolean", tables.decision.published),
+        ("publish_reason", "varchar", tables.decision.reason),
     ]
 
 
@@ -793,12 +899,13 @@ def refresh_predictive(con: duckdb.DuckDBPyConnection, settings: ModelSettings |
     if verdict.reused:
         try:
             model = stored_model(stored.values, as_of)
+            decision = PublishDecision(bool(stored.values["is_published"]), str(stored.values["publish_reason"]))
         except (KeyError, TypeError, ValueError):
             verdict = Verdict(False, "recomputed: the stored fit could not be read")
     if model is not None:
         data = load_snapshots(con, [as_of], profile_values=profile_values_of(model.features))
         if data.features == model.features:
-            scores = score_table(model, at_snapshot(data, as_of), as_of)
+            scores = score_table(model, at_snapshot(data, as_of), as_of, decision)
             with transaction(con):
                 write_table(con, "predictive_scores", scores)
                 con.execute(f"update {SCHEMA}.predictive_calibration set as_of = ?", [as_of])
@@ -810,6 +917,7 @@ def refresh_predictive(con: duckdb.DuckDBPyConnection, settings: ModelSettings |
                 brier_score=stored.values["brier_score"],
                 validation_snapshot=stored.values["validation_snapshot"],
                 model=model,
+                decision=decision,
             )
             return PredictiveRun(tables, True, verdict.reason)
         verdict = Verdict(False, "recomputed: the stored fit's features do not match the features built now")

@@ -21,6 +21,9 @@ import duckdb
 import pandas as pd
 from matplotlib.figure import Figure
 
+from assets.feedback import evaluation
+from assets.feedback.predictive import MODEL_NAME
+
 # Colours that stay distinct for colour-blind readers (Okabe-Ito).
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 TABLE_ROWS = 15
@@ -75,6 +78,8 @@ class Section:
     png: bytes | None = None
     tables: list[Table] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
+    # Windows with no data or too few positives, each saying which setting to change.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def table(self) -> pd.DataFrame | None:
@@ -172,6 +177,46 @@ def existing_tables(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {name for (name,) in rows}
 
 
+def columns_of(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    schema, name = table.split(".")
+    return [c for (c,) in con.execute(
+        "select column_name from information_schema.columns where table_schema = ? and table_name = ? "
+        "order by ordinal_position", [schema, name]).fetchall()]
+
+
+WINDOW_SETTINGS = ("raise the dbt var report_window_days (or conversion_horizon_days, which ends the window "
+                   "that many days before as_of), or load a longer history")
+
+
+def window_warnings(con: duckdb.DuckDBPyConnection, rows: int, report: str) -> list[str]:
+    """A warning when a conversion report found nothing in its window, naming the window."""
+    if rows:
+        return []
+    window = con.execute(
+        "select min(window_start), max(window_end) from marts.rpt_rule_effectiveness"
+    ).fetchone() if "marts.rpt_rule_effectiveness" in existing_tables(con) else (None, None)
+    span = f" ({day(window[0])} to {day(window[1])})" if window[0] is not None else ""
+    return [f"{report} has no rows: nothing happened in the report window{span}. To change it, {WINDOW_SETTINGS}."]
+
+
+def publish_warnings(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Why the predictive score is not published, as the fit recorded it."""
+    if "feedback.predictive_calibration" not in existing_tables(con) or \
+            "publish_reason" not in columns_of(con, "feedback.predictive_calibration"):
+        return []
+    row = con.execute("select is_published, publish_reason from feedback.predictive_calibration limit 1").fetchone()
+    if row is None or row[0]:
+        return []
+    return [f"The predictive score is not published: {row[1]}. feedback.predictive_scores keeps the model's "
+            "probabilities for inspection, with no predictive_score."]
+
+
+def legend(ax, **options) -> None:
+    """A legend when the chart has labelled series (an empty window has none to show)."""
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(**options)
+
+
 def figure(width: float = 8.0, height: float = 3.6) -> tuple[Figure, object]:
     fig = Figure(figsize=(width, height), dpi=100, layout="constrained")
     return fig, fig.add_subplot()
@@ -200,7 +245,7 @@ def grouped_bars(ax, categories: list[str], series: dict[str, list[float]], font
                color=PALETTE[i % len(PALETTE)], label=label)
     ax.set_xticks([k + 0.4 - width / 2 for k in range(len(categories))], categories, fontsize=fontsize,
                   rotation=rotation)
-    ax.legend(fontsize=8)
+    legend(ax, fontsize=8)
 
 
 def ranked_bars(labels: pd.Series, values: pd.Series, xlabel: str, colours: list[str] | None = None,
@@ -374,7 +419,7 @@ def funnel(con) -> Section:
     ax.invert_yaxis()
     ax.bar_label(bars, fontsize=7, padding=2)
     ax.set_xlabel("people entering the stage (all periods)")
-    ax.legend(fontsize=8)
+    legend(ax, fontsize=8)
     return Section("funnel", "Funnel", "Entries per stage and how many moved forward (rpt_funnel).", png_of(fig),
                    [Table(data.drop(columns="stage_order"), {"forward_rate": "pct"}, csv_name="funnel.csv")])
 
@@ -390,16 +435,17 @@ def sla_status(con) -> Section:
         ax.barh(table.index, table[status], left=left, color=colours[status], label=status.replace("_", " "))
         left = left + table[status]
     ax.set_xlabel("SLA instances")
-    ax.legend(fontsize=8, ncols=4)
+    legend(ax, fontsize=8, ncols=4)
     return Section("sla_status", "SLA status", "Service-level agreements per policy and status as of the run.",
                    png_of(fig), [Table(whole_numbers(table), csv_name="sla_status.csv")])
 
 
 def backtest(con) -> Section:
-    data = query(con, """
-        select scorer, is_champion, as_of_date, horizon_days, people, positives, auc,
-               mql_count, mql_precision, mql_recall
-        from feedback.rpt_backtest order by as_of_date desc, is_champion desc, scorer""")
+    rows = query(con, "select * from feedback.rpt_backtest order by as_of_date desc, is_champion desc, scorer")
+    intervals = [c for c in ("auc_ci_lower", "auc_ci_upper", "mql_precision_ci_lower", "mql_precision_ci_upper")
+                 if c in rows.columns]
+    data = rows[["scorer", "is_champion", "as_of_date", "horizon_days", "people", "positives", "auc", *intervals,
+                 "mql_count", "mql_precision", "mql_recall"]]
     fig, ax = figure()
     dates = sorted(data["as_of_date"].unique())
     scorers = list(dict.fromkeys(data.sort_values(["is_champion", "scorer"], ascending=[False, True])["scorer"]))
@@ -416,8 +462,11 @@ def backtest(con) -> Section:
     return Section("backtest", "Backtest: champion, challengers and the predictive score",
                    "Ranking quality on past dates (AUC), and the precision and recall of passing people to "
                    "sales (MQL) for opportunity creation within the horizon; the latest dates first.", png_of(fig),
-                   [Table(data, {"as_of_date": "date", "auc": "3dp", "mql_precision": "pct", "mql_recall": "pct"},
-                          csv_name="backtest.csv")])
+                   [Table(data, {"as_of_date": "date", "auc": "3dp", "auc_ci_lower": "3dp", "auc_ci_upper": "3dp",
+                                 "mql_precision": "pct", "mql_precision_ci_lower": "pct",
+                                 "mql_precision_ci_upper": "pct", "mql_recall": "pct"},
+                          csv_name="backtest.csv")],
+                   warnings=evaluation.backtest_warnings(rows, MODEL_NAME))
 
 
 def calibration(con) -> Section:
@@ -435,11 +484,25 @@ def calibration(con) -> Section:
     ax.set_xlabel("score band (rank among the people scored)")
     ax.set_ylabel("% converted within the horizon")
     ax.tick_params(axis="x", labelsize=7, rotation=45)
-    ax.legend(fontsize=8)
+    legend(ax, fontsize=8)
     return Section("calibration", "Conversion by score band",
                    "At the latest backtest date: the share of people in each score band who went on to an "
                    "opportunity. A good score converts more in every higher band.", png_of(fig),
-                   [Table(data, {"conversion_rate": "pct"}, csv_name="calibration.csv")])
+                   [Table(data, {"conversion_rate": "pct"}, csv_name="calibration.csv")],
+                   warnings=band_warnings(data))
+
+
+def band_warnings(data: pd.DataFrame) -> list[str]:
+    """The latest backtest date's bands say little with few positives (or none at all)."""
+    if data.empty:
+        return ["No backtest date to show bands for: raise the dbt var backtest_history_days, or load a longer "
+                "history."]
+    positives = int(data.groupby("scorer")["positives"].sum().max())
+    if positives >= evaluation.MIN_POSITIVES:
+        return []
+    return [f"The latest backtest date has {positives} positives (fewer than {evaluation.MIN_POSITIVES}): its "
+            "band conversion rates are mostly noise. Raise the dbt var backtest_horizon_days or "
+            "backtest_history_days, or load more history."]
 
 
 def campaign_conversion(con) -> Section:
@@ -455,7 +518,8 @@ def campaign_conversion(con) -> Section:
     return Section("campaign_conversion", "Campaign and behaviour conversion",
                    "For the 20 campaigns and rules that touched the most people: the share of them who then "
                    "reached an opportunity.", png_of(fig),
-                   [Table(data.drop(columns="id"), {"conversion_ratio": "pct"}, csv_name="campaign_conversion.csv")])
+                   [Table(data.drop(columns="id"), {"conversion_ratio": "pct"}, csv_name="campaign_conversion.csv")],
+                   warnings=window_warnings(con, len(data), "rpt_campaign_conversion"))
 
 
 def predictive_coefficients(con) -> Section:
@@ -469,7 +533,8 @@ def predictive_coefficients(con) -> Section:
     return Section("predictive_coefficients", "What the predictive score weighs",
                    "The 20 largest coefficients of the logistic regression: green raises the odds of an "
                    "opportunity, red lowers them.", png_of(fig),
-                   [Table(data, {"coefficient": "2dp", "odds_ratio": "2dp"}, csv_name="predictive_coefficients.csv")])
+                   [Table(data, {"coefficient": "2dp", "odds_ratio": "2dp"}, csv_name="predictive_coefficients.csv")],
+                   warnings=publish_warnings(con))
 
 
 def predictive_calibration(con) -> Section:
@@ -482,11 +547,12 @@ def predictive_calibration(con) -> Section:
             label="predictive score")
     ax.set_xlabel("predicted probability (%)")
     ax.set_ylabel("observed rate (%)")
-    ax.legend(fontsize=8)
+    legend(ax, fontsize=8)
     return Section("predictive_calibration", "Calibration of the predictive score",
                    "On the validation snapshot: predicted probability against the observed rate per bin.",
                    png_of(fig), [Table(data, {"mean_predicted": "pct", "observed_rate": "pct"},
-                                       csv_name="predictive_calibration.csv")])
+                                       csv_name="predictive_calibration.csv")],
+                   warnings=publish_warnings(con))
 
 
 def rule_effectiveness(con) -> Section:
@@ -506,7 +572,20 @@ def rule_effectiveness(con) -> Section:
                    "Champion rules with enough people: how much more the people who triggered each rule converted, "
                    "the points the data suggests and the verdict (orange: over or under weighted).", png_of(fig),
                    [Table(data, {"lift": "2dp", "lift_ci_lower": "2dp", "lift_ci_upper": "2dp", "points": "score",
-                                 "suggested_points": "score"}, csv_name="rule_effectiveness.csv")])
+                                 "suggested_points": "score"}, csv_name="rule_effectiveness.csv")],
+                   warnings=rule_warnings(con, len(data)))
+
+
+def rule_warnings(con, shown: int) -> list[str]:
+    """Rules with too few people show no lift: say why the section is empty."""
+    if shown:
+        return []
+    (triggered,) = con.execute(
+        "select count(*) from marts.rpt_rule_effectiveness where people_triggered > 0").fetchone()
+    if not triggered:
+        return window_warnings(con, 0, "rpt_rule_effectiveness")
+    return ["No champion rule has enough people on both sides to measure its lift: lower the dbt var "
+            f"rule_effectiveness_min_people, or {WINDOW_SETTINGS}."]
 
 
 def won_lost_review(con) -> Section:
@@ -526,7 +605,8 @@ def won_lost_review(con) -> Section:
                    "Champion scores when people entered MQL, SAL and opportunity, by outcome; below, acceptance, "
                    "surprises and disqualification reasons.", png_of(fig),
                    [Table(data, {"share": "pct", "avg_score": "score", "median_score": "score"},
-                          csv_name="won_lost_review.csv")])
+                          csv_name="won_lost_review.csv")],
+                   warnings=window_warnings(con, len(data), "rpt_won_lost_review"))
 
 
 def roi_format(measure: str) -> str:
@@ -554,7 +634,21 @@ def roi(con) -> Section:
     readable_rows = readable(data[columns], {c: roi_format(c) for c in columns})
     table = readable_rows.set_axis(list(data["period"])).T.rename_axis(index="measure", columns=None).reset_index()
     return Section("roi", "Before and after", "The guide's ROI table around the change date (rpt_roi).",
-                   png_of(fig), [Table(table, csv_name="roi.csv", shown=len(table))])
+                   png_of(fig), [Table(table, csv_name="roi.csv", shown=len(table))], warnings=roi_warnings(data))
+
+
+def roi_warnings(data: pd.DataFrame) -> list[str]:
+    """A period with no closed deal or no MQL compares nothing: name it and the vars that place it."""
+    warnings = []
+    for row in data.itertuples(index=False):
+        empty = [what for what, count in (("no closed opportunity", row.deals_closed),
+                                          ("no lead passed to sales", row.leads_passed_to_sales)) if not count]
+        if empty:
+            warnings.append(
+                f"The ROI period '{row.period}' ({day(row.period_start)} to {day(row.period_end)}) has "
+                f"{' and '.join(empty)}: set the dbt var roi_change_date to the date of the scoring change within "
+                "your data (or roi_change_days_before_as_of), or change roi_period_days.")
+    return warnings
 
 
 SECTIONS: list[tuple[list[str], Callable[[duckdb.DuckDBPyConnection], Section]]] = [
@@ -607,6 +701,7 @@ th, td { border: 1px solid #ddd; padding: 0.2rem 0.5rem; text-align: left; verti
 td.number { text-align: right; white-space: nowrap; } td.when { white-space: nowrap; }
 td.breached { color: #b3261e; font-weight: 600; } td.at-risk { color: #a15c00; font-weight: 600; }
 .missing { color: #a00; } .note { color: #555; font-size: 0.85rem; }
+.warning { background: #fff4e5; border-left: 4px solid #D55E00; padding: 0.3rem 0.6rem; }
 """
 
 NUMBER_FORMATS = {"int", "score", "pct", "signed", "1dp", "2dp", "3dp"}
@@ -657,6 +752,7 @@ def file_links(section: Section) -> str:
 def section_html(section: Section) -> str:
     parts = [f'<section id="{section.key}"><h2>{html.escape(section.title)}</h2>',
              f"<p>{html.escape(section.text)}</p>"]
+    parts.extend(f'<p class="warning">Warning: {html.escape(w)}</p>' for w in section.warnings)
     if section.missing:
         parts.append(f'<p class="missing">Missing tables: {html.escape(", ".join(section.missing))}</p>')
     parts.append(file_links(section))

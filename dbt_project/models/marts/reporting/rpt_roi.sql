@@ -1,5 +1,6 @@
 {#- The guide's ROI table: the same indicators over the roi_period_days before and after
-    roi_change_date (a scoring change), one row per period; nothing after as_of counts.
+    roi_change_date (a scoring change; by default roi_change_days_before_as_of, else
+    roi_period_days, before as_of), one row per period; nothing after as_of counts.
 
     - Leads passed to sales: MQL stage visits that began in the period; accepted: the next
       visit was sal or an opportunity (fct_lead_stage_history, whose MQLs come from the score
@@ -15,13 +16,15 @@ as_of as (
     select as_of from {{ ref('int_scoring_as_of') }}
 ),
 
--- The change compared: the var roi_change_date, else roi_period_days before as_of (so the
--- "after" period ends at as_of).
+-- The change compared: the var roi_change_date, else roi_change_days_before_as_of days before
+-- as_of (by default roi_period_days, so the "after" period ends at as_of): never a fixed date,
+-- which another data set's history would miss.
 change_date as (
     {% if var('roi_change_date', none) -%}
     select cast('{{ var("roi_change_date") }}' as {{ dbt.type_timestamp() }}) as changed_at
     {%- else -%}
-    select {{ dbt.dateadd('day', -var('roi_period_days'), 'as_of') }} as changed_at from as_of
+    {%- set days_before = var('roi_change_days_before_as_of', none) or var('roi_period_days') -%}
+    select {{ dbt.dateadd('day', -days_before, 'as_of') }} as changed_at from as_of
     {%- endif %}
 ),
 

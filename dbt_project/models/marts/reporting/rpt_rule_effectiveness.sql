@@ -7,8 +7,8 @@
       the first one; a profile rule the person holds at as_of, counted from their first
       activity in the window. Not triggered: counted from their first activity in the window.
     - Converted: an opportunity created after that start, within conversion_horizon_days.
-    - lift = rate_triggered / rate_not_triggered; its confidence interval is the log
-      relative-risk normal approximation, exp(ln(lift) +- 1.96 * sqrt(1/a - 1/n1 + 1/c - 1/n0)),
+    - lift = rate_triggered / rate_not_triggered; its 95% confidence interval is the log
+      relative-risk (Katz) normal approximation, exp(ln(lift) +- 1.96 * sqrt(1/a - 1/n1 + 1/c - 1/n0)),
       undefined when either group has no conversion.
     - suggested_points = ln(odds ratio) * scale, the odds ratio with 0.5 added to each cell
       (Haldane-Anscombe, so it is always defined) and scale = the rulebook's average |points|
