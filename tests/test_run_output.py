@@ -10,6 +10,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from tests.headless import finish, outputs_dir, run_env, run_to_completion, start_run
 
@@ -67,6 +68,8 @@ def digests(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+# A second headless run that builds (about a minute): `make test-slow`.
+@pytest.mark.slow
 def test_two_warehouses_of_one_checkout_keep_their_outputs_apart(headless_reference, headless_landing, tmp_path):
     """A second warehouse in the same folder as the first: its run writes its exports, report,
     published copy and log beside itself, and the first warehouse's outputs stay as they were."""
