@@ -57,14 +57,14 @@ def check(
         dbt_args = build_state.dbt_args(as_of)
     except ValueError as error:
         return needs_run(str(error))
-    doubt = dagster_runs_in_doubt(dagster_home, check_settings)
-    if doubt:
-        return needs_run(doubt)
+    runs = read_last_runs(dagster_home, check_settings)
+    if runs.doubt:
+        return needs_run(runs.doubt)
     if not warehouse.is_file():
         return needs_run(f"no warehouse at {warehouse} yet")
     try:
         with connect(warehouse, read_only=True) as con:
-            return _check_warehouse(con, landing, dbt_args, dbt_inputs, last_run_started(dagster_home))
+            return _check_warehouse(con, landing, dbt_args, dbt_inputs, runs.last_started)
     except WarehouseLockedError:
         return needs_run(f"the warehouse {warehouse} is locked by another process")
     except (duckdb.Error, OSError) as error:
@@ -98,16 +98,25 @@ def _check_warehouse(
                          f"{last.built_at:%Y-%m-%d %H:%M:%S} UTC")
 
 
-def dagster_runs_in_doubt(dagster_home: Path, check_settings: str | None = None) -> str | None:
-    """Why Dagster's run storage says to run anyway (None: it does not): a run still going or
-    killed (the normal run releases what it holds), a last run that did not succeed, or one made
-    with other check settings. Read as SQLite directly, the file Dagster keeps by default."""
+@dataclass(frozen=True)
+class LastRuns:
+    """What Dagster's run storage tells the check, read once: why to run anyway (None: no
+    reason), and when the last ended run started (None: no run recorded)."""
+
+    doubt: str | None = None
+    last_started: datetime | None = None
+
+
+def read_last_runs(dagster_home: Path, check_settings: str | None = None) -> LastRuns:
+    """A reason to run anyway: a run still going or killed (the normal run releases what it
+    holds), a last run that did not succeed, or one made with other check settings. Read as
+    SQLite directly, the file Dagster keeps by default."""
     config = dagster_home / "dagster.yaml"
     if config.is_file() and re.search(r"^(storage|run_storage)\s*:", config.read_text(), re.MULTILINE):
-        return f"Dagster's run storage is configured elsewhere ({config}): the last runs cannot be read"
+        return LastRuns(f"Dagster's run storage is configured elsewhere ({config}): the last runs cannot be read")
     runs_db = dagster_home / "history" / "runs.db"
     if not runs_db.exists():
-        return None  # no run recorded: the warehouse alone tells what was done
+        return LastRuns()  # no run recorded: the warehouse alone tells what was done
     settled = _ENDED + _NOT_STARTED
     try:
         with closing(sqlite3.connect(f"{runs_db.resolve().as_uri()}?mode=ro", uri=True)) as db:
@@ -116,38 +125,22 @@ def dagster_runs_in_doubt(dagster_home: Path, check_settings: str | None = None)
                 "order by id desc limit 1", settled,
             ).fetchone()
             last = db.execute(
-                f"select run_id, status from runs where status in ({_placeholders(_ENDED)}) "
+                f"select run_id, status, start_time from runs where status in ({_placeholders(_ENDED)}) "
                 "order by id desc limit 1", _ENDED,
             ).fetchone()
             tag = db.execute(
                 "select value from run_tags where run_id = ? and key = ?", [last[0], CHECK_SETTINGS_TAG]
             ).fetchone() if last else None
     except sqlite3.Error as error:
-        return f"Dagster's run storage {runs_db} could not be read ({error})"
+        return LastRuns(f"Dagster's run storage {runs_db} could not be read ({error})")
+    started = datetime.fromtimestamp(last[2], UTC) if last and last[2] is not None else None
     if going:
-        return f"run {going[0]} is {going[1].lower()} (still going, or its process was killed)"
+        return LastRuns(f"run {going[0]} is {going[1].lower()} (still going, or its process was killed)")
     if last and last[1] != "SUCCESS":
-        return f"the last run {last[0]} ended {last[1].lower()}"
+        return LastRuns(f"the last run {last[0]} ended {last[1].lower()}", started)
     if last and check_settings is not None and (tag is None or tag[0] != check_settings):
-        return f"the last run {last[0]} checked with other settings (or unknown ones)"
-    return None
-
-
-def last_run_started(dagster_home: Path) -> datetime | None:
-    """When the last ended run started, from Dagster's run storage (None: no run recorded, or
-    storage this cannot read, which `dagster_runs_in_doubt` already answers with a run)."""
-    runs_db = dagster_home / "history" / "runs.db"
-    if not runs_db.exists():
-        return None
-    try:
-        with closing(sqlite3.connect(f"{runs_db.resolve().as_uri()}?mode=ro", uri=True)) as db:
-            row = db.execute(
-                f"select start_time from runs where status in ({_placeholders(_ENDED)}) order by id desc limit 1",
-                _ENDED,
-            ).fetchone()
-    except sqlite3.Error:
-        return None
-    return datetime.fromtimestamp(row[0], UTC) if row and row[0] is not None else None
+        return LastRuns(f"the last run {last[0]} checked with other settings (or unknown ones)", started)
+    return LastRuns(None, started)
 
 
 def _placeholders(values: tuple) -> str:

@@ -121,7 +121,7 @@ def test_a_locked_warehouse_or_leftovers_of_a_killed_run(tmp_path):
 
 def test_personal_columns_are_read_from_the_dbt_models_yml():
     personal = personal_columns_from_manifest(REPO_ROOT / "dbt_project" / "target" / "manifest.json")
-    assert personal[("marts", "dim_people")] == {"first_name", "last_name", "email", "phone"}
+    assert personal[("marts", "dim_people")] == {"first_name", "last_name", "person_name", "email", "phone"}
 
 
 def test_the_pipeline_publishes_every_mart_but_the_feature_rows(first_run, demo_settings):

@@ -10,8 +10,8 @@ import duckdb
 
 from assets.checks.outcome import CheckOutcome
 from assets.ingest import acceptance
-from assets.ingest.csv_loader import ident
 from assets.ingest.ledger import RAW_SCHEMA
+from assets.ingest.lines import ident
 from assets.ingest.mapping import Mapping
 from assets.ingest.sources import RawTable
 

@@ -32,12 +32,8 @@ from assets.ingest.ledger import (
     transaction,
     write_manifest,
 )
-from assets.ingest.lines import load_lines, reject_reason_sql, sql_literal
+from assets.ingest.lines import ident, load_lines, reject_reason_sql, sql_literal
 from assets.ingest.mapping import Mapping, ObjectMapping, column_checks, value_sql
-
-
-def ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def ensure_tables(con: duckdb.DuckDBPyConnection, mapping: Mapping) -> None:

@@ -22,8 +22,14 @@ REJECT_REASONS = {
 }
 
 
-def sql_literal(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
+def sql_literal(value: str | None) -> str:
+    """A SQL text literal; None is a null text."""
+    return "cast(null as varchar)" if value is None else "'" + value.replace("'", "''") + "'"
+
+
+def ident(name: str) -> str:
+    """A quoted SQL identifier (column names of real exports hold spaces and quotes)."""
+    return '"' + name.replace('"', '""') + '"'
 
 
 def reject_reason_sql(column: str = "error_type") -> str:

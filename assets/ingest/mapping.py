@@ -11,6 +11,8 @@ from pathlib import Path
 import duckdb
 import yaml
 
+from assets.ingest.lines import ident, sql_literal
+
 MAPPINGS_DIR = Path(__file__).parent / "mappings"
 TYPES = ("text", "timestamp", "date", "number", "integer", "boolean")
 BOOLEAN_TRUE = ("1", "true", "yes", "y")
@@ -271,14 +273,6 @@ def _duckdb_value(sql: str, parameter: str) -> object:
 
 # The SQL that applies a column's mapping to a record, for the CSV loader.
 
-def _ident(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def _sql_literal(value: str | None) -> str:
-    return "cast(null as varchar)" if value is None else "'" + value.replace("'", "''") + "'"
-
-
 _CASE_SQL = {
     "lower": "lower({})",
     "upper": "upper({})",
@@ -297,14 +291,14 @@ def invalid_value_sql(column_type: str, value: str) -> str | None:
     if column_type == "integer":
         return f"coalesce(try_cast({value} as double) <> floor(try_cast({value} as double)), true)"
     if column_type == "boolean":
-        allowed = ", ".join(_sql_literal(v) for v in BOOLEAN_TRUE + BOOLEAN_FALSE)
+        allowed = ", ".join(sql_literal(v) for v in BOOLEAN_TRUE + BOOLEAN_FALSE)
         return f"lower(trim({value})) not in ({allowed})"
     return None
 
 
 def source_sql(column: ColumnSpec, header: list[str]) -> str:
     """The source text as delivered: empty strings are null; composite sources joined by ':'."""
-    present = [_ident(source) for source in column.sources if source in header]
+    present = [ident(source) for source in column.sources if source in header]
     if not present:
         return "cast(null as varchar)"
     if len(present) == 1:
@@ -318,32 +312,32 @@ def _folded_sql(column: ColumnSpec, header: list[str]) -> str:
 
 
 def _formats_sql(column: ColumnSpec) -> str:
-    return "[" + ", ".join(_sql_literal(f) for f in column.formats) + "]"
+    return "[" + ", ".join(sql_literal(f) for f in column.formats) + "]"
 
 
 def value_sql(column: ColumnSpec, header: list[str]) -> str:
     """The raw text a mapped column gets: the source folded (`case`), mapped (`values`), parsed
     (`format`, written back as ISO text), else the `default`; or the `constant`."""
     if column.constant is not None:
-        return _sql_literal(column.constant)
+        return sql_literal(column.constant)
     if column.default == DELIVERY:
         raise ValueError(f"column {column.name}: bind the delivery time first (Mapping.with_delivery)")
     value = _folded_sql(column, header)
     if column.values:
         # Unmapped values are quarantined (column_checks) unless there is a values_default.
-        otherwise = "null" if column.quarantine_unmapped else _sql_literal(column.values_default)
-        branches = " ".join(f"when {_sql_literal(text)} then {_sql_literal(out)}" for text, out in column.values)
+        otherwise = "null" if column.quarantine_unmapped else sql_literal(column.values_default)
+        branches = " ".join(f"when {sql_literal(text)} then {sql_literal(out)}" for text, out in column.values)
         value = f"(case trim({value}) {branches} else {otherwise} end)"
     if column.formats:
         parsed = f"try_strptime(trim({value}), {_formats_sql(column)})"
         value = f"cast(cast({parsed} as date) as varchar)" if column.type == "date" else f"cast({parsed} as varchar)"
     if column.default is not None:
-        value = f"coalesce({value}, {_sql_literal(column.default)})"
+        value = f"coalesce({value}, {sql_literal(column.default)})"
     return value
 
 
 def _reason_naming_value(before: str, value: str, after: str) -> str:
-    opening, closing = _sql_literal(f'{before} "'), _sql_literal(f'" {after}')
+    opening, closing = sql_literal(f'{before} "'), sql_literal(f'" {after}')
     return f"concat({opening}, trim({value}), {closing})"
 
 
@@ -355,10 +349,10 @@ def column_checks(column: ColumnSpec, header: list[str], is_key: bool = False) -
     sources = "+".join(column.sources)
     if column.required:
         label = "missing key" if is_key else "missing required value"
-        checks.append((f"{source} is null or trim({source}) = ''", _sql_literal(f"{label}: {sources}")))
+        checks.append((f"{source} is null or trim({source}) = ''", sql_literal(f"{label}: {sources}")))
     folded = _folded_sql(column, header)
     if column.values and column.quarantine_unmapped:
-        known = ", ".join(_sql_literal(text) for text, _ in column.values)
+        known = ", ".join(sql_literal(text) for text, _ in column.values)
         checks.append((
             f"{folded} is not null and trim({folded}) not in ({known})",
             _reason_naming_value(f"unmapped value: {sources}", folded, "is not in the values map"),
@@ -373,5 +367,5 @@ def column_checks(column: ColumnSpec, header: list[str], is_key: bool = False) -
         invalid = invalid_value_sql(column.type, value)
         if invalid:
             checks.append((f"{value} is not null and {invalid}",
-                           _sql_literal(f"bad type: {sources} is not a {column.type}")))
+                           sql_literal(f"bad type: {sources} is not a {column.type}")))
     return checks

@@ -15,6 +15,12 @@ champion_scores as (
     where is_champion
 ),
 
+-- Names as people read them: concat_ws skips a missing part, and no name at all is null, not ''.
+owners as (
+    select user_id, nullif(trim(concat_ws(' ', first_name, last_name)), '') as owner_name
+    from {{ ref('stg_crm__users') }}
+),
+
 current_stages as (
     select crm_id, stage, entered_at
     from {{ ref('fct_lead_stage_history') }}
@@ -27,6 +33,7 @@ final as (
         people.person_type,
         people.first_name,
         people.last_name,
+        nullif(trim(concat_ws(' ', people.first_name, people.last_name)), '') as person_name,
         people.email,
         people.phone,
         people.title,
@@ -40,6 +47,7 @@ final as (
         people.lead_source,
         people.lead_status,
         people.owner_id,
+        owners.owner_name,
         people.has_opted_out_of_email,
         people.do_not_call,
         people.is_customer,
@@ -54,6 +62,8 @@ final as (
         on people.crm_id = champion_scores.crm_id
     left join current_stages
         on people.crm_id = current_stages.crm_id
+    left join owners
+        on people.owner_id = owners.user_id
 )
 
 select * from final

@@ -27,20 +27,15 @@ champion_scores as (
 people as (
     select
         crm_id,
-        -- concat_ws skips a missing part; a person with neither name gets null, not ''.
-        nullif(trim(concat_ws(' ', first_name, last_name)), '') as person_name,
+        person_name,
         email,
         company_name,
         owner_id,
+        owner_name,
         current_stage,
         is_customer,
         do_not_call
     from {{ ref('dim_people') }}
-),
-
-owners as (
-    select user_id as owner_id, nullif(trim(concat_ws(' ', first_name, last_name)), '') as owner_name
-    from {{ ref('stg_crm__users') }}
 ),
 
 -- Deals open at as_of: created by then and not closed by then.
@@ -53,7 +48,7 @@ open_opportunities as (
 
 open_leads as (
     select champion_scores.*, people.person_name, people.email, people.company_name, people.owner_id,
-        people.current_stage
+        people.owner_name, people.current_stage
     from champion_scores
     inner join people
         on champion_scores.crm_id = people.crm_id
@@ -121,7 +116,7 @@ final as (
         call_list.email,
         call_list.company_name,
         call_list.owner_id,
-        owners.owner_name,
+        call_list.owner_name,
         call_list.current_stage,
         call_list.total_score,
         call_list.recent_engagement_score,
@@ -134,8 +129,6 @@ final as (
         unmet_slas.due_at as sla_due_at,
         call_list.as_of
     from call_list
-    left join owners
-        on call_list.owner_id = owners.owner_id
     left join mql_crossings
         on call_list.crm_id = mql_crossings.crm_id
     left join {{ ref('fct_score_reasons') }} as reasons

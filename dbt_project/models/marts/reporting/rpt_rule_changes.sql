@@ -11,7 +11,7 @@ before as (
 ),
 
 after as (
-    select crm_id, rulebook_id, rule_id, sum(points_as_of) as points
+    select crm_id, rulebook_id, rule_id, min(description) as description, sum(points_as_of) as points
     from {{ ref('fct_score_ledger') }}
     group by crm_id, rulebook_id, rule_id
 ),
@@ -34,9 +34,10 @@ moved as (
     select * from per_person where points_change <> 0
 ),
 
+-- Read from this build's ledger sums: the ledger is the largest table, read once.
 rule_names as (
     select rulebook_id, rule_id, min(description) as rule_description
-    from {{ ref('fct_score_ledger') }}
+    from after
     group by rulebook_id, rule_id
 )
 

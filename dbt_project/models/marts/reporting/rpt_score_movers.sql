@@ -60,16 +60,12 @@ ranked as (
 people as (
     select
         crm_id,
-        nullif(trim(concat_ws(' ', first_name, last_name)), '') as person_name,
+        person_name,
         company_name,
         owner_id,
+        owner_name,
         current_stage
     from {{ ref('dim_people') }}
-),
-
-owners as (
-    select user_id as owner_id, nullif(trim(concat_ws(' ', first_name, last_name)), '') as owner_name
-    from {{ ref('stg_crm__users') }}
 ),
 
 final as (
@@ -80,7 +76,7 @@ final as (
         people.person_name,
         people.company_name,
         people.owner_id,
-        owners.owner_name,
+        people.owner_name,
         people.current_stage,
         ranked.score_before,
         ranked.score_now,
@@ -89,8 +85,6 @@ final as (
     from ranked
     left join people
         on ranked.crm_id = people.crm_id
-    left join owners
-        on people.owner_id = owners.owner_id
     where ranked.direction_rank <= {{ per_direction }}
 )
 
