@@ -65,8 +65,10 @@ class Outcome:
         return self.lines[0]
 
 
-def ingest_bytes(family: str, relative: str, data: bytes, table: str, columns: list[str]) -> Outcome:
-    """Load one landing file into a fresh warehouse and read back what happened to it."""
+def ingest_bytes(family: str, relative: str, data: bytes, table: str, columns: list[str],
+                 crm_mapping: str = "salesforce") -> Outcome:
+    """Load one landing file into a fresh warehouse and read back what happened to it (a CRM
+    file with `crm_mapping`: a bundled mapping's name or a YAML file's path)."""
     with tempfile.TemporaryDirectory() as folder:
         landing = Path(folder) / "landing"
         path = landing / family / relative
@@ -74,7 +76,7 @@ def ingest_bytes(family: str, relative: str, data: bytes, table: str, columns: l
         path.write_bytes(data)
         con = connect(Path(folder) / "warehouse.duckdb")
         try:
-            ingest_source(con, landing, family)
+            ingest_source(con, landing, family, crm_mapping)
             selected = ", ".join(["_source_line", *columns])
             return Outcome(
                 manifest=con.execute("select rows_read, rows_loaded, rows_quarantined, status, message "

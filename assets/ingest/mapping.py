@@ -315,6 +315,13 @@ def _formats_sql(column: ColumnSpec) -> str:
     return "[" + ", ".join(sql_literal(f) for f in column.formats) + "]"
 
 
+def _parsed_sql(column: ColumnSpec, text: str) -> str:
+    """The text parsed by the column's formats, null when none matches."""
+    parsed = f"try_strptime(trim({text}), {_formats_sql(column)})"
+    # DuckDB's %Y also reads a two-digit year: 07/07/17 as the year 17. Such a year does not match.
+    return f"(case when year({parsed}) >= 1000 then {parsed} end)"
+
+
 def value_sql(column: ColumnSpec, header: list[str]) -> str:
     """The raw text a mapped column gets: the source folded (`case`), mapped (`values`), parsed
     (`format`, written back as ISO text), else the `default`; or the `constant`."""
@@ -324,12 +331,14 @@ def value_sql(column: ColumnSpec, header: list[str]) -> str:
         raise ValueError(f"column {column.name}: bind the delivery time first (Mapping.with_delivery)")
     value = _folded_sql(column, header)
     if column.values:
-        # Unmapped values are quarantined (column_checks) unless there is a values_default.
-        otherwise = "null" if column.quarantine_unmapped else sql_literal(column.values_default)
+        # Unmapped values are quarantined (column_checks) unless there is a values_default. An empty
+        # source is not unmapped: it stays empty (or takes the default), so it never gets values_default.
+        otherwise = "null" if column.quarantine_unmapped else (
+            f"case when {value} is not null then {sql_literal(column.values_default)} end")
         branches = " ".join(f"when {sql_literal(text)} then {sql_literal(out)}" for text, out in column.values)
         value = f"(case trim({value}) {branches} else {otherwise} end)"
     if column.formats:
-        parsed = f"try_strptime(trim({value}), {_formats_sql(column)})"
+        parsed = _parsed_sql(column, value)
         value = f"cast(cast({parsed} as date) as varchar)" if column.type == "date" else f"cast({parsed} as varchar)"
     if column.default is not None:
         value = f"coalesce({value}, {sql_literal(column.default)})"
@@ -359,7 +368,7 @@ def column_checks(column: ColumnSpec, header: list[str], is_key: bool = False) -
         ))
     if column.formats:
         checks.append((
-            f"{folded} is not null and try_strptime(trim({folded}), {_formats_sql(column)}) is null",
+            f"{folded} is not null and {_parsed_sql(column, folded)} is null",
             _reason_naming_value(f"bad format: {sources}", folded, f"does not match {' or '.join(column.formats)}"),
         ))
     elif column.constant is None:
