@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
+import yaml
 
 from orchestration.settings import REPO_ROOT
 
@@ -71,10 +73,50 @@ def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bo
     ).fetchone()[0] > 0
 
 
+# dbt vars of one deployment (what converting means, snapshot mode...), without editing the
+# project: a YAML mapping inline, or the path of a .yml file holding one.
+DBT_VARS_ENV = "LEADSCORE_DBT_VARS"
+
+
+def deployment_vars(text: str | None = None) -> dict:
+    """The dbt vars set in LEADSCORE_DBT_VARS (or `text`). Raises ValueError naming the variable
+    when they are not a YAML mapping."""
+    text = os.environ.get(DBT_VARS_ENV, "") if text is None else text
+    if not text.strip():
+        return {}
+    source = f"{DBT_VARS_ENV}={text!r}"
+    if text.strip().endswith((".yml", ".yaml")):
+        path = Path(text.strip()).expanduser()
+        if not path.is_file():
+            raise ValueError(f"{source}: no such file")
+        text, source = path.read_text(encoding="utf-8"), str(path)
+    try:
+        parsed = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise ValueError(f"{source} is not YAML: {error}") from None
+    if not isinstance(parsed, dict):
+        raise ValueError(f"{source} must be a mapping of dbt vars, like '{{outcome_field: custom_fields.Converted}}'")
+    # dbt ignores a var it does not know: a misspelt name would silently change nothing.
+    unknown = sorted(set(map(str, parsed)) - known_vars())
+    if unknown:
+        raise ValueError(f"{source}: unknown dbt var(s) {', '.join(unknown)} (see dbt_project/dbt_project.yml)")
+    return parsed
+
+
+# Vars read with a default in the macros, not listed in dbt_project.yml.
+MACRO_VARS = {"identity_max_link_steps", "spark_file_format"}
+
+
+def known_vars() -> set[str]:
+    project = yaml.safe_load((REPO_ROOT / "dbt_project" / "dbt_project.yml").read_text(encoding="utf-8"))
+    return set(project.get("vars") or {}) | MACRO_VARS
+
+
 def dbt_args(as_of: str = "") -> list[str]:
     """The dbt build's arguments for a run scoring as of `as_of` (UTC; empty: the end of the loaded
-    data). Raises ValueError for an instant that is not one."""
-    dbt_vars = {}
+    data), with the deployment's vars (LEADSCORE_DBT_VARS). Raises ValueError for an instant that
+    is not one, or vars that are not a mapping."""
+    dbt_vars = deployment_vars()
     if as_of:
         try:
             instant = datetime.fromisoformat(as_of)
@@ -83,7 +125,7 @@ def dbt_args(as_of: str = "") -> list[str]:
         if instant.tzinfo is not None:
             instant = instant.astimezone(UTC).replace(tzinfo=None)
         dbt_vars["as_of"] = instant.strftime("%Y-%m-%d %H:%M:%S")
-    return [*BUILD_ARGS, *(["--vars", json.dumps(dbt_vars)] if dbt_vars else [])]
+    return [*BUILD_ARGS, *(["--vars", json.dumps(dbt_vars, sort_keys=True, default=str)] if dbt_vars else [])]
 
 
 def build_key(project: str, data: str, dbt_args: list[str]) -> str:

@@ -15,13 +15,15 @@ from orchestration.ingestion import WAREHOUSE_POOL, WARNS_ONLY
 from orchestration.resources import WarehouseResource
 
 # The dbt marts the feedback assets read: features, their snapshot grid (with as_of and the
-# model's settings) and first opportunities. Python reads marts only; what the features mean is
+# model's settings), custom fields and conversions. Python reads marts only; what the features mean is
 # defined in dbt.
 FEATURE_SOURCES = [
     get_asset_key_for_model([dbt_models], name)
-    for name in ("fct_person_features", "dim_feature_snapshots", "fct_first_opportunities")
+    for name in ("fct_person_features", "dim_feature_snapshots", "dim_person_custom_fields", "fct_conversions")
 ]
-FIRST_OPPORTUNITIES = get_asset_key_for_model([dbt_models], "fct_first_opportunities")
+# The champion's scores the predictive fit must beat on held-out data.
+CHAMPION_SOURCES = [dg.AssetKey(["marts", name]) for name in ("fct_lead_score_daily", "fct_lead_scores")]
+CONVERSIONS = get_asset_key_for_model([dbt_models], "fct_conversions")
 SCORE_SOURCES = [dg.AssetKey(["marts", name]) for name in ("fct_score_snapshots", "fct_lead_scores")]
 RULEBOOKS = dg.AssetKey(["seeds", "rulebooks"])
 # DuckDB's cap in the feedback steps, which also hold every person's features at every snapshot
@@ -63,13 +65,13 @@ def finite(value: float | None) -> float | None:
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(PREDICTIVE_SCORES, deps=FEATURE_SOURCES,
+        dg.AssetSpec(PREDICTIVE_SCORES, deps=[*FEATURE_SOURCES, *CHAMPION_SOURCES],
                      description="Probability of a first opportunity within the horizon for each person "
                      "without one at as_of, a 0-100 percentile score and the features that raise it most."),
         dg.AssetSpec(PREDICTIVE_COEFFICIENTS, deps=FEATURE_SOURCES,
                      description="The logistic regression's coefficients on standardized features, odds "
                      "ratios and what each feature means."),
-        dg.AssetSpec(PREDICTIVE_CALIBRATION, deps=FEATURE_SOURCES,
+        dg.AssetSpec(PREDICTIVE_CALIBRATION, deps=[*FEATURE_SOURCES, *CHAMPION_SOURCES],
                      description="Reliability bins and Brier score on the latest labelled snapshot of the "
                      "training grid, from the same recipe trained only on labels known then."),
     ],
@@ -79,8 +81,9 @@ def finite(value: float | None) -> float | None:
         dg.AssetCheckSpec("coefficients_finite", asset=PREDICTIVE_COEFFICIENTS,
                           description="No coefficient is NaN or infinite.", blocking=True),
         dg.AssetCheckSpec("published", asset=PREDICTIVE_SCORES,
-                          description="The fit beats the base rate on the held-out validation snapshot with "
-                          "enough training rows and positives, so its predictive scores are published; a "
+                          description="The fit beats the base rate and the champion rulebook on held-out data "
+                          "(the validation snapshot, or cross-validation in snapshot mode) with enough "
+                          "training rows and positives, so its predictive scores are published; a "
                           "warning otherwise, with the reason." + WARNS_ONLY),
     ],
     pool=WAREHOUSE_POOL,
@@ -146,12 +149,13 @@ def predictive_score(warehouse: WarehouseResource, feedback: FeedbackConfigResou
 def scorer_backtest(warehouse: WarehouseResource, feedback: FeedbackConfigResource):
     started = time.monotonic()
     with warehouse.connection(memory_limit=FEEDBACK_DUCKDB_MEMORY_LIMIT) as con:
-        run = backtest.refresh_backtest(con, feedback.backtest_settings(), feedback.model_settings(con))
+        model_settings = feedback.model_settings(con)
+        run = backtest.refresh_backtest(con, feedback.backtest_settings(), model_settings)
     tables = run.tables
     seconds = round(time.monotonic() - started, 2)
     rows = tables.backtest
     reuse = {"reused": run.reused, "reason": run.reason}
-    warnings = evaluation.backtest_warnings(rows, predictive.MODEL_NAME)
+    warnings = evaluation.backtest_warnings(rows, predictive.MODEL_NAME, model_settings.snapshot_mode)
     metadata = {"rows": len(rows), "dates": rows["as_of_date"].nunique(), "seconds": seconds,
                 "warnings": "\n".join(warnings) or "none", **reuse}
     latest = rows[rows["as_of_date"] == rows["as_of_date"].max()] if len(rows) else rows
@@ -176,7 +180,7 @@ def scorer_backtest(warehouse: WarehouseResource, feedback: FeedbackConfigResour
 
 
 @dg.asset(
-    key=TEST_BENCH, deps=[*SCORE_SOURCES, FIRST_OPPORTUNITIES],
+    key=TEST_BENCH, deps=[*SCORE_SOURCES, CONVERSIONS],
     pool=WAREHOUSE_POOL,
     group_name="feedback",
     description="The guide's pre-deployment bench: the share of a seeded random sample of CRM people each "

@@ -224,6 +224,9 @@ def results_lines(con, tables: set[tuple[str, str]], facts: dict) -> list[str]:
         """select rulebook_id, max(as_of), count(*), count(*) filter (where is_mql)
            from marts.fct_lead_scores where is_champion group by rulebook_id"""
     ).fetchone() or ("-", None, 0, 0)
+    if as_of is None and ("marts", "dim_feature_snapshots") in tables:
+        # Nobody scored (a deals-only export): the instant the build was for still says what it covers.
+        as_of = con.execute("select max(as_of) from marts.dim_feature_snapshots").fetchone()[0]
     out = ["", f"Scores as of {as_of:%Y-%m-%d %H:%M} UTC (champion rulebook {rulebook})" if as_of
            else "", f"  People scored  {people:,}; MQLs now {mqls:,}"]
     out += change_lines(con, tables)

@@ -4,6 +4,8 @@
 - LEADSCORE_WAREHOUSE: the DuckDB file the pipeline writes (default data/warehouse/leadscore.duckdb).
 - LEADSCORE_LANDING: where source files land (default data/landing).
 - LEADSCORE_CRM_MAPPING: CRM column mapping, a bundled name or a YAML path (default salesforce).
+- LEADSCORE_DBT_VARS: dbt vars of this deployment, a YAML mapping or the path of a .yml file
+  holding one (what converting means, snapshot mode...; see docs/configuration.md).
 - LEADSCORE_QUARANTINE_MAX_RATE: share of a source's rows in quarantine above which its check
   blocks downstream work (default 0.05).
 - LEADSCORE_OUTPUT_DIR: where a run writes what it produces for people and tools (the CRM sync

@@ -54,12 +54,23 @@ def person_opportunities(warehouse) -> pd.DataFrame:
     return links.merge(deals, on="opportunity_id")
 
 
+def first_opportunity_at(opportunities: pd.DataFrame, people: pd.Series) -> pd.Series:
+    """Each person's first opportunity (NaT when none): their conversion."""
+    return people.map(opportunities.groupby("person_id").created_at.min())
+
+
+def not_converted_yet(starts: pd.DataFrame, opportunities: pd.DataFrame) -> pd.DataFrame:
+    """The rows of `starts` whose person had no opportunity at or before started_at: people in a
+    deal already, or customers, cannot convert for the first time."""
+    first = first_opportunity_at(opportunities, starts.person_id)
+    return starts[first.isna() | (first > starts.started_at)].copy()
+
+
 def converted_people(starts: pd.DataFrame, opportunities: pd.DataFrame, as_of: datetime) -> set:
-    """The (key..., person_id) rows of `starts` whose person has an opportunity created after
-    started_at and within the horizon."""
-    pairs = starts.merge(opportunities, on="person_id")
-    hit = pairs[(pairs.created_at > pairs.started_at) & (pairs.created_at <= pairs.started_at + HORIZON)
-                & (pairs.created_at <= as_of)]
+    """The (key..., person_id) rows of `starts` whose person's first opportunity was created
+    after started_at, within the horizon and by as_of."""
+    first = first_opportunity_at(opportunities, starts.person_id)
+    hit = starts[(first > starts.started_at) & (first <= starts.started_at + HORIZON) & (first <= as_of)]
     return set(map(tuple, hit[[c for c in starts.columns if c != "started_at"]].drop_duplicates().values))
 
 
@@ -76,7 +87,7 @@ def test_campaign_conversion_counts_match_the_crm(warehouse, as_of, person_oppor
     touches = pd.concat([members[["kind", "key", "person_id", "touched_at"]], ledger.assign(kind="rule")])
     touches = touches[(touches.touched_at >= start) & (touches.touched_at < end)]
     starts = touches.groupby(["kind", "key", "person_id"], as_index=False).touched_at.min()
-    starts = starts.rename(columns={"touched_at": "started_at"})
+    starts = not_converted_yet(starts.rename(columns={"touched_at": "started_at"}), person_opportunities)
     converted = converted_people(starts, person_opportunities, as_of)
     starts["converted"] = [(k, c, p) in converted for k, c, p in starts[["kind", "key", "person_id"]].values]
     expected = starts.groupby(["kind", "key"]).agg(touched=("person_id", "size"), converted=("converted", "sum"))
@@ -192,16 +203,21 @@ def test_rule_effectiveness_counts_lift_and_interval(warehouse, as_of, person_op
     checked = 0
     for row in report[report.is_champion].itertuples():
         population = first_active.loc[row.rulebook_id]
+        # Everyone active in the window and not converted before their first activity there.
+        starts = not_converted_yet(pd.DataFrame({"person_id": population.index, "started_at": population.values}),
+                                   person_opportunities)
         if row.rule_kind == "profile":
             holders = set(ledger[(ledger.rulebook_id == row.rulebook_id) & (ledger.rule_id == row.rule_id)].person_id)
-            starts = pd.DataFrame({"person_id": population.index, "started_at": population.values})
             starts["triggered"] = starts.person_id.isin(holders)
         else:
+            # Triggered: a first hit before any conversion, counted from that hit; a person who
+            # converted before triggering the rule counts as not triggered, from their first activity.
             hits = active[(active.rulebook_id == row.rulebook_id) & (active.rule_id == row.rule_id)]
-            first_hit = hits.groupby("person_id").event_at.min()
-            starts = pd.DataFrame({"person_id": population.index, "started_at": population.values})
-            starts["triggered"] = starts.person_id.isin(first_hit.index)
-            first = first_hit.to_dict()
+            first_hit = hits.groupby("person_id", as_index=False).event_at.min()
+            first_hit = first_hit.rename(columns={"event_at": "started_at"})
+            triggered = not_converted_yet(first_hit, person_opportunities).set_index("person_id").started_at
+            starts["triggered"] = starts.person_id.isin(triggered.index)
+            first = triggered.to_dict()
             starts["started_at"] = pd.to_datetime(
                 [first.get(person, since) for person, since in zip(starts.person_id, starts.started_at, strict=True)])
         converted = converted_people(starts[["person_id", "started_at"]], person_opportunities, as_of)

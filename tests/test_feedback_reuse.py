@@ -131,7 +131,7 @@ def test_a_new_opportunity_inside_a_horizon_computes_again_and_counts(con):
     )
     con = add_opportunity(con, person, snapshot + timedelta(days=10))
     run = backtest.refresh_backtest(con)
-    assert not run.reused and "first opportunities" in run.reason
+    assert not run.reused and "conversions" in run.reason
     for scorer in (champion(con), predictive.MODEL_NAME):
         old, new = row_at(before, snapshot, scorer), row_at(run.tables, snapshot, scorer)
         assert (new.people, new.positives) == (old.people, old.positives + 1)
@@ -154,7 +154,7 @@ def test_a_new_opportunity_in_the_validation_horizon_refits(con):
     before = predictive.refresh_predictive(con).tables.calibration
     con = add_opportunity(con, person_without_opportunity(con, validation, 90), validation + timedelta(days=10))
     run = predictive.refresh_predictive(con)
-    assert not run.reused and "first opportunities" in run.reason
+    assert not run.reused and "conversions" in run.reason
     assert run.tables.calibration["people"].sum() == before["people"].sum()
     assert run.tables.calibration["positives"].sum() == before["positives"].sum() + 1
 

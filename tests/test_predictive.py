@@ -17,7 +17,7 @@ from assets.feedback import backtest, predictive
 from assets.warehouse import connect
 from tests.dbt_runner import dbt_failure, run_dbt
 
-FEATURE_MARTS = ("fct_first_opportunities", "dim_feature_snapshots", "fct_person_features")
+FEATURE_MARTS = ("fct_conversions", "dim_feature_snapshots", "fct_person_features")
 
 
 def rebuild_feature_marts(con: duckdb.DuckDBPyConnection) -> duckdb.DuckDBPyConnection:
@@ -95,7 +95,7 @@ def test_features_at_a_snapshot_ignore_everything_after_it(warehouse_copy):
     con = rebuild_feature_marts(con)
     after = predictive.load_snapshots(con, [snapshot]).frame
     con.close()
-    features = [c for c in before.columns if c not in ("first_opportunity_at",)]
+    features = [c for c in before.columns if c not in ("converted_at", "is_converted")]  # the label
     pd.testing.assert_frame_equal(before[features], after[features])
 
 
@@ -183,7 +183,7 @@ def test_coefficient_table_reproduces_the_probabilities(warehouse_copy):
 def test_labels_count_a_first_opportunity_within_the_horizon_only():
     frame = pd.DataFrame({
         "snapshot_at": pd.to_datetime(["2026-01-01"] * 4),
-        "first_opportunity_at": pd.to_datetime([None, "2026-01-02", "2026-04-01", "2026-04-02"]),
+        "converted_at": pd.to_datetime([None, "2026-01-02", "2026-04-01", "2026-04-02"]),
     })
     # 2026-04-01 is exactly 90 days later: inside; the day after: outside.
     assert predictive.labels(frame, 90).tolist() == [False, True, True, False]
@@ -213,7 +213,7 @@ def hand_made_features(label_of, people: int = 400, seed: int = 7) -> tuple[pred
         frames.append(pd.DataFrame({
             "snapshot_at": snapshot,
             "crm_id": [f"{snapshot:%Y%m%d}-{i}" for i in range(people)],
-            "first_opportunity_at": pd.Series(pd.NaT, index=range(people)).where(
+            "converted_at": pd.Series(pd.NaT, index=range(people)).where(
                 ~converts, pd.Timestamp(snapshot) + pd.Timedelta(days=10)),
             "signal": signal.astype(np.float32),
         }))
@@ -265,3 +265,100 @@ def test_log_loss_by_hand():
     assert predictive.log_loss(np.array([1, 0]), np.array([0.8, 0.1])) == pytest.approx(
         -(np.log(0.8) + np.log(0.9)) / 2)
     assert predictive.log_loss(np.array([]), np.array([])) is None
+
+
+def test_a_model_that_does_not_beat_the_champion_on_the_same_people_is_not_published():
+    data, grid, as_of, settings = hand_made_features(lambda signal, rng: signal + rng.normal(size=len(signal)) > 1.5)
+    validation = predictive.validation_snapshot_of(as_of, settings)
+    people = predictive.at_snapshot(data, validation)
+    # A champion that knows the outcome ranks perfectly: the model cannot beat it.
+    oracle = pd.Series(predictive.labels(people, settings.horizon_days).astype(float), index=people["crm_id"])
+    tables = predictive.fit_and_score(data, grid, as_of, settings, champion=oracle)
+    assert not tables.decision.published
+    reason = tables.decision.reason
+    assert "champion rulebook's 1.000" in reason and f"same {len(people):,} people" in reason
+    assert tables.scores["predictive_score"].isna().all()
+    # A champion that scores everyone alike ranks like chance: the model beats it and is published.
+    flat = pd.Series(10.0, index=people["crm_id"])
+    tables = predictive.fit_and_score(data, grid, as_of, settings, champion=flat)
+    assert tables.decision.published and "above the champion rulebook's 0.500" in tables.decision.reason
+    assert tables.calibration["champion_auc"].eq(0.5).all()
+
+
+def snapshot_export(people: int = 500, seed: int = 3) -> tuple[predictive.SnapshotData, datetime,
+                                                             predictive.ModelSettings, np.ndarray]:
+    """One snapshot at as_of: a `signal` feature and a converted flag drawn from it."""
+    settings = predictive.ModelSettings(horizon_days=90, training_snapshots=8, snapshot_step_days=28,
+                                        snapshot_mode=True)
+    as_of = datetime(2026, 6, 30)
+    rng = np.random.default_rng(seed)
+    signal = rng.normal(size=people)
+    converted = signal + rng.normal(size=people) > 1.0
+    frame = pd.DataFrame({"snapshot_at": as_of, "crm_id": [f"L{i:04d}" for i in range(people)],
+                          "converted_at": pd.NaT, "is_converted": converted, "signal": signal.astype(np.float32)})
+    data = predictive.SnapshotData(frame=frame, features=["signal"], descriptions={"signal": "a hand-made feature"})
+    return data, as_of, settings, converted
+
+
+def test_snapshot_mode_cross_validates_every_person_and_scores_them_all():
+    data, as_of, settings, converted = snapshot_export()
+    tables = predictive.fit_and_score(data, predictive.fit_grid(as_of, settings), as_of, settings)
+    assert tables.calibration["validation_method"].eq("5-fold cross-validation at as_of").all()
+    # Every person is predicted once, out of fold: the bins hold all of them and all positives.
+    assert tables.calibration["people"].sum() == len(converted)
+    assert tables.calibration["positives"].sum() == converted.sum()
+    assert tables.model.rows == len(converted) and tables.model.positives == converted.sum()
+    assert tables.decision.published and tables.validation_auc > 0.75
+    assert len(tables.scores) == len(converted)
+    # Out-of-fold AUC is below the in-sample AUC of the final fit, never above it by much.
+    in_sample = predictive.auc_or_none(converted, tables.scores["probability"].to_numpy())
+    assert tables.validation_auc <= in_sample + 0.01
+
+
+def custom_values(**columns) -> pd.DataFrame:
+    people = len(next(iter(columns.values())))
+    return pd.DataFrame({"crm_id": [f"P{i}" for i in range(people)], **columns})
+
+
+def test_custom_fields_become_numbers_and_categories_with_rare_values_grouped():
+    settings = predictive.ModelSettings(horizon_days=90, training_snapshots=8, snapshot_step_days=28,
+                                        custom_fields_excluded='["Budget__c"]', min_category_people=2)
+    values = custom_values(**{
+        "Total Visits": ["3", "0", None, "12", "7"],
+        "Lead Origin": ["API", "api", "Lead Add Form", "Lead Add Form", "Import"],
+        "Last Seen": ["2026-01-02", "2026-02-03", None, "2026-03-04 10:00:00", "2026-05-01"],
+        "Budget__c": ["Yes", "Yes", "No", "No", "No"],
+        "Empty": [None, None, None, None, None],
+    })
+    specs, skipped = predictive.custom_field_specs(values, settings)
+    assert specs == {
+        "Lead Origin": predictive.CustomFieldSpec("category", ("api", "lead add form", "other")),
+        "Total Visits": predictive.CustomFieldSpec("number", has_missing=True),
+    }
+    assert skipped == {"Budget__c": "excluded by predictive_excluded_fields or the outcome", "Empty": "always empty",
+                       "Last Seen": "a date"}
+    features, descriptions = predictive.custom_features(values, specs)
+    assert list(features.columns) == ["custom_fields.Lead Origin=api", "custom_fields.Lead Origin=lead add form",
+                                      "custom_fields.Lead Origin=other", "custom_fields.Total Visits",
+                                      "custom_fields.Total Visits is missing"]
+    assert features["custom_fields.Lead Origin=api"].tolist() == [1, 1, 0, 0, 0]  # case folded
+    assert features["custom_fields.Lead Origin=other"].tolist() == [0, 0, 0, 0, 1]  # one person: rare
+    assert features["custom_fields.Total Visits"].tolist() == pytest.approx(
+        [np.log1p(3), 0, 0, np.log1p(12), np.log1p(7)])
+    assert features["custom_fields.Total Visits is missing"].tolist() == [0, 0, 1, 0, 0]
+    assert descriptions["custom_fields.Lead Origin=other"] == "custom field Lead Origin holds a value fewer people have"
+    # A stored fit's feature names give back the same specs, so it scores people the same way.
+    assert predictive.custom_specs_of(["seniority=vp", *features.columns]) == specs
+
+
+def test_custom_fields_can_be_chosen_and_identifiers_are_left_out():
+    people = 60
+    values = custom_values(**{"Lead Number": [str(700000 + i) for i in range(people)],
+                              "Score": [str(i % 7) for i in range(people)],
+                              "Tag": ["a" if i % 2 else "b" for i in range(people)]})
+    settings = predictive.ModelSettings(horizon_days=90, training_snapshots=8, snapshot_step_days=28)
+    specs, skipped = predictive.custom_field_specs(values, settings)
+    assert set(specs) == {"Score", "Tag"} and skipped["Lead Number"].startswith("an identifier")
+    chosen = predictive.ModelSettings(horizon_days=90, training_snapshots=8, snapshot_step_days=28,
+                                      custom_fields_used='["Tag"]')
+    assert set(predictive.custom_field_specs(values, chosen)[0]) == {"Tag"}

@@ -138,8 +138,10 @@ def test_the_pipeline_publishes_every_mart_but_the_feature_rows(first_run, demo_
         got = {(schema, table): con.execute(f'select count(*) from "{schema}"."{table}"').fetchone()[0]
                for schema, table in con.execute(
                    "select table_schema, table_name from information_schema.tables").fetchall()}
-    # Every table but the predictive model's feature rows (meta publish: false), read by the fit only.
+    # Every table but those the predictive fit alone reads (meta publish: false): the feature rows
+    # and the custom fields, which may hold personal data the mapping did not name.
     assert expected.pop(("marts", "fct_person_features")) > 0
+    assert expected.pop(("marts", "dim_person_custom_fields")) > 0
     assert ("marts", "dim_people") in got and got == expected
 
 

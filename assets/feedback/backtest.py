@@ -21,6 +21,7 @@ own: it passes to sales as many people as the champion's MQLs that day (its top 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
@@ -76,10 +77,10 @@ def outcomes(opportunities: pd.DataFrame, people: pd.Series, snapshot: datetime,
     """The people without an opportunity at the snapshot, and whether one followed within the horizon."""
     frame = pd.DataFrame({"crm_id": people.drop_duplicates().sort_values()})
     frame = frame.merge(opportunities, on="crm_id", how="left")
-    first = frame["first_opportunity_at"]
+    first = frame["converted_at"]
     frame = frame[first.isna() | (first > snapshot)].copy()
     end = snapshot + timedelta(days=horizon_days)
-    frame["positive"] = frame["first_opportunity_at"].notna() & (frame["first_opportunity_at"] <= end)
+    frame["positive"] = frame["converted_at"].notna() & (frame["converted_at"] <= end)
     return frame[["crm_id", "positive"]].reset_index(drop=True)
 
 
@@ -178,10 +179,7 @@ def model_grids(dates: list[BacktestDate], base: predictive.ModelSettings
     (dbt lists the same midnights in dim_feature_snapshots)."""
     grids = {}
     for horizon in sorted({d.horizon_days for d in dates}):
-        settings = predictive.ModelSettings(
-            horizon_days=horizon, training_snapshots=base.training_snapshots,
-            snapshot_step_days=base.snapshot_step_days, regularization_c=base.regularization_c,
-        )
+        settings = dataclasses.replace(base, horizon_days=horizon)
         cutoffs = [d.snapshot for d in dates if d.horizon_days == horizon]
         grids[horizon] = (settings, predictive.training_grid(max(cutoffs), settings, min(cutoffs)))
     return grids
@@ -207,7 +205,7 @@ def run_backtest(
     settings = settings or BacktestSettings()
     as_of = predictive.effective_as_of(con)
     dates = backtest_dates(con)
-    opportunities = predictive.first_opportunities(con)
+    opportunities = predictive.conversions(con)
     rows, band_rows = [], []
     data = grid = None
     if dates:
@@ -289,7 +287,7 @@ def pre_deployment_bench(con: duckdb.DuckDBPyConnection, settings: BacktestSetti
     ).df()
     sample = bench_sample(scores["crm_id"].drop_duplicates().tolist(), settings.bench_sample_size,
                          settings.bench_seed)
-    with_opportunity = set(predictive.first_opportunities(con)["crm_id"])
+    with_opportunity = set(predictive.conversions(con)["crm_id"])
     rows = []
     for (rulebook_id, is_champion), group in scores.groupby(["rulebook_id", "is_champion"], sort=True):
         sampled = group[group["crm_id"].isin(sample)]
@@ -309,7 +307,13 @@ def pre_deployment_bench(con: duckdb.DuckDBPyConnection, settings: BacktestSetti
             "qualified_share_without_opportunity": float(sampled.loc[~opportunity, "is_mql"].mean())
             if (~opportunity).any() else None,
         })
-    return pd.DataFrame(rows)
+    # Named columns even with no row (nobody scored, as in a deals-only export): a table needs them.
+    return pd.DataFrame(rows, columns=BENCH_COLUMNS)
+
+
+BENCH_COLUMNS = ["rulebook_id", "is_champion", "as_of", "sample_seed", "sample_size", "qualified", "qualified_share",
+                 "sample_with_opportunity", "qualified_with_opportunity", "qualified_share_with_opportunity",
+                 "qualified_share_without_opportunity"]
 
 
 def write_backtest_tables(con: duckdb.DuckDBPyConnection, tables: BacktestTables) -> None:
@@ -342,11 +346,11 @@ def backtest_inputs(
     parts = predictive.feature_source_digests(con, instants, labels_until)
     # The outcomes: every scored person's first opportunity, by the last horizon end.
     parts["opportunities"] = predictive.row_digest(
-        con, predictive.FIRST_OPPORTUNITIES, ("crm_id", "first_opportunity_at"), "first_opportunity_at <= ?",
+        con, predictive.CONVERSIONS, ("crm_id", "converted_at"), "converted_at <= ?",
         [labels_until],
     )
     parts["schema"] = predictive.schema_digest(
-        con, [tuple(name.split(".")) for name in (predictive.FEATURES, predictive.FIRST_OPPORTUNITIES)]
+        con, [tuple(name.split(".")) for name in (predictive.FEATURES, predictive.CONVERSIONS)]
         + [("marts", "fct_score_snapshots")]
     )
     parts["dates"] = ",".join(f"{d.snapshot.isoformat()}+{d.horizon_days}" for d in dates)

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -103,7 +104,21 @@ PROFILE_ATTRIBUTES = (
 # The marts the features, the snapshot grid and the labels are read from.
 FEATURES = "marts.fct_person_features"
 SNAPSHOTS = "marts.dim_feature_snapshots"
-FIRST_OPPORTUNITIES = "marts.fct_first_opportunities"
+CONVERSIONS = "marts.fct_conversions"
+CUSTOM_FIELDS = "marts.dim_person_custom_fields"
+# The champion rulebook's scores: at the end of each day (for a validation snapshot) and at as_of.
+CHAMPION_DAILY = "marts.fct_lead_score_daily"
+CHAMPION_NOW = "marts.fct_lead_scores"
+
+# Custom fields (see `custom_field_specs`): a field is a number when this share of its values
+# read as numbers, and is left out as a date when this share look like dates (today's date
+# fields tell a past snapshot the future, and a date is no category).
+CUSTOM_PREFIX = "custom_fields."
+NUMBER_SHARE = 0.95
+DATE_SHARE = 0.8
+DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d|$)|^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}( |$)")
+# Cross-validation folds in snapshot mode.
+FOLDS = 5
 
 
 @dataclass(frozen=True)
@@ -115,6 +130,13 @@ class ModelSettings:
     horizon_days: int
     training_snapshots: int
     snapshot_step_days: int
+    # One export without event times: fit and evaluation by cross-validation at as_of.
+    snapshot_mode: bool = False
+    # The dbt vars predictive_custom_fields ("all" or a list) and predictive_excluded_fields
+    # (with the outcome field), as JSON, and predictive_min_category_people.
+    custom_fields_used: str = '"all"'
+    custom_fields_excluded: str = "[]"
+    min_category_people: int = 10
     # Inverse L2 strength; small data needs the shrinkage, large data barely feels it. Only the
     # fit reads it, so it is a setting of the feedback assets rather than a dbt var.
     regularization_c: float = 0.5
@@ -123,12 +145,15 @@ class ModelSettings:
 def model_settings(con: duckdb.DuckDBPyConnection, regularization_c: float = 0.5) -> ModelSettings:
     """The settings the dbt build computed the feature snapshots with."""
     rows = con.execute(
-        f"select distinct horizon_days, training_snapshot_count, snapshot_step_days from {SNAPSHOTS}"
+        f"""select distinct horizon_days, training_snapshot_count, snapshot_step_days, is_snapshot_mode,
+            custom_fields_used, custom_fields_excluded, min_category_people from {SNAPSHOTS}"""
     ).fetchall()
     if len(rows) != 1:
         raise ValueError(f"{SNAPSHOTS} is empty: run the dbt build first")
-    horizon, count, step = rows[0]
+    horizon, count, step, snapshot_mode, used, excluded, min_people = rows[0]
     return ModelSettings(horizon_days=int(horizon), training_snapshots=int(count), snapshot_step_days=int(step),
+                         snapshot_mode=bool(snapshot_mode), custom_fields_used=used,
+                         custom_fields_excluded=excluded, min_category_people=int(min_people),
                          regularization_c=regularization_c)
 
 
@@ -138,8 +163,9 @@ def check_settings(con: duckdb.DuckDBPyConnection, settings: ModelSettings) -> N
     if built != settings:
         raise ValueError(
             f"model settings {settings} differ from the dbt build's {built}: set the dbt vars "
-            "predictive_horizon_days, predictive_training_snapshots and predictive_snapshot_step_days "
-            "and rebuild, rather than passing other values"
+            "(predictive_horizon_days, predictive_training_snapshots, predictive_snapshot_step_days, "
+            "predictive_custom_fields, predictive_excluded_fields, predictive_min_category_people, "
+            "snapshot_mode) and rebuild, rather than passing other values"
         )
 
 
@@ -193,14 +219,14 @@ def count_columns() -> list[str]:
 
 
 # The columns of fct_person_features the features are built from, in the order they are read.
-FEATURE_INPUTS = ("snapshot_at", "crm_id", "person_created_at", "first_opportunity_at", *PROFILE_ATTRIBUTES,
-                  "last_activity_at")
+FEATURE_INPUTS = ("snapshot_at", "crm_id", "person_created_at", "converted_at", "is_converted",
+                  *PROFILE_ATTRIBUTES, "last_activity_at")
 
 
-def first_opportunities(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+def conversions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Each person's first opportunity (whichever of their records carries it)."""
     return con.execute(
-        f"select crm_id, first_opportunity_at from {FIRST_OPPORTUNITIES} order by crm_id"
+        f"select crm_id, converted_at from {CONVERSIONS} order by crm_id"
     ).df()
 
 
@@ -235,11 +261,14 @@ def load_snapshots(
     snapshots: list[datetime],
     profile_values: dict[str, list[str]] | None = None,
     profile_snapshots: list[datetime] | None = None,
+    custom_specs: dict[str, CustomFieldSpec] | None = None,
+    settings: ModelSettings | None = None,
 ) -> SnapshotData:
-    """Features at each snapshot instant for the master people known then without an
-    opportunity, from fct_person_features. The profile attributes are one-hot over
-    `profile_values`, by default the values the people have at `profile_snapshots` (all the
-    snapshots when not given)."""
+    """Features at each snapshot instant for the master people known then and not converted,
+    from fct_person_features, with their custom fields (dim_person_custom_fields). The profile
+    attributes are one-hot over `profile_values`, and the custom fields read as `custom_specs`,
+    by default what the people at `profile_snapshots` (all the snapshots when not given) have,
+    with the fields `settings` allows."""
     instants = sorted(set(snapshots))
     check_snapshots(con, instants)
     check_feature_columns(con)
@@ -266,10 +295,153 @@ def load_snapshots(
     chunks = [build_features(frame.fetch_df_chunk(FETCH_VECTORS), profile_values)]
     while len(chunk := frame.fetch_df_chunk(FETCH_VECTORS)):
         chunks.append(build_features(chunk, profile_values))
-    return SnapshotData(
+    data = SnapshotData(
         frame=pd.concat([chunk.frame for chunk in chunks], ignore_index=True),
         features=chunks[0].features,
         descriptions=chunks[0].descriptions,
+    )
+    values = read_custom_fields(con)
+    if custom_specs is None:
+        in_profile = data.frame["snapshot_at"].isin(profiled)
+        people = values[values["crm_id"].isin(set(data.frame.loc[in_profile, "crm_id"]))]
+        custom_specs, _ = custom_field_specs(people, settings or model_settings(con))
+    return with_custom_features(data, values, custom_specs)
+
+
+# --- Custom fields: the CRM columns the mapping does not name --------------------------------
+
+
+@dataclass(frozen=True)
+class CustomFieldSpec:
+    """How one custom field becomes features: a number (signed log, with a flag when missing)
+    or categories (one-hot over the kept values, the rare ones as `other`, none as `unknown`)."""
+
+    kind: str
+    values: tuple[str, ...] = ()
+    has_missing: bool = False
+
+
+def read_custom_fields(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Every master person's custom fields, one text column per field (None when empty)."""
+    rows = con.execute(f"select crm_id, custom_fields from {CUSTOM_FIELDS} order by crm_id").fetchall()
+    records = []
+    for _, text in rows:
+        fields = json.loads(text) if text else {}
+        records.append({name: (None if value is None or str(value).strip() == "" else str(value).strip())
+                        for name, value in (fields or {}).items()})
+    frame = pd.DataFrame.from_records(records, index=pd.RangeIndex(len(rows)))
+    frame.insert(0, "crm_id", [crm_id for crm_id, _ in rows])
+    return frame
+
+
+def custom_field_specs(values: pd.DataFrame, settings: ModelSettings
+                       ) -> tuple[dict[str, CustomFieldSpec], dict[str, str]]:
+    """Which custom fields become features, and how, from the values of the people trained on;
+    with the fields left out and why."""
+    used = json.loads(settings.custom_fields_used)
+    excluded = {name.lower() for name in json.loads(settings.custom_fields_excluded)}
+    names = [name for name in values.columns if name != "crm_id"]
+    if used != "all":
+        names = [name for name in names if name in set(used)]
+    specs: dict[str, CustomFieldSpec] = {}
+    skipped: dict[str, str] = {}
+    for name in sorted(names):
+        if name.lower() in excluded:
+            skipped[name] = "excluded by predictive_excluded_fields or the outcome"
+            continue
+        column = values[name]
+        present = column.dropna()
+        if present.empty:
+            skipped[name] = "always empty"
+            continue
+        if present.str.match(DATE_LIKE).mean() >= DATE_SHARE:
+            skipped[name] = "a date"
+            continue
+        numbers = pd.to_numeric(present, errors="coerce")
+        if numbers.notna().mean() >= NUMBER_SHARE:
+            if present.nunique() == len(present) and (numbers.dropna() % 1 == 0).all() and len(present) > 50:
+                skipped[name] = "an identifier (a distinct whole number per person)"
+                continue
+            specs[name] = CustomFieldSpec("number", has_missing=bool(column.isna().any()))
+            continue
+        counts = present.str.casefold().value_counts()
+        kept = sorted(value for value, people in counts.items() if people >= settings.min_category_people)
+        if not kept:
+            skipped[name] = f"no value held by {settings.min_category_people} people or more"
+            continue
+        rest = [*(["other"] if len(kept) < len(counts) else []), *(["unknown"] if column.isna().any() else [])]
+        specs[name] = CustomFieldSpec("category", tuple(kept + [value for value in rest if value not in kept]))
+    return specs, skipped
+
+
+def custom_feature_names(name: str, spec: CustomFieldSpec) -> list[str]:
+    if spec.kind == "number":
+        return [CUSTOM_PREFIX + name, *([f"{CUSTOM_PREFIX}{name} is missing"] if spec.has_missing else [])]
+    return [f"{CUSTOM_PREFIX}{name}={value}" for value in spec.values]
+
+
+def custom_specs_of(features: list[str]) -> dict[str, CustomFieldSpec]:
+    """The custom field specs behind a feature list, in its order (to score with a stored fit)."""
+    specs: dict[str, CustomFieldSpec] = {}
+    for feature in features:
+        if not feature.startswith(CUSTOM_PREFIX):
+            continue
+        rest = feature[len(CUSTOM_PREFIX):]
+        if rest.endswith(" is missing"):
+            specs[rest[: -len(" is missing")]] = CustomFieldSpec("number", has_missing=True)
+        elif "=" in rest:
+            name, value = rest.split("=", 1)
+            spec = specs.get(name, CustomFieldSpec("category"))
+            specs[name] = CustomFieldSpec("category", (*spec.values, value))
+        else:
+            specs[rest] = CustomFieldSpec("number")
+    return specs
+
+
+def custom_features(values: pd.DataFrame, specs: dict[str, CustomFieldSpec]
+                    ) -> tuple[pd.DataFrame, dict[str, str]]:
+    """One row per person (indexed by crm_id): each number as sign(x) log(1 + |x|) (0 and a
+    flag when missing), each category one-hot (case folded, rare values as `other`, none as
+    `unknown`)."""
+    columns: dict[str, np.ndarray] = {}
+    descriptions: dict[str, str] = {}
+    for name, spec in specs.items():
+        column = values[name] if name in values.columns else pd.Series(None, index=values.index, dtype=object)
+        if spec.kind == "number":
+            number = pd.to_numeric(column, errors="coerce").astype(float)
+            feature = CUSTOM_PREFIX + name
+            columns[feature] = (np.sign(number) * np.log1p(number.abs())).fillna(0).to_numpy()
+            descriptions[feature] = f"custom field {name}, sign(x) log(1 + |x|), 0 when missing"
+            if spec.has_missing:
+                columns[f"{feature} is missing"] = number.isna().to_numpy(dtype=float)
+                descriptions[f"{feature} is missing"] = f"custom field {name} is empty or not a number"
+            continue
+        folded = column.str.casefold()
+        known = set(spec.values) - {"other", "unknown"}
+        category = folded.where(folded.isin(known), "other").where(folded.notna(), "unknown")
+        for value in spec.values:
+            feature = f"{CUSTOM_PREFIX}{name}={value}"
+            columns[feature] = (category == value).to_numpy(dtype=float)
+            descriptions[feature] = {
+                "other": f"custom field {name} holds a value fewer people have",
+                "unknown": f"custom field {name} is empty",
+            }.get(value, f"custom field {name} is {value}")
+    frame = pd.DataFrame(columns, index=values["crm_id"].to_numpy()).astype(np.float32)
+    return frame, descriptions
+
+
+def with_custom_features(data: SnapshotData, values: pd.DataFrame, specs: dict[str, CustomFieldSpec]
+                         ) -> SnapshotData:
+    """The snapshot features with each person's custom features added (the same at every
+    snapshot: a CRM export holds today's values)."""
+    if not specs:
+        return data
+    features, descriptions = custom_features(values, specs)
+    added = features.reindex(data.frame["crm_id"].to_numpy()).fillna(0).reset_index(drop=True)
+    return SnapshotData(
+        frame=pd.concat([data.frame, added], axis=1),
+        features=[*data.features, *features.columns],
+        descriptions={**data.descriptions, **descriptions},
     )
 
 
@@ -301,7 +473,7 @@ def build_features(frame: pd.DataFrame, profile_values: dict[str, list[str]]) ->
             features[name] = (values == value).astype(float)
             descriptions[name] = f"{attribute} is {value}"
     feature_frame = pd.DataFrame(features).astype(np.float32)
-    keys = frame[["snapshot_at", "crm_id", "first_opportunity_at"]].reset_index(drop=True)
+    keys = frame[["snapshot_at", "crm_id", "converted_at", "is_converted"]].reset_index(drop=True)
     return SnapshotData(
         frame=pd.concat([keys, feature_frame.reset_index(drop=True)], axis=1),
         features=list(feature_frame.columns),
@@ -349,10 +521,13 @@ def training_snapshots(grid: list[datetime], cutoff: datetime, settings: ModelSe
     return known[-settings.training_snapshots:]
 
 
-def labels(frame: pd.DataFrame, horizon_days: int) -> np.ndarray:
-    """First opportunity in (snapshot, snapshot + horizon]; the frame holds only people without one before."""
+def labels(frame: pd.DataFrame, horizon_days: int, snapshot_mode: bool = False) -> np.ndarray:
+    """A conversion in (snapshot, snapshot + horizon]; the frame holds only people not converted
+    before. In snapshot mode, converted at all."""
+    if snapshot_mode:
+        return frame["is_converted"].to_numpy(dtype=bool)
     end = frame["snapshot_at"] + pd.Timedelta(days=horizon_days)
-    return (frame["first_opportunity_at"].notna() & (frame["first_opportunity_at"] <= end)).to_numpy()
+    return (frame["converted_at"].notna() & (frame["converted_at"] <= end)).to_numpy()
 
 
 def standardized_training_matrix(frame: pd.DataFrame, features: list[str], rows: np.ndarray
@@ -375,7 +550,14 @@ def standardized_training_matrix(frame: pd.DataFrame, features: list[str], rows:
 def fit_at_cutoff(data: SnapshotData, grid: list[datetime], cutoff: datetime, settings: ModelSettings) -> FittedModel:
     snapshots = training_snapshots(grid, cutoff, settings)
     rows = data.frame["snapshot_at"].isin(snapshots).to_numpy()
-    y = labels(data.frame.loc[rows, ["snapshot_at", "first_opportunity_at"]], settings.horizon_days)
+    return fit_rows(data, rows, cutoff, snapshots, settings)
+
+
+def fit_rows(data: SnapshotData, rows: np.ndarray, cutoff: datetime, snapshots: list[datetime],
+             settings: ModelSettings) -> FittedModel:
+    """The standardization and regression fitted on the selected rows."""
+    label_columns = ["is_converted"] if settings.snapshot_mode else ["snapshot_at", "converted_at"]
+    y = labels(data.frame.loc[rows, label_columns], settings.horizon_days, settings.snapshot_mode)
     model = FittedModel(cutoff=cutoff, features=data.features, snapshots=snapshots, rows=len(y),
                         positives=int(y.sum()), base_rate=float(y.mean()) if len(y) else 0.0)
     if 0 < model.positives < len(y):
@@ -469,7 +651,9 @@ class PublishDecision:
 
 @dataclass
 class Validation:
-    """The recipe trained on labels known at the validation snapshot, scored on that snapshot."""
+    """The recipe trained on labels known at the validation snapshot, scored on that snapshot;
+    in snapshot mode, out-of-fold predictions of a cross-validation at as_of. With the champion
+    rulebook's AUC on the same people, where it scored them."""
 
     snapshot: datetime
     rows: int
@@ -479,6 +663,39 @@ class Validation:
     log_loss: float | None
     base_rate_log_loss: float | None
     calibration: pd.DataFrame
+    method: str = "held-out snapshot"
+    champion_people: int = 0
+    champion_auc: float | None = None
+    # The model's AUC on the people the champion scored (all of them, usually).
+    model_auc_on_champion_people: float | None = None
+
+
+def champion_scores(con: duckdb.DuckDBPyConnection, settings: ModelSettings, snapshot: datetime) -> pd.Series:
+    """The champion rulebook's total score per person at a snapshot instant: at as_of in snapshot
+    mode, else at the end of the day before the snapshot midnight (fct_lead_score_daily keeps
+    score_history_days of them; none before)."""
+    if settings.snapshot_mode:
+        rows = con.execute(f"select crm_id, total_score from {CHAMPION_NOW} where is_champion").fetchall()
+    else:
+        rows = con.execute(
+            f"select crm_id, total_score from {CHAMPION_DAILY} where is_champion and score_date = ?",
+            [snapshot - timedelta(days=1)],
+        ).fetchall()
+    return pd.Series({crm_id: float(score) for crm_id, score in rows}, dtype=float)
+
+
+def compare_with_champion(validation: Validation, frame: pd.DataFrame, outcome: np.ndarray,
+                          predicted: np.ndarray, champion: pd.Series | None) -> Validation:
+    """The model's and the champion's AUC on the validation people the champion scored."""
+    if champion is None or champion.empty:
+        return validation
+    scores = frame["crm_id"].map(champion)
+    scored = scores.notna().to_numpy()
+    validation.champion_people = int(scored.sum())
+    if scored.any():
+        validation.champion_auc = auc_or_none(outcome[scored], scores.to_numpy(dtype=float)[scored])
+        validation.model_auc_on_champion_people = auc_or_none(outcome[scored], predicted[scored])
+    return validation
 
 
 def log_loss(outcome: np.ndarray, probability: np.ndarray) -> float | None:
@@ -490,19 +707,50 @@ def log_loss(outcome: np.ndarray, probability: np.ndarray) -> float | None:
 
 
 def validate(data: SnapshotData, grid: list[datetime], validation_snapshot: datetime,
-             settings: ModelSettings) -> Validation:
+             settings: ModelSettings, champion: pd.Series | None = None) -> Validation:
     model = fit_at_cutoff(data, grid, validation_snapshot, settings)
     frame = at_snapshot(data, validation_snapshot)
     outcome = labels(frame, settings.horizon_days)
     predicted = model.probability(frame)
+    # The base rate the same training rows give: what a model must beat to be worth publishing.
+    validation = held_out(validation_snapshot, outcome, predicted, np.full(len(outcome), model.base_rate),
+                          f"held-out snapshot {validation_snapshot:%Y-%m-%d}")
+    return compare_with_champion(validation, frame, outcome, predicted, champion)
+
+
+def held_out(snapshot: datetime, outcome: np.ndarray, predicted: np.ndarray, base_rate: np.ndarray,
+             method: str) -> Validation:
     brier = float(np.mean((predicted - outcome) ** 2)) if len(outcome) else None
     return Validation(
-        snapshot=validation_snapshot, rows=len(outcome), positives=int(outcome.sum()),
+        snapshot=snapshot, rows=len(outcome), positives=int(outcome.sum()),
         auc=auc_or_none(outcome, predicted), brier_score=brier, log_loss=log_loss(outcome, predicted),
-        # The base rate the same training rows give: what a model must beat to be worth publishing.
-        base_rate_log_loss=log_loss(outcome, np.full(len(outcome), model.base_rate)),
-        calibration=calibration_bins(predicted, outcome),
+        base_rate_log_loss=log_loss(outcome, base_rate), calibration=calibration_bins(predicted, outcome),
+        method=method,
     )
+
+
+def cross_validate(data: SnapshotData, as_of: datetime, settings: ModelSettings,
+                   champion: pd.Series | None = None) -> Validation:
+    """Snapshot mode: every person at as_of is predicted by the recipe fitted on the other
+    folds (stratified, FOLDS of them), and compared with the base rate of those folds."""
+    frame = at_snapshot(data, as_of)
+    outcome = labels(frame, settings.horizon_days, snapshot_mode=True)
+    positives = int(outcome.sum())
+    base = positives / len(outcome) if len(outcome) else 0.0
+    predicted, base_rate = np.full(len(outcome), base), np.full(len(outcome), base)
+    if min(positives, len(outcome) - positives) >= FOLDS:
+        from sklearn.model_selection import StratifiedKFold
+
+        fold_data = SnapshotData(frame=frame, features=data.features, descriptions=data.descriptions)
+        folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=0)
+        for train, test in folds.split(np.zeros(len(outcome)), outcome):
+            rows = np.zeros(len(outcome), dtype=bool)
+            rows[train] = True
+            model = fit_rows(fold_data, rows, as_of, [as_of], settings)
+            predicted[test] = model.probability(frame.iloc[test])
+            base_rate[test] = model.base_rate
+    validation = held_out(as_of, outcome, predicted, base_rate, f"{FOLDS}-fold cross-validation at as_of")
+    return compare_with_champion(validation, frame, outcome, predicted, champion)
 
 
 def publish_decision(model: FittedModel, validation: Validation) -> PublishDecision:
@@ -524,8 +772,20 @@ def publish_decision(model: FittedModel, validation: Validation) -> PublishDecis
     if validation.log_loss >= validation.base_rate_log_loss:
         return PublishDecision(False, f"held-out log-loss {validation.log_loss:.4f} is not below the base "
                                       f"rate's {validation.base_rate_log_loss:.4f}")
-    return PublishDecision(True, f"held-out AUC {validation.auc:.3f} above {0.5 + AUC_MARGIN:.2f} and log-loss "
-                                 f"{validation.log_loss:.4f} below the base rate's "
+    on = f"({validation.method})"
+    if validation.champion_auc is not None:
+        mine = validation.model_auc_on_champion_people
+        if mine is None or mine <= validation.champion_auc:
+            mine_text = "undefined" if mine is None else f"{mine:.3f}"
+            return PublishDecision(False, f"held-out AUC {mine_text} is not above the champion rulebook's "
+                                          f"{validation.champion_auc:.3f} on the same {validation.champion_people:,} "
+                                          f"people {on}: the champion's score stays the one to use")
+        champion = (f"above the champion rulebook's {validation.champion_auc:.3f} on the same "
+                    f"{validation.champion_people:,} people")
+    else:
+        champion = "(the champion had no scores there to compare)"
+    return PublishDecision(True, f"held-out AUC {validation.auc:.3f} {on} above {0.5 + AUC_MARGIN:.2f} and "
+                                 f"{champion}; log-loss {validation.log_loss:.4f} below the base rate's "
                                  f"{validation.base_rate_log_loss:.4f}")
 
 
@@ -540,12 +800,17 @@ def effective_as_of(con: duckdb.DuckDBPyConnection) -> datetime:
 
 def validation_snapshot_of(as_of: datetime, settings: ModelSettings) -> datetime:
     """The latest labelled grid midnight: where the recipe is validated, and the newest snapshot
-    the model at as_of trains on."""
+    the model at as_of trains on. In snapshot mode, as_of (cross-validated)."""
+    if settings.snapshot_mode:
+        return as_of
     return latest_grid_midnight(as_of, settings.horizon_days, settings.snapshot_step_days)
 
 
 def fit_grid(as_of: datetime, settings: ModelSettings) -> list[datetime]:
-    """The snapshots the published model and its validation model train on."""
+    """The snapshots the published model and its validation model train on (as_of alone in
+    snapshot mode)."""
+    if settings.snapshot_mode:
+        return [as_of]
     return training_grid(as_of, settings, validation_snapshot_of(as_of, settings))
 
 
@@ -556,15 +821,20 @@ def train_and_score(con: duckdb.DuckDBPyConnection, settings: ModelSettings | No
     as_of = effective_as_of(con)
     grid = fit_grid(as_of, settings)
     # One-hot over the training people's values: the fit then depends on the training snapshots only.
-    data = load_snapshots(con, [*grid, as_of], profile_snapshots=grid)
-    return fit_and_score(data, grid, as_of, settings)
+    data = load_snapshots(con, sorted({*grid, as_of}), profile_snapshots=grid, settings=settings)
+    champion = champion_scores(con, settings, validation_snapshot_of(as_of, settings))
+    return fit_and_score(data, grid, as_of, settings, champion)
 
 
-def fit_and_score(data: SnapshotData, grid: list[datetime], as_of: datetime, settings: ModelSettings
-                  ) -> PredictiveTables:
+def fit_and_score(data: SnapshotData, grid: list[datetime], as_of: datetime, settings: ModelSettings,
+                  champion: pd.Series | None = None) -> PredictiveTables:
     """Validation, the fit at as_of, the publish decision and the tables, from loaded features."""
-    validation = validate(data, grid, validation_snapshot_of(as_of, settings), settings)
-    model = fit_at_cutoff(data, grid, as_of, settings)
+    if settings.snapshot_mode:
+        validation = cross_validate(data, as_of, settings, champion)
+        model = fit_rows(data, (data.frame["snapshot_at"] == as_of).to_numpy(), as_of, [as_of], settings)
+    else:
+        validation = validate(data, grid, validation_snapshot_of(as_of, settings), settings, champion)
+        model = fit_at_cutoff(data, grid, as_of, settings)
     decision = publish_decision(model, validation)
     return PredictiveTables(
         scores=score_table(model, at_snapshot(data, as_of), as_of, decision),
@@ -587,6 +857,9 @@ def calibration_table(validation: Validation, as_of: datetime, decision: Publish
     calibration["validation_auc"] = validation.auc
     calibration["log_loss"] = validation.log_loss
     calibration["base_rate_log_loss"] = validation.base_rate_log_loss
+    calibration["validation_method"] = validation.method
+    calibration["champion_auc"] = validation.champion_auc
+    calibration["model_auc_on_champion_people"] = validation.model_auc_on_champion_people
     calibration["is_published"] = decision.published
     calibration["publish_reason"] = decision.reason
     return calibration
@@ -658,8 +931,10 @@ LIBRARIES = ("duckdb", "numpy", "pandas", "scikit-learn", "scipy")
 PART_NAMES = {
     "activities": "activity counts and latest activities at the snapshots",
     "people": "people and their profiles at the snapshots",
-    "labels": "first opportunities (up to the last horizon end) of the people at the snapshots",
-    "opportunities": "first opportunities up to the last horizon end",
+    "labels": "conversions (up to the last horizon end) of the people at the snapshots",
+    "opportunities": "conversions up to the last horizon end",
+    "custom_fields": "people's custom fields",
+    "champion": "the champion rulebook's scores the fit is compared with",
     "schema": "columns of the input tables",
     "settings": "settings",
     "code": "code or library versions",
@@ -704,7 +979,7 @@ def code_digest(*files: str | Path) -> str:
 DIGEST_COLUMNS = {
     "people": ("snapshot_at", "crm_id", "person_created_at", *PROFILE_ATTRIBUTES),
     "activities": ("snapshot_at", "crm_id", "last_activity_at", *count_columns()),
-    "labels": ("snapshot_at", "crm_id", "first_opportunity_at"),
+    "labels": ("snapshot_at", "crm_id", "converted_at", "is_converted"),
 }
 
 
@@ -712,15 +987,16 @@ def feature_source_digests(con: duckdb.DuckDBPyConnection, snapshots: Sequence[d
                            ) -> dict[str, str]:
     """Digests of the fct_person_features rows a fit reads: every row at `snapshots`, in parts
     (who and their profile, their activity, their label), so a change can be named. A first
-    opportunity after `labels_until` counts as none, as no label reads it."""
+    conversion after `labels_until` counts as none, as no label reads it."""
     rows = "snapshot_at in (select unnest(?::timestamp[]))"
     instants = sorted(set(snapshots))
     # The label as the fits can see it: null past the last horizon end.
     labelled = f"""(select * replace (
-            case when first_opportunity_at <= ? then first_opportunity_at end as first_opportunity_at)
+            case when converted_at <= ? then converted_at end as converted_at,
+            is_converted and (converted_at is null or converted_at <= ?) as is_converted)
         from {FEATURES})"""
     parts = {
-        part: row_digest(con, labelled, columns, rows, [labels_until, instants])
+        part: row_digest(con, labelled, columns, rows, [labels_until, labels_until, instants])
         for part, columns in DIGEST_COLUMNS.items()
     }
     parts["schema"] = schema_digest(con, [tuple(FEATURES.split("."))])
@@ -845,6 +1121,12 @@ def fit_inputs(con: duckdb.DuckDBPyConnection, settings: ModelSettings, as_of: d
     grid = fit_grid(as_of, settings)
     parts = feature_source_digests(con, grid, max(grid) + timedelta(days=settings.horizon_days))
     parts["grid"] = ",".join(point.isoformat() for point in grid)
+    parts["custom_fields"] = row_digest(con, CUSTOM_FIELDS, ("crm_id", "custom_fields"), "true")
+    if settings.snapshot_mode:
+        parts["champion"] = row_digest(con, CHAMPION_NOW, ("crm_id", "total_score"), "is_champion")
+    else:
+        parts["champion"] = row_digest(con, CHAMPION_DAILY, ("crm_id", "total_score"), "is_champion and score_date = ?",
+                                       [validation_snapshot_of(as_of, settings) - timedelta(days=1)])
     parts["settings"] = json.dumps(asdict(settings), sort_keys=True)
     parts["code"] = code_digest(__file__, evaluation.__file__)
     return InputsDigest(parts)
@@ -903,7 +1185,8 @@ def refresh_predictive(con: duckdb.DuckDBPyConnection, settings: ModelSettings |
         except (KeyError, TypeError, ValueError):
             verdict = Verdict(False, "recomputed: the stored fit could not be read")
     if model is not None:
-        data = load_snapshots(con, [as_of], profile_values=profile_values_of(model.features))
+        data = load_snapshots(con, [as_of], profile_values=profile_values_of(model.features),
+                              custom_specs=custom_specs_of(model.features))
         if data.features == model.features:
             scores = score_table(model, at_snapshot(data, as_of), as_of, decision)
             with transaction(con):

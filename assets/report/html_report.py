@@ -440,8 +440,22 @@ def sla_status(con) -> Section:
                    png_of(fig), [Table(whole_numbers(table), csv_name="sla_status.csv")])
 
 
+def snapshot_mode(con: duckdb.DuckDBPyConnection) -> bool:
+    """The build scored a one-snapshot export (the dbt var snapshot_mode)."""
+    if "marts.dim_feature_snapshots" not in existing_tables(con):
+        return False
+    return bool(con.execute("select coalesce(bool_or(is_snapshot_mode), false) from marts.dim_feature_snapshots")
+                .fetchone()[0])
+
+
 def backtest(con) -> Section:
     rows = query(con, "select * from feedback.rpt_backtest order by as_of_date desc, is_champion desc, scorer")
+    if rows.empty and snapshot_mode(con):
+        return Section("backtest", "Backtest: champion, challengers and the predictive score",
+                       "A snapshot export (the dbt var snapshot_mode) has no past dates to score people at, so "
+                       "there is no backtest: the predictive score is compared with the champion by "
+                       "cross-validation at as_of (see its calibration below), and rules by their lift among "
+                       "everyone in the export.")
     intervals = [c for c in ("auc_ci_lower", "auc_ci_upper", "mql_precision_ci_lower", "mql_precision_ci_upper")
                  if c in rows.columns]
     data = rows[["scorer", "is_champion", "as_of_date", "horizon_days", "people", "positives", "auc", *intervals,
@@ -461,7 +475,8 @@ def backtest(con) -> Section:
     ax.set_xlabel("as-of date of the backtest")
     return Section("backtest", "Backtest: champion, challengers and the predictive score",
                    "Ranking quality on past dates (AUC), and the precision and recall of passing people to "
-                   "sales (MQL) for opportunity creation within the horizon; the latest dates first.", png_of(fig),
+                   "sales (MQL) for a conversion (fct_conversions) within the horizon; the latest dates first.",
+                   png_of(fig),
                    [Table(data, {"as_of_date": "date", "auc": "3dp", "auc_ci_lower": "3dp", "auc_ci_upper": "3dp",
                                  "mql_precision": "pct", "mql_precision_ci_lower": "pct",
                                  "mql_precision_ci_upper": "pct", "mql_recall": "pct"},
@@ -537,6 +552,26 @@ def predictive_coefficients(con) -> Section:
                    warnings=publish_warnings(con))
 
 
+def validation_text(con: duckdb.DuckDBPyConnection) -> str:
+    """How the fit was judged: on what, its AUC against the champion's, and the verdict."""
+    wanted = ["validation_method", "validation_auc", "champion_auc", "model_auc_on_champion_people",
+              "is_published", "publish_reason"]
+    if not set(wanted) <= set(columns_of(con, "feedback.predictive_calibration")):
+        return "On the validation snapshot."
+    row = con.execute(f"select {', '.join(wanted)} from feedback.predictive_calibration limit 1").fetchone()
+    if row is None:
+        return "On the validation snapshot."
+    method, auc, champion, mine, published, reason = row
+
+    def figure_of(value: float | None) -> str:
+        return "undefined" if value is None else f"{value:.3f}"
+
+    against = (f"; on the people the champion scored, {figure_of(mine)} against the champion rulebook's "
+               f"{figure_of(champion)}" if champion is not None else "")
+    verdict = "Published" if published else "Not published"
+    return f"Evaluated by {method}: held-out AUC {figure_of(auc)}{against}. {verdict}: {reason}."
+
+
 def predictive_calibration(con) -> Section:
     data = query(con, """
         select bin, people, mean_predicted, observed_rate from feedback.predictive_calibration order by bin""")
@@ -549,7 +584,7 @@ def predictive_calibration(con) -> Section:
     ax.set_ylabel("observed rate (%)")
     legend(ax, fontsize=8)
     return Section("predictive_calibration", "Calibration of the predictive score",
-                   "On the validation snapshot: predicted probability against the observed rate per bin.",
+                   f"{validation_text(con)} Predicted probability against the observed rate per bin.",
                    png_of(fig), [Table(data, {"mean_predicted": "pct", "observed_rate": "pct"},
                                        csv_name="predictive_calibration.csv")],
                    warnings=publish_warnings(con))
@@ -577,15 +612,24 @@ def rule_effectiveness(con) -> Section:
 
 
 def rule_warnings(con, shown: int) -> list[str]:
-    """Rules with too few people show no lift: say why the section is empty."""
+    """Rules with too few people show no lift, and lifts resting on a handful of conversions are
+    noise: say so, with the setting to change."""
+    (people, converted) = con.execute(
+        """select coalesce(max(people_triggered + people_not_triggered), 0),
+                  coalesce(max(converted_triggered + converted_not_triggered), 0)
+        from marts.rpt_rule_effectiveness where is_champion""").fetchone()
+    thin = [] if not people or converted >= evaluation.MIN_POSITIVES else [
+        f"Only {converted} of the {people:,} people active in the conversion window converted for the first time "
+        f"(fewer than {evaluation.MIN_POSITIVES}; people already in a deal or customers do not count): the rules' "
+        f"lifts are mostly noise. To widen the window, {WINDOW_SETTINGS}."]
     if shown:
-        return []
+        return thin
     (triggered,) = con.execute(
         "select count(*) from marts.rpt_rule_effectiveness where people_triggered > 0").fetchone()
     if not triggered:
         return window_warnings(con, 0, "rpt_rule_effectiveness")
-    return ["No champion rule has enough people on both sides to measure its lift: lower the dbt var "
-            f"rule_effectiveness_min_people, or {WINDOW_SETTINGS}."]
+    return [*thin, "No champion rule has enough people on both sides to measure its lift: lower the dbt var "
+                   f"rule_effectiveness_min_people, or {WINDOW_SETTINGS}."]
 
 
 def won_lost_review(con) -> Section:
@@ -607,6 +651,42 @@ def won_lost_review(con) -> Section:
                    [Table(data, {"share": "pct", "avg_score": "score", "median_score": "score"},
                           csv_name="won_lost_review.csv")],
                    warnings=window_warnings(con, len(data), "rpt_won_lost_review"))
+
+
+# Accounts drawn in the deals chart, most deals first; all of them are in the table and its CSV.
+ACCOUNT_CHART_ROWS = 20
+
+
+def account_opportunities(con) -> Section:
+    """Deal outcomes by account from rpt_account_opportunities: every deal counts, whether or not a
+    person is linked to it, and deals naming no account are the "(no account)" row."""
+    data = query(con, """
+        select account_label, deals, open_deals, closed_deals, won_deals, lost_deals, win_rate, revenue_won,
+               avg_cycle_days, median_cycle_days, deals_without_people, account_key
+        from marts.rpt_account_opportunities
+        order by has_account desc, deals desc, revenue_won desc, account_label, account_key""")
+    # The first row on top.
+    top = data.head(ACCOUNT_CHART_ROWS).iloc[::-1].reset_index(drop=True)
+    fig, ax = figure(height=5.0)
+    labels = list(top["account_label"].map(short_label))
+    left = pd.Series(0.0, index=top.index)
+    for column, label, colour in (("won_deals", "won", PALETTE[2]), ("lost_deals", "lost", PALETTE[3]),
+                                  ("open_deals", "open", PALETTE[5])):
+        ax.barh(labels, top[column].astype(float), left=left, color=colour, label=label)
+        left = left + top[column].astype(float)
+    ax.set_xlabel("deals by outcome as of the run")
+    ax.tick_params(axis="y", labelsize=7)
+    legend(ax, fontsize=8, ncols=3)
+    text = ("Deals by outcome per account as of the run, with the win rate of the closed ones, the revenue won "
+            "and the sales cycle (rpt_account_opportunities). Every deal counts, whether or not a contact or lead "
+            "is linked to it (the people-based sections leave those out: see deals without people); deals "
+            "naming no account are the row \"(no account)\".")
+    return Section("account_opportunities", "Deals by account", text, png_of(fig),
+                   [Table(data.drop(columns="account_key"),
+                          {**dict.fromkeys(["deals", "open_deals", "closed_deals", "won_deals", "lost_deals",
+                                            "deals_without_people", "revenue_won"], "int"),
+                           "win_rate": "pct", "avg_cycle_days": "1dp", "median_cycle_days": "1dp"},
+                          csv_name="account_opportunities.csv")])
 
 
 def roi_format(measure: str) -> str:
@@ -660,6 +740,7 @@ SECTIONS: list[tuple[list[str], Callable[[duckdb.DuckDBPyConnection], Section]]]
     (["marts.rpt_rule_effectiveness"], rule_effectiveness),
     (["marts.rpt_won_lost_review"], won_lost_review),
     (["marts.rpt_roi"], roi),
+    (["marts.rpt_account_opportunities"], account_opportunities),
     (["feedback.rpt_backtest"], backtest),
     (["feedback.rpt_backtest_bands"], calibration),
     (["feedback.predictive_coefficients"], predictive_coefficients),
@@ -679,10 +760,16 @@ def build_report(con: duckdb.DuckDBPyConnection, privacy: Privacy = Privacy()) -
     for needed, build in SECTIONS:
         missing = [t for t in needed if t not in tables]
         sections.append(not_built(build.__name__, missing) if missing else build(con))
-    # Every score row carries the run's as_of.
-    scored = con.execute("select as_of from marts.fct_lead_scores limit 1").fetchone() \
-        if "marts.fct_lead_scores" in tables else None
-    as_of = scored[0] if scored else None
+    # Every score row carries the run's as_of; with nobody scored (a CRM export of deals only),
+    # the ROI table's rows carry it too.
+    as_of = None
+    for table in ("marts.fct_lead_scores", "marts.rpt_roi"):
+        if table not in tables or "as_of" not in columns_of(con, table):
+            continue
+        row = con.execute(f"select max(as_of) from {table}").fetchone()
+        if row and row[0] is not None:
+            as_of = row[0]
+            break
     return Report(as_of=str(as_of), sections=sections)
 
 

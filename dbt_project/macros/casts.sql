@@ -43,3 +43,18 @@
         {{ p }}_source_line as _source_line,
         {{ to_utc_timestamp(p ~ '_loaded_at') }} as _loaded_at
 {%- endmacro %}
+
+{#- dbt.safe_cast is a plain cast on DuckDB and Trino, which stops the whole query at the first
+    value that does not convert (a range rule meeting "Select" in a custom field). These make
+    it null instead; Spark's cast already gives null outside ANSI mode, as dbt-spark relies on. -#}
+{% macro duckdb__safe_cast(field, type) -%}
+    try_cast({{ field }} as {{ type }})
+{%- endmacro %}
+
+{% macro trino__safe_cast(field, type) -%}
+    try_cast({{ field }} as {{ type }})
+{%- endmacro %}
+
+{% macro spark__safe_cast(field, type) -%}
+    cast({{ field }} as {{ type }})
+{%- endmacro %}

@@ -67,3 +67,8 @@
 {% macro lower_literals(values) -%}
     ({%- for value in values %}'{{ value | lower }}'{{ ", " if not loop.last }}{% endfor -%})
 {%- endmacro %}
+
+{#- A Jinja value (a list, a text) as a SQL text literal holding its JSON. -#}
+{% macro json_literal(value) -%}
+    '{{ tojson(value) | replace("'", "''") }}'
+{%- endmacro %}

@@ -96,3 +96,13 @@
     where applies_to = '{{ applies_to }}'
     {%- endif %}
 {%- endmacro %}
+
+{#- A field of a person's CRM record as text: an int_people column, or custom_fields.<Name> for
+    a column the mapping does not name. -#}
+{% macro person_field_text(alias, name) -%}
+    {%- if name.startswith('custom_fields.') -%}
+        {{ custom_field_text(alias ~ '.custom_fields', name[14:]) }}
+    {%- else -%}
+        cast({{ alias }}.{{ name }} as {{ dbt.type_string() }})
+    {%- endif -%}
+{%- endmacro %}

@@ -43,8 +43,10 @@
 {%- endmacro %}
 
 {#- Each row of `starts` (a CTE with `key_columns`, person_id and started_at) with is_converted:
-    1 when the person has an opportunity created after started_at, within
-    conversion_horizon_days and by as_of (CTE `window_bounds`), else 0. -#}
+    1 when the person converts for the first time (fct_conversions) after started_at, within
+    conversion_horizon_days and by as_of (CTE `window_bounds`), else 0. People converted at or
+    before started_at (in a deal already, or customers) are left out: a repurchase or a second
+    deal is not a conversion. In snapshot_mode (no event times), 1 when the person converted. -#}
 {% macro conversions_after(starts, key_columns) -%}
     select
         {%- for column in key_columns %}
@@ -52,20 +54,20 @@
         {%- endfor %}
         {{ starts }}.person_id,
         {{ starts }}.started_at,
-        max(case when opportunities.opportunity_id is not null then 1 else 0 end) as is_converted
+        {%- if var('snapshot_mode') %}
+        case when conversions.crm_id is not null then 1 else 0 end as is_converted
+        {%- else %}
+        case when conversions.converted_at <= {{ dbt.dateadd('day', var('conversion_horizon_days'), starts ~ '.started_at') }}
+            and conversions.converted_at <= window_bounds.as_of then 1 else 0 end as is_converted
+        {%- endif %}
     from {{ starts }}
     cross join window_bounds
-    left join {{ ref('int_person_opportunities') }} as opportunities
-        on {{ starts }}.person_id = opportunities.person_id
-        and opportunities.created_at > {{ starts }}.started_at
-        and opportunities.created_at <= {{ dbt.dateadd('day', var('conversion_horizon_days'), starts ~ '.started_at') }}
-        and opportunities.created_at <= window_bounds.as_of
-    group by
-        {%- for column in key_columns %}
-        {{ starts }}.{{ column }},
-        {%- endfor %}
-        {{ starts }}.person_id,
-        {{ starts }}.started_at
+    left join {{ ref('fct_conversions') }} as conversions
+        on {{ starts }}.person_id = conversions.crm_id
+    {%- if not var('snapshot_mode') %}
+    where conversions.crm_id is null
+        or conversions.converted_at > {{ starts }}.started_at
+    {%- endif %}
 {%- endmacro %}
 
 {#- The disqualification reason recorded with each lead status change (Salesforce keeps it in a

@@ -3,7 +3,8 @@
     the record's creation when none came before it. Each such quiet period that reaches an
     inactivity rule's minimum gives one penalty: it applies from the period's start plus the
     rule's minimum days until the next web activity (or the rule's maximum days, if it has one).
-    Inactivity rules are ranges on days_without_web_activity (checked with the rulebooks). -#}
+    Inactivity rules are ranges on days_without_web_activity (checked with the rulebooks).
+    None in snapshot_mode: a one-snapshot export has no history to be inactive in. -#}
 
 with
 
@@ -102,6 +103,10 @@ final as (
     from penalties
     where event_at <= (select as_of from as_of)
         and (ends_at is null or ends_at > greatest(event_at, created_at))
+        {%- if var('snapshot_mode') %}
+        -- A snapshot export has no history to be inactive in.
+        and false
+        {%- endif %}
 )
 
 select * from final

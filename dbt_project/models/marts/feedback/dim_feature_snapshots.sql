@@ -10,7 +10,12 @@
       validation model (cutoff the newest midnight the published one trains on);
     - the model of each backtest date (cutoff the date's snapshot_at in fct_score_snapshots, with
       that date's horizon; one range per horizon, as a reduced horizon shifts the grid).
-    Added to them: the backtest dates themselves and as_of, where people are scored. -#}
+    Added to them: the backtest dates themselves and as_of, where people are scored. In
+    snapshot_mode, as_of only: the fit is cross-validated there.
+
+    Also carried, for the fit to read: the custom fields it may use (predictive_custom_fields,
+    as JSON: "all" or a list) and those it must not (predictive_excluded_fields and the
+    outcome field), and the least people a category needs (predictive_min_category_people). -#}
 
 {%- set horizon_days = var('predictive_horizon_days') %}
 {%- set training_snapshots = var('predictive_training_snapshots') %}
@@ -77,11 +82,13 @@ grid_days as (
 ),
 
 instants as (
+    {%- if not var('snapshot_mode') %}
     select cast({{ day_date('dn') }} as timestamp) as snapshot_at, 1 as is_training, 0 as is_backtest, 0 as is_as_of
     from grid_days
     union all
     select snapshot_at, 0 as is_training, 1 as is_backtest, 0 as is_as_of from backtest_dates
     union all
+    {%- endif %}
     select as_of as snapshot_at, 0 as is_training, 0 as is_backtest, 1 as is_as_of from as_of
 ),
 
@@ -94,7 +101,12 @@ final as (
         (select as_of from as_of) as as_of,
         {{ horizon_days }} as horizon_days,
         {{ training_snapshots }} as training_snapshot_count,
-        {{ step_days }} as snapshot_step_days
+        {{ step_days }} as snapshot_step_days,
+        {{ var('snapshot_mode') }} as is_snapshot_mode,
+        {{ json_literal(var('predictive_custom_fields')) }} as custom_fields_used,
+        {{ json_literal(var('predictive_excluded_fields') + ([var('outcome_field') | replace('custom_fields.', '')] if var('outcome_field') else [])) }}
+            as custom_fields_excluded,
+        {{ var('predictive_min_category_people') }} as min_category_people
     from instants
     group by instants.snapshot_at
 )

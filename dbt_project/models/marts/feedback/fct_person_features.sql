@@ -1,8 +1,9 @@
 {#- The raw inputs of the predictive model's features: one row per snapshot instant of
     dim_feature_snapshots and master person known then (person_created_at < snapshot_at)
-    without an opportunity at or before it.
+    not converted at or before it (fct_conversions). In snapshot_mode, at as_of only, every
+    master person, converted or not (is_converted is the label).
 
-    Everything but first_opportunity_at (the label) is known before the snapshot: profile
+    Everything but converted_at and is_converted (the label) is known before the snapshot: profile
     attributes that do not come from sales work, the latest activity strictly before it (any
     age), and per activity kind the activities in the 7, 30 and 90 days before it (activity_at in
     [snapshot_at - days, snapshot_at)), in columns named <kind>_<days>d. The kinds are business
@@ -59,18 +60,28 @@ population as (
         snapshots.snapshot_at,
         people.person_id as crm_id,
         people.person_created_at,
-        opportunities.first_opportunity_at,
+        conversions.converted_at,
+        conversions.crm_id is not null as is_converted,
         {%- for attribute in profile_attributes %}
         cast(people.{{ attribute }} as {{ dbt.type_string() }}) as {{ attribute }},
         {%- endfor %}
         people.person_id
     from snapshots
     inner join people
+        {%- if var('snapshot_mode') %}
+        -- One snapshot, everyone in it: a record of the export counts as known at as_of, and
+        -- the converted are the positives the fit learns from.
+        on people.person_created_at <= snapshots.snapshot_at
+    left join {{ ref('fct_conversions') }} as conversions
+        on conversions.crm_id = people.person_id
+        {%- else %}
         on people.person_created_at < snapshots.snapshot_at
-    left join {{ ref('fct_first_opportunities') }} as opportunities
-        on opportunities.crm_id = people.person_id
-    where opportunities.first_opportunity_at is null
-        or opportunities.first_opportunity_at > snapshots.snapshot_at
+    left join {{ ref('fct_conversions') }} as conversions
+        on conversions.crm_id = people.person_id
+    -- People already converted (in a deal, or customers) cannot convert for the first time.
+    where conversions.crm_id is null
+        or conversions.converted_at > snapshots.snapshot_at
+        {%- endif %}
 ),
 
 -- Each activity that counts, with one flag per kind it is of (a page view of the pricing page
@@ -156,7 +167,8 @@ final as (
         population.snapshot_at,
         population.crm_id,
         population.person_created_at,
-        population.first_opportunity_at,
+        population.converted_at,
+        population.is_converted,
         {%- for attribute in profile_attributes %}
         population.{{ attribute }},
         {%- endfor %}

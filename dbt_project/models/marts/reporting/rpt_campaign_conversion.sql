@@ -1,7 +1,8 @@
 {#- The guide's campaign-to-opportunity table (Adobe's feedback loop): for each CRM campaign and
     each behaviour rule of the champion rulebook, the people it touched in the conversion window
-    and how many of them had an opportunity created after their first touch in the window,
-    within conversion_horizon_days. A campaign touches its members (whatever their status, when
+    and how many of them converted for the first time (fct_conversions: by default their first
+    opportunity) after their first touch in the window, within conversion_horizon_days; people
+    converted before it (in a deal, customers) are left out. A campaign touches its members (whatever their status, when
     they were added); a rule touches the people it gave a ledger row to (at the activity). -#}
 
 with

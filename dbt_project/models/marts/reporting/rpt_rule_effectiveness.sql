@@ -6,7 +6,10 @@
     - Triggered: an activity or inactivity rule with a ledger row in the window, counted from
       the first one; a profile rule the person holds at as_of, counted from their first
       activity in the window. Not triggered: counted from their first activity in the window.
-    - Converted: an opportunity created after that start, within conversion_horizon_days.
+    - Converted: a first conversion (fct_conversions, by default the first opportunity) after
+      that start, within conversion_horizon_days. People converted at or before it (in a deal,
+      customers) are left out: a repurchase or a second deal is not a conversion. In
+      snapshot_mode, converted at all.
     - lift = rate_triggered / rate_not_triggered; its 95% confidence interval is the log
       relative-risk (Katz) normal approximation, exp(ln(lift) +- 1.96 * sqrt(1/a - 1/n1 + 1/c - 1/n0)),
       undefined when either group has no conversion.
@@ -17,6 +20,9 @@
     - weighting: too_few_people when either group has fewer than rule_effectiveness_min_people
       people, else over_weighted / under_weighted when points exceed / fall short of
       suggested_points by more than rule_points_tolerance, else about_right. -#}
+
+-- Read in snapshot_mode only; listed always, so the lineage is the same whatever the vars.
+-- depends_on: {{ ref('int_people') }}
 
 with
 
@@ -50,9 +56,17 @@ window_activity as (
 ),
 
 population as (
+    {%- if var('snapshot_mode') %}
+    -- One snapshot without event times: everyone, as of as_of.
+    select distinct rules.rulebook_id, people.person_id, window_bounds.as_of as first_active_at
+    from rules
+    cross join (select person_id from {{ ref('int_people') }} where is_master) as people
+    cross join window_bounds
+    {%- else %}
     select rulebook_id, person_id, min(event_at) as first_active_at
     from window_activity
     group by rulebook_id, person_id
+    {%- endif %}
 ),
 
 first_triggers as (

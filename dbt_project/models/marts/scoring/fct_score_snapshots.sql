@@ -11,7 +11,7 @@
     grid midnight follows the first record's creation (a history shorter than the horizon and
     a step), the midnight after the creation is the one snapshot, with the horizon cut to the
     whole days left before as_of when fewer (horizon_reduced). People appear from the
-    snapshot after their record's creation. -#}
+    snapshot after their record's creation. None in snapshot_mode (no past to score at). -#}
 
 -- depends_on: {{ ref('decay_profiles') }}
 {%- set horizon_days = var('backtest_horizon_days', 90) %}
@@ -76,6 +76,10 @@ snapshots as (
         union all
         select * from first_record_snapshot
     ) as all_snapshots
+    {%- if var('snapshot_mode') %}
+    -- A snapshot export has no past to score at: it is evaluated by cross-validation at as_of.
+    where false
+    {%- endif %}
 ),
 
 requests as (
