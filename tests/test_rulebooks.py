@@ -232,3 +232,17 @@ def test_the_command_line_sums_up_valid_rulebooks_in_one_line(tmp_path):
         f"rules: {len(rows('profile_rules.csv'))} in profile_rules.csv, {len(rows('activity_rules.csv'))} in "
         f"activity_rules.csv; {len(rows('decay_profiles.csv'))} decay profiles; in {tmp_path / 'seeds' / 'scoring'}\n"
     )
+
+
+def test_a_seed_mixing_line_endings_is_named_with_its_first_odd_line(tmp_path):
+    # Rows pasted from another editor end with CRLF under LF rows: DuckDB's CSV sniffer (dbt seed)
+    # then cannot read the file at all, so the check says where it changes.
+    seeds = tmp_path / "scoring"
+    shutil.copytree(SCORING_SEEDS, seeds)
+    rulebooks = seeds / "rulebooks.csv"
+    lines = rulebooks.read_bytes().split(b"\n")
+    rulebooks.write_bytes(b"\n".join(lines[:2]) + b"\n" + b"\r\n".join(lines[2:]))
+    assert _problems(seeds) == [
+        "rulebooks.csv line 3: this line ends differently from the lines before it (some end with CRLF, others "
+        "with LF, as when rows are pasted from another editor): dbt cannot load such a file; save it with one "
+        "kind of line ending"]

@@ -316,6 +316,18 @@ def _not_utf8(file: str, data: bytes) -> Problem:
                                    "in the spreadsheet, save it as CSV UTF-8")
 
 
+def _mixed_line_endings(data: bytes) -> int | None:
+    """The first line ending otherwise than the first one (CRLF or LF), or None when all agree."""
+    lines = data.split(b"\n")[:-1]  # the ended lines; the last piece has no line break
+    if not lines:
+        return None
+    first_crlf = lines[0].endswith(b"\r")
+    for number, line in enumerate(lines, start=1):
+        if line.endswith(b"\r") != first_crlf:
+            return number
+    return None
+
+
 def _subject(row: dict[str, str]) -> str:
     """Which rule, decay profile or rulebook a row of any scoring seed is about."""
     if "rule_id" in row:
@@ -363,6 +375,13 @@ def validate_rulebooks(seeds_dir: Path = SCORING_SEEDS, project_file: Path = DBT
             return None
         except csv.Error as exc:
             problems.append(Problem(file, None, "", f"cannot be read as CSV: {exc}"))
+            return None
+        mixed = _mixed_line_endings(path.read_bytes())
+        if mixed is not None:
+            problems.append(Problem(file, mixed, "", "this line ends differently from the lines before it (some "
+                                                     "end with CRLF, others with LF, as when rows are pasted from "
+                                                     "another editor): dbt cannot load such a file; save it with "
+                                                     "one kind of line ending"))
             return None
         missing = [column for column in REQUIRED_COLUMNS[file] if column not in header]
         if missing:
