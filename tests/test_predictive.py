@@ -359,6 +359,10 @@ def test_custom_fields_can_be_chosen_and_identifiers_are_left_out():
     settings = predictive.ModelSettings(horizon_days=90, training_snapshots=8, snapshot_step_days=28)
     specs, skipped = predictive.custom_field_specs(values, settings)
     assert set(specs) == {"Score", "Tag"} and skipped["Lead Number"].startswith("an identifier")
+    # A name repeats at scale, yet it is no category: past MAX_CATEGORIES values it is left out.
+    names = custom_values(Name=[f"name {i % 40}" for i in range(400)])
+    specs, skipped = predictive.custom_field_specs(names, settings)
+    assert specs == {} and skipped["Name"].startswith("40 values held by 10 people or more (at most 30)")
     chosen = predictive.ModelSettings(horizon_days=90, training_snapshots=8, snapshot_step_days=28,
                                       custom_fields_used='["Tag"]')
     assert set(predictive.custom_field_specs(values, chosen)[0]) == {"Tag"}

@@ -344,11 +344,13 @@ def backtest_inputs(
     instants = feature_instants(dates, model_grids(dates, model_settings)) if dates else []
     labels_until = max((d.snapshot + timedelta(days=d.horizon_days) for d in dates), default=predictive.EPOCH)
     parts = predictive.feature_source_digests(con, instants, labels_until)
-    # The outcomes: every scored person's first opportunity, by the last horizon end.
+    # The outcomes: every scored person's conversion, by the last horizon end.
     parts["opportunities"] = predictive.row_digest(
         con, predictive.CONVERSIONS, ("crm_id", "converted_at"), "converted_at <= ?",
         [labels_until],
     )
+    # The models at the dates read the people's custom fields too.
+    parts["custom_fields"] = predictive.row_digest(con, predictive.CUSTOM_FIELDS, ("crm_id", "custom_fields"), "true")
     parts["schema"] = predictive.schema_digest(
         con, [tuple(name.split(".")) for name in (predictive.FEATURES, predictive.CONVERSIONS)]
         + [("marts", "fct_score_snapshots")]

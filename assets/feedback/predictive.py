@@ -117,6 +117,9 @@ CUSTOM_PREFIX = "custom_fields."
 NUMBER_SHARE = 0.95
 DATE_SHARE = 0.8
 DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}([ T]\d|$)|^\d{1,2}[/.]\d{1,2}[/.]\d{2,4}( |$)")
+# A field with more values held by enough people than this is a name, free text or an
+# identifier rather than a category (a person's name repeats at 100k people).
+MAX_CATEGORIES = 30
 # Cross-validation folds in snapshot mode.
 FOLDS = 5
 
@@ -368,6 +371,10 @@ def custom_field_specs(values: pd.DataFrame, settings: ModelSettings
         kept = sorted(value for value, people in counts.items() if people >= settings.min_category_people)
         if not kept:
             skipped[name] = f"no value held by {settings.min_category_people} people or more"
+            continue
+        if len(kept) > MAX_CATEGORIES:
+            skipped[name] = (f"{len(kept):,} values held by {settings.min_category_people} people or more (at most "
+                             f"{MAX_CATEGORIES}): a name, free text or an identifier")
             continue
         rest = [*(["other"] if len(kept) < len(counts) else []), *(["unknown"] if column.isna().any() else [])]
         specs[name] = CustomFieldSpec("category", tuple(kept + [value for value in rest if value not in kept]))
