@@ -163,6 +163,17 @@ def failure_reasons(result: dg.ExecuteInProcessResult) -> list[str]:
     return reasons
 
 
+def check_message(metadata: dict) -> str:
+    """A check's words when it has no description: its message, or a dbt test's failing rows."""
+    if "message" in metadata:
+        return str(metadata["message"].value if hasattr(metadata["message"], "value") else metadata["message"])
+    rows = metadata.get("dagster_dbt/failed_row_count")
+    if rows is not None:
+        count = rows.value if hasattr(rows, "value") else rows
+        return f"{count:,} row(s) fail the dbt test" if isinstance(count, int) else f"{count} row(s) fail the dbt test"
+    return ""
+
+
 def run_facts(result: dg.ExecuteInProcessResult, elapsed: float) -> dict:
     """What the summary needs from the run itself: its checks (counts and the failed ones'
     messages), the outputs it wrote, why it failed."""
@@ -179,7 +190,7 @@ def run_facts(result: dg.ExecuteInProcessResult, elapsed: float) -> dict:
             failed_checks.append({
                 "asset": evaluation.asset_key.to_user_string(), "check": evaluation.check_name,
                 "severity": "error" if blocking else "warning",
-                "message": evaluation.description or str(evaluation.metadata.get("message", "")),
+                "message": evaluation.description or check_message(evaluation.metadata),
             })
         elif event.is_step_materialization:
             key = event.asset_key.to_user_string()
