@@ -381,12 +381,6 @@ def custom_field_specs(values: pd.DataFrame, settings: ModelSettings
     return specs, skipped
 
 
-def custom_feature_names(name: str, spec: CustomFieldSpec) -> list[str]:
-    if spec.kind == "number":
-        return [CUSTOM_PREFIX + name, *([f"{CUSTOM_PREFIX}{name} is missing"] if spec.has_missing else [])]
-    return [f"{CUSTOM_PREFIX}{name}={value}" for value in spec.values]
-
-
 def custom_specs_of(features: list[str]) -> dict[str, CustomFieldSpec]:
     """The custom field specs behind a feature list, in its order (to score with a stored fit)."""
     specs: dict[str, CustomFieldSpec] = {}
