@@ -166,12 +166,9 @@ def failure_reasons(result: dg.ExecuteInProcessResult) -> list[str]:
 def check_message(metadata: dict) -> str:
     """A check's words when it has no description: its message, or a dbt test's failing rows."""
     if "message" in metadata:
-        return str(metadata["message"].value if hasattr(metadata["message"], "value") else metadata["message"])
+        return str(metadata["message"].value)
     rows = metadata.get("dagster_dbt/failed_row_count")
-    if rows is not None:
-        count = rows.value if hasattr(rows, "value") else rows
-        return f"{count:,} row(s) fail the dbt test" if isinstance(count, int) else f"{count} row(s) fail the dbt test"
-    return ""
+    return "" if rows is None else f"{rows.value:,} row(s) fail the dbt test"
 
 
 def run_facts(result: dg.ExecuteInProcessResult, elapsed: float) -> dict:

@@ -16,6 +16,21 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture
+def landing(tmp_path: Path) -> Path:
+    """An empty landing folder for one test."""
+    root = tmp_path / "landing"
+    root.mkdir()
+    return root
+
+
+def write(path: Path, content: str | bytes) -> Path:
+    """A file with its folders; text is written as UTF-8, bytes as they are."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+    return path
+
+
 def parse_dbt_project_if_needed() -> None:
     """The Dagster definitions read dbt's manifest when imported; `make test` builds it first
     (`make prepare`), plain `pytest` on a fresh clone builds it here."""

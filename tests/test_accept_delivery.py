@@ -24,6 +24,7 @@ from assets.ingest.acceptance import AcceptanceError
 from assets.ingest.checks import quarantine_rate, reconciliation
 from assets.ingest.sources import RAW_TABLES, ingest_source
 from assets.warehouse import connect
+from tests.conftest import write
 from tests.headless import REPO_ROOT, finish, held_open_elsewhere, run_env, start_run
 
 GOOD_HIT = (
@@ -31,19 +32,6 @@ GOOD_HIT = (
     '"https://www.google.com/" "Mozilla/5.0 (X11; Linux x86_64) Firefox/126.0" "v-8f3a2c1d9e"\n'
 )
 LIMIT = 0.05
-
-
-@pytest.fixture
-def landing(tmp_path: Path) -> Path:
-    root = tmp_path / "landing"
-    root.mkdir()
-    return root
-
-
-def write(path: Path, content: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(content)
-    return path
 
 
 def deliver(con: duckdb.DuckDBPyConnection, landing: Path, files: dict[str, str]) -> None:

@@ -138,12 +138,17 @@ def test_top_k_hits_share_ties_at_the_boundary():
     assert backtest.expected_top_k_hits(score, positive, 10) == 3
 
 
-def test_evaluate_scorer_on_a_hand_made_frame():
-    scored = pd.DataFrame({
+def hand_made_scored() -> pd.DataFrame:
+    """Five people: two positives (scores 0.9 and one of the tied 0.3), the top two are MQLs."""
+    return pd.DataFrame({
         "score": [0.9, 0.8, 0.3, 0.3, 0.1],
         "positive": [True, False, True, False, False],
         "is_mql": [True, True, False, False, False],
     })
+
+
+def test_evaluate_scorer_on_a_hand_made_frame():
+    scored = hand_made_scored()
     metrics = backtest.evaluate_scorer(scored, backtest.BacktestSettings(sales_capacity=2))
     assert metrics["auc"] == pytest.approx(pair_count_auc([0.9, 0.3], [0.8, 0.3, 0.1]))
     assert (metrics["mql_count"], metrics["mql_precision"], metrics["mql_recall"]) == (2, 0.5, 0.5)
@@ -183,11 +188,7 @@ def test_hanley_mcneil_interval_on_a_hand_made_auc():
 
 
 def test_evaluate_scorer_gives_intervals_around_its_figures():
-    scored = pd.DataFrame({
-        "score": [0.9, 0.8, 0.3, 0.3, 0.1],
-        "positive": [True, False, True, False, False],
-        "is_mql": [True, True, False, False, False],
-    })
+    scored = hand_made_scored()
     metrics = backtest.evaluate_scorer(scored, backtest.BacktestSettings(sales_capacity=2))
     # Precision 1 of 2 MQLs, recall 1 of 2 positives.
     assert (metrics["mql_precision_ci_lower"], metrics["mql_precision_ci_upper"]) == pytest.approx(wilson_by_hand(1, 2))

@@ -183,16 +183,18 @@ def land(landing: Path, fixture: str) -> Path:
     return target
 
 
-def test_deals_export_loads_with_the_example_mapping(con, tmp_path):
-    landing = tmp_path / "landing"
-    land(landing, "deals.csv")
+def load_example(con, landing: Path, fixture: str, mapping: str, table: RawTable, records: int) -> None:
+    """Ingest a fixture with an example mapping: every record line (all but the header) is
+    loaded, and the reconciliation check agrees."""
+    land(landing, fixture)
+    ingest_source(con, landing, "crm", str(EXAMPLES / mapping))
+    assert manifest(con) == [(f"crm/2026-06-30/{fixture}", records, records, 0, "loaded")]
+    assert physical_lines(FIXTURES / fixture) - 1 == records
+    assert reconciliation(con, table).passed
 
-    ingest_source(con, landing, "crm", str(EXAMPLES / "deals.yml"))
 
-    # Every record line (all but the header) is loaded or quarantined, and the checks agree.
-    assert manifest(con) == [("crm/2026-06-30/deals.csv", 18, 18, 0, "loaded")]
-    assert physical_lines(FIXTURES / "deals.csv") - 1 == 18
-    assert reconciliation(con, RawTable("crm", "opportunities", "crm_opportunities")).passed
+def test_deals_export_loads_with_the_example_mapping(con, landing):
+    load_example(con, landing, "deals.csv", "deals.yml", RawTable("crm", "opportunities", "crm_opportunities"), 18)
     deals = dict(con.execute(
         "select opportunity_id, (stage_name, is_closed, is_won, created_at, account_id, opportunity_type) "
         "from raw.crm_opportunities").fetchall())
@@ -204,15 +206,8 @@ def test_deals_export_loads_with_the_example_mapping(con, tmp_path):
     assert con.execute("select count(*) from raw.crm_opportunities where created_at is null").fetchone()[0] == 0
 
 
-def test_flat_lead_export_loads_with_the_example_mapping(con, tmp_path):
-    landing = tmp_path / "landing"
-    land(landing, "leads_export.csv")
-
-    ingest_source(con, landing, "crm", str(EXAMPLES / "flat_leads.yml"))
-
-    assert manifest(con) == [("crm/2026-06-30/leads_export.csv", 20, 20, 0, "loaded")]
-    assert physical_lines(FIXTURES / "leads_export.csv") - 1 == 20
-    assert reconciliation(con, RawTable("crm", "leads", "crm_leads")).passed
+def test_flat_lead_export_loads_with_the_example_mapping(con, landing):
+    load_example(con, landing, "leads_export.csv", "flat_leads.yml", RawTable("crm", "leads", "crm_leads"), 20)
     leads = con.execute(
         "select lead_source, count(*), min(created_at), max(created_at) from raw.crm_leads group by 1"
     ).fetchall()

@@ -5,14 +5,13 @@ records. The quarantine rate is judged per raw table."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import duckdb
 import pytest
 
 from assets.ingest.checks import quarantine_rate, reconciliation
 from assets.ingest.ledger import ensure_ledger
 from assets.ingest.sources import RAW_TABLES, crm_mapping, ingest_source
+from tests.conftest import write
 
 FORM_HEADER = ("submission_id,submitted_at,form_name,page_url,visitor_id,email,first_name,last_name,company,"
                "job_title,country,phone")
@@ -27,19 +26,6 @@ def form_row(number: int, company: str = "Acme") -> str:
 
 def lead_row(number: int, company: str = "Acme") -> str:
     return f"00Q{number:03d},Ana,Lopez,p{number}@acme.com,{company},2026-01-23T02:21:49.000+0000"
-
-
-@pytest.fixture
-def landing(tmp_path: Path) -> Path:
-    root = tmp_path / "landing"
-    root.mkdir()
-    return root
-
-
-def write(path: Path, content: str | bytes) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
-    return path
 
 
 def manifest(con: duckdb.DuckDBPyConnection) -> list[tuple]:

@@ -17,7 +17,7 @@ import pytest
 
 from assets.ingest.sources import SOURCES, ingest_source
 from assets.warehouse import connect
-from tests.conftest import SHARED_DATA
+from tests.conftest import SHARED_DATA, write
 from tests.dbt_runner import run_dbt
 
 SALESFORCE = "salesforce_sample_export_sfdc_assets"
@@ -77,11 +77,6 @@ def shared(relative: str) -> Path:
     if not path.exists():
         pytest.skip(f"real sample {path} is absent (it lives outside the repository)")
     return path
-
-
-def write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
 
 
 def assemble_landing(root: Path) -> None:

@@ -291,3 +291,25 @@ def test_thin_or_empty_windows_show_a_warning_naming_the_setting(tmp_path):
     assert page.count('class="warning"') == len(backtest_warnings) + 1 + 1
     # The interval columns are in the backtest table.
     assert "auc ci lower" in page
+
+
+def test_rule_lift_bars_are_drawn_and_a_thin_window_warns(tmp_path):
+    """On a hand-made rpt_rule_effectiveness: two champion rules with lifts 2 and 0.5 are drawn,
+    and 12 conversions among 300 people (fewer than 20) bring the warning naming the setting."""
+    from assets.report.html_report import rule_effectiveness
+
+    with connect(tmp_path / "w.duckdb") as con:
+        con.execute("create schema marts")
+        con.execute("""create table marts.rpt_rule_effectiveness as select * from (values
+            (true, 'R1', 'Pricing page', 100, 8, 200, 4, 2.0, 1.1, 3.6, 10.0, 12.0, 'about_right'),
+            (true, 'R2', 'Careers page', 100, 2, 200, 10, 0.5, 0.2, 1.4, 5.0, -4.0, 'over_weighted'),
+            (false, 'R1', 'Another rulebook', 100, 8, 200, 4, 2.0, 1.1, 3.6, 10.0, 12.0, 'about_right')
+        ) as t(is_champion, rule_id, description, people_triggered, converted_triggered, people_not_triggered,
+               converted_not_triggered, lift, lift_ci_lower, lift_ci_upper, points, suggested_points, weighting)""")
+        section = rule_effectiveness(con)
+    assert list(section.table["rule_id"]) == ["R1", "R2"]
+    image = Image.open(io.BytesIO(section.png))
+    assert has_palette_colour(image, minimum_pixels=500)
+    (warning,) = section.warnings
+    assert warning.startswith("Only 12 of the 300 people active in the conversion window converted for the first time")
+    assert "report_window_days" in warning

@@ -6,7 +6,6 @@ from __future__ import annotations
 import gzip
 import json
 import shutil
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -14,7 +13,7 @@ import pytest
 from assets.ingest.checks import quarantine_rate, reconciliation
 from assets.ingest.mapping import MappingError, load_mapping
 from assets.ingest.sources import RAW_TABLES, crm_mapping, ingest_source
-from tests.conftest import shared_file
+from tests.conftest import shared_file, write
 
 GOOD_HIT = (
     '203.0.113.7 - - [30/Jun/2026:14:02:11 +0200] "GET /pricing?utm_source=mail HTTP/1.1" 200 5120 '
@@ -23,19 +22,6 @@ GOOD_HIT = (
 GOOD_HIT_NO_COOKIE = (
     '198.51.100.2 - - [30/Jun/2026:12:00:00 +0000] "POST /forms/demo-request HTTP/1.1" 302 - "-" "curl/8.1"'
 )
-
-
-@pytest.fixture
-def landing(tmp_path: Path) -> Path:
-    root = tmp_path / "landing"
-    root.mkdir()
-    return root
-
-
-def write(path: Path, content: bytes | str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
-    return path
 
 
 def manifest(con: duckdb.DuckDBPyConnection) -> list[tuple]:

@@ -17,7 +17,7 @@
                 {%- endfor %}
             ) as seed_rows
         ), '')
-        || '{{ tojson(settings) | replace("'", "''") }}'
+        || {{ json_literal(settings) }}
     )
 {%- endmacro %}
 
