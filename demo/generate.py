@@ -221,7 +221,7 @@ def _write_truth(con, w: World, crm, ev, mailed, logs, landing: Path, truth_dir:
         "in_market_periods.csv": truth.periods_truth(w.deals, w.people),
         "visitors.csv": truth.visitors_truth(w.vis, w.tokens, w.people, w.companies, crm, w.journeys.forms),
         "opportunities.csv": truth.opportunities_truth(w.deals, crm, w.journeys, w.people),
-        "accounts.csv": truth.accounts_truth(w.companies, crm, w.journeys),
+        "accounts.csv": truth.accounts_truth(w.companies, crm, w.journeys, w.deals),
         "bad_crm_rows.csv": crm.bad_rows,
     }
     for name, frame in frames.items():

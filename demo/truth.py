@@ -166,6 +166,7 @@ def opportunities_truth(deals: Deals, crm: Crm, journeys: Journeys, people: pd.D
     return pd.DataFrame(
         {
             "opportunity_id": crm.opportunity_id[o["opp_idx"].to_numpy()],
+            "account_id": crm.account_id[o["company_idx"].to_numpy()],
             "kind": o["kind"].to_numpy(),
             "episode": np.where(o["episode_idx"] >= 0, "ep-" + o["episode_idx"].astype(str), None),
             "buyer_type": kind.reindex(o["episode_idx"]).to_numpy(),
@@ -178,8 +179,13 @@ def opportunities_truth(deals: Deals, crm: Crm, journeys: Journeys, people: pd.D
     )
 
 
-def accounts_truth(companies: pd.DataFrame, crm: Crm, journeys: Journeys) -> pd.DataFrame:
-    n_ep = journeys.episodes.groupby("company_idx").size().reindex(np.arange(len(companies))).fillna(0)
+def accounts_truth(companies: pd.DataFrame, crm: Crm, journeys: Journeys, deals: Deals) -> pd.DataFrame:
+    idx = np.arange(len(companies))
+    n_ep = journeys.episodes.groupby("company_idx").size().reindex(idx).fillna(0)
+    # Every customer, at the start or won during the period, with the cycle it reorders on.
+    cust = deals.customers.set_index("company_idx")
+    since = cust["since_t"].reindex(idx).fillna(NEVER).to_numpy().astype(np.int64)
+    cycle = cust["cycle"].reindex(idx).fillna(0).to_numpy().astype(int)
     return pd.DataFrame(
         {
             "company_domain": companies["domain"],
@@ -193,6 +199,8 @@ def accounts_truth(companies: pd.DataFrame, crm: Crm, journeys: Journeys) -> pd.
             ),
             "n_buying_episodes": n_ep.astype(int).to_numpy(),
             "has_link_scanner": _flag(companies["has_link_scanner"].to_numpy()),
+            "customer_since": _time(since),
+            "customer_cycle_months": np.where(cycle > 0, cycle.astype(str), None),
         }
     )
 

@@ -72,3 +72,13 @@
 {% macro json_literal(value) -%}
     '{{ tojson(value) | replace("'", "''") }}'
 {%- endmacro %}
+
+{#- A number as text with one decimal (2.1), the same on every engine. -#}
+{% macro one_decimal(expr) -%}
+    cast(cast(round({{ expr }}, 1) as decimal(10, 1)) as {{ dbt.type_string() }})
+{%- endmacro %}
+
+{#- A person's or CRM user's name from its first and last names; null when both are empty. -#}
+{% macro full_name(first_name, last_name) -%}
+    nullif(trim(concat_ws(' ', {{ first_name }}, {{ last_name }})), '')
+{%- endmacro %}

@@ -90,3 +90,8 @@
 {% macro add_days(ts, days) -%}
     {{ dbt.dateadd('second', 'cast(round((' ~ days ~ ') * 86400) as bigint)', ts) }}
 {%- endmacro %}
+
+{#- Days in a month on average (365.25 / 12): purchase cycles are counted in these months. -#}
+{% macro days_per_month() -%}
+    {{ to_double(30.4375) }}
+{%- endmacro %}

@@ -64,8 +64,10 @@
 
 {#- The share of a term of int_score_events (row `term_alias`) left at instant `at_ts`:
     nothing outside [starts_at, ends_at); constant terms keep all of it, linear ones lose it
-    evenly over lifetime_days from event_at, exponential ones halve every half_life_days. The
-    score timeline evaluates the same shapes in closed form (score_timeline_value). -#}
+    evenly over lifetime_days from event_at, exponential ones halve every half_life_days, and
+    growing ones (a customer's purchase cycle, int_repurchase_score_events) gain all of it every
+    lifetime_days. The score timeline evaluates the same shapes in closed form
+    (score_timeline_value). -#}
 {% macro term_share_at(term_alias, at_ts) -%}
     case
         when {{ at_ts }} < {{ term_alias }}.starts_at then 0
@@ -75,6 +77,8 @@
             then 1 - {{ days_between(term_alias ~ '.event_at', at_ts) }} / {{ term_alias }}.lifetime_days
         when {{ term_alias }}.term_kind = 'exponential'
             then power(0.5, {{ days_between(term_alias ~ '.event_at', at_ts) }} / {{ term_alias }}.half_life_days)
+        when {{ term_alias }}.term_kind = 'growing'
+            then {{ days_between(term_alias ~ '.event_at', at_ts) }} / {{ term_alias }}.lifetime_days
         else 0
     end
 {%- endmacro %}

@@ -1,7 +1,8 @@
 {#- Everything that can move a person between lifecycle stages, up to as_of, one row per event:
     the first web visit before the person was known (anonymous), the CRM record's creation
     (name), champion MQL crossings, CRM status changes (sales accepted, disqualified), recycles,
-    opportunities opened and closed, and MQLs that expired: a champion score that stayed under
+    opportunities opened and closed, customers and their accounts' repurchase crossings, and
+    MQLs that expired: a champion score that stayed under
     the threshold for the rulebook's mql_expiry_days (seed; empty: never) goes back to nurturing,
     but only from the mql stage (only_from_stage: sales acceptance stops the clock). The stage
     history decides which of them move the person. -#}
@@ -151,12 +152,73 @@ expiries as (
             or drops.requalified_at > {{ add_days('drops.dropped_at', 'expiry.expiry_days') }})
 ),
 
+-- Customers: the people of a won deal become customers when it closes, and stay customers
+-- after a lost deal once their account has bought. The champion's repurchase crossings of the
+-- account (int_repurchase_crossings) move its customers to repurchase_qualified and back.
+account_deals as (
+    select opportunities.*, accounts.account_id
+    from opportunities
+    inner join {{ ref('int_account_opportunities') }} as accounts
+        on opportunities.opportunity_id = accounts.opportunity_id
+    where opportunities.is_closed
+        and opportunities.closed_at <= (select as_of from as_of)
+),
+
+account_customers as (
+    select account_id, person_id, min(closed_at) as customer_since
+    from account_deals
+    where is_won
+        and account_id is not null
+    group by account_id, person_id
+),
+
+customer_events as (
+    select person_id, closed_at as event_at, 'customer' as stage,
+        'customer since opportunity ' || coalesce(opportunity_name, opportunity_id) || ' won' as cause,
+        opportunity_id as source_id, 'won' as only_from_stage
+    from account_deals
+    where is_won
+    union all
+    select account_deals.person_id, account_deals.closed_at, 'customer',
+        'still a customer after opportunity ' || coalesce(account_deals.opportunity_name, account_deals.opportunity_id)
+            || ' lost',
+        account_deals.opportunity_id, 'lost'
+    from account_deals
+    inner join (
+        select account_id, min(purchased_at) as first_purchase_at
+        from {{ ref('int_account_purchases') }}
+        group by account_id
+    ) as buyers
+        on account_deals.account_id = buyers.account_id
+        and buyers.first_purchase_at < account_deals.closed_at
+    where not account_deals.is_won
+    union all
+    select
+        account_customers.person_id,
+        crossings.crossed_at,
+        case crossings.direction when 'qualified' then 'repurchase_qualified' else 'customer' end,
+        'repurchase score ' || {{ one_decimal('crossings.repurchase_score') }}
+            || case crossings.direction when 'qualified' then ' crossed ' else ' fell under ' end
+            || {{ one_decimal('crossings.repurchase_threshold') }}
+            || coalesce(' with ' || crossings.crossing_rule_id, ''),
+        'repurchase ' || crossings.account_id || ' ' || cast(crossings.crossed_at as {{ dbt.type_string() }}),
+        case crossings.direction when 'qualified' then 'customer' else 'repurchase_qualified' end
+    from {{ ref('int_repurchase_crossings') }} as crossings
+    inner join account_customers
+        on crossings.account_id = account_customers.account_id
+        and crossings.crossed_at >= account_customers.customer_since
+    where crossings.is_champion
+        and crossings.crossed_at <= (select as_of from as_of)
+),
+
 all_events as (
     select *, cast(null as {{ dbt.type_string() }}) as only_from_stage from events
     union all
     select crm_id, expired_at, 'recycled', cause,
         'mql expiry ' || cast(expired_at as {{ dbt.type_string() }}), 'mql'
     from expiries
+    union all
+    select * from customer_events
 ),
 
 final as (

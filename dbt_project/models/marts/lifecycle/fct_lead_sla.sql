@@ -1,5 +1,6 @@
 {#- One row per SLA instance: each entry into a stage that a policy of sla_policies watches, with
-    its owner (the person's CRM record owner) and the owner's manager, the deadline and warning
+    its owner (the person's CRM record owner, or their account's owner for a policy whose owner
+    is account_owner) and the owner's manager, the deadline and warning
     time (round the clock, or in the working hours of the policy's calendar), when it was met,
     and its status as of as_of: met (in time), breached (met late or not
     met by the deadline), at_risk (open past the warning time) or open. -#}
@@ -19,10 +20,19 @@ visits as (
 ),
 
 owners as (
-    select people.person_id, people.owner_id, users.manager_id
+    select
+        people.person_id,
+        people.owner_id,
+        users.manager_id,
+        accounts.owner_id as account_owner_id,
+        account_owners.manager_id as account_owner_manager_id
     from {{ ref('int_people') }} as people
     left join {{ ref('stg_crm__users') }} as users
         on people.owner_id = users.user_id
+    left join {{ ref('stg_crm__accounts') }} as accounts
+        on people.account_id = accounts.account_id
+    left join {{ ref('stg_crm__users') }} as account_owners
+        on accounts.owner_id = account_owners.user_id
     where people.is_master
 ),
 
@@ -144,8 +154,10 @@ final as (
         met.policy,
         met.visit_number,
         met.calendar,
-        owners.owner_id,
-        owners.manager_id,
+        case when policies.owner = 'account_owner' and owners.account_owner_id is not null
+            then owners.account_owner_id else owners.owner_id end as owner_id,
+        case when policies.owner = 'account_owner' and owners.account_owner_id is not null
+            then owners.account_owner_manager_id else owners.manager_id end as manager_id,
         met.started_at,
         met.warn_at,
         met.due_at,
@@ -164,6 +176,8 @@ final as (
         {{ dbt.hash(dbt.concat(["met.crm_id", "'|'", "met.policy", "'|'", "cast(met.started_at as " ~ dbt.type_string() ~ ")"])) }}
             as sla_id
     from met
+    inner join policies
+        on met.policy = policies.policy
     left join owners
         on met.crm_id = owners.person_id
 )

@@ -17,7 +17,7 @@ champion_scores as (
 
 -- Names as people read them: concat_ws skips a missing part, and no name at all is null, not ''.
 owners as (
-    select user_id, nullif(trim(concat_ws(' ', first_name, last_name)), '') as owner_name
+    select user_id, {{ full_name('first_name', 'last_name') }} as owner_name
     from {{ ref('stg_crm__users') }}
 ),
 
@@ -33,7 +33,7 @@ final as (
         people.person_type,
         people.first_name,
         people.last_name,
-        nullif(trim(concat_ws(' ', people.first_name, people.last_name)), '') as person_name,
+        {{ full_name('people.first_name', 'people.last_name') }} as person_name,
         people.email,
         people.phone,
         people.title,

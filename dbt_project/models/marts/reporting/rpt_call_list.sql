@@ -54,7 +54,7 @@ open_leads as (
         on champion_scores.crm_id = people.crm_id
     left join open_opportunities
         on champion_scores.crm_id = open_opportunities.crm_id
-    where coalesce(people.current_stage, 'name') not in ('disqualified', 'lost', 'won', 'opportunity')
+    where coalesce(people.current_stage, 'name') not in ('disqualified', 'lost', 'won', 'opportunity', 'customer', 'repurchase_qualified')
         and not coalesce(people.is_customer, false)
         and not coalesce(people.do_not_call, false)
         and open_opportunities.crm_id is null
