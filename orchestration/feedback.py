@@ -25,6 +25,8 @@ FEATURE_SOURCES = [
 CHAMPION_SOURCES = [dg.AssetKey(["marts", name]) for name in ("fct_lead_score_daily", "fct_lead_scores")]
 CONVERSIONS = get_asset_key_for_model([dbt_models], "fct_conversions")
 SCORE_SOURCES = [dg.AssetKey(["marts", name]) for name in ("fct_score_snapshots", "fct_lead_scores")]
+# The customer accounts' repurchase scores at the same past dates (the backtest's repurchase motion).
+REPURCHASE_SNAPSHOTS = get_asset_key_for_model([dbt_models], "fct_account_repurchase_snapshots")
 RULEBOOKS = dg.AssetKey(["seeds", "rulebooks"])
 # DuckDB's cap in the feedback steps, which also hold every person's features at every snapshot
 # in pandas and fit on them in the same process: together they stay within the run's budget.
@@ -128,10 +130,10 @@ def predictive_score(warehouse: WarehouseResource, feedback: FeedbackConfigResou
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(BACKTEST, deps=[*FEATURE_SOURCES, *SCORE_SOURCES, RULEBOOKS],
+        dg.AssetSpec(BACKTEST, deps=[*FEATURE_SOURCES, *SCORE_SOURCES, REPURCHASE_SNAPSHOTS, RULEBOOKS],
                      description="Champion, challengers and the predictive model on the same past dates: "
                      "AUC, MQL precision and recall, top-k hit rate for opportunities within the horizon."),
-        dg.AssetSpec(BACKTEST_BANDS, deps=[*FEATURE_SOURCES, *SCORE_SOURCES, RULEBOOKS],
+        dg.AssetSpec(BACKTEST_BANDS, deps=[*FEATURE_SOURCES, *SCORE_SOURCES, REPURCHASE_SNAPSHOTS, RULEBOOKS],
                      description="Conversion to opportunity by score-rank band, per scorer and backtest date."),
     ],
     check_specs=[

@@ -23,6 +23,7 @@ REPORT_MODELS = [
     "fct_lead_scores", "rpt_score_distribution", "rpt_score_anomalies", "rpt_funnel_stages", "rpt_sla_status",
     "rpt_campaign_conversion", "rpt_rule_effectiveness", "rpt_won_lost_review", "rpt_roi", "rpt_call_list",
     "rpt_score_movers", "rpt_score_changes", "rpt_rule_changes", "rpt_account_opportunities",
+    "fct_account_repurchase_scores",
 ]
 REPORT_INPUTS = [
     *(get_asset_key_for_model([dbt_models], name) for name in REPORT_MODELS),

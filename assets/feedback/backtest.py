@@ -13,10 +13,16 @@ up to the last horizon end, the feature rows (marts.fct_person_features) at ever
 models train or score on, the settings and the code) is stored with it, and a run with the same
 digest keeps the stored tables.
 
-Every scorer is measured on the same people: those with a score on d and no opportunity at or
-before s. Positives: a first opportunity in (s, s + horizon]. A rulebook's MQLs at d are people
-at or above its threshold with the minimum fit. The predictive model has no threshold of its
-own: it passes to sales as many people as the champion's MQLs that day (its top probabilities).
+Two motions, on separate rows (`motion`):
+- new_business: every scorer is measured on the same people: those with a score on d and no
+  opportunity at or before s. Positives: a first opportunity in (s, s + horizon]. A rulebook's
+  MQLs at d are people at or above its threshold with the minimum fit. The predictive model has
+  no threshold of its own: it passes to sales as many people as the champion's MQLs that day
+  (its top probabilities).
+- repurchase: each rulebook's repurchase score of customer accounts at s
+  (marts.fct_account_repurchase_snapshots), accounts with an opportunity open at s left out (in
+  a deal already). Positives: the account opens an opportunity in (s, s + horizon]. "MQLs" are
+  the repurchase-qualified accounts; `people` counts accounts.
 """
 
 from __future__ import annotations
@@ -71,6 +77,21 @@ def rulebook_scores(con: duckdb.DuckDBPyConnection, score_date: date) -> pd.Data
         order by rulebook_id, crm_id""",
         [score_date],
     ).df()
+
+
+def repurchase_scores(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
+    """Each rulebook's repurchase score of customer accounts not in a deal at each snapshot, and
+    whether the account opened an opportunity within the horizon."""
+    frame = con.execute(
+        """select score_date, account_id as crm_id, rulebook_id as scorer, is_champion, repurchase_score as score,
+               is_repurchase_qualified as is_mql,
+               coalesce(next_opportunity_opened_at <= snapshot_at + to_days(horizon_days), false) as positive
+        from marts.fct_account_repurchase_snapshots
+        where not has_open_opportunity
+        order by score_date, rulebook_id, account_id"""
+    ).df()
+    frame["score_date"] = pd.to_datetime(frame["score_date"]).dt.date
+    return frame
 
 
 def outcomes(opportunities: pd.DataFrame, people: pd.Series, snapshot: datetime, horizon_days: int) -> pd.DataFrame:
@@ -234,6 +255,7 @@ def run_backtest(
             rows.append({
                 "scorer": scorer,
                 "scorer_kind": "model" if scorer == predictive.MODEL_NAME else "rulebook",
+                "motion": NEW_BUSINESS,
                 "is_champion": is_champion,
                 "as_of_date": when.score_date,
                 "horizon_days": when.horizon_days,
@@ -246,24 +268,46 @@ def run_backtest(
                 "as_of": as_of,
             })
             band_rows.extend(
-                {"scorer": scorer, "as_of_date": when.score_date, "horizon_days": when.horizon_days, **band}
+                {"scorer": scorer, "motion": NEW_BUSINESS, "as_of_date": when.score_date,
+                 "horizon_days": when.horizon_days, **band}
+                for band in band_conversion(scored)
+            )
+    accounts = repurchase_scores(con) if dates else pd.DataFrame()
+    for when in dates:
+        on_date = accounts[accounts["score_date"] == when.score_date] if len(accounts) else accounts
+        for (scorer, is_champion), scored in (on_date.groupby(["scorer", "is_champion"], sort=True)
+                                              if len(on_date) else []):
+            scored = scored.reset_index(drop=True)
+            rows.append({
+                "scorer": scorer, "scorer_kind": "rulebook", "motion": REPURCHASE, "is_champion": bool(is_champion),
+                "as_of_date": when.score_date, "horizon_days": when.horizon_days,
+                "horizon_reduced": when.horizon_reduced, **evaluate_scorer(scored, settings),
+                "mql_rule": "repurchase_score >= repurchase_threshold", "training_rows": None,
+                "training_positives": None, "as_of": as_of,
+            })
+            band_rows.extend(
+                {"scorer": scorer, "motion": REPURCHASE, "as_of_date": when.score_date,
+                 "horizon_days": when.horizon_days, **band}
                 for band in band_conversion(scored)
             )
     backtest = pd.DataFrame(rows, columns=BACKTEST_COLUMNS)
     bands = pd.DataFrame(band_rows, columns=BAND_COLUMNS)
     return BacktestTables(
-        backtest=backtest.sort_values(["as_of_date", "scorer"], kind="stable").reset_index(drop=True),
-        bands=bands.sort_values(["as_of_date", "scorer", "band_order"], kind="stable").reset_index(drop=True),
+        backtest=backtest.sort_values(["as_of_date", "motion", "scorer"], kind="stable").reset_index(drop=True),
+        bands=bands.sort_values(["as_of_date", "motion", "scorer", "band_order"], kind="stable"
+                                ).reset_index(drop=True),
     )
 
 
+NEW_BUSINESS = "new_business"
+REPURCHASE = "repurchase"
 BACKTEST_COLUMNS = [
-    "scorer", "scorer_kind", "is_champion", "as_of_date", "horizon_days", "horizon_reduced", "people", "positives",
-    "auc", "auc_ci_lower", "auc_ci_upper", "mql_count", "mql_positives", "mql_precision", "mql_precision_ci_lower",
-    "mql_precision_ci_upper", "mql_recall", "mql_recall_ci_lower", "mql_recall_ci_upper", "top_k",
-    "top_k_positives", "top_k_hit_rate", "mql_rule", "training_rows", "training_positives", "as_of",
+    "scorer", "scorer_kind", "motion", "is_champion", "as_of_date", "horizon_days", "horizon_reduced", "people",
+    "positives", "auc", "auc_ci_lower", "auc_ci_upper", "mql_count", "mql_positives", "mql_precision",
+    "mql_precision_ci_lower", "mql_precision_ci_upper", "mql_recall", "mql_recall_ci_lower", "mql_recall_ci_upper",
+    "top_k", "top_k_positives", "top_k_hit_rate", "mql_rule", "training_rows", "training_positives", "as_of",
 ]
-BAND_COLUMNS = ["scorer", "as_of_date", "horizon_days", "band", "band_order", "people", "positives",
+BAND_COLUMNS = ["scorer", "motion", "as_of_date", "horizon_days", "band", "band_order", "people", "positives",
                 "conversion_rate", "conversion_rate_ci_lower", "conversion_rate_ci_upper", "lift", "lift_ci_lower",
                 "lift_ci_upper"]
 
@@ -324,6 +368,9 @@ def write_backtest_tables(con: duckdb.DuckDBPyConnection, tables: BacktestTables
 BACKTEST_STATE = "backtest_inputs"
 # Result tables the stored digest stands for; as_of is rewritten when they are reused.
 BACKTEST_OUTPUTS = {"rpt_backtest": ("as_of",), "rpt_backtest_bands": ()}
+REPURCHASE_COLUMNS = ("score_date", "snapshot_at", "horizon_days", "account_id", "rulebook_id", "is_champion",
+                      "repurchase_score", "is_repurchase_qualified", "has_open_opportunity",
+                      "next_opportunity_opened_at")
 SCORE_COLUMNS = ("score_date", "snapshot_at", "horizon_days", "horizon_reduced", "crm_id", "rulebook_id",
                  "is_champion", "total_score", "is_mql")
 
@@ -357,6 +404,8 @@ def backtest_inputs(
     )
     parts["dates"] = ",".join(f"{d.snapshot.isoformat()}+{d.horizon_days}" for d in dates)
     parts["scores"] = predictive.row_digest(con, "marts.fct_score_snapshots", SCORE_COLUMNS, "true")
+    parts["repurchase_scores"] = predictive.row_digest(
+        con, "marts.fct_account_repurchase_snapshots", REPURCHASE_COLUMNS, "true")
     parts["settings"] = json.dumps({"backtest": asdict(settings), "model": asdict(model_settings)}, sort_keys=True)
     parts["code"] = predictive.code_digest(__file__, predictive.__file__, evaluation.__file__)
     return predictive.InputsDigest(parts)
@@ -364,9 +413,10 @@ def backtest_inputs(
 
 def read_backtest_tables(con: duckdb.DuckDBPyConnection) -> BacktestTables:
     return BacktestTables(
-        backtest=con.execute(f"select * from {predictive.SCHEMA}.rpt_backtest order by as_of_date, scorer").df(),
+        backtest=con.execute(
+            f"select * from {predictive.SCHEMA}.rpt_backtest order by as_of_date, motion, scorer").df(),
         bands=con.execute(
-            f"select * from {predictive.SCHEMA}.rpt_backtest_bands order by as_of_date, scorer, band_order"
+            f"select * from {predictive.SCHEMA}.rpt_backtest_bands order by as_of_date, motion, scorer, band_order"
         ).df(),
     )
 

@@ -61,8 +61,15 @@ def backtest_warnings(backtest: pd.DataFrame, model_name: str, snapshot_mode: bo
     if backtest.empty:
         return ["The backtest has no date: the score history holds no snapshot to test on. Raise the dbt var "
                 "backtest_history_days (or load a longer history) and rebuild."]
-    per_date = backtest.groupby("as_of_date", sort=True).agg(people=("people", "max"), positives=("positives", "max"))
+    motion = backtest["motion"] if "motion" in backtest.columns else pd.Series("new_business", backtest.index)
+    new_business = backtest[motion == "new_business"]
+    per_date = new_business.groupby("as_of_date", sort=True).agg(people=("people", "max"),
+                                                                 positives=("positives", "max"))
     thin = per_date[per_date["positives"] < MIN_POSITIVES]
+    repurchase = backtest[motion == "repurchase"].groupby("as_of_date", sort=True).agg(
+        accounts=("people", "max"), positives=("positives", "max"))
+    negatives = repurchase["accounts"] - repurchase["positives"]
+    thin_accounts = repurchase[(repurchase["positives"] < MIN_POSITIVES) | (negatives < MIN_POSITIVES)]
     model = backtest[backtest["scorer"] == model_name].dropna(subset=["training_positives"])
     undertrained = model[model["training_positives"] < MIN_POSITIVES].sort_values("as_of_date")
     warnings = []
@@ -73,6 +80,14 @@ def backtest_warnings(backtest: pd.DataFrame, model_name: str, snapshot_mode: bo
             f"Backtest dates with fewer than {MIN_POSITIVES} positives (positives of people): {dates}. Their AUC, "
             "precision and recall are mostly noise: raise the dbt var backtest_horizon_days or "
             "backtest_history_days, or load more history.")
+    if len(thin_accounts):
+        dates = ", ".join(f"{str(day)[:10]} ({int(row.positives)} of {int(row.accounts):,})"
+                          for day, row in thin_accounts.iterrows())
+        warnings.append(
+            f"Repurchase backtest dates with fewer than {MIN_POSITIVES} accounts that opened an opportunity, or "
+            f"fewer than {MIN_POSITIVES} that did not (positives of customer accounts): {dates}. Their AUC says "
+            "little: load more customers' history, or change the dbt var backtest_horizon_days (with purchase "
+            "cycles shorter than the horizon nearly every customer reorders within it).")
     if len(undertrained):
         dates = ", ".join(f"{str(row.as_of_date)[:10]} ({int(row.training_positives)} of {int(row.training_rows):,})"
                           for row in undertrained.itertuples())

@@ -458,24 +458,32 @@ def backtest(con) -> Section:
                        "everyone in the export.")
     intervals = [c for c in ("auc_ci_lower", "auc_ci_upper", "mql_precision_ci_lower", "mql_precision_ci_upper")
                  if c in rows.columns]
-    data = rows[["scorer", "is_champion", "as_of_date", "horizon_days", "people", "positives", "auc", *intervals,
-                 "mql_count", "mql_precision", "mql_recall"]]
+    if "motion" not in rows.columns:  # a backtest stored before motions were measured apart
+        rows = rows.assign(motion="new_business")
+    data = rows[["motion", "scorer", "is_champion", "as_of_date", "horizon_days", "people", "positives", "auc",
+                 *intervals, "mql_count", "mql_precision", "mql_recall"]].sort_values(
+        ["motion", "as_of_date", "is_champion", "scorer"], ascending=[True, False, False, True], kind="stable")
+    people = data[data["motion"] == "new_business"]
     fig, ax = figure()
-    dates = sorted(data["as_of_date"].unique())
-    scorers = list(dict.fromkeys(data.sort_values(["is_champion", "scorer"], ascending=[False, True])["scorer"]))
-    champions = set(data.loc[data["is_champion"], "scorer"])
+    dates = sorted(people["as_of_date"].unique())
+    scorers = list(dict.fromkeys(people.sort_values(["is_champion", "scorer"], ascending=[False, True])["scorer"]))
+    champions = set(people.loc[people["is_champion"], "scorer"])
     # No AUC on a date without positives: a gap (NaN), not an error.
     grouped_bars(ax, [str(d)[:10] for d in dates], {
         f"{scorer} (champion)" if scorer in champions else scorer:
-            list(data[data["scorer"] == scorer].set_index("as_of_date")["auc"].reindex(dates).astype(float))
+            list(people[people["scorer"] == scorer].set_index("as_of_date")["auc"].reindex(dates).astype(float))
         for scorer in scorers
     })
     ax.set_ylim(0.5, 1.0)
-    ax.set_ylabel("AUC (opportunity within the horizon)")
+    ax.set_ylabel("AUC (first opportunity within the horizon)")
     ax.set_xlabel("as-of date of the backtest")
     return Section("backtest", "Backtest: champion, challengers and the predictive score",
-                   "Ranking quality on past dates (AUC), and the precision and recall of passing people to "
-                   "sales (MQL) for a conversion (fct_conversions) within the horizon; the latest dates first.",
+                   "New business (the chart): ranking quality on past dates (AUC), and the precision and recall "
+                   "of passing people to sales (MQL) for a conversion (fct_conversions) within the horizon. "
+                   "Repurchase (rows of motion repurchase): the same for the customer accounts' repurchase "
+                   "score, an account converting when it opens an opportunity (people counts accounts, MQLs "
+                   "are repurchase-qualified accounts). People or accounts already in a deal are left out. "
+                   "The latest dates first.",
                    png_of(fig),
                    [Table(data, {"as_of_date": "date", "auc": "3dp", "auc_ci_lower": "3dp", "auc_ci_upper": "3dp",
                                  "mql_precision": "pct", "mql_precision_ci_lower": "pct",
@@ -489,7 +497,10 @@ def calibration(con) -> Section:
         select bands.scorer, bands.band, bands.people, bands.positives, bands.conversion_rate
         from feedback.rpt_backtest_bands as bands
         where bands.as_of_date = (select max(as_of_date) from feedback.rpt_backtest_bands)
-        order by bands.scorer, bands.band_order""")
+            and {new_business}
+        order by bands.scorer, bands.band_order""".format(
+        new_business="bands.motion = 'new_business'"
+        if "motion" in columns_of(con, "feedback.rpt_backtest_bands") else "true"))
     fig, ax = figure()
     scorers = list(dict.fromkeys(data["scorer"]))
     for i, scorer in enumerate(scorers):
@@ -595,7 +606,7 @@ def rule_effectiveness(con) -> Section:
         select coalesce(description, rule_id) as rule, people_triggered, lift, lift_ci_lower, lift_ci_upper,
                points, suggested_points, weighting, rule_id
         from marts.rpt_rule_effectiveness
-        where is_champion and weighting <> 'too_few_people' and lift is not null
+        where is_champion and motion = 'new_business' and weighting <> 'too_few_people' and lift is not null
         order by lift desc, rule_id""")
     top = data.head(20)
     fig = ranked_bars(top["rule"].map(short_label), top["lift"],
@@ -617,7 +628,7 @@ def rule_warnings(con, shown: int) -> list[str]:
     (people, converted) = con.execute(
         """select coalesce(max(people_triggered + people_not_triggered), 0),
                   coalesce(max(converted_triggered + converted_not_triggered), 0)
-        from marts.rpt_rule_effectiveness where is_champion""").fetchone()
+        from marts.rpt_rule_effectiveness where is_champion and motion = 'new_business'""").fetchone()
     thin = [] if not people or converted >= evaluation.MIN_POSITIVES else [
         f"Only {converted} of the {people:,} people active in the conversion window converted for the first time "
         f"(fewer than {evaluation.MIN_POSITIVES}; people already in a deal or customers do not count): the rules' "
@@ -625,7 +636,8 @@ def rule_warnings(con, shown: int) -> list[str]:
     if shown:
         return thin
     (triggered,) = con.execute(
-        "select count(*) from marts.rpt_rule_effectiveness where people_triggered > 0").fetchone()
+        "select count(*) from marts.rpt_rule_effectiveness where people_triggered > 0 and motion = 'new_business'"
+    ).fetchone()
     if not triggered:
         return window_warnings(con, 0, "rpt_rule_effectiveness")
     return [*thin, "No champion rule has enough people on both sides to measure its lift: lower the dbt var "
@@ -689,6 +701,50 @@ def account_opportunities(con) -> Section:
                           csv_name="account_opportunities.csv")])
 
 
+# Customers drawn in the purchase-cycle chart, furthest into their cycle first; all are in customers.csv.
+CUSTOMER_CHART_ROWS = 20
+
+
+def customers(con) -> Section:
+    """Customer accounts at as_of with the champion's repurchase score (fct_account_repurchase_scores):
+    which are due or overdue in their own purchase cycle, which are ready to buy again, whose they are."""
+    data = query(con, """
+        select coalesce(account_name, account_id) as account, owner_name as owner, cycle_status,
+               is_repurchase_qualified as repurchase_qualified, repurchase_score, cycle_points, signal_points,
+               qualified_since, purchases, last_purchase_at, cycle_months, cycle_source, months_since_last_purchase,
+               cycle_position, next_purchase_due_at, open_opportunity_id is not null as in_a_deal, top_reasons
+        from marts.fct_account_repurchase_scores
+        where is_champion
+        order by is_repurchase_qualified desc, case cycle_status when 'overdue' then 0 when 'due' then 1 else 2 end,
+                 repurchase_score desc, cycle_position desc, account""")
+    text = ("Customer accounts (a won opportunity) and where each is in its own purchase cycle: the median "
+            "interval between its purchases once it has enough of them, else its product line's default. Their "
+            "repurchase score adds the cycle's points and the signals of their people (customer_rules); at the "
+            "rulebook's repurchase threshold the account is repurchase-qualified and handed to its owner. Due: "
+            "three quarters of the cycle have passed; overdue: the whole cycle.")
+    if data.empty:
+        return Section("customers", "Customers: purchase cycles and repurchase", text,
+                       tables=[Table(data, empty="No customer: no won opportunity with an account yet.")])
+    chart = data.sort_values(["cycle_position", "account"], ascending=[False, True]).head(CUSTOMER_CHART_ROWS)
+    colours = {"overdue": PALETTE[3], "due": PALETTE[1], "in_cycle": PALETTE[0]}
+    fig = ranked_bars(chart["account"].map(short_label), chart["cycle_position"].astype(float),
+                      "share of its own purchase cycle passed since the last purchase (1 = a whole cycle)",
+                      colours=[colours.get(status, PALETTE[7]) for status in chart["cycle_status"]],
+                      notes=[f"{status.replace('_', ' ')}, score {score:.0f}"
+                             for status, score in zip(chart["cycle_status"], chart["repurchase_score"], strict=True)])
+    due = data[data["cycle_status"].isin(["due", "overdue"]) | data["repurchase_qualified"]]
+    counts = data["cycle_status"].value_counts()
+    summary = (f" {len(data):,} customers: {int(data['repurchase_qualified'].sum()):,} repurchase-qualified, "
+               f"{int(counts.get('overdue', 0)):,} overdue, {int(counts.get('due', 0)):,} due.")
+    formats = {"repurchase_score": "score", "cycle_points": "score", "signal_points": "score",
+               "qualified_since": "datetime", "last_purchase_at": "date", "next_purchase_due_at": "date",
+               "cycle_months": "1dp", "months_since_last_purchase": "1dp", "cycle_position": "2dp", "purchases": "int"}
+    return Section("customers", "Customers: purchase cycles and repurchase", text + summary, png_of(fig),
+                   [Table(due, formats, csv_name="customers_due.csv",
+                          caption="Ready to buy again, due or overdue", empty="No customer is due yet."),
+                    Table(data, formats, csv_name="customers.csv", in_page=False)])
+
+
 def roi_format(measure: str) -> str:
     """How one measure of the ROI table reads (its rows are measures, its columns periods)."""
     if measure.endswith("_rate"):
@@ -741,6 +797,7 @@ SECTIONS: list[tuple[list[str], Callable[[duckdb.DuckDBPyConnection], Section]]]
     (["marts.rpt_won_lost_review"], won_lost_review),
     (["marts.rpt_roi"], roi),
     (["marts.rpt_account_opportunities"], account_opportunities),
+    (["marts.fct_account_repurchase_scores"], customers),
     (["feedback.rpt_backtest"], backtest),
     (["feedback.rpt_backtest_bands"], calibration),
     (["feedback.predictive_coefficients"], predictive_coefficients),

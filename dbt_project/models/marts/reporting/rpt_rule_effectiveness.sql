@@ -1,7 +1,14 @@
-{#- Does each rule predict opportunities? Per rulebook and rule: among the people active in the
-    conversion window (an activity or inactivity ledger row of the rulebook in it), conversion
-    of those who triggered the rule against those who did not, with the lift, its 95%
-    confidence interval and the points the data suggests.
+{#- Does each rule predict opportunities? Per motion, rulebook and rule: among the people (or
+    customer accounts) active in the conversion window, conversion of those who triggered the
+    rule against those who did not, with the lift, its 95% confidence interval and the points
+    the data suggests. Two motions, measured apart:
+    - new_business, the lead rules (activity_rules, profile_rules) on people: active means an
+      activity or inactivity ledger row of the rulebook in the window;
+    - repurchase, the customer rules (customer_rules) on customer accounts: active means a term
+      of int_repurchase_score_events starting in the window (a cycle step, a signal); triggered
+      from the rule's first term in it; converted, an opportunity of the account opened after
+      that start within conversion_horizon_days. Accounts with an opportunity open at the start
+      are left out (already in a deal). The people_* and converted_* columns count accounts.
 
     - Triggered: an activity or inactivity rule with a ledger row in the window, counted from
       the first one; a profile rule the person holds at as_of, counted from their first
@@ -31,13 +38,16 @@ window_bounds as (
 ),
 
 rules as (
-    select rulebook_id, rule_id, 'activity' as rule_kind, category, description, points
+    select 'new_business' as motion, rulebook_id, rule_id, 'activity' as rule_kind, category, description, points
     from {{ ref('activity_rules') }}
     -- Account signal rules score accounts, never people.
     where activity_type <> 'account_signal'
     union all
-    select rulebook_id, rule_id, 'profile', category, description, points
+    select 'new_business', rulebook_id, rule_id, 'profile', category, description, points
     from {{ ref('profile_rules') }}
+    union all
+    select 'repurchase', rulebook_id, rule_id, 'customer', 'customer', description, points
+    from {{ ref('customer_rules') }}
 ),
 
 ledger as (
@@ -124,8 +134,89 @@ population_counts as (
     group by rulebook_id
 ),
 
+-- The repurchase motion: customer accounts and the terms of their repurchase score.
+account_window_terms as (
+    select terms.rulebook_id, terms.rule_id, terms.account_id, terms.starts_at
+    from {{ ref('int_repurchase_score_events') }} as terms
+    cross join window_bounds
+    where terms.starts_at >= window_bounds.window_start
+        and terms.starts_at < window_bounds.window_end
+),
+
+account_population_starts as (
+    select rulebook_id, cast(null as {{ dbt.type_string() }}) as rule_id, account_id, min(starts_at) as started_at
+    from account_window_terms
+    group by rulebook_id, account_id
+    union all
+    select rulebook_id, rule_id, account_id, min(starts_at)
+    from account_window_terms
+    group by rulebook_id, rule_id, account_id
+),
+
+-- Each start with is_converted (an opportunity opened after it within the horizon and by
+-- as_of), accounts in an open deal at the start left out.
+account_conversions as (
+    select
+        starts.rulebook_id,
+        starts.rule_id,
+        starts.account_id,
+        max(case when opportunities.created_at > starts.started_at
+            and opportunities.created_at <= {{ dbt.dateadd('day', var('conversion_horizon_days'), 'starts.started_at') }}
+            and opportunities.created_at <= window_bounds.as_of then 1 else 0 end) as is_converted,
+        max(case when opportunities.created_at <= starts.started_at
+            and not (opportunities.is_closed and (opportunities.closed_at is null or opportunities.closed_at <= starts.started_at))
+            then 1 else 0 end) as is_in_deal
+    from account_population_starts as starts
+    cross join window_bounds
+    left join {{ ref('int_account_opportunities') }} as opportunities
+        on starts.account_id = opportunities.account_id
+    group by starts.rulebook_id, starts.rule_id, starts.account_id
+),
+
+account_population_conversions as (
+    select rulebook_id, account_id, is_converted
+    from account_conversions
+    where rule_id is null
+        and is_in_deal = 0
+),
+
+account_trigger_counts as (
+    select
+        triggers.rulebook_id,
+        triggers.rule_id,
+        count(*) as people_triggered,
+        sum(triggers.is_converted) as converted_triggered,
+        sum(population.is_converted) as converted_from_first_activity
+    from account_conversions as triggers
+    inner join account_population_conversions as population
+        on triggers.rulebook_id = population.rulebook_id
+        and triggers.account_id = population.account_id
+    where triggers.rule_id is not null
+        and triggers.is_in_deal = 0
+    group by triggers.rulebook_id, triggers.rule_id
+),
+
+account_population_counts as (
+    select rulebook_id, count(*) as people, sum(is_converted) as converted
+    from account_population_conversions
+    group by rulebook_id
+),
+
+motion_trigger_counts as (
+    select 'new_business' as motion, trigger_counts.* from trigger_counts
+    union all
+    select 'repurchase', account_trigger_counts.* from account_trigger_counts
+),
+
+motion_population_counts as (
+    select 'new_business' as motion, population_counts.* from population_counts
+    union all
+    select 'repurchase', account_population_counts.* from account_population_counts
+),
+
 counts as (
     select
+        rules.motion,
         rules.rulebook_id,
         rules.rule_id,
         cast(coalesce(trigger_counts.people_triggered, 0) as {{ dbt.type_bigint() }}) as people_triggered,
@@ -135,11 +226,13 @@ counts as (
         cast(coalesce(population_counts.converted, 0) - coalesce(trigger_counts.converted_from_first_activity, 0)
             as {{ dbt.type_bigint() }}) as converted_not_triggered
     from rules
-    left join trigger_counts
-        on rules.rulebook_id = trigger_counts.rulebook_id
+    left join motion_trigger_counts as trigger_counts
+        on rules.motion = trigger_counts.motion
+        and rules.rulebook_id = trigger_counts.rulebook_id
         and rules.rule_id = trigger_counts.rule_id
-    left join population_counts
-        on rules.rulebook_id = population_counts.rulebook_id
+    left join motion_population_counts as population_counts
+        on rules.motion = population_counts.motion
+        and rules.rulebook_id = population_counts.rulebook_id
 ),
 
 rates as (
@@ -166,14 +259,16 @@ rates as (
 
 scales as (
     select
+        rates.motion,
         rates.rulebook_id,
         avg(abs(rules.points)) / nullif({{ stable_avg('abs(rates.log_odds_ratio)') }}, 0) as points_per_log_odds
     from rates
     inner join rules
-        on rates.rulebook_id = rules.rulebook_id
+        on rates.motion = rules.motion
+        and rates.rulebook_id = rules.rulebook_id
         and rates.rule_id = rules.rule_id
     where rates.has_enough_people
-    group by rates.rulebook_id
+    group by rates.motion, rates.rulebook_id
 ),
 
 suggestions as (
@@ -184,11 +279,13 @@ suggestions as (
         end as suggested_points
     from rates
     left join scales
-        on rates.rulebook_id = scales.rulebook_id
+        on rates.motion = scales.motion
+        and rates.rulebook_id = scales.rulebook_id
 ),
 
 final as (
     select
+        rates.motion,
         rates.rulebook_id,
         rates.rulebook_id = '{{ var("champion_rulebook") }}' as is_champion,
         rates.rule_id,
@@ -222,7 +319,8 @@ final as (
         window_bounds.as_of
     from suggestions as rates
     inner join rules
-        on rates.rulebook_id = rules.rulebook_id
+        on rates.motion = rules.motion
+        and rates.rulebook_id = rules.rulebook_id
         and rates.rule_id = rules.rule_id
     cross join window_bounds
 )
