@@ -244,6 +244,15 @@ def results_lines(con, tables: set[tuple[str, str]], facts: dict) -> list[str]:
                       count(*) filter (where status = 'at_risk') from marts.fct_lead_sla"""
         ).fetchone()
         out.append(f"  SLAs now       {breached:,} breached and not met, {at_risk:,} at risk")
+    if ("marts", "fct_account_repurchase_scores") in tables:
+        customers, qualified, overdue = con.execute(
+            """select count(*), count(*) filter (where is_repurchase_qualified),
+                      count(*) filter (where cycle_status = 'overdue')
+               from marts.fct_account_repurchase_scores where is_champion"""
+        ).fetchone()
+        if customers:
+            out.append(f"  Customers      {customers:,}: {qualified:,} ready to buy again (repurchase-qualified), "
+                       f"{overdue:,} overdue in their purchase cycle")
     if facts.get("checks"):
         c = facts["checks"]
         out.append(f"  Checks         {sum(c.values()):,} run: {c['passed']:,} passed, {c['warned']:,} warned, "

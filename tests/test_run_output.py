@@ -52,7 +52,15 @@ def test_the_summary_puts_results_first_and_row_counts_only_on_request(headless_
         ).fetchone()
         first_call = con.execute(
             "select person_name from marts.rpt_call_list order by call_rank limit 1").fetchone()[0]
+        # Customers counted from the CRM export itself: accounts with a won deal closed by as_of.
+        (customers,) = con.execute(
+            """select count(distinct account_id) from staging.stg_crm__opportunities
+               where is_won and not coalesce(is_deleted, false) and account_id is not null
+                   and close_date <= (select as_of from intermediate.int_scoring_as_of)""").fetchone()
     assert f"People scored  {people:,}; MQLs now {mqls:,}" in summary
+    assert customers > 0
+    assert re.search(rf"^  Customers +{customers:,}: [\d,]+ ready to buy again \(repurchase-qualified\), "
+                     r"[\d,]+ overdue in their purchase cycle$", summary, re.M)
     passed, warned, failed, total = (int(n.replace(",", "")) for n in re.search(
         r"Checks +([\d,]+) run: ([\d,]+) passed, ([\d,]+) warned, ([\d,]+) failed", summary).group(2, 3, 4, 1))
     assert passed + warned + failed == total and total > 300 and failed == 0

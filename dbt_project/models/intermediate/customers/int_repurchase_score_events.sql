@@ -12,6 +12,8 @@
     - activity: a behaviour rule of activity_rules triggered by a person of the account after
       its first purchase, worth the customer rule's points (at most cap_points per account, rule
       and UTC day), decaying by its decay profile;
+    - new_product_line: the same for activities about a product line the account had not
+      bought by then (an activity with a product line: a product page, a form);
     - new_person: a person of the account's company created in the CRM after its first
       purchase.
     A purchase resets everything: cycle terms and signal terms alike end at the account's next
@@ -155,11 +157,28 @@ cycle_terms as (
         and terms.starts_at <= (select as_of from as_of)
 ),
 
+-- The people of customer accounts, with when their account became a customer: joined to the
+-- hits on the person, so the hits are never range-joined to the accounts.
+customer_people as (
+    select person_accounts.person_id, person_accounts.account_id, customers.customer_since
+    from person_accounts
+    inner join customers
+        on person_accounts.account_id = customers.account_id
+),
+
+-- When the account first bought each product line.
+bought_lines as (
+    select account_id, product_line, min(purchased_at) as first_bought_at
+    from {{ ref('int_account_purchases') }}
+    where product_line is not null
+    group by account_id, product_line
+),
+
 -- Behaviour hits of customers' people, at most cap_points per account, rule and UTC day
 -- (the earliest hits first).
 customer_hits as (
     select
-        person_accounts.account_id,
+        customer_people.account_id,
         hits.rulebook_id,
         hits.activity_id,
         hits.person_id,
@@ -170,7 +189,7 @@ customer_hits as (
         rules.cap_points,
         rules.decay_profile_id,
         sum(rules.points) over (
-            partition by person_accounts.account_id, hits.rulebook_id, rules.rule_id, cast(hits.event_at as date)
+            partition by customer_people.account_id, hits.rulebook_id, rules.rule_id, cast(hits.event_at as date)
             order by hits.event_at, hits.activity_id, hits.person_id
             rows between unbounded preceding and current row
         ) - rules.points as points_before_in_day
@@ -178,12 +197,16 @@ customer_hits as (
     inner join rules
         on hits.rulebook_id = rules.rulebook_id
         and hits.rule_id = rules.activity_rule_id
-        and rules.rule_type = 'activity'
-    inner join person_accounts
-        on hits.person_id = person_accounts.person_id
-    inner join customers
-        on person_accounts.account_id = customers.account_id
-        and hits.event_at >= customers.customer_since
+        and rules.rule_type in ('activity', 'new_product_line')
+    inner join customer_people
+        on hits.person_id = customer_people.person_id
+    left join bought_lines
+        on customer_people.account_id = bought_lines.account_id
+        and hits.product_line = bought_lines.product_line
+    where hits.event_at >= customer_people.customer_since
+        and (rules.rule_type = 'activity'
+            or (hits.product_line is not null
+                and (bought_lines.first_bought_at is null or bought_lines.first_bought_at > hits.event_at)))
 ),
 
 signal_hits as (
@@ -203,23 +226,23 @@ signal_hits as (
     from customer_hits
     union all
     select
-        person_accounts.account_id,
+        customer_people.account_id,
         rules.rulebook_id,
         'new_person',
-        person_accounts.person_id,
-        person_accounts.person_id,
+        customer_people.person_id,
+        customer_people.person_id,
         rules.rule_id,
         rules.description,
         person_accounts.person_created_at,
         rules.points,
         rules.decay_profile_id
-    from person_accounts
-    inner join customers
-        on person_accounts.account_id = customers.account_id
-        and person_accounts.person_created_at > customers.customer_since
+    from customer_people
+    inner join person_accounts
+        on customer_people.person_id = person_accounts.person_id
     inner join rules
         on rules.rule_type = 'new_person'
-    where person_accounts.person_created_at <= (select as_of from as_of)
+    where person_accounts.person_created_at > customer_people.customer_since
+        and person_accounts.person_created_at <= (select as_of from as_of)
 ),
 
 signal_decay_terms as (
@@ -227,20 +250,26 @@ signal_decay_terms as (
 ),
 
 -- A purchase answers the signals before it: each signal term also ends at the account's next
--- purchase.
+-- purchase (strictly after the signal: at the same instant, a purchase sorts first).
 signal_resets as (
-    select
-        terms.account_id,
-        terms.rulebook_id,
-        terms.source_id,
-        terms.rule_id,
-        terms.term_number,
-        min(purchases.purchased_at) as reset_at
-    from signal_decay_terms as terms
-    inner join {{ ref('int_account_purchases') }} as purchases
-        on terms.account_id = purchases.account_id
-        and purchases.purchased_at > terms.event_at
-    group by terms.account_id, terms.rulebook_id, terms.source_id, terms.rule_id, terms.term_number
+    select account_id, event_at, min(reset_at) as reset_at
+    from (
+        select
+            account_id,
+            event_at,
+            is_purchase,
+            min(case when is_purchase = 1 then event_at end) over (
+                partition by account_id order by event_at, is_purchase desc
+                rows between current row and unbounded following
+            ) as reset_at
+        from (
+            select distinct account_id, event_at, 0 as is_purchase from signal_decay_terms
+            union all
+            select account_id, purchased_at, 1 from {{ ref('int_account_purchases') }}
+        ) as times
+    ) as ordered
+    where is_purchase = 0
+    group by account_id, event_at
 ),
 
 signal_terms as (
@@ -270,10 +299,7 @@ signal_terms as (
     from signal_decay_terms as terms
     left join signal_resets
         on terms.account_id = signal_resets.account_id
-        and terms.rulebook_id = signal_resets.rulebook_id
-        and terms.source_id = signal_resets.source_id
-        and terms.rule_id = signal_resets.rule_id
-        and terms.term_number = signal_resets.term_number
+        and terms.event_at = signal_resets.event_at
     where terms.points <> 0
 ),
 
