@@ -9,8 +9,8 @@ import pytest
 from assets.warehouse import connect
 from orchestration.definitions import defs
 
-GROUPS = {"raw", "seeds", "staging", "intermediate", "scoring", "lifecycle", "reporting", "feedback", "export",
-          "published", "ops"}
+GROUPS = {"raw", "seeds", "staging", "intermediate", "scoring", "customers", "lifecycle", "reporting", "feedback",
+          "export", "published", "ops"}
 
 
 @pytest.fixture(scope="module")
@@ -30,6 +30,7 @@ def test_no_asset_is_left_in_the_default_group(groups):
     ("intermediate/int_people", "intermediate"),  # models/intermediate/people
     ("intermediate/int_score_ledger", "intermediate"),  # models/intermediate/scoring
     ("marts/fct_lead_scores", "scoring"),
+    ("marts/fct_account_repurchase_scores", "customers"),  # models/marts/customers
     ("marts/fct_lead_sla", "lifecycle"),
     ("marts/rpt_roi", "reporting"),
     ("marts/dim_people", "reporting"),  # models/marts/people: the BI dimension

@@ -201,7 +201,7 @@ def test_rule_effectiveness_counts_lift_and_interval(warehouse, as_of, person_op
     first_active = active.groupby(["rulebook_id", "person_id"]).event_at.min()
     report = warehouse.df("select * from marts.rpt_rule_effectiveness")
     checked = 0
-    for row in report[report.is_champion].itertuples():
+    for row in report[report.is_champion & (report.motion == "new_business")].itertuples():
         population = first_active.loc[row.rulebook_id]
         # Everyone active in the window and not converted before their first activity there.
         starts = not_converted_yet(pd.DataFrame({"person_id": population.index, "started_at": population.values}),
@@ -239,7 +239,7 @@ def test_rule_effectiveness_counts_lift_and_interval(warehouse, as_of, person_op
 
     # The suggested points keep the rulebook's average |points| over the rules with enough people.
     enough = report[report.weighting != "too_few_people"]
-    for rulebook, rows in enough.groupby("rulebook_id"):
+    for rulebook, rows in enough.groupby(["motion", "rulebook_id"]):
         a, c = rows.converted_triggered + 0.5, rows.converted_not_triggered + 0.5
         b = rows.people_triggered - rows.converted_triggered + 0.5
         d = rows.people_not_triggered - rows.converted_not_triggered + 0.5
@@ -251,6 +251,44 @@ def test_rule_effectiveness_counts_lift_and_interval(warehouse, as_of, person_op
         expected = np.where(gap > tolerance, "over_weighted",
                             np.where(-gap > tolerance, "under_weighted", "about_right"))
         assert list(rows.weighting) == list(expected), rulebook
+
+
+def test_rule_effectiveness_of_customer_rules_counts_accounts(warehouse, as_of):
+    """The repurchase motion, recomputed from the repurchase score's terms and the CRM's deals:
+    customer accounts with a term starting in the window, from their first; those in an open deal
+    at their start left out; converted when the account opens a deal within the horizon."""
+    start, end = as_of - WINDOW - HORIZON, as_of - HORIZON
+    terms = warehouse.df("""select rulebook_id, rule_id, account_id, starts_at
+        from intermediate.int_repurchase_score_events""")
+    terms = terms[(terms.starts_at >= start) & (terms.starts_at < end)]
+    deals = warehouse.df("""select account_id, created_at, is_closed, close_date
+        from staging.stg_crm__opportunities where not is_deleted and account_id is not null""")
+    deals["closed_at"] = np.maximum(pd.to_datetime(deals.close_date), deals.created_at)
+
+    def in_deal(account: str, at) -> bool:
+        mine = deals[deals.account_id == account]
+        return bool(((mine.created_at <= at) & ~(mine.is_closed & (mine.closed_at <= at))).any())
+
+    def converts(account: str, at) -> bool:
+        mine = deals[deals.account_id == account]
+        return bool(((mine.created_at > at) & (mine.created_at <= min(at + HORIZON, as_of))).any())
+
+    report = warehouse.df("select * from marts.rpt_rule_effectiveness where motion = 'repurchase'")
+    customer_rules = warehouse.df("select rulebook_id, rule_id from seeds.customer_rules")
+    assert len(report) == len(customer_rules) and set(report.rule_kind) == {"customer"}
+    for row in report.itertuples():
+        mine = terms[terms.rulebook_id == row.rulebook_id]
+        population = {account: first for account, first in mine.groupby("account_id").starts_at.min().items()
+                      if not in_deal(account, first)}
+        firsts = mine[mine.rule_id == row.rule_id].groupby("account_id").starts_at.min()
+        triggered = {account: first for account, first in firsts.items()
+                     if account in population and not in_deal(account, first)}
+        n1, a = len(triggered), sum(converts(account, at) for account, at in triggered.items())
+        others = {account: at for account, at in population.items() if account not in triggered}
+        n0, c = len(others), sum(converts(account, at) for account, at in others.items())
+        assert (row.people_triggered, row.converted_triggered, row.people_not_triggered, row.converted_not_triggered) \
+            == (n1, a, n0, c), (row.rulebook_id, row.rule_id)
+    assert report.people_triggered.sum() > 0
 
 
 def test_roi_before_and_after(warehouse, as_of):

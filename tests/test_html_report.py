@@ -100,7 +100,7 @@ def tables_of(html_text: str) -> dict[str, list[pd.DataFrame]]:
 
 def expected_call_list(con, size: int = 200) -> pd.DataFrame:
     """Today's call list computed here from the warehouse tables, apart from rpt_call_list: the
-    champion's people not disqualified, lost, won, customers, do-not-call or in a deal open at
+    champion's people not disqualified, lost, won, customers (account or stage), do-not-call or in a deal open at
     as_of, MQLs first, then score, recent engagement, latest activity and crm_id."""
     scores = con.execute("select * from marts.fct_lead_scores where is_champion").df()
     people = con.execute("select * from marts.dim_people").df()
@@ -110,7 +110,8 @@ def expected_call_list(con, size: int = 200) -> pd.DataFrame:
                             & (deals["closed_at"].isna() | (deals["closed_at"] > as_of)), "person_id"])
     merged = scores.merge(people[["crm_id", "current_stage", "is_customer", "do_not_call", "first_name",
                                   "last_name", "email"]], on="crm_id")
-    closed = merged["current_stage"].isin(["disqualified", "lost", "won", "opportunity"])
+    closed = merged["current_stage"].isin(["disqualified", "lost", "won", "opportunity", "customer",
+                                           "repurchase_qualified"])
     open_leads = merged[~closed & ~merged["is_customer"].fillna(False).astype(bool)
                         & ~merged["do_not_call"].fillna(False).astype(bool) & ~merged["crm_id"].isin(in_deal)]
     ordered = open_leads.sort_values(
@@ -140,8 +141,8 @@ def test_the_report_is_one_file_whose_charts_are_drawn(first_run, demo_settings)
     assert list(parser.sections)[0] == "sales_view"
     assert set(charts) == set(parser.sections) - {"sales_view", "build_changes"} == {
         "score_distribution", "funnel", "sla_status", "campaign_conversion", "rule_effectiveness",
-        "won_lost_review", "roi", "account_opportunities", "backtest", "calibration", "predictive_coefficients",
-        "predictive_calibration",
+        "won_lost_review", "roi", "account_opportunities", "customers", "backtest", "calibration",
+        "predictive_coefficients", "predictive_calibration",
     }
     for key, images in charts.items():
         assert len(images) == 1, key
@@ -242,7 +243,7 @@ def test_the_charts_are_asset_metadata_in_the_ui(first_run):
     events = [e.event_specific_data.materialization for e in first_run.get_asset_materialization_events()]
     (report,) = [m for m in events if m.asset_key.to_user_string() == "reports/lead_scoring_report"]
     images = [v.value for v in report.metadata.values() if "data:image/png;base64," in str(getattr(v, "value", ""))]
-    assert len(images) == 12
+    assert len(images) == 13
 
 
 def test_no_chart_draws_counts_on_a_log_scale(first_run, demo_settings, monkeypatch):
@@ -253,7 +254,7 @@ def test_no_chart_draws_counts_on_a_log_scale(first_run, demo_settings, monkeypa
     monkeypatch.setattr(html_report, "png_of", lambda fig: figures.append(fig) or draw(fig))
     with connect(demo_settings.warehouse, read_only=True) as con:
         html_report.build_report(con)
-    assert len(figures) == 12
+    assert len(figures) == 13
     assert all(ax.get_xscale() == ax.get_yscale() == "linear" for fig in figures for ax in fig.axes)
 
 
@@ -295,16 +296,19 @@ def test_thin_or_empty_windows_show_a_warning_naming_the_setting(tmp_path):
 
 def test_rule_lift_bars_are_drawn_and_a_thin_window_warns(tmp_path):
     """On a hand-made rpt_rule_effectiveness: two champion rules with lifts 2 and 0.5 are drawn,
-    and 12 conversions among 300 people (fewer than 20) bring the warning naming the setting."""
+    and 12 conversions among 300 people (fewer than 20) bring the warning naming the setting. A
+    customer rule (motion repurchase, counting accounts) is neither drawn nor counted."""
     from assets.report.html_report import rule_effectiveness
 
     with connect(tmp_path / "w.duckdb") as con:
         con.execute("create schema marts")
         con.execute("""create table marts.rpt_rule_effectiveness as select * from (values
-            (true, 'R1', 'Pricing page', 100, 8, 200, 4, 2.0, 1.1, 3.6, 10.0, 12.0, 'about_right'),
-            (true, 'R2', 'Careers page', 100, 2, 200, 10, 0.5, 0.2, 1.4, 5.0, -4.0, 'over_weighted'),
-            (false, 'R1', 'Another rulebook', 100, 8, 200, 4, 2.0, 1.1, 3.6, 10.0, 12.0, 'about_right')
-        ) as t(is_champion, rule_id, description, people_triggered, converted_triggered, people_not_triggered,
+            ('new_business', true, 'R1', 'Pricing page', 100, 8, 200, 4, 2.0, 1.1, 3.6, 10.0, 12.0, 'about_right'),
+            ('new_business', true, 'R2', 'Careers page', 100, 2, 200, 10, 0.5, 0.2, 1.4, 5.0, -4.0, 'over_weighted'),
+            ('new_business', false, 'R1', 'Another rulebook', 100, 8, 200, 4, 2.0, 1.1, 3.6, 10.0, 12.0,
+             'about_right'),
+            ('repurchase', true, 'C1', 'Customer quote', 500, 100, 500, 50, 2.0, 1.5, 2.6, 30.0, 30.0, 'about_right')
+        ) as t(motion, is_champion, rule_id, description, people_triggered, converted_triggered, people_not_triggered,
                converted_not_triggered, lift, lift_ci_lower, lift_ci_upper, points, suggested_points, weighting)""")
         section = rule_effectiveness(con)
     assert list(section.table["rule_id"]) == ["R1", "R2"]
@@ -313,3 +317,34 @@ def test_rule_lift_bars_are_drawn_and_a_thin_window_warns(tmp_path):
     (warning,) = section.warnings
     assert warning.startswith("Only 12 of the 300 people active in the conversion window converted for the first time")
     assert "report_window_days" in warning
+
+
+def test_the_customers_section_lists_who_is_due_with_the_owner(tmp_path):
+    """On a hand-made fct_account_repurchase_scores: the qualified, overdue and due customers are
+    listed (qualified first, then overdue, then due), one in its cycle and not qualified is only in
+    the CSV, a challenger's rows nowhere; the text counts them."""
+    from assets.report.html_report import customers
+
+    with connect(tmp_path / "w.duckdb") as con:
+        con.execute("create schema marts")
+        con.execute("""create table marts.fct_account_repurchase_scores as select *, 4 as purchases,
+                timestamp '2026-05-01 00:00:00' as last_purchase_at, 3.0 as cycle_months,
+                'own_history' as cycle_source, 2.0 as months_since_last_purchase,
+                timestamp '2026-08-01 00:00:00' as next_purchase_due_at, null::varchar as open_opportunity_id
+            from (values
+            ('A1', true, 'Acme', 'Ann Rep', 'in_cycle', true, 72.0, 30.0, 42.0, timestamp '2026-06-01 09:00:00',
+             'Quote +30', 0.5),
+            ('A2', true, 'Birch', 'Bob Rep', 'overdue', false, 55.0, 55.0, 0.0, null, 'Cycle +55', 1.3),
+            ('A3', true, 'Cedar', null, 'due', false, 50.0, 50.0, 0.0, null, 'Cycle +50', 0.8),
+            ('A4', true, 'Dune', 'Ann Rep', 'in_cycle', false, 10.0, 10.0, 0.0, null, 'Cycle +10', 0.2),
+            ('A1', false, 'Acme', 'Ann Rep', 'due', true, 90.0, 60.0, 30.0, null, 'x', 0.9)
+        ) as t(account_id, is_champion, account_name, owner_name, cycle_status, is_repurchase_qualified,
+               repurchase_score, cycle_points, signal_points, qualified_since, top_reasons, cycle_position)""")
+        section = customers(con)
+    due, everyone = section.tables
+    assert list(due.data["account"]) == ["Acme", "Birch", "Cedar"]
+    assert list(due.data["owner"].fillna("-")) == ["Ann Rep", "Bob Rep", "-"]
+    assert list(everyone.data["account"]) == ["Acme", "Birch", "Cedar", "Dune"] and not everyone.in_page
+    assert "4 customers: 1 repurchase-qualified, 1 overdue, 1 due." in section.text
+    assert section.png is not None
+

@@ -17,8 +17,8 @@ from assets.warehouse import connect
 # function or from the run's start time: their values differ between engines by design.
 ENGINE_DIGESTS = {"_inputs_digest", "_built_at", "_upstream_built_at"}
 
-# In the order of the pipeline: staging, people and activities, scores and the ledger, lifecycle,
-# reports.
+# In the order of the pipeline: staging, people and activities, scores and the ledger, customers,
+# lifecycle, reports.
 KEY_TABLES = [
     *[("staging", name) for name in (
         "stg_crm__leads", "stg_crm__contacts", "stg_crm__accounts", "stg_crm__opportunities",
@@ -37,6 +37,10 @@ KEY_TABLES = [
     ("marts", "fct_lead_score_daily"),
     ("marts", "fct_account_scores"),
     ("intermediate", "int_mql_crossings"),
+    ("intermediate", "int_repurchase_score_events"),
+    ("intermediate", "int_repurchase_crossings"),
+    ("marts", "fct_account_repurchase_scores"),
+    ("marts", "fct_account_repurchase_snapshots"),
     ("marts", "fct_lead_stage_history"),
     ("marts", "fct_lead_sla"),
     *[("marts", name) for name in (

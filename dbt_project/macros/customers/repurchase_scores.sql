@@ -21,10 +21,13 @@
             instants.account_id,
             instants.rulebook_id,
             instants.scored_at,
-            coalesce(sum(case when terms.source_type = 'purchase_cycle'
-                then terms.term_points * {{ term_share_at('terms', 'instants.scored_at') }} end), 0) as cycle_points,
-            coalesce(sum(case when terms.source_type <> 'purchase_cycle'
-                then terms.term_points * {{ term_share_at('terms', 'instants.scored_at') }} end), 0) as signal_points
+            -- Exact decimals, so the sums do not depend on row order (as in the ledger).
+            coalesce(sum(case when terms.source_type = 'purchase_cycle' then cast(
+                terms.term_points * {{ term_share_at('terms', 'instants.scored_at') }} as {{ points_type() }}) end), 0)
+                as cycle_points,
+            coalesce(sum(case when terms.source_type <> 'purchase_cycle' then cast(
+                terms.term_points * {{ term_share_at('terms', 'instants.scored_at') }} as {{ points_type() }}) end), 0)
+                as signal_points
         from {{ instants }} as instants
         left join {{ ref('int_repurchase_score_events') }} as terms
             on instants.account_id = terms.account_id

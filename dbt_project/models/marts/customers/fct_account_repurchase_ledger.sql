@@ -12,7 +12,8 @@ as_of as (
 live as (
     select
         terms.*,
-        terms.term_points * {{ term_share_at('terms', '(select as_of from as_of)') }} as points_at_as_of
+        cast(terms.term_points * {{ term_share_at('terms', '(select as_of from as_of)') }} as {{ points_type() }})
+            as points_at_as_of
     from {{ ref('int_repurchase_score_events') }} as terms
     where terms.starts_at <= (select as_of from as_of)
         and (terms.ends_at is null or terms.ends_at > (select as_of from as_of))
