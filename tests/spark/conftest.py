@@ -92,7 +92,8 @@ def run_dbt_on_spark(root: Path) -> SparkRun:
         run.statuses[result.node.name] = str(result.status)
         run.messages[result.node.name] = (result.message or "").splitlines()[0] if result.message else ""
     rerun = runner.invoke(["run", "--select", "config.materialized:incremental", *common])
-    for result in rerun.result or []:
+    # The models, not the project's on-run-start and on-run-end hooks that run with them.
+    for result in (r for r in rerun.result or [] if r.node.resource_type == "model"):
         run.rerun_statuses[result.node.name] = str(result.status)
         run.rerun_full_refresh[result.node.name] = result.node.config.full_refresh
     return run

@@ -30,12 +30,15 @@
     }) -%}
 {% endmacro %}
 
+{#- Spark's targets have no database: the relation is then schema.identifier. -#}
 {% macro relation_in(schema, identifier) %}
-    {%- do return(api.Relation.create(database=target.database, schema=schema, identifier=identifier)) -%}
+    {%- do return(api.Relation.create(database=(target.database if target.database is defined else none),
+        schema=schema, identifier=identifier)) -%}
 {% endmacro %}
 
 {% macro previous_build_relation(identifier) %}
-    {%- do return(api.Relation.create(database=target.database, schema='ops', identifier=identifier, type='table')) -%}
+    {%- do return(api.Relation.create(database=(target.database if target.database is defined else none),
+        schema='ops', identifier=identifier, type='table')) -%}
 {% endmacro %}
 
 {% macro ensure_previous_build_tables() %}
