@@ -188,6 +188,40 @@ def test_a_misspelt_activity_rule_gets_a_did_you_mean(tmp_path, changes, did_you
     assert _problems(seeds) == [f"activity_rules.csv line {line}: rulebook guide_v1, rule BAD-ACTIVITY: {did_you_mean}"]
 
 
+def _with_customer_rule(tmp_path: Path, **changes: str) -> Path:
+    """A copy of the scoring seeds with one extra customer rule."""
+    rule = {
+        "rulebook_id": "guide_v2", "rule_id": "BAD-CUSTOMER", "description": "test", "rule_type": "activity",
+        "activity_rule_id": "ACT-PRICING-PAGE", "points": "10", "shape": "", "step_months": "", "cap_points": "",
+        "decay_profile_id": "window_60",
+    }
+    return _with_row(tmp_path, "customer_rules.csv", {**rule, **changes})
+
+
+@pytest.mark.parametrize(
+    "changes, message",
+    [
+        ({"activity_rule_id": "ACT-PRICNG-PAGE"},
+         "activity_rule_id 'ACT-PRICNG-PAGE' is not a rule of this rulebook in activity_rules.csv "
+         "(did you mean 'ACT-PRICING-PAGE'?)"),
+        ({"rule_type": "new_product"}, "unknown rule_type 'new_product' (did you mean 'new_product_line'?)"),
+        ({"decay_profile_id": "exp_45"}, "unknown decay_profile_id 'exp_45'"),
+        ({"rule_type": "purchase_cycle", "activity_rule_id": "", "shape": "stepped", "decay_profile_id": ""},
+         "stepped cycle points need step_months above 0 (it is empty)"),
+        ({"rule_type": "purchase_cycle", "activity_rule_id": "", "shape": "linear", "points": "0",
+          "decay_profile_id": ""},
+         "a purchase cycle needs points above 0, the points of one whole cycle (found '0')"),
+        ({"rule_id": "CUS-PRICING-PAGE"}, "duplicate rule_id 'CUS-PRICING-PAGE' in this rulebook"),
+    ],
+)
+def test_a_customer_rule_mistake_is_named(tmp_path, changes, message):
+    seeds = _with_customer_rule(tmp_path, **changes)
+    line = _last_line(seeds / "customer_rules.csv")
+    (problem,) = _problems(seeds)
+    rule = changes.get("rule_id", "BAD-CUSTOMER")
+    assert problem.startswith(f"customer_rules.csv line {line}: rulebook guide_v2, rule {rule}: {message}"), problem
+
+
 def test_an_unknown_rulebook_id_names_the_known_ones(tmp_path):
     seeds = _with_rule(tmp_path, rulebook_id="guide_v1_recnt")
     line = _last_line(seeds / "profile_rules.csv")
@@ -230,7 +264,8 @@ def test_the_command_line_sums_up_valid_rulebooks_in_one_line(tmp_path):
     assert checked.stdout == (
         f"rulebooks are valid: {len(rulebook_ids)} rulebooks ({', '.join(rulebook_ids)}); "
         f"rules: {len(rows('profile_rules.csv'))} in profile_rules.csv, {len(rows('activity_rules.csv'))} in "
-        f"activity_rules.csv; {len(rows('decay_profiles.csv'))} decay profiles; in {tmp_path / 'seeds' / 'scoring'}\n"
+        f"activity_rules.csv, {len(rows('customer_rules.csv'))} in customer_rules.csv; "
+        f"{len(rows('decay_profiles.csv'))} decay profiles; in {tmp_path / 'seeds' / 'scoring'}\n"
     )
 
 

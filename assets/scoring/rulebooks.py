@@ -43,6 +43,9 @@ ACTIVITY_TYPES = (
 )
 DECAY_TYPES = ("none", "exponential", "linear", "window", "step")
 CAP_PERIODS = ("day", "week", "month", "year")
+# Customer rules (customer_rules.csv): what earns a customer account repurchase points.
+CUSTOMER_RULE_TYPES = ("purchase_cycle", "activity", "new_product_line", "new_person")
+CYCLE_SHAPES = ("linear", "stepped")
 
 # Expression nodes a SQL rule may contain: comparisons, boolean logic, arithmetic, literals,
 # CASE, IN/BETWEEN/LIKE, casts, and a few scalar functions. Anything else is refused.
@@ -81,6 +84,8 @@ REQUIRED_COLUMNS = {
     "profile_rules.csv": (*_RULE_COLUMNS, "component"),
     "activity_rules.csv": (*_RULE_COLUMNS, "activity_type", "decay_profile_id", "cap_points", "cap_period"),
     "score_bounds.csv": ("rulebook_id",),
+    "customer_rules.csv": ("rulebook_id", "rule_id", "rule_type", "activity_rule_id", "points", "shape",
+                           "step_months", "cap_points", "decay_profile_id"),
 }
 
 
@@ -418,6 +423,18 @@ def validate_rulebooks(seeds_dir: Path = SCORING_SEEDS, project_file: Path = DBT
             problem(file, line, row, f"rulebook_id {row['rulebook_id']!r} is not in rulebooks.csv"
                                      + _suggestion(row["rulebook_id"], rulebooks))
 
+    def check_rule_id(file: str, line: int, row: dict[str, str], first_line: dict[tuple[str, str], int]) -> None:
+        """A rule id unique in its rulebook, made of characters the scoring SQL can quote."""
+        key = (row["rulebook_id"], row["rule_id"])
+        if key in first_line:
+            problem(file, line, row, f"duplicate rule_id {row['rule_id']!r} in this rulebook "
+                                     f"(first on line {first_line[key]})")
+        first_line.setdefault(key, line)
+        if not _ID_PATTERN.fullmatch(row["rule_id"]):
+            problem(file, line, row,
+                    f"rule_id may hold only letters, digits, '_', '-' and '.' (found {row['rule_id']!r})")
+        check_rulebook_id(file, line, row)
+
     profile_rows = read("decay_profiles.csv")
     decay_profiles = None if profile_rows is None else {row["decay_profile_id"]: (line, row)
                                                         for line, row in profile_rows}
@@ -450,6 +467,7 @@ def validate_rulebooks(seeds_dir: Path = SCORING_SEEDS, project_file: Path = DBT
             problem("decay_profiles.csv", line, row, f"step decay {profile_id!r} has no rows in decay_steps.csv")
 
     rules_per_file = {}
+    activity_rule_ids: dict[str, set[str]] = {}
     for file, attributes, other_attributes, is_activity in (
         ("profile_rules.csv", profile_attributes, activity_attributes, False),
         ("activity_rules.csv", activity_attributes, profile_attributes, True),
@@ -460,15 +478,9 @@ def validate_rulebooks(seeds_dir: Path = SCORING_SEEDS, project_file: Path = DBT
         rules_per_file[file] = len(rows)
         first_line: dict[tuple[str, str], int] = {}
         for line, row in rows:
-            key = (row["rulebook_id"], row["rule_id"])
-            if key in first_line:
-                problem(file, line, row, f"duplicate rule_id {row['rule_id']!r} in this rulebook "
-                                         f"(first on line {first_line[key]})")
-            first_line.setdefault(key, line)
-            if not _ID_PATTERN.fullmatch(row["rule_id"]):
-                problem(file, line, row,
-                        f"rule_id may hold only letters, digits, '_', '-' and '.' (found {row['rule_id']!r})")
-            check_rulebook_id(file, line, row)
+            check_rule_id(file, line, row, first_line)
+            if is_activity:
+                activity_rule_ids.setdefault(row["rulebook_id"], set()).add(row["rule_id"])
             if row["category"] not in CATEGORIES:
                 problem(file, line, row, _unknown("category", row["category"], CATEGORIES))
             if not row["points"].strip():
@@ -511,6 +523,37 @@ def validate_rulebooks(seeds_dir: Path = SCORING_SEEDS, project_file: Path = DBT
                 problem(file, line, row, f"operator {operator} needs a value")
             elif operator == "regex" and (reason := check_regex(row["value"])):
                 problem(file, line, row, reason)
+
+    customer_rows = read("customer_rules.csv")
+    if customer_rows is not None:
+        rules_per_file["customer_rules.csv"] = len(customer_rows)
+    first_customer_line: dict[tuple[str, str], int] = {}
+    for line, row in customer_rows or []:
+        file = "customer_rules.csv"
+        check_rule_id(file, line, row, first_customer_line)
+        kind = row["rule_type"]
+        if kind not in CUSTOMER_RULE_TYPES:
+            problem(file, line, row, _unknown("rule_type", kind, CUSTOMER_RULE_TYPES))
+            continue
+        if not row["points"].strip():
+            problem(file, line, row, "points is empty (give the points the rule adds)")
+        if kind == "purchase_cycle":
+            if not _unreadable(row["points"]) and not (_number(row["points"]) or 0) > 0:
+                problem(file, line, row, f"a purchase cycle needs points above 0, the points of one whole cycle "
+                                         f"({_shown(row['points'])})")
+            if row["shape"] not in CYCLE_SHAPES:
+                problem(file, line, row, _unknown("shape", row["shape"], CYCLE_SHAPES))
+            elif row["shape"] == "stepped" and not (_number(row["step_months"]) or 0) > 0:
+                problem(file, line, row,
+                        f"stepped cycle points need step_months above 0 ({_shown(row['step_months'])})")
+            continue
+        if kind in ("activity", "new_product_line"):
+            known = activity_rule_ids.get(row["rulebook_id"])
+            if known is not None and row["activity_rule_id"] not in known:
+                problem(file, line, row, f"activity_rule_id {row['activity_rule_id']!r} is not a rule of this "
+                                         "rulebook in activity_rules.csv" + _suggestion(row["activity_rule_id"], known))
+        if decay_profiles is not None and row["decay_profile_id"] not in decay_profiles:
+            problem(file, line, row, _unknown("decay_profile_id", row["decay_profile_id"], decay_profiles))
 
     for line, row in read("score_bounds.csv") or []:
         check_rulebook_id("score_bounds.csv", line, row)
