@@ -1,7 +1,7 @@
 {#- Everything that earns a customer account repurchase points, per account and rulebook, as
     terms in the shapes of the scoring engine (int_score_events: each term is worth term_points
     from starts_at until ends_at, shaped by term_kind; term_share_at() reads them at any
-    instant). Three kinds of rows (seed customer_rules):
+    instant). Four kinds of rows (seed customer_rules):
     - purchase_cycle: after each purchase, points that grow with the time since it relative to
       the account's cycle as known then (int_account_purchase_cycles): `points` once a whole
       cycle has passed, capped at cap_points, and reset by the next purchase (every term ends
