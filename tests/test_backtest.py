@@ -258,18 +258,23 @@ def test_band_lift_is_the_wilson_interval_over_the_overall_rate():
 
 
 def test_thin_backtest_dates_are_named_with_the_setting_to_change():
+    # Repurchase rows count customer accounts: 2026-01-01 has 48 of 50 reordering (2 did not),
+    # 2026-02-01 30 of 60; the people rows' thin date is not theirs, nor theirs the people's.
     rows = pd.DataFrame({
-        "scorer": ["rb", "predictive_logit", "rb", "predictive_logit"],
-        "as_of_date": [date(2026, 1, 1), date(2026, 1, 1), date(2026, 2, 1), date(2026, 2, 1)],
-        "people": [500, 500, 600, 600],
-        "positives": [5, 5, 40, 40],
-        "training_rows": [None, 0, None, 3000],
-        "training_positives": [None, 0, None, 45],
+        "scorer": ["rb", "predictive_logit", "rb", "predictive_logit", "rb", "rb"],
+        "motion": ["new_business"] * 4 + ["repurchase"] * 2,
+        "as_of_date": [date(2026, 1, 1), date(2026, 1, 1), date(2026, 2, 1), date(2026, 2, 1), date(2026, 1, 1),
+                       date(2026, 2, 1)],
+        "people": [500, 500, 600, 600, 50, 60],
+        "positives": [5, 5, 40, 40, 48, 30],
+        "training_rows": [None, 0, None, 3000, None, None],
+        "training_positives": [None, 0, None, 45, None, None],
     })
     warnings = evaluation.backtest_warnings(rows, "predictive_logit")
-    assert len(warnings) == 2 and all("2026-01-01" in w and "2026-02-01" not in w for w in warnings)
+    assert len(warnings) == 3 and all("2026-01-01" in w and "2026-02-01" not in w for w in warnings)
     assert "2026-01-01 (5 of 500)" in warnings[0] and "backtest_horizon_days" in warnings[0]
-    assert "2026-01-01 (0 of 0)" in warnings[1] and "predictive_training_snapshots" in warnings[1]
+    assert warnings[1].startswith("Repurchase backtest dates") and "2026-01-01 (48 of 50)" in warnings[1]
+    assert "2026-01-01 (0 of 0)" in warnings[2] and "predictive_training_snapshots" in warnings[2]
     assert "backtest_history_days" in evaluation.backtest_warnings(rows.head(0), "predictive_logit")[0]
 
 

@@ -267,10 +267,11 @@ def test_thin_or_empty_windows_show_a_warning_naming_the_setting(tmp_path):
         con.execute("create schema feedback")
         con.execute("create schema marts")
         con.execute("""create table feedback.rpt_backtest as select * from (values
-            ('rb', true, date '2026-03-25', 90, 300, 4, 0.71, 0.45, 0.97, 10, 0.2, 0.5, null, null),
-            ('predictive_logit', false, date '2026-03-25', 90, 300, 4, 0.60, 0.30, 0.90, 10, 0.1, 0.25, 0, 0)
-        ) as t(scorer, is_champion, as_of_date, horizon_days, people, positives, auc, auc_ci_lower, auc_ci_upper,
-               mql_count, mql_precision, mql_recall, training_rows, training_positives)""")
+            ('new_business', 'rb', true, date '2026-03-25', 90, 300, 4, 0.71, 0.45, 0.97, 10, 0.2, 0.5, null, null),
+            ('new_business', 'predictive_logit', false, date '2026-03-25', 90, 300, 4, 0.60, 0.30, 0.90, 10, 0.1,
+             0.25, 0, 0)
+        ) as t(motion, scorer, is_champion, as_of_date, horizon_days, people, positives, auc, auc_ci_lower,
+               auc_ci_upper, mql_count, mql_precision, mql_recall, training_rows, training_positives)""")
         con.execute("""create table feedback.predictive_calibration as select * from (values
             (1, 300, 0.0, 0.385, false, 'only 0 training rows (at least 200 needed): raise the dbt vars x')
         ) as t(bin, people, mean_predicted, observed_rate, is_published, publish_reason)""")

@@ -228,6 +228,19 @@ def run_backtest(
     dates = backtest_dates(con)
     opportunities = predictive.conversions(con)
     rows, band_rows = [], []
+
+    def record(scorer: str, is_champion: bool, motion: str, when: BacktestDate, scored: pd.DataFrame,
+               mql_rule: str, model=None) -> None:
+        """One scorer's row on one date, and its bands."""
+        rows.append({
+            "scorer": scorer, "scorer_kind": "rulebook" if model is None else "model", "motion": motion,
+            "is_champion": is_champion, "as_of_date": when.score_date, "horizon_days": when.horizon_days,
+            "horizon_reduced": when.horizon_reduced, **evaluate_scorer(scored, settings), "mql_rule": mql_rule,
+            "training_rows": None if model is None else model.rows,
+            "training_positives": None if model is None else model.positives, "as_of": as_of,
+        })
+        band_rows.extend({"scorer": scorer, "motion": motion, "as_of_date": when.score_date,
+                          "horizon_days": when.horizon_days, **band} for band in band_conversion(scored))
     data = grid = None
     if dates:
         base = model_settings or predictive.model_settings(con)
@@ -251,45 +264,16 @@ def run_backtest(
         modelled["is_mql"] = predictive_mql(modelled["score"].to_numpy(), modelled["crm_id"], champion_mqls)
         scorers.append((predictive.MODEL_NAME, False, modelled))
         for scorer, is_champion, scored in scorers:
-            metrics = evaluate_scorer(scored, settings)
-            rows.append({
-                "scorer": scorer,
-                "scorer_kind": "model" if scorer == predictive.MODEL_NAME else "rulebook",
-                "motion": NEW_BUSINESS,
-                "is_champion": is_champion,
-                "as_of_date": when.score_date,
-                "horizon_days": when.horizon_days,
-                "horizon_reduced": when.horizon_reduced,
-                **metrics,
-                "mql_rule": "same count as the champion's MQLs" if scorer == predictive.MODEL_NAME
-                else "total >= mql_threshold and fit >= mql_min_fit",
-                "training_rows": model.rows if scorer == predictive.MODEL_NAME else None,
-                "training_positives": model.positives if scorer == predictive.MODEL_NAME else None,
-                "as_of": as_of,
-            })
-            band_rows.extend(
-                {"scorer": scorer, "motion": NEW_BUSINESS, "as_of_date": when.score_date,
-                 "horizon_days": when.horizon_days, **band}
-                for band in band_conversion(scored)
-            )
-    accounts = repurchase_scores(con) if dates else pd.DataFrame()
+            is_model = scorer == predictive.MODEL_NAME
+            record(scorer, is_champion, NEW_BUSINESS, when, scored,
+                   "same count as the champion's MQLs" if is_model else "total >= mql_threshold and fit >= mql_min_fit",
+                   model if is_model else None)
+    accounts = repurchase_scores(con) if dates else None
     for when in dates:
-        on_date = accounts[accounts["score_date"] == when.score_date] if len(accounts) else accounts
-        for (scorer, is_champion), scored in (on_date.groupby(["scorer", "is_champion"], sort=True)
-                                              if len(on_date) else []):
-            scored = scored.reset_index(drop=True)
-            rows.append({
-                "scorer": scorer, "scorer_kind": "rulebook", "motion": REPURCHASE, "is_champion": bool(is_champion),
-                "as_of_date": when.score_date, "horizon_days": when.horizon_days,
-                "horizon_reduced": when.horizon_reduced, **evaluate_scorer(scored, settings),
-                "mql_rule": "repurchase_score >= repurchase_threshold", "training_rows": None,
-                "training_positives": None, "as_of": as_of,
-            })
-            band_rows.extend(
-                {"scorer": scorer, "motion": REPURCHASE, "as_of_date": when.score_date,
-                 "horizon_days": when.horizon_days, **band}
-                for band in band_conversion(scored)
-            )
+        on_date = accounts[accounts["score_date"] == when.score_date]
+        for (scorer, is_champion), scored in on_date.groupby(["scorer", "is_champion"], sort=True):
+            record(scorer, bool(is_champion), REPURCHASE, when, scored.reset_index(drop=True),
+                   "repurchase_score >= repurchase_threshold")
     backtest = pd.DataFrame(rows, columns=BACKTEST_COLUMNS)
     bands = pd.DataFrame(band_rows, columns=BAND_COLUMNS)
     return BacktestTables(

@@ -54,19 +54,19 @@ def hanley_mcneil_interval(auc: float | None, positives: int, negatives: int, z:
 
 def backtest_warnings(backtest: pd.DataFrame, model_name: str, snapshot_mode: bool = False) -> list[str]:
     """What makes the backtest's figures noise, with the setting to change: no date at all, dates
-    with fewer than MIN_POSITIVES positives, dates whose model trained on fewer positives. A
-    snapshot export has no past dates by design (its model is cross-validated instead)."""
+    with fewer than MIN_POSITIVES positives, repurchase dates with fewer than MIN_POSITIVES
+    accounts reordering or not, dates whose model trained on fewer positives. A snapshot export
+    has no past dates by design (its model is cross-validated instead)."""
     if backtest.empty and snapshot_mode:
         return []
     if backtest.empty:
         return ["The backtest has no date: the score history holds no snapshot to test on. Raise the dbt var "
                 "backtest_history_days (or load a longer history) and rebuild."]
-    motion = backtest["motion"] if "motion" in backtest.columns else pd.Series("new_business", backtest.index)
-    new_business = backtest[motion == "new_business"]
+    new_business = backtest[backtest["motion"] == "new_business"]
     per_date = new_business.groupby("as_of_date", sort=True).agg(people=("people", "max"),
                                                                  positives=("positives", "max"))
     thin = per_date[per_date["positives"] < MIN_POSITIVES]
-    repurchase = backtest[motion == "repurchase"].groupby("as_of_date", sort=True).agg(
+    repurchase = backtest[backtest["motion"] == "repurchase"].groupby("as_of_date", sort=True).agg(
         accounts=("people", "max"), positives=("positives", "max"))
     negatives = repurchase["accounts"] - repurchase["positives"]
     thin_accounts = repurchase[(repurchase["positives"] < MIN_POSITIVES) | (negatives < MIN_POSITIVES)]

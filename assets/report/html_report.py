@@ -458,8 +458,6 @@ def backtest(con) -> Section:
                        "everyone in the export.")
     intervals = [c for c in ("auc_ci_lower", "auc_ci_upper", "mql_precision_ci_lower", "mql_precision_ci_upper")
                  if c in rows.columns]
-    if "motion" not in rows.columns:  # a backtest stored before motions were measured apart
-        rows = rows.assign(motion="new_business")
     data = rows[["motion", "scorer", "is_champion", "as_of_date", "horizon_days", "people", "positives", "auc",
                  *intervals, "mql_count", "mql_precision", "mql_recall"]].sort_values(
         ["motion", "as_of_date", "is_champion", "scorer"], ascending=[True, False, False, True], kind="stable")
@@ -497,10 +495,8 @@ def calibration(con) -> Section:
         select bands.scorer, bands.band, bands.people, bands.positives, bands.conversion_rate
         from feedback.rpt_backtest_bands as bands
         where bands.as_of_date = (select max(as_of_date) from feedback.rpt_backtest_bands)
-            and {new_business}
-        order by bands.scorer, bands.band_order""".format(
-        new_business="bands.motion = 'new_business'"
-        if "motion" in columns_of(con, "feedback.rpt_backtest_bands") else "true"))
+            and bands.motion = 'new_business'
+        order by bands.scorer, bands.band_order""")
     fig, ax = figure()
     scorers = list(dict.fromkeys(data["scorer"]))
     for i, scorer in enumerate(scorers):

@@ -37,10 +37,9 @@ last_cycles as (
 open_opportunities as (
     select account_id, opportunity_id, opportunity_name, created_at,
         row_number() over (partition by account_id order by created_at desc, opportunity_id) as recency
-    from {{ ref('int_account_opportunities') }}
+    from {{ ref('int_account_opportunities') }} as deals
     where has_account
-        and created_at <= (select as_of from as_of)
-        and not (is_closed and (closed_at is null or closed_at <= (select as_of from as_of)))
+        and {{ deal_open_at('deals', '(select as_of from as_of)') }}
 ),
 
 accounts as (

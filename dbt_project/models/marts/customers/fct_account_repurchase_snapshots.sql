@@ -40,9 +40,8 @@ deal_state as (
     select
         instants.account_id,
         instants.scored_at,
-        max(case when opportunities.created_at <= instants.scored_at
-            and not (opportunities.is_closed and (opportunities.closed_at is null or opportunities.closed_at <= instants.scored_at))
-            then 1 else 0 end) = 1 as has_open_opportunity,
+        max(case when {{ deal_open_at('opportunities', 'instants.scored_at') }} then 1 else 0 end) = 1
+            as has_open_opportunity,
         min(case when opportunities.created_at > instants.scored_at then opportunities.created_at end)
             as next_opportunity_opened_at
     from (select distinct account_id, scored_at from instants) as instants

@@ -163,9 +163,7 @@ account_conversions as (
         max(case when opportunities.created_at > starts.started_at
             and opportunities.created_at <= {{ dbt.dateadd('day', var('conversion_horizon_days'), 'starts.started_at') }}
             and opportunities.created_at <= window_bounds.as_of then 1 else 0 end) as is_converted,
-        max(case when opportunities.created_at <= starts.started_at
-            and not (opportunities.is_closed and (opportunities.closed_at is null or opportunities.closed_at <= starts.started_at))
-            then 1 else 0 end) as is_in_deal
+        max(case when {{ deal_open_at('opportunities', 'starts.started_at') }} then 1 else 0 end) as is_in_deal
     from account_population_starts as starts
     cross join window_bounds
     left join {{ ref('int_account_opportunities') }} as opportunities
