@@ -58,12 +58,12 @@ $(MANIFEST): $(VENV)/.installed $(DBT_SOURCES)
 	touch $@
 
 data: $(VENV)/.installed
-	$(BIN)/python -m demo.generate --size $(SIZE) --seed $(SEED) --force
+	$(BIN)/python -m leadscore.demo.generate --size $(SIZE) --seed $(SEED) --force
 
 run: $(VENV)/.installed $(MANIFEST)
 	@if [ -z "$$(ls -A $(LEADSCORE_LANDING) 2>/dev/null)" ]; then \
-		$(BIN)/python -m demo.generate --size $(SIZE) --seed $(SEED); fi
-	$(BIN)/python -m orchestration.run
+		$(BIN)/python -m leadscore.demo.generate --size $(SIZE) --seed $(SEED); fi
+	$(BIN)/python -m leadscore.orchestration.run
 
 test: $(VENV)/.installed $(MANIFEST)
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) -m "not slow" $(PYTEST_ARGS)
@@ -75,7 +75,7 @@ test-slow: $(VENV)/.installed $(MANIFEST)
 # The benchmark defaults to medium data; `make run` keeps small. Data and results: data/bench/.
 BENCH_SIZE := $(if $(filter command line environment,$(origin SIZE)),$(SIZE),medium)
 bench: $(VENV)/.installed $(MANIFEST)
-	$(BIN)/python -m bench --size $(BENCH_SIZE) --seed $(SEED)
+	$(BIN)/python -m leadscore.tools.bench --size $(BENCH_SIZE) --seed $(SEED)
 
 # The Spark extra (dbt-spark, pyspark) is installed here only, never by `make test`.
 $(VENV)/.installed-spark: $(VENV)/.installed pyproject.toml constraints.txt
@@ -94,7 +94,7 @@ DEFAULT_SIGNALS := $(BIN)/python -c 'import os, signal, sys; \
 
 dev: $(VENV)/.installed $(MANIFEST)
 	mkdir -p $(DAGSTER_HOME)
-	test -f $(DAGSTER_HOME)/dagster.yaml || cp orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	test -f $(DAGSTER_HOME)/dagster.yaml || cp src/leadscore/orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
 	exec $(DEFAULT_SIGNALS) $(BIN)/dagster dev -h $(DEV_HOST) -p $(PORT) -w workspace.yaml
 
 # Built against the pipeline's warehouse so the catalog has the real column types and row counts
@@ -108,7 +108,7 @@ docs: $(VENV)/.installed $(MANIFEST)
 		--host $(DEV_HOST) --port $(DOCS_PORT) --no-browser
 
 lint: $(VENV)/.installed
-	$(BIN)/ruff check orchestration assets demo bench tests
+	$(BIN)/ruff check src tests
 
 # Re-pin constraints.txt from the current environment after changing pyproject.toml.
 lock: $(VENV)/.installed

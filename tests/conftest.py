@@ -45,9 +45,9 @@ def parse_dbt_project_if_needed() -> None:
 
 parse_dbt_project_if_needed()
 
-from assets.warehouse import connect  # noqa: E402 (needs the manifest above)
-from orchestration.definitions import build_definitions  # noqa: E402
-from orchestration.settings import Settings, load_settings  # noqa: E402
+from leadscore.orchestration.definitions import build_definitions  # noqa: E402
+from leadscore.settings import Settings, load_settings  # noqa: E402
+from leadscore.warehouse import connect  # noqa: E402 (needs the manifest above)
 
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
 
@@ -88,7 +88,7 @@ def demo_settings(tmp_path_factory) -> Settings:
     root = tmp_path_factory.mktemp("pipeline")
     settings = tmp_settings(root)
     subprocess.run(
-        [sys.executable, "-m", "demo.generate", "--size", "tiny", "--seed", "7",
+        [sys.executable, "-m", "leadscore.demo.generate", "--size", "tiny", "--seed", "7",
          "--landing", str(settings.landing), "--truth", str(root / "truth")],
         check=True, cwd=REPO_ROOT, capture_output=True,
     )
@@ -102,7 +102,7 @@ def first_run(demo_settings: Settings) -> dg.ExecuteInProcessResult:
 
 @pytest.fixture(scope="session")
 def headless_landing(tmp_path_factory) -> Path:
-    """Tiny demo data, trimmed for speed, for the tests that run `python -m orchestration.run`."""
+    """Tiny demo data, trimmed for speed, for the tests that run `python -m leadscore.orchestration.run`."""
     from tests.headless import generate_landing
 
     return generate_landing(tmp_path_factory.mktemp("headless_landing"))

@@ -1,4 +1,4 @@
-"""Helpers for tests that start the real headless run (`python -m orchestration.run`) as a
+"""Helpers for tests that start the real headless run (`python -m leadscore.orchestration.run`) as a
 subprocess, kill it, and compare what it left with an uninterrupted run."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assets.warehouse import RUN_LOG_TABLES
+from leadscore.warehouse import RUN_LOG_TABLES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -41,7 +41,7 @@ WAIT_SECONDS = 1200
 
 def generate_landing(root: Path) -> Path:
     subprocess.run(
-        [sys.executable, "-m", "demo.generate", "--size", "tiny", "--seed", "11",
+        [sys.executable, "-m", "leadscore.demo.generate", "--size", "tiny", "--seed", "11",
          "--landing", str(root / "landing"), "--truth", str(root / "truth")],
         check=True, cwd=REPO_ROOT, capture_output=True,
     )
@@ -70,7 +70,7 @@ def start_run(env: dict[str, str], output: Path, cwd: Path = REPO_ROOT) -> subpr
     """The headless run of the code in `cwd`, in its own process group so that one killpg
     reaches the dbt subprocess too."""
     with output.open("w") as out:
-        return subprocess.Popen([sys.executable, "-m", "orchestration.run"], cwd=cwd, env=env,
+        return subprocess.Popen([sys.executable, "-m", "leadscore.orchestration.run"], cwd=cwd, env=env,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
@@ -87,7 +87,7 @@ def run_to_completion(env: dict[str, str], output: Path) -> None:
     `<output>.timings` each line with the seconds since the start at which it arrived, then the
     seconds at which the process ended (what a user watching the terminal saw, and when)."""
     started = time.monotonic()
-    process = subprocess.Popen([sys.executable, "-m", "orchestration.run"], cwd=REPO_ROOT, env=env,
+    process = subprocess.Popen([sys.executable, "-m", "leadscore.orchestration.run"], cwd=REPO_ROOT, env=env,
                                stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
     timings = []
     # A stuck run is killed, which ends the reading below, and fails the test.
@@ -224,7 +224,7 @@ def exported_rows(root: Path) -> list[tuple[str, ...]]:
 
 def publish_like_the_pipeline(warehouse: Path, target: Path) -> None:
     """What the pipeline's publishing step does, with the runs' personal data policy and salt."""
-    from assets.publish.bi_copy import personal_columns_from_manifest, publish, unpublished_tables_from_manifest
+    from leadscore.publish.bi_copy import personal_columns_from_manifest, publish, unpublished_tables_from_manifest
 
     manifest = REPO_ROOT / "dbt_project" / "target" / "manifest.json"
     publish(warehouse, target, personal_columns_from_manifest(manifest), "hash", SECRET_SALT,

@@ -18,12 +18,12 @@ import dagster as dg
 import duckdb
 import pytest
 
-from assets import build_state, nothing_new
-from assets.ingest import acceptance
-from assets.ingest.acceptance import AcceptanceError
-from assets.ingest.checks import quarantine_rate, reconciliation
-from assets.ingest.sources import RAW_TABLES, ingest_source
-from assets.warehouse import connect
+from leadscore import build_state, nothing_new
+from leadscore.ingest import acceptance
+from leadscore.ingest.acceptance import AcceptanceError
+from leadscore.ingest.checks import quarantine_rate, reconciliation
+from leadscore.ingest.sources import RAW_TABLES, ingest_source
+from leadscore.warehouse import connect
 from tests.conftest import write
 from tests.headless import REPO_ROOT, finish, held_open_elsewhere, run_env, start_run
 
@@ -51,7 +51,7 @@ def test_an_accepted_file_passes_the_check_and_only_that_version_of_it(con, land
     deliver(con, landing, {"good.log": GOOD_HIT * 9, "bad.log": "garbage\n" * 3 + GOOD_HIT})
     failed = quarantine_rate(con, "weblogs", LIMIT)
     assert not failed.passed and "weblogs/bad.log (3/4 rows)" in failed.message
-    assert "python -m assets.ingest.acceptance accept" in failed.message
+    assert "python -m leadscore.ingest.acceptance accept" in failed.message
 
     decision = acceptance.accept(con, "weblogs/bad.log", "  known bot burst, rows not needed ", "alice")
     assert (decision.rows_read, decision.rows_quarantined, decision.accepted) == (4, 3, True)
@@ -137,7 +137,7 @@ def test_requests_that_cannot_be_recorded_say_why(con, landing):
 
 
 def cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "assets.ingest.acceptance", *args], cwd=REPO_ROOT, env=env,
+    return subprocess.run([sys.executable, "-m", "leadscore.ingest.acceptance", *args], cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=120)
 
 

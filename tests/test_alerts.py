@@ -17,9 +17,9 @@ import duckdb
 import pytest
 import yaml
 
-from assets.alerts.outbox import ensure_tables
-from orchestration.alerts import ALERTS_ASSET, NotifierResource, sla_alerts
-from orchestration.resources import WarehouseResource
+from leadscore.alerts.outbox import ensure_tables
+from leadscore.orchestration.alerts import ALERTS_ASSET, NotifierResource, sla_alerts
+from leadscore.orchestration.resources import WarehouseResource
 
 UNIT_TESTS = Path(__file__).resolve().parent.parent / "dbt_project/models/marts/lifecycle/_alerts__unit_tests.yml"
 

@@ -10,12 +10,12 @@ import dagster as dg
 import pytest
 import yaml
 
-from assets.ingest.arrivals import ArrivalState, observe
-from assets.warehouse import connect
-from orchestration.automation import build_landing_sensor, build_schedules, materialize_all
-from orchestration.definitions import build_definitions
-from orchestration.resources import IngestionConfigResource
-from orchestration.settings import Settings, load_settings
+from leadscore.ingest.arrivals import ArrivalState, observe
+from leadscore.orchestration.automation import build_landing_sensor, build_schedules, materialize_all
+from leadscore.orchestration.definitions import build_definitions
+from leadscore.orchestration.resources import IngestionConfigResource
+from leadscore.settings import Settings, load_settings
+from leadscore.warehouse import connect
 from tests.conftest import run_pipeline
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -99,7 +99,7 @@ def test_automation_starts_only_when_switched_on():
 
 
 def test_runs_never_overlap_on_the_single_duckdb_writer(tmp_path):
-    instance_yaml = yaml.safe_load((REPO_ROOT / "orchestration" / "dagster.yaml").read_text())
+    instance_yaml = yaml.safe_load((REPO_ROOT / "src" / "leadscore" / "orchestration" / "dagster.yaml").read_text())
     with dg.instance_for_test(temp_dir=str(tmp_path), overrides=instance_yaml) as instance:
         # What the run queue daemon dequeues by, and the slots of every pool.
         assert instance.get_concurrency_config().run_queue_config.max_concurrent_runs == 1

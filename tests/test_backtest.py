@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from assets.feedback import backtest, evaluation
-from assets.warehouse import connect
+from leadscore.feedback import backtest, evaluation
+from leadscore.warehouse import connect
 
 
 def pair_count_auc(positive_scores: list[float], negative_scores: list[float]) -> float:

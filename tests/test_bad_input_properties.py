@@ -26,9 +26,9 @@ import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from assets.ingest.mapping import BOOLEAN_FALSE, BOOLEAN_TRUE, ColumnSpec, load_mapping
-from assets.ingest.sources import ingest_source
-from assets.scoring.rulebooks import (
+from leadscore.ingest.mapping import BOOLEAN_FALSE, BOOLEAN_TRUE, ColumnSpec, load_mapping
+from leadscore.ingest.sources import ingest_source
+from leadscore.scoring.rulebooks import (
     OPERATORS,
     SCORING_SEEDS,
     RulebookError,
@@ -36,7 +36,7 @@ from assets.scoring.rulebooks import (
     scoring_attributes,
     validate_rulebooks,
 )
-from assets.warehouse import connect
+from leadscore.warehouse import connect
 
 _EXPLORE_EXAMPLES = int(os.environ.get("LEADSCORE_PROPERTY_EXAMPLES", "0"))
 

@@ -9,9 +9,9 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from assets.warehouse import connect
-from bench.__main__ import main as bench_main
-from bench.landing import BenchData, last_day_files
+from leadscore.tools.bench.__main__ import main as bench_main
+from leadscore.tools.bench.landing import BenchData, last_day_files
+from leadscore.warehouse import connect
 
 REQUIRED_KEYS = {"size", "floor_s", "cold_s", "incremental_s", "freshness_s", "noop_s", "peak_rss_mb", "stages",
                  "loadavg"}

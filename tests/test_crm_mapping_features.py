@@ -11,10 +11,10 @@ import duckdb
 import pytest
 import yaml
 
-from assets.ingest.checks import reconciliation
-from assets.ingest.landing import discover
-from assets.ingest.mapping import MAPPINGS_DIR, ColumnSpec, MappingError, column_checks, load_mapping, value_sql
-from assets.ingest.sources import RawTable, crm_mapping, delivery_time, ingest_source
+from leadscore.ingest.checks import reconciliation
+from leadscore.ingest.landing import discover
+from leadscore.ingest.mapping import MAPPINGS_DIR, ColumnSpec, MappingError, column_checks, load_mapping, value_sql
+from leadscore.ingest.sources import RawTable, crm_mapping, delivery_time, ingest_source
 
 FIXTURES = Path(__file__).parent / "fixtures" / "crm_exports"
 EXAMPLES = MAPPINGS_DIR / "examples"

@@ -7,7 +7,7 @@ import csv
 
 import duckdb
 
-from assets.export.crm_sync import export_crm_changes
+from leadscore.export.crm_sync import export_crm_changes
 
 
 def make_marts(con: duckdb.DuckDBPyConnection) -> None:

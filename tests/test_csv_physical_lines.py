@@ -8,9 +8,9 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from assets.ingest.checks import quarantine_rate, reconciliation
-from assets.ingest.ledger import ensure_ledger
-from assets.ingest.sources import RAW_TABLES, crm_mapping, ingest_source
+from leadscore.ingest.checks import quarantine_rate, reconciliation
+from leadscore.ingest.ledger import ensure_ledger
+from leadscore.ingest.sources import RAW_TABLES, crm_mapping, ingest_source
 from tests.conftest import write
 
 FORM_HEADER = ("submission_id,submitted_at,form_name,page_url,visitor_id,email,first_name,last_name,company,"

@@ -6,8 +6,8 @@ from __future__ import annotations
 import dagster as dg
 import pytest
 
-from assets.warehouse import connect
-from orchestration.definitions import defs
+from leadscore.orchestration.definitions import defs
+from leadscore.warehouse import connect
 
 GROUPS = {"raw", "seeds", "staging", "intermediate", "scoring", "customers", "lifecycle", "reporting", "feedback",
           "export", "published", "ops"}

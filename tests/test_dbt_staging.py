@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assets.ingest.sources import SOURCES, ingest_source
-from assets.warehouse import connect
+from leadscore.ingest.sources import SOURCES, ingest_source
+from leadscore.warehouse import connect
 from tests.conftest import SHARED_DATA, write
 from tests.dbt_runner import run_dbt
 

@@ -40,10 +40,10 @@ from pathlib import Path
 
 import pytest
 
-from assets.ingest.checks import reconciliation
-from assets.ingest.mapping import MAPPINGS_DIR
-from assets.ingest.sources import RawTable
-from assets.warehouse import connect
+from leadscore.ingest.checks import reconciliation
+from leadscore.ingest.mapping import MAPPINGS_DIR
+from leadscore.ingest.sources import RawTable
+from leadscore.warehouse import connect
 from tests.conftest import run_pipeline, tmp_settings
 
 pytestmark = pytest.mark.slow
@@ -71,7 +71,7 @@ RECORDS, WON, CLOSED, REVENUE_WON = 18, 6, 9, 38459
 LATEST_DATE_IN_FILE = datetime(2026, 6, 8)
 DELIVERED = datetime(2026, 6, 30)
 # The feedback step that cannot write an empty bench yet (nobody is scored without people): it is
-# in assets/feedback/backtest.py (pre_deployment_bench builds a DataFrame without columns).
+# in src/leadscore/feedback/backtest.py (pre_deployment_bench builds a DataFrame without columns).
 KNOWN_FAILING_STEPS = {"feedback__rpt_test_bench"}
 # dbt tests that warn for a real reason: the export names owners and accounts, but has no users
 # nor accounts file to find them in.

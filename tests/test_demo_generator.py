@@ -12,10 +12,10 @@ import pandas as pd
 import pytest
 import yaml
 
-from demo.generate import main, prepare_folder
+from leadscore.demo.generate import main, prepare_folder
 
 REPO = Path(__file__).resolve().parent.parent
-MAPPING = yaml.safe_load((REPO / "assets" / "ingest" / "mappings" / "salesforce.yml").read_text())
+MAPPING = yaml.safe_load((REPO / "src" / "leadscore" / "ingest" / "mappings" / "salesforce.yml").read_text())
 SF_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.000\+0000$")
 SF_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 KEY_PREFIX = {

@@ -9,7 +9,7 @@ from datetime import date
 import duckdb
 import pytest
 
-from demo.evaluate import cycle_accuracy, rank_quality, repurchase_rank_quality
+from leadscore.demo.evaluate import cycle_accuracy, rank_quality, repurchase_rank_quality
 
 
 def test_auc_counts_ties_half_and_leaves_out_earlier_opportunities(tmp_path):

@@ -1,10 +1,10 @@
 """Faults, for real: runs killed with SIGKILL, a warehouse locked by another process, a full disk.
 
-The headless run (`python -m orchestration.run`) is started as a subprocess and its whole process
+The headless run (`python -m leadscore.orchestration.run`) is started as a subprocess and its whole process
 group (dbt included) is killed during ingestion, then again during the dbt build, then again
 while publishing; the run after that must leave exactly the tables of one uninterrupted run:
 nothing lost, nothing twice, no partial load. Where to kill is found without sleeping blindly:
-ingestion and publishing stop at a pause point (`assets/faults.py`, switched on by an
+ingestion and publishing stop at a pause point (`src/leadscore/faults.py`, switched on by an
 environment variable) and say so in a marker file; the dbt build is killed once Dagster's event
 log has recorded a third of its models.
 """
@@ -24,14 +24,14 @@ import dagster as dg
 import duckdb
 import pytest
 
-from assets.faults import PAUSE_AT, PAUSE_MARKER
-from assets.ingest.sources import SOURCES, ingest_source
-from assets.publish import bi_copy
-from assets.publish.bi_copy import PublishError
-from assets.warehouse import DiskFullError, connect
-from orchestration.dbt import dbt_models
-from orchestration.definitions import build_definitions
-from orchestration.settings import load_settings
+from leadscore.faults import PAUSE_AT, PAUSE_MARKER
+from leadscore.ingest.sources import SOURCES, ingest_source
+from leadscore.orchestration.dbt import dbt_models
+from leadscore.orchestration.definitions import build_definitions
+from leadscore.publish import bi_copy
+from leadscore.publish.bi_copy import PublishError
+from leadscore.settings import load_settings
+from leadscore.warehouse import DiskFullError, connect
 from tests.headless import (
     REPO_ROOT,
     differences,

@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from assets.warehouse import connect
+from leadscore.warehouse import connect
 from tests.conftest import REPO_ROOT
 
 VARS = yaml.safe_load((REPO_ROOT / "dbt_project" / "dbt_project.yml").read_text())["vars"]

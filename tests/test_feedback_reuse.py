@@ -13,8 +13,8 @@ import duckdb
 import pandas as pd
 import pytest
 
-from assets.feedback import backtest, predictive
-from assets.warehouse import connect
+from leadscore.feedback import backtest, predictive
+from leadscore.warehouse import connect
 from tests.test_predictive import rebuild_feature_marts
 
 

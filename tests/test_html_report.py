@@ -15,8 +15,8 @@ from pathlib import Path
 import pandas as pd
 from PIL import Image
 
-from assets.report.html_report import PALETTE
-from assets.warehouse import connect
+from leadscore.report.html_report import PALETTE
+from leadscore.warehouse import connect
 
 # A Salesforce record Id (15 or 18 characters, a 3-character key prefix): never shown where a
 # name exists.
@@ -125,7 +125,7 @@ def test_the_report_is_one_file_whose_charts_are_drawn(first_run, demo_settings)
     # The tiny demo's window holds a single first conversion (its other opportunities are
     # repurchases): every rule's lift is 0 or undefined, so the rule lift chart has no bar to draw
     # and the section says why instead.
-    from assets.report.html_report import build_report
+    from leadscore.report.html_report import build_report
 
     with connect(demo_settings.warehouse, read_only=True) as con:
         sections = {section.key: section for section in build_report(con).sections}
@@ -212,8 +212,8 @@ def test_the_full_tables_are_csv_files_beside_the_report(first_run, demo_setting
 
 
 def test_the_report_leaves_names_out_when_personal_data_is_not_kept(first_run, demo_settings, tmp_path):
-    from assets.report.html_report import Privacy, write_report
-    from orchestration.report import report_privacy
+    from leadscore.orchestration.report import report_privacy
+    from leadscore.report.html_report import Privacy, write_report
 
     assert report_privacy("keep").show_personal_data
     hidden = report_privacy("hash")
@@ -231,7 +231,7 @@ def test_the_report_leaves_names_out_when_personal_data_is_not_kept(first_run, d
 
 
 def test_the_score_distribution_counts_every_scored_person_once(first_run, demo_settings):
-    from assets.report.html_report import score_distribution
+    from leadscore.report.html_report import score_distribution
 
     with connect(demo_settings.warehouse, read_only=True) as con:
         section = score_distribution(con)
@@ -247,7 +247,7 @@ def test_the_charts_are_asset_metadata_in_the_ui(first_run):
 
 
 def test_no_chart_draws_counts_on_a_log_scale(first_run, demo_settings, monkeypatch):
-    from assets.report import html_report
+    from leadscore.report import html_report
 
     figures = []
     draw = html_report.png_of
@@ -261,7 +261,7 @@ def test_no_chart_draws_counts_on_a_log_scale(first_run, demo_settings, monkeypa
 def test_thin_or_empty_windows_show_a_warning_naming_the_setting(tmp_path):
     """On hand-made tables: a backtest date with 4 positives, a predictive fit that was not
     published, an ROI period without deals or MQLs; each section says so and what to change."""
-    from assets.report.html_report import build_report
+    from leadscore.report.html_report import build_report
 
     with connect(tmp_path / "w.duckdb") as con:
         con.execute("create schema feedback")
@@ -299,7 +299,7 @@ def test_rule_lift_bars_are_drawn_and_a_thin_window_warns(tmp_path):
     """On a hand-made rpt_rule_effectiveness: two champion rules with lifts 2 and 0.5 are drawn,
     and 12 conversions among 300 people (fewer than 20) bring the warning naming the setting. A
     customer rule (motion repurchase, counting accounts) is neither drawn nor counted."""
-    from assets.report.html_report import rule_effectiveness
+    from leadscore.report.html_report import rule_effectiveness
 
     with connect(tmp_path / "w.duckdb") as con:
         con.execute("create schema marts")
@@ -324,7 +324,7 @@ def test_the_customers_section_lists_who_is_due_with_the_owner(tmp_path):
     """On a hand-made fct_account_repurchase_scores: the qualified, overdue and due customers are
     listed (qualified first, then overdue, then due), one in its cycle and not qualified is only in
     the CSV, a challenger's rows nowhere; the text counts them."""
-    from assets.report.html_report import customers
+    from leadscore.report.html_report import customers
 
     with connect(tmp_path / "w.duckdb") as con:
         con.execute("create schema marts")

@@ -22,8 +22,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assets.ingest.sources import SOURCES, ingest_source
-from assets.warehouse import connect
+from leadscore.ingest.sources import SOURCES, ingest_source
+from leadscore.warehouse import connect
 from tests.dbt_runner import dbt_failure, run_dbt
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -165,7 +165,7 @@ def two_warehouses(tmp_path_factory) -> tuple[Path, Path, dict, dict, str]:
     root = tmp_path_factory.mktemp("incremental")
     demo = root / "demo"
     subprocess.run(
-        [sys.executable, "-m", "demo.generate", "--size", "tiny", "--seed", "7",
+        [sys.executable, "-m", "leadscore.demo.generate", "--size", "tiny", "--seed", "7",
          "--landing", str(demo), "--truth", str(root / "truth")],
         check=True, cwd=REPO_ROOT, capture_output=True,
     )

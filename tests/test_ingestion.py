@@ -10,9 +10,9 @@ import shutil
 import duckdb
 import pytest
 
-from assets.ingest.checks import quarantine_rate, reconciliation
-from assets.ingest.mapping import MappingError, load_mapping
-from assets.ingest.sources import RAW_TABLES, crm_mapping, ingest_source
+from leadscore.ingest.checks import quarantine_rate, reconciliation
+from leadscore.ingest.mapping import MappingError, load_mapping
+from leadscore.ingest.sources import RAW_TABLES, crm_mapping, ingest_source
 from tests.conftest import shared_file, write
 
 GOOD_HIT = (

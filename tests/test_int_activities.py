@@ -16,10 +16,10 @@ import duckdb
 import pandas as pd
 import pytest
 
-from assets.ingest.sources import ingest_source
-from assets.warehouse import connect
-from demo import catalog as demo_catalog
-from demo import site as demo_site
+from leadscore.demo import catalog as demo_catalog
+from leadscore.demo import site as demo_site
+from leadscore.ingest.sources import ingest_source
+from leadscore.warehouse import connect
 from tests.conftest import REPO_ROOT
 from tests.dbt_runner import run_dbt
 
@@ -66,7 +66,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         [
             sys.executable,
             "-m",
-            "demo.generate",
+            "leadscore.demo.generate",
             "--size",
             "small",
             "--seed",
@@ -81,7 +81,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         text=True,
         timeout=300,
     )
-    check(generated, "demo.generate")
+    check(generated, "leadscore.demo.generate")
     con = connect(warehouse)
     try:
         for source in SOURCES:

@@ -18,8 +18,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assets.ingest.sources import ingest_source
-from assets.warehouse import connect
+from leadscore.ingest.sources import ingest_source
+from leadscore.warehouse import connect
 from tests.conftest import REPO_ROOT
 from tests.dbt_runner import run_dbt
 
@@ -43,7 +43,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path]:
     root = tmp_path_factory.mktemp("people")
     landing, truth, warehouse, target = root / "landing", root / "truth", root / "warehouse.duckdb", root / "target"
     subprocess.run(
-        [sys.executable, "-m", "demo.generate", "--size", "tiny", "--seed", "3",
+        [sys.executable, "-m", "leadscore.demo.generate", "--size", "tiny", "--seed", "3",
          "--landing", str(landing), "--truth", str(truth)],
         cwd=REPO_ROOT, check=True, capture_output=True,
     )

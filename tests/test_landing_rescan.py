@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from assets.ingest import landing
-from assets.ingest.sources import ingest_source
-from assets.warehouse import connect
+from leadscore.ingest import landing
+from leadscore.ingest.sources import ingest_source
+from leadscore.warehouse import connect
 
 HIT = ('203.0.113.7 - - [30/Jun/2026:14:02:11 +0200] "GET /pricing HTTP/1.1" 200 5120 "-" '
        '"Mozilla/5.0 (X11; Linux x86_64) Firefox/126.0" "v-1"\n')

@@ -23,8 +23,8 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assets.ingest import sources
-from assets.ingest.mapping import MAPPINGS_DIR, load_mapping
+from leadscore.ingest import sources
+from leadscore.ingest.mapping import MAPPINGS_DIR, load_mapping
 from tests.test_bad_input_properties import Outcome, assert_reconciles, bounded, ingest_bytes
 
 EXAMPLES = MAPPINGS_DIR / "examples"

@@ -17,12 +17,12 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
-from assets import nothing_new
-from assets.build_state import DBT_INPUTS
-from assets.warehouse import connect
-from orchestration.definitions import build_definitions
-from orchestration.run import check_settings
-from orchestration.settings import Settings
+from leadscore import nothing_new
+from leadscore.build_state import DBT_INPUTS
+from leadscore.orchestration.definitions import build_definitions
+from leadscore.orchestration.run import check_settings
+from leadscore.settings import Settings
+from leadscore.warehouse import connect
 from tests.conftest import tmp_settings
 from tests.headless import held_open_elsewhere
 
@@ -77,7 +77,8 @@ def test_after_a_complete_run_the_next_one_ends_before_dagster_and_changes_nothi
                LEADSCORE_WAREHOUSE=str(built.warehouse), LEADSCORE_PUBLISH_DIR=str(built.publish_dir),
                DAGSTER_HOME=str(dagster_home))
 
-    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "orchestration.run"], cwd=REPO_ROOT, env=env,
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "leadscore.orchestration.run"],
+                          cwd=REPO_ROOT, env=env,
                           capture_output=True, text=True, timeout=300)
 
     assert done.returncode == 0, done.stdout + done.stderr
@@ -85,7 +86,7 @@ def test_after_a_complete_run_the_next_one_ends_before_dagster_and_changes_nothi
     assert first_line.startswith("Nothing new since the last build (") and first_line.endswith("nothing to do.")
     assert "People scored" in done.stdout and "Warehouse:" in done.stdout  # the usual summary
     modules = imported_modules(done.stderr)
-    assert "assets.nothing_new" in modules  # the listing is complete enough to trust
+    assert "leadscore.nothing_new" in modules  # the listing is complete enough to trust
     assert not {name for name in modules if name.split(".")[0] in ("dagster", "dagster_dbt", "dbt")}
     assert {path: file_digest(path) for path in files} == before
     assert not dagster_home.exists()  # no Dagster run, not even an instance

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import dagster as dg
 
-from assets.ingest.landing import discover
-from assets.ingest.sources import SOURCES
-from assets.warehouse import connect
-from orchestration.settings import Settings
+from leadscore.ingest.landing import discover
+from leadscore.ingest.sources import SOURCES
+from leadscore.settings import Settings
+from leadscore.warehouse import connect
 from tests.conftest import run_pipeline, tmp_settings
 
 

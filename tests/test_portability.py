@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from orchestration.portability import Finding, MacroIndex, Model, compile_project, lint_manifest, lint_model
+from leadscore.tools.portability import Finding, MacroIndex, Model, compile_project, lint_manifest, lint_model
 
 
 @pytest.fixture(scope="session")

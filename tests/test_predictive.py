@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from assets.feedback import backtest, predictive
-from assets.warehouse import connect
+from leadscore.feedback import backtest, predictive
+from leadscore.warehouse import connect
 from tests.dbt_runner import dbt_failure, run_dbt
 
 FEATURE_MARTS = ("fct_conversions", "dim_feature_snapshots", "fct_person_features")

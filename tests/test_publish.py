@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assets.publish.bi_copy import PublishError, TableDocs, personal_columns_from_manifest, publish, read_manifest
-from assets.warehouse import connect
+from leadscore.publish.bi_copy import PublishError, TableDocs, personal_columns_from_manifest, publish, read_manifest
+from leadscore.warehouse import connect
 from tests.conftest import REPO_ROOT
 from tests.headless import held_open_elsewhere
 

@@ -9,8 +9,8 @@ import textwrap
 
 import pytest
 
-from assets.warehouse import WarehouseLockedError, connect
-from orchestration.rotate import rotate
+from leadscore.tools.rotate import rotate
+from leadscore.warehouse import WarehouseLockedError, connect
 
 
 def test_rotation_archives_the_old_file_and_keeps_every_row(tmp_path):

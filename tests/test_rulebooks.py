@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from assets.scoring.rulebooks import SCORING_SEEDS, RulebookError, check_sql_condition, validate_rulebooks
-from orchestration.settings import REPO_ROOT
+from leadscore.scoring.rulebooks import SCORING_SEEDS, RulebookError, check_sql_condition, validate_rulebooks
+from leadscore.settings import REPO_ROOT
 
 
 def test_the_default_rulebooks_are_valid():
@@ -232,7 +232,7 @@ def test_an_unknown_rulebook_id_names_the_known_ones(tmp_path):
 
 
 def _check_from_the_command_line(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "assets.scoring.rulebooks", *args], cwd=REPO_ROOT,
+    return subprocess.run([sys.executable, "-m", "leadscore.scoring.rulebooks", *args], cwd=REPO_ROOT,
                           capture_output=True, text=True, timeout=120)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dagster as dg
 
-from orchestration.run import check_message
+from leadscore.orchestration.run import check_message
 
 
 def test_a_warned_check_without_a_description_says_what_failed():

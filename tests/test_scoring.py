@@ -13,8 +13,8 @@ import duckdb
 import pytest
 import yaml
 
-from assets.ingest.sources import SOURCES, ingest_source
-from assets.warehouse import connect
+from leadscore.ingest.sources import SOURCES, ingest_source
+from leadscore.warehouse import connect
 from tests.conftest import REPO_ROOT
 from tests.dbt_runner import dbt_failure, run_dbt
 
@@ -78,7 +78,7 @@ def project(tmp_path_factory) -> Project:
     shutil.copytree(REPO_ROOT / "seeds", root / "seeds")
     landing = root / "landing"
     subprocess.run(
-        [sys.executable, "-m", "demo.generate", "--size", "tiny", "--seed", "11", "--landing", str(landing),
+        [sys.executable, "-m", "leadscore.demo.generate", "--size", "tiny", "--seed", "11", "--landing", str(landing),
          "--truth", str(root / "truth")],
         check=True, cwd=REPO_ROOT, capture_output=True,
     )

@@ -16,7 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from assets.scoring.rulebooks import SCORING_SEEDS, RulebookError, validate_rulebooks
+from leadscore.scoring.rulebooks import SCORING_SEEDS, RulebookError, validate_rulebooks
 from tests.dbt_runner import dbt_failure, run_dbt
 from tests.headless import (
     REPO_ROOT,
@@ -53,7 +53,7 @@ HOSTILE_PROFILE_RULES = [
 
 def copy_project(root: Path) -> Path:
     """The code, dbt project (with its prepared manifest) and seeds, as a user's checkout."""
-    for folder in ("orchestration", "assets", "seeds"):
+    for folder in ("src", "seeds"):
         shutil.copytree(REPO_ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copytree(REPO_ROOT / "dbt_project", root / "dbt_project",
                     ignore=shutil.ignore_patterns("logs", "dbt_packages", "dbt_models-*", "run", "compiled"))
@@ -95,7 +95,7 @@ def test_hostile_sql_rules_in_the_seeds_stop_the_dbt_step_before_any_sql_and_cha
     shutil.copy(headless_reference / "warehouse" / "leadscore.duckdb", root / "warehouse" / "leadscore.duckdb")
 
     output = root / "run.out"
-    env = {**run_env(root, headless_landing), "PYTHONPATH": str(project)}
+    env = {**run_env(root, headless_landing), "PYTHONPATH": str(project / "src")}
     assert finish(start_run(env, output, cwd=project), output) == 1, output.read_text()
     text = output.read_text()
     assert f"scoring rulebooks ({project / 'seeds' / 'scoring'})" in text, text  # the copy's seeds were read

@@ -8,7 +8,7 @@ import csv
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from assets.warehouse import connect
+from leadscore.warehouse import connect
 from tests.conftest import REPO_ROOT
 
 SEEDS = REPO_ROOT / "seeds" / "lifecycle"

@@ -13,13 +13,13 @@ from dataclasses import replace
 import pytest
 from sklearn.metrics import roc_auc_score
 
-from assets.warehouse import connect
+from leadscore.warehouse import connect
 from tests.conftest import REPO_ROOT, run_pipeline, tmp_settings
 from tests.fixtures.crm_exports.flat_leads import write_flat_leads
 
 pytestmark = pytest.mark.slow
 
-MAPPING = REPO_ROOT / "assets" / "ingest" / "mappings" / "examples" / "flat_leads.yml"
+MAPPING = REPO_ROOT / "src" / "leadscore" / "ingest" / "mappings" / "examples" / "flat_leads.yml"
 DBT_VARS = "{outcome_field: custom_fields.Converted, snapshot_mode: true}"
 ROWS = 600
 

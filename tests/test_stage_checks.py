@@ -12,14 +12,14 @@ import dagster as dg
 import duckdb
 import pytest
 
-from assets.checks.freshness import freshness, newest_events, parse_max_lag_hours
-from assets.checks.row_counts import RowCountLimits, record_and_compare
-from assets.ingest.checks import duplicate_keys
-from assets.ingest.header_checks import header_drift, landing_header
-from assets.ingest.sources import RAW_TABLES, crm_mapping, csv_mapping, ingest_source, natural_key
-from assets.warehouse import connect
-from orchestration.definitions import build_definitions, defs
-from orchestration.settings import Settings, load_settings
+from leadscore.checks.freshness import freshness, newest_events, parse_max_lag_hours
+from leadscore.checks.row_counts import RowCountLimits, record_and_compare
+from leadscore.ingest.checks import duplicate_keys
+from leadscore.ingest.header_checks import header_drift, landing_header
+from leadscore.ingest.sources import RAW_TABLES, crm_mapping, csv_mapping, ingest_source, natural_key
+from leadscore.orchestration.definitions import build_definitions, defs
+from leadscore.settings import Settings, load_settings
+from leadscore.warehouse import connect
 from tests.conftest import tmp_settings
 from tests.test_ingestion import write
 

@@ -1,5 +1,5 @@
 {#- Casts from the raw text columns. Ingestion has already rejected values that do not parse
-    (see assets/ingest/mapping.py), so plain casts are safe here. -#}
+    (see src/leadscore/ingest/mapping.py), so plain casts are safe here. -#}
 
 {#- Blank text -> null, otherwise trimmed. -#}
 {% macro clean_text(expr) -%}

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from assets.warehouse import connect
-from orchestration.settings import Settings
+from leadscore.settings import Settings
+from leadscore.warehouse import connect
 from tests.conftest import REPO_ROOT
 
 DBT_DIR = REPO_ROOT / "dbt_project"

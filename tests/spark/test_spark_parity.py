@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from assets.warehouse import connect
+from leadscore.warehouse import connect
 
 # Columns that tell a run what changed since the last one, made with each engine's own hash
 # function or from the run's start time: their values differ between engines by design.

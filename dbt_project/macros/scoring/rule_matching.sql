@@ -1,7 +1,7 @@
 {#- How a rule row (from seeds/scoring) is tested against a person or an activity. Rules are
     data: one SQL statement evaluates every rule of a kind through these expressions, so adding
     a rule in the CSV needs no SQL. Rules with operator `sql` are the exception: their condition
-    is inlined by sql_rule_hits() after assets/scoring/rulebooks.py validated it. -#}
+    is inlined by sql_rule_hits() after src/leadscore/scoring/rulebooks.py validated it. -#}
 
 {#- The value of the attribute a rule names, as text. `attributes` is the allow-list declared in
     dbt_project.yml; CRM custom fields are read as custom_fields.<Field__c>. -#}

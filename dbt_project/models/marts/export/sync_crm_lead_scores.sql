@@ -1,6 +1,6 @@
 {#- What the CRM is sent for each person the champion rulebook scores: the score in whole points,
     the grade, the current lifecycle stage and the reasons behind the score, as of as_of. The CRM
-    sync export (assets/export/crm_sync.py) sends the rows that differ from what it sent last.
+    sync export (src/leadscore/export/crm_sync.py) sends the rows that differ from what it sent last.
 
     Reasons: the same text the sales call list shows (fct_score_reasons). -#}
 

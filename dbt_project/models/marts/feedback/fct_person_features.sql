@@ -10,7 +10,7 @@
     logic and are defined here, in `activity_kinds`: a person's own activities, and the account
     signals at the company of their work email (as the company_signal rules match them). The
     model's transforms (log counts, capped recency, one-hot profile, standardization) stay with
-    the fit, in assets/feedback/predictive.py, which also describes each kind. -#}
+    the fit, in src/leadscore/feedback/predictive.py, which also describes each kind. -#}
 
 {%- set windows_days = [7, 30, 90] %}
 {#- kind -> condition on int_activities, for a person's own activities. -#}

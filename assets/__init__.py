@@ -1,1 +1,0 @@
-"""Python asset code: plain functions that Dagster assets in `orchestration/` wrap."""

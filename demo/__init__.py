@@ -1,4 +1,0 @@
-"""Synthetic demo data for the lead-scoring pipeline: landing files plus the hidden ground truth.
-
-Run `python -m demo.generate --help`.
-"""

@@ -1,0 +1,216 @@
+"""The dbt project as Dagster assets. The manifest is built ahead of time (`make prepare`, which
+runs `dbt parse`), never when this module is imported."""
+
+import os
+import shutil
+import sys
+import time
+from collections.abc import Iterable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+import duckdb
+import pydantic
+from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
+from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
+
+from leadscore import build_state
+from leadscore.orchestration.dbt_checks import CheckDescribingTranslator
+from leadscore.orchestration.ingestion import INGESTION_ASSETS, WAREHOUSE_POOL
+from leadscore.orchestration.resources import WarehouseResource
+from leadscore.scoring.rulebooks import RulebookError, validate_rulebooks
+from leadscore.settings import REPO_ROOT
+
+DBT_PROJECT = DbtProject(project_dir=REPO_ROOT / "dbt_project", profiles_dir=REPO_ROOT / "dbt_project")
+
+
+class ScoringRunConfig(dg.Config):
+    """Run parameters of the dbt build."""
+
+    as_of: str = pydantic.Field(
+        default="",
+        description="UTC instant to score as of, 'YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS'; empty: the end of the "
+        "loaded data (never the wall clock).",
+    )
+    force: bool = pydantic.Field(
+        default=False,
+        description="Build even when nothing changed since the last successful build (same loaded files, "
+        "dbt project, seeds and parameters), as the daily schedule does.",
+    )
+
+    def dbt_args(self) -> list[str]:
+        try:
+            return build_state.dbt_args(self.as_of)
+        except ValueError as error:
+            raise dg.Failure(description=str(error)) from None
+
+# dbt tests on sources become checks on the raw assets (they run in the dbt step).
+TRANSLATOR = CheckDescribingTranslator(settings=DagsterDbtTranslatorSettings(enable_source_tests_as_checks=True))
+
+
+@dbt_assets(
+    manifest=DBT_PROJECT.manifest_path, project=DBT_PROJECT, pool=WAREHOUSE_POOL,
+    dagster_dbt_translator=TRANSLATOR,
+)
+def dbt_models(
+    context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: WarehouseResource, config: ScoringRunConfig
+):
+    # Same loaded files, project, seeds and parameters as the last successful build: the tables
+    # would come out identical, so skip dbt; the steps downstream of it skip too.
+    dbt_args = config.dbt_args()
+    selected = set(context.selected_asset_keys)
+    # A partial build is keyed by what it selected; a whole one by its dbt arguments alone, so a
+    # check made without Dagster (src/leadscore/nothing_new.py) computes the same key. The whole set comes
+    # from this module's definition: in a partial run `context.assets_def` is itself the subset.
+    selection = None if selected == set(dbt_models.keys) else sorted(map(str, selected))
+    # Opening the warehouse here also stops a run whose warehouse another process holds, with the
+    # file named, before dbt starts and buries the lock error in its log.
+    with warehouse.connection() as con:
+        build = build_state.planned_build(con, dbt_args, selection)
+        unchanged = build.key == build_state.last_build_key(con)
+    if unchanged and not config.force:
+        context.log.info("Nothing new since the last successful dbt build (same loaded files, dbt project, "
+                         "seeds and parameters): dbt and the steps downstream of it are skipped.")
+        return
+    # A bad rule in the rulebook seeds stops the run here, naming the rule, before any SQL runs.
+    try:
+        validate_rulebooks()
+    except RulebookError as error:
+        raise dg.Failure(description=str(error)) from None
+    # dbt runs as a subprocess that opens the same DuckDB file (profiles.yml reads this variable).
+    warehouse_path = Path(warehouse.path).resolve()
+    os.environ["LEADSCORE_WAREHOUSE"] = str(warehouse_path)
+    invocation = dbt.cli(dbt_args, context=context, target_path=dbt_target_path(warehouse_path))
+    # The events wait until dbt exits: DuckDB lets nobody else open the file while dbt writes it,
+    # and their row counts and column types are read from it afterwards. (dagster-dbt's own
+    # fetch_row_counts() leaves a read-only handle open in this process, which fails the next step.)
+    events = []
+    try:
+        events.extend(invocation.stream())
+    except Exception:
+        yield from events  # what dbt built before it failed is still recorded
+        raise
+    started = time.monotonic()
+    try:
+        with warehouse.connection() as con:
+            metadata = relation_metadata(con, built_nodes(events, invocation.manifest))
+        context.log.info(f"Row counts and column types of {len(metadata)} dbt relations read in "
+                         f"{time.monotonic() - started:.2f} s.")
+    except duckdb.Error as error:  # nice to have: never a reason to fail a build dbt completed
+        metadata = {}
+        context.log.warning(f"No row counts or column types for the dbt assets this time: {error}")
+    yield from with_relation_metadata(events, metadata)
+    # Reached only when dbt succeeded (a failed build raises above and is not recorded).
+    with warehouse.connection() as con:
+        build_state.record_build(con, build.key, build.project, build.data, dbt_args, context.run_id)
+
+
+def dbt_hook_source_specs() -> list[dg.AssetSpec]:
+    """The dbt sources no Dagster asset writes: tables dbt's own hooks keep (schema
+    ops). Declared as assets of their own so they show with their description in their schema's
+    group, not as bare stubs in Dagster's `default` group."""
+    manifest, translator, project = get_manifest_and_translator_from_dbt_assets([dbt_models])
+    ingested = {key for assets_def in INGESTION_ASSETS for key in assets_def.keys}
+    specs = []
+    for unique_id in manifest["sources"]:
+        spec = translator.get_asset_spec(manifest, unique_id, project)
+        if spec.key in ingested:
+            continue
+        # Only the table's own metadata: dagster-dbt's (manifest, translator) would make it look
+        # like an asset the dbt step materializes.
+        metadata = {key: value for key, value in spec.metadata.items() if key.startswith("dagster/")}
+        specs.append(dg.AssetSpec(spec.key, group_name=spec.group_name, description=spec.description,
+                                  metadata=metadata, kinds={"duckdb"}))
+    return specs
+
+
+DBT_HOOK_SOURCES = dbt_hook_source_specs()
+
+
+def dbt_target_path(warehouse: Path) -> Path:
+    """dbt's target folder for runs on this warehouse, kept beside it.
+
+    dbt parses only the changed files (partial parsing) when the profile is the one it parsed
+    with last, and the profile holds the warehouse path: a prepared parse made for another
+    warehouse means a full parse (about 10 s). In a folder per warehouse each run finds the parse
+    of the previous run on the same file; the first one starts from `make prepare`'s.
+    """
+    return warehouse.parent / f"{warehouse.stem}_dbt_target"
+
+
+def dbt_resource() -> DbtCliResource:
+    # The dbt next to this interpreter (the project's virtualenv), even when PATH lacks it.
+    beside_python = Path(sys.executable).parent / "dbt"
+    executable = str(beside_python) if beside_python.exists() else (shutil.which("dbt") or "dbt")
+    return DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=executable)
+
+
+def event_unique_id(event: Any) -> str | None:
+    """The dbt node a materialization of the dbt step is for (dagster-dbt puts it in the metadata)."""
+    if not isinstance(event, (dg.Output, dg.AssetMaterialization)):
+        return None
+    value = event.metadata.get("unique_id")
+    return getattr(value, "value", value)
+
+
+def built_nodes(events: Iterable[Any], manifest: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The manifest entries of the models and seeds the events materialize."""
+    nodes = (manifest["nodes"].get(unique_id) for event in events if (unique_id := event_unique_id(event)))
+    return [node for node in nodes if node is not None]
+
+
+def relation_metadata(con: duckdb.DuckDBPyConnection, nodes: list[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per dbt unique_id: `dagster/column_schema` with the warehouse's column types (and the yml
+    descriptions), and `dagster/row_count` for tables. Views get no row count: counting one runs
+    its whole query. Two catalog queries and one count query for all relations together."""
+    relations = {node["unique_id"]: (node["schema"], node.get("alias") or node["name"]) for node in nodes}
+    if not relations:
+        return {}
+    schemas = sorted({schema for schema, _ in relations.values()})
+    columns: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for schema, table, column, data_type in con.execute(
+        """select schema_name, table_name, column_name, data_type from duckdb_columns()
+           where database_name = current_database() and list_contains(?, schema_name)
+           order by schema_name, table_name, column_index""", [schemas],
+    ).fetchall():
+        columns.setdefault((schema, table), []).append((column, data_type))
+    tables = set(con.execute(
+        "select schema_name, table_name from duckdb_tables() "
+        "where database_name = current_database() and list_contains(?, schema_name)", [schemas],
+    ).fetchall())
+    counted = [(unique_id, relation) for unique_id, relation in relations.items() if relation in tables]
+    row_counts = dict(con.execute(" union all ".join(
+        f"select {sql_literal(unique_id)}, count(*) from {quoted(schema)}.{quoted(table)}"
+        for unique_id, (schema, table) in counted
+    )).fetchall()) if counted else {}
+
+    described = {node["unique_id"]: {name.lower(): (column.get("description") or None)
+                                     for name, column in node.get("columns", {}).items()} for node in nodes}
+    metadata: dict[str, dict[str, Any]] = {}
+    for unique_id, relation in relations.items():
+        found: dict[str, Any] = {}
+        if relation in columns:
+            found["dagster/column_schema"] = dg.TableSchema(columns=[
+                dg.TableColumn(name, data_type, description=described[unique_id].get(name.lower()))
+                for name, data_type in columns[relation]
+            ])
+        if unique_id in row_counts:
+            found["dagster/row_count"] = row_counts[unique_id]
+        if found:
+            metadata[unique_id] = found
+    return metadata
+
+
+def with_relation_metadata(events: Iterable[Any], metadata: Mapping[str, Mapping[str, Any]]) -> Iterator[Any]:
+    for event in events:
+        extra = metadata.get(event_unique_id(event) or "")
+        yield event.with_metadata({**event.metadata, **extra}) if extra else event
+
+
+def quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def sql_literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -1,0 +1,305 @@
+"""The copy BI tools read: a separate DuckDB file and one Parquet file per table, never the
+pipeline's own warehouse. Each is written under a temporary name and renamed into place, so a
+BI session that holds the previous file open keeps reading that complete version (the rename
+replaces the directory entry, not the open file), never blocks the pipeline's single writer, and
+never sees a half-written table. Personal data can be kept, hashed or dropped on the way.
+
+The dbt descriptions travel with the data: table and column comments in the DuckDB file,
+key-value metadata in each Parquet file, and data_dictionary.csv listing every published column."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import duckdb
+
+from leadscore.faults import pause_point
+from leadscore.warehouse import connect, is_disk_full
+
+PERSONAL_DATA_POLICIES = ("keep", "hash", "drop")
+PUBLISHED_SCHEMAS = ("marts", "feedback")
+SALT_VARIABLE = "leadscore_publish_salt"
+DICTIONARY_NAME = "data_dictionary.csv"
+DICTIONARY_HEADER = ("schema", "table", "column", "type", "description", "personal_data")
+# How a personal column reached the copy, in its comment and in the dictionary's personal_data.
+PERSONAL_DATA_NOTES = {
+    "keep": ("kept", "Personal data, published as is."),
+    "hash": ("hashed", "Personal data, published as a salted SHA-256 hash of the trimmed, lower-case value: "
+                       "equal values give equal hashes, so joins and distinct counts still work."),
+}
+
+
+class PublishError(RuntimeError):
+    """Publishing could not complete; the previous published copy is untouched."""
+
+
+@dataclass(frozen=True)
+class PublishedTable:
+    schema: str
+    table: str
+    rows: int
+    personal_columns: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TableDocs:
+    """What BI users read about a table: its description, its columns' and where it comes from."""
+
+    description: str
+    columns: Mapping[str, str] = field(default_factory=dict)
+    dbt_model: str | None = None
+
+
+@dataclass(frozen=True)
+class ManifestCatalog:
+    """What publishing needs from the dbt manifest, read from it in one pass, per (schema, table):
+    the columns whose yml meta says `personal_data: true`, the models whose config says
+    `meta: {publish: false}` (tables of a published schema only the pipeline reads, such as the
+    predictive model's feature rows) and the yml descriptions."""
+
+    personal_columns: dict[tuple[str, str], set[str]]
+    unpublished: set[tuple[str, str]]
+    docs: dict[tuple[str, str], TableDocs]
+
+
+def read_manifest(manifest_path: Path) -> ManifestCatalog:
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    catalog = ManifestCatalog({}, set(), {})
+    for node in manifest["nodes"].values():
+        if node.get("resource_type") != "model":
+            continue
+        relation = (node["schema"], node.get("alias") or node["name"])
+        columns = node.get("columns", {})
+        tagged = {name for name, column in columns.items() if (column.get("meta") or {}).get("personal_data") is True}
+        if tagged:
+            catalog.personal_columns[relation] = tagged
+        if (node.get("config", {}).get("meta") or {}).get("publish") is False:
+            catalog.unpublished.add(relation)
+        catalog.docs[relation] = TableDocs(
+            description=" ".join((node.get("description") or "").split()),
+            columns={name: " ".join(text.split()) for name, column in columns.items()
+                     if (text := column.get("description") or "")},
+            dbt_model=node["name"],
+        )
+    return catalog
+
+
+def personal_columns_from_manifest(manifest_path: Path) -> dict[tuple[str, str], set[str]]:
+    """Columns whose yml meta says `personal_data: true`, per (schema, table) of the dbt manifest."""
+    return read_manifest(manifest_path).personal_columns
+
+
+def unpublished_tables_from_manifest(manifest_path: Path) -> set[tuple[str, str]]:
+    """Models whose yml config says `meta: {publish: false}` (see ManifestCatalog)."""
+    return read_manifest(manifest_path).unpublished
+
+
+@dataclass(frozen=True)
+class Publication:
+    database: Path
+    parquet_dir: Path
+    tables: list[PublishedTable]
+    dictionary: Path
+
+
+def quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def column_sql(column: str, personal: bool, policy: str, salt: str) -> str | None:
+    """The select expression that publishes `column` under the personal data policy (None: left out)."""
+    if not personal or policy == "keep":
+        return quoted(column)
+    if policy == "drop":
+        return None
+    # Salted, so a list of known emails cannot be hashed to find people; same input, same hash,
+    # so BI joins and distinct counts still work. The salt is a session variable, never part of
+    # the SQL text, so no error message or log line can show it.
+    return (f"case when {quoted(column)} is null then null "
+            f"else sha256(getvariable('{SALT_VARIABLE}') || lower(trim(cast({quoted(column)} as varchar)))) "
+            f"end as {quoted(column)}")
+
+
+def tables_to_publish(con: duckdb.DuckDBPyConnection, unpublished: set[tuple[str, str]] = frozenset()
+                      ) -> list[tuple[str, str, list[str]]]:
+    rows = con.execute(
+        f"""select table_schema, table_name, list(column_name order by ordinal_position)
+            from information_schema.columns
+            where table_catalog = 'source'
+              and table_schema in ({", ".join("'" + s + "'" for s in PUBLISHED_SCHEMAS)})
+            group by table_schema, table_name
+            order by table_schema, table_name"""
+    ).fetchall()
+    return [(schema, table, columns) for schema, table, columns in rows if (schema, table) not in unpublished]
+
+
+def publish(
+    warehouse: Path,
+    target_dir: Path,
+    personal_columns: dict[tuple[str, str], set[str]],
+    policy: str = "keep",
+    salt: str = "",
+    unpublished: set[tuple[str, str]] = frozenset(),
+    docs: Mapping[tuple[str, str], TableDocs] | None = None,
+) -> Publication:
+    """Copy the marts and feedback tables of `warehouse` to `target_dir/leadscore.duckdb` and
+    `target_dir/parquet/<schema>/<table>.parquet`, applying `policy` to `personal_columns` and
+    leaving out the `unpublished` tables, with the `docs` as comments and Parquet metadata and
+    `target_dir/data_dictionary.csv` listing every published column."""
+    if policy not in PERSONAL_DATA_POLICIES:
+        raise PublishError(f"personal data policy {policy!r} is not one of {', '.join(PERSONAL_DATA_POLICIES)}")
+    if policy == "hash" and not salt:
+        raise PublishError("hashing personal data needs a secret salt (LEADSCORE_PUBLISH_HASH_SALT): "
+                           "unsalted hashes of emails or phones are found again by hashing known values")
+    docs = docs or {}
+    database = target_dir / "leadscore.duckdb"
+    parquet_dir = target_dir / "parquet"
+    dictionary = target_dir / DICTIONARY_NAME
+    target_dir.mkdir(parents=True, exist_ok=True)
+    partial = database.with_name(database.name + ".partial")
+    partial_dictionary = dictionary.with_name(dictionary.name + ".partial")
+    remove_partial(partial)  # left over by a run killed while publishing
+    partial_dictionary.unlink(missing_ok=True)
+    partial_parquet: list[tuple[Path, Path]] = []
+    published: list[PublishedTable] = []
+    try:
+        with connect(partial) as con:
+            con.execute(f"attach {sql_string(warehouse)} as source (read_only)")
+            con.execute(f"set variable {SALT_VARIABLE} = ?", [salt])
+            for schema, table, columns in tables_to_publish(con, unpublished):
+                personal = personal_columns.get((schema, table), set())
+                selected = [sql for c in columns if (sql := column_sql(c, c in personal, policy, salt))]
+                name = f"{quoted(schema)}.{quoted(table)}"
+                con.execute(f"create schema if not exists {quoted(schema)}")
+                con.execute(f"create table {name} as select {', '.join(selected)} from source.{name}")
+                described = describe_table(docs.get((schema, table)), columns, personal, policy)
+                comment_table(con, name, described)
+                final_parquet = parquet_dir / schema / f"{table}.parquet"
+                final_parquet.parent.mkdir(parents=True, exist_ok=True)
+                staged = final_parquet.with_name(final_parquet.name + ".partial")
+                con.execute(f"copy {name} to {sql_string(staged)} (format parquet, compression zstd, "
+                            f"kv_metadata {parquet_metadata(schema, table, described, policy)})")
+                partial_parquet.append((staged, final_parquet))
+                rows = con.execute(f"select count(*) from {name}").fetchone()[0]
+                published.append(PublishedTable(schema, table, rows, tuple(sorted(personal & set(columns)))))
+                pause_point("publish_table")
+            con.execute("detach source")
+            write_dictionary(con, partial_dictionary, personal_columns, policy)
+            con.execute("checkpoint")
+        fsync(partial)
+        # The database file first: it is the copy BI tools are pointed at.
+        os.replace(partial, database)
+        pause_point("publish_swap")
+        for staged, final in [*partial_parquet, (partial_dictionary, dictionary)]:
+            fsync(staged)
+            os.replace(staged, final)
+    except (OSError, duckdb.Error) as error:
+        remove_partial(partial)
+        partial_dictionary.unlink(missing_ok=True)
+        for staged, _ in partial_parquet:
+            staged.unlink(missing_ok=True)
+        if is_disk_full(error):
+            cause, advice = f"the disk holding {target_dir} is full", "free some space and run again"
+        elif "lock" in str(error).lower():
+            cause, advice = f"the warehouse {warehouse} is locked by another process", \
+                "close that session (BI tools read the published copy) and run again"
+        else:
+            cause, advice = f"publishing to {target_dir} failed", "see the error"
+        raise PublishError(f"{cause} ({error}); the previous copy is unchanged: {advice}") from error
+    remove_stale_parquet(parquet_dir, {final for _, final in partial_parquet})
+    return Publication(database, parquet_dir, published, dictionary)
+
+
+@dataclass(frozen=True)
+class DescribedTable:
+    """A published table's comment and its published columns' comments."""
+
+    comment: str
+    columns: dict[str, str]
+    dbt_model: str | None
+
+
+def describe_table(docs: TableDocs | None, columns: list[str], personal: set[str], policy: str) -> DescribedTable:
+    """The comments as published: a personal column says whether it is kept or hashed, and the
+    table says which personal columns were dropped."""
+    docs = docs or TableDocs("Written by the pipeline; the dbt project has no description of it.")
+    comment = docs.description
+    dropped = [column for column in columns if column in personal and policy == "drop"]
+    if dropped:
+        comment += f" Personal data left out of this copy: {', '.join(dropped)}."
+    described = {}
+    for column in columns:
+        if column in dropped:
+            continue
+        text = docs.columns.get(column, "")
+        if column in personal:
+            text = f"{text} {PERSONAL_DATA_NOTES[policy][1]}".strip()
+        if text:
+            described[column] = text
+    return DescribedTable(comment.strip(), described, docs.dbt_model)
+
+
+def comment_table(con: duckdb.DuckDBPyConnection, name: str, described: DescribedTable) -> None:
+    # COMMENT ON takes no parameters: the texts go in as escaped literals.
+    con.execute(f"comment on table {name} is {sql_string(described.comment)}")
+    for column, text in described.columns.items():
+        con.execute(f"comment on column {name}.{quoted(column)} is {sql_string(text)}")
+
+
+def parquet_metadata(schema: str, table: str, described: DescribedTable, policy: str) -> str:
+    """The KV_METADATA struct of a Parquet file (read back with DuckDB's parquet_kv_metadata)."""
+    values = {
+        "table": f"{schema}.{table}",
+        "description": described.comment,
+        "column_descriptions": json.dumps(described.columns, ensure_ascii=False),
+        "personal_data_policy": policy,
+    }
+    if described.dbt_model:
+        values["dbt_model"] = described.dbt_model
+    return "{" + ", ".join(f"{quoted(key)}: {sql_string(value)}" for key, value in values.items()) + "}"
+
+
+def write_dictionary(con: duckdb.DuckDBPyConnection, path: Path,
+                     personal_columns: dict[tuple[str, str], set[str]], policy: str) -> None:
+    """data_dictionary.csv: one row per column of the published database, with its type and
+    comment as published there."""
+    rows = con.execute(
+        """select schema_name, table_name, column_name, data_type, coalesce(comment, '')
+           from duckdb_columns() where database_name = current_database()
+           order by schema_name, table_name, column_index"""
+    ).fetchall()
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(DICTIONARY_HEADER)
+        for schema, table, column, data_type, comment in rows:
+            personal = column in personal_columns.get((schema, table), set())
+            writer.writerow((schema, table, column, data_type, comment,
+                             PERSONAL_DATA_NOTES[policy][0] if personal else ""))
+
+
+def remove_partial(partial: Path) -> None:
+    """The unpublished file and the write-ahead log DuckDB keeps beside it until a checkpoint."""
+    partial.unlink(missing_ok=True)
+    partial.with_name(partial.name + ".wal").unlink(missing_ok=True)
+
+
+def sql_string(text: Path | str) -> str:
+    return "'" + str(text).replace("'", "''") + "'"
+
+
+def fsync(path: Path) -> None:
+    """Data on disk before the rename makes it visible, so a crash never leaves a torn file."""
+    with path.open("rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def remove_stale_parquet(parquet_dir: Path, current: set[Path]) -> None:
+    """Drop Parquet files of tables that no longer exist, and partial files of killed runs."""
+    for path in parquet_dir.rglob("*"):
+        if path.is_file() and path not in current:
+            path.unlink()
