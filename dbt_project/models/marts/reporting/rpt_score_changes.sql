@@ -25,7 +25,8 @@ compared as (
             when after.crm_id is null then 'gone'
             else 'changed'
         end as change_kind,
-        before.total_score as score_before,
+        -- fct_lead_scores' type: before a first build the ops table is empty, of dbt's default numeric
+        cast(before.total_score as decimal(38, 12)) as score_before,
         after.total_score as score_after,
         coalesce(after.total_score, 0) - coalesce(before.total_score, 0) as score_change,
         coalesce(before.is_mql, false) as was_mql,
