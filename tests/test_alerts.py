@@ -53,13 +53,13 @@ def webhook(monkeypatch):
     server.shutdown()
 
 
-def alert(sla_id, kind, role, recipient_id, crm_id, due_at, owner_id):
+def alert(sla_id, kind, role, recipient_id, person_id, due_at, owner_id):
     """One row of marts.fct_sla_alerts for a mql_touch SLA, as the mart writes it."""
     minute = due_at[:16]
-    text = (f"SLA at risk: mql_touch for {crm_id} is due {minute} UTC" if kind == "at_risk"
-            else f"SLA breached: mql_touch for {crm_id} was due {minute} UTC (owner {owner_id or '?'})")
+    text = (f"SLA at risk: mql_touch for {person_id} is due {minute} UTC" if kind == "at_risk"
+            else f"SLA breached: mql_touch for {person_id} was due {minute} UTC (owner {owner_id or '?'})")
     alert_id = hashlib.md5(f"{sla_id}|{kind}|{role}".encode()).hexdigest()
-    return (alert_id, sla_id, kind, role, recipient_id, crm_id, "mql_touch", due_at, text)
+    return (alert_id, sla_id, kind, role, recipient_id, person_id, "mql_touch", due_at, text)
 
 
 # The alerts of SLAs s1 to s6 of the unit test: s1 at risk (owner), s2 breached with a manager
@@ -70,14 +70,14 @@ ALERTS = [
     alert("s2", "breached", "manager", "M2", "P2", "2026-03-02 10:00:00", "U2"),
     alert("s3", "breached", "owner", "U3", "P3", "2026-03-02 10:00:00", "U3"),
 ]
-COLUMNS = ("alert_id", "sla_id", "kind", "recipient_role", "recipient_id", "crm_id", "policy", "due_at", "text")
+COLUMNS = ("alert_id", "sla_id", "kind", "recipient_role", "recipient_id", "person_id", "policy", "due_at", "text")
 
 
 def create_alerts_mart(con, rows=ALERTS):
     con.execute("create schema if not exists marts")
     con.execute(
         """create or replace table marts.fct_sla_alerts (alert_id varchar, sla_id varchar, kind varchar,
-        recipient_role varchar, recipient_id varchar, crm_id varchar, policy varchar, due_at timestamp,
+        recipient_role varchar, recipient_id varchar, person_id varchar, policy varchar, due_at timestamp,
         text varchar)"""
     )
     insert_alerts(con, rows)
@@ -127,7 +127,7 @@ def test_alerts_are_delivered_once_and_failures_retried(tmp_path, webhook):
     instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=ALERTS_ASSET))
     tick(instance, warehouse, None)
 
-    sent = sorted((a["crm_id"], a["kind"], a["recipient_role"], a["recipient_id"]) for a in webhook.received)
+    sent = sorted((a["person_id"], a["kind"], a["recipient_role"], a["recipient_id"]) for a in webhook.received)
     assert sent == [
         ("P1", "at_risk", "owner", "U1"),
         ("P2", "breached", "manager", "M2"),
@@ -154,10 +154,10 @@ def test_first_activation_on_an_existing_warehouse_sends_nothing_older_than_the_
     instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=ALERTS_ASSET))
 
     cursor = tick(instance, warehouse, None)
-    assert sorted(a["crm_id"] for a in webhook.received) == ["P1", "P2", "P2", "P3"]
+    assert sorted(a["person_id"] for a in webhook.received) == ["P1", "P2", "P2", "P3"]
     with duckdb.connect(str(path), read_only=True) as con:
         assert con.execute(
-            "select crm_id, delivered_at is null, skipped_at is not null from alerts.outbox where crm_id = 'P7'"
+            "select person_id, delivered_at is null, skipped_at is not null from alerts.outbox where person_id = 'P7'"
         ).fetchall() == [("P7", True, True)]
 
     # Later scans never send the skipped alert; a new old-dated breach is sent (not a first scan).
@@ -165,7 +165,7 @@ def test_first_activation_on_an_existing_warehouse_sends_nothing_older_than_the_
         insert_alerts(con, [alert("late", "breached", "owner", "U8", "P8", "2025-05-01 10:00:00", "U8")])
     instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=ALERTS_ASSET))
     tick(instance, warehouse, cursor)
-    assert sorted(a["crm_id"] for a in webhook.received) == ["P1", "P2", "P2", "P3", "P8"]
+    assert sorted(a["person_id"] for a in webhook.received) == ["P1", "P2", "P2", "P3", "P8"]
 
 
 def test_a_warehouse_built_before_the_alerts_mart_scans_nothing_and_still_delivers(tmp_path, webhook):
@@ -191,7 +191,7 @@ def test_a_warehouse_built_before_the_alerts_mart_scans_nothing_and_still_delive
     )
     reason = sla_alerts(context)
     assert "marts.fct_sla_alerts is not built yet" in reason.skip_message
-    assert [a["crm_id"] for a in webhook.received] == ["P1"]
+    assert [a["person_id"] for a in webhook.received] == ["P1"]
     with duckdb.connect(str(path), read_only=True) as con:
         assert con.execute("select count(*), count(delivered_at) from alerts.outbox").fetchone() == (1, 1)
 
@@ -200,4 +200,4 @@ def test_a_warehouse_built_before_the_alerts_mart_scans_nothing_and_still_delive
         create_alerts_mart(con)
     instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=ALERTS_ASSET))
     tick(instance, warehouse, context.cursor)
-    assert sorted(a["crm_id"] for a in webhook.received) == ["P1", "P2", "P2", "P3"]
+    assert sorted(a["person_id"] for a in webhook.received) == ["P1", "P2", "P2", "P3"]

@@ -30,14 +30,14 @@ def tables(first_run, demo_settings) -> dict[str, pd.DataFrame]:
             "bands": con.execute("select * from feedback.rpt_backtest_bands").df(),
             "bench": con.execute("select * from feedback.rpt_test_bench").df(),
             "daily": con.execute(
-                "select crm_id, rulebook_id, score_date, total_score, fit_score from marts.fct_score_snapshots"
+                "select person_id, rulebook_id, score_date, total_score, fit_score from marts.fct_score_snapshots"
             ).df(),
             "snapshot_days": con.execute(
                 "select distinct score_date, horizon_days, horizon_reduced from marts.fct_score_snapshots order by 1"
             ).fetchall(),
             "as_of": con.execute("select as_of from intermediate.int_scoring_as_of").fetchone()[0],
             "rulebooks": con.execute("select rulebook_id, mql_threshold, mql_min_fit from seeds.rulebooks").df(),
-            "scores": con.execute("select crm_id, rulebook_id, is_mql, as_of from marts.fct_lead_scores").df(),
+            "scores": con.execute("select person_id, rulebook_id, is_mql, as_of from marts.fct_lead_scores").df(),
             # The CRM's opportunities and who they belong to, from staging (not int_person_opportunities).
             "opportunities": con.execute(
                 "select opportunity_id, created_at from staging.stg_crm__opportunities where not is_deleted"
@@ -80,9 +80,9 @@ def test_every_rulebook_row_matches_a_recomputation(tables):
     for row in rulebook_rows.itertuples():
         start = datetime.combine(row.as_of_date + timedelta(days=1), datetime.min.time())
         day = daily[(daily["rulebook_id"] == row.scorer) & (daily["score_date"] == row.as_of_date)]
-        opened = day["crm_id"].map(first)
+        opened = day["person_id"].map(first)
         day = day[opened.isna() | (opened > start)]
-        opened = day["crm_id"].map(first)
+        opened = day["person_id"].map(first)
         positive = opened.notna() & (opened <= start + timedelta(days=int(row.horizon_days)))
         mql = (day["total_score"] >= day["mql_threshold"]) & (day["fit_score"] >= day["mql_min_fit"])
         assert (row.people, row.positives) == (len(day), int(positive.sum()))
@@ -148,11 +148,11 @@ def test_bands_split_each_scorer_exactly(tables):
 def test_bench_shares_match_the_sampled_scores(tables):
     bench = tables["bench"].set_index("rulebook_id")
     scores = tables["scores"]
-    people = sorted(scores["crm_id"].unique())
+    people = sorted(scores["person_id"].unique())
     sample = backtest.bench_sample(people, 500, 20240601)
     assert sample == backtest.bench_sample(list(reversed(people)), 500, 20240601)  # order of input is irrelevant
     for rulebook_id, group in scores.groupby("rulebook_id"):
-        sampled = group[group["crm_id"].isin(sample)]
+        sampled = group[group["person_id"].isin(sample)]
         assert bench.loc[rulebook_id, "sample_size"] == len(sampled) == min(500, len(people))
         assert bench.loc[rulebook_id, "qualified_share"] == pytest.approx(sampled["is_mql"].mean())
 

@@ -117,20 +117,21 @@ def test_one_more_hour_makes_the_lead_an_mql_with_an_sla_in_the_warehouse_and_th
         is_mql, threshold, score = con.execute(
             """select scores.is_mql, rulebooks.mql_threshold, scores.total_score from marts.fct_lead_scores as scores
             inner join seeds.rulebooks as rulebooks using (rulebook_id)
-            where scores.is_champion and scores.crm_id = ?""", [lead]).fetchone()
-        stage = con.execute("select stage, cause from marts.fct_lead_stage_history where crm_id = ? and is_current",
+            where scores.is_champion and scores.person_id = ?""", [lead]).fetchone()
+        stage = con.execute("select stage, cause from marts.fct_lead_stage_history where person_id = ? and is_current",
                             [lead]).fetchone()
-        slas = con.execute("select policy from marts.fct_lead_sla where crm_id = ? order by 1", [lead]).fetchall()
+        slas = con.execute("select policy from marts.fct_lead_sla where person_id = ? order by 1", [lead]).fetchall()
         # Each form fill of the hour's file is in the champion's ledger with points.
         forms_file = next((run_dir / "landing" / "forms").glob("*-hour.csv"))
         submitted = sorted(line.split(",")[1].replace("T", " ").rstrip("Z")
                            for line in forms_file.read_text().splitlines()[1:])
         scored = sorted(str(at) for (at,) in con.execute(
-            """select event_at from marts.fct_score_ledger where crm_id = ? and is_champion
+            """select event_at from marts.fct_score_ledger where person_id = ? and is_champion
             and activity_type = 'form_submission' and points > 0 and event_at >= ?""", [lead, submitted[0]]).fetchall())
     with connect(run_dir / "published" / "leadscore.duckdb", read_only=True) as con:
         published = con.execute(
-            "select total_score, is_mql from marts.fct_lead_scores where is_champion and crm_id = ?", [lead]).fetchone()
+            "select total_score, is_mql from marts.fct_lead_scores where is_champion and person_id = ?", [lead]
+        ).fetchone()
     assert set(hour_files) == {"weblogs", "forms", "email"} and all(hour_files.values())
     assert is_mql and score >= threshold and stage[0] == "mql"
     assert ("mql_acceptance",) in slas and ("mql_first_touch",) in slas

@@ -142,7 +142,9 @@ def test_unit_tests_pass(warehouse: Path, tmp_path: Path) -> None:
     result = dbt(["test", "--select", "test_type:unit"], warehouse, tmp_path / "target")
     assert result.returncode == 0, result.stdout[-6000:]
     unit_tests = json.loads((tmp_path / "target" / "manifest.json").read_text())["unit_tests"]
-    assert len(unit_tests) > 70 and f"PASS={len(unit_tests)} " in result.stdout, result.stdout[-3000:]
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    passed = {r["unique_id"] for r in results if r["unique_id"].startswith("unit_test.") and r["status"] == "pass"}
+    assert len(unit_tests) > 70 and passed == set(unit_tests), sorted(set(unit_tests) - passed)
 
 
 def test_every_hackers_log_line_is_bot_or_attack(con) -> None:

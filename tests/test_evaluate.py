@@ -23,7 +23,7 @@ def test_auc_counts_ties_half_and_leaves_out_earlier_opportunities(tmp_path):
             ('D', 'rb', date '2026-03-31', 10.0, 0.0, 0.0),
             ('E', 'rb', date '2026-03-31', 99.0, 0.0, 0.0),
             ('A', 'rb', date '2026-03-30', 0.0, 0.0, 0.0)
-        ) as t(crm_id, rulebook_id, score_date, total_score, fit_score, engagement_score)""")
+        ) as t(person_id, rulebook_id, score_date, total_score, fit_score, engagement_score)""")
     truth = tmp_path / "truth"
     truth.mkdir()
     (truth / "people.csv").write_text(

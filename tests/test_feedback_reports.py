@@ -82,7 +82,7 @@ def test_campaign_conversion_counts_match_the_crm(warehouse, as_of, person_oppor
         join staging.stg_crm__campaigns c on c.campaign_id = m.campaign_id and not c.is_deleted
         where not m.is_deleted""").merge(people, on="crm_id")
     members = members.rename(columns={"campaign_id": "key", "created_at": "touched_at"}).assign(kind="campaign")
-    ledger = warehouse.df(f"""select rule_id as key, crm_id as person_id, event_at as touched_at
+    ledger = warehouse.df(f"""select rule_id as key, person_id, event_at as touched_at
         from marts.fct_score_ledger where rulebook_id = '{CHAMPION}' and source_type in ('activity', 'inactivity')""")
     touches = pd.concat([members[["kind", "key", "person_id", "touched_at"]], ledger.assign(kind="rule")])
     touches = touches[(touches.touched_at >= start) & (touches.touched_at < end)]
@@ -104,7 +104,8 @@ def test_campaign_conversion_counts_match_the_crm(warehouse, as_of, person_oppor
 
 
 def test_score_distribution_bands_anomalies_and_fences(warehouse):
-    scores = warehouse.df("select crm_id, rulebook_id, total_score, grade, segment, as_of from marts.fct_lead_scores")
+    scores = warehouse.df(
+        "select person_id, rulebook_id, total_score, grade, segment, as_of from marts.fct_lead_scores")
     scores["total_score"] = scores.total_score.astype(float)
     report = warehouse.df("select * from marts.rpt_score_distribution")
     k = VARS["score_outlier_iqr_multiplier"]
@@ -129,10 +130,11 @@ def test_score_distribution_bands_anomalies_and_fences(warehouse):
 
 
 def test_never_decaying_engagement_is_found_in_the_ledger(warehouse, as_of):
-    ledger = warehouse.df("""select crm_id, rulebook_id, points_after_cap * weight as undecayed, points_as_of, event_at
+    ledger = warehouse.df("""select person_id, rulebook_id, points_after_cap * weight as undecayed, points_as_of,
+        event_at
         from marts.fct_score_ledger where source_type = 'activity' and component = 'engagement'""")
     ledger["points_as_of"] = ledger.points_as_of.astype(float)
-    per_person = ledger.groupby(["crm_id", "rulebook_id"]).agg(
+    per_person = ledger.groupby(["person_id", "rulebook_id"]).agg(
         undecayed=("undecayed", "sum"), now=("points_as_of", "sum"), last=("event_at", "max"))
     stale = per_person[(per_person.undecayed > 0) & (per_person.now >= per_person.undecayed - 1e-6)
                        & (per_person["last"] < as_of - timedelta(days=VARS["score_decay_check_days"]))]
@@ -145,34 +147,34 @@ def test_never_decaying_engagement_is_found_in_the_ledger(warehouse, as_of):
 def test_won_lost_review_against_the_stage_history_and_crm(warehouse, as_of, person_opportunities):
     start = as_of - WINDOW
     visits = warehouse.df(
-        "select crm_id, visit_number, stage, entered_at, entry_total_score from marts.fct_lead_stage_history")
+        "select person_id, visit_number, stage, entered_at, entry_total_score from marts.fct_lead_stage_history")
     report = warehouse.df("select * from marts.rpt_won_lost_review")
 
     def section(name):
         rows = report[report.section == name]
         return dict(zip(rows.group_value, rows.group_size, strict=True))
 
-    following = visits.assign(visit_number=visits.visit_number - 1)[["crm_id", "visit_number", "stage"]]
+    following = visits.assign(visit_number=visits.visit_number - 1)[["person_id", "visit_number", "stage"]]
     mqls = visits[(visits.stage == "mql") & (visits.entered_at >= start) & (visits.entered_at <= as_of)]
-    mqls = mqls.merge(following.rename(columns={"stage": "next_stage"}), on=["crm_id", "visit_number"], how="left")
+    mqls = mqls.merge(following.rename(columns={"stage": "next_stage"}), on=["person_id", "visit_number"], how="left")
     steps = mqls.next_stage.map(lambda s: "accepted" if s in ("sal", "opportunity") else s).fillna("awaiting")
     assert section("sales_acceptance") == steps.value_counts().to_dict()
 
     wins = visits[(visits.stage == "won") & (visits.entered_at >= start) & (visits.entered_at <= as_of)]
-    opened = wins.assign(visit_number=wins.visit_number - 1)[["crm_id", "visit_number"]].merge(
-        visits, on=["crm_id", "visit_number"], how="left")
+    opened = wins.assign(visit_number=wins.visit_number - 1)[["person_id", "visit_number"]].merge(
+        visits, on=["person_id", "visit_number"], how="left")
     threshold = float(warehouse.df(
         f"select mql_threshold from seeds.rulebooks where rulebook_id = '{CHAMPION}'").mql_threshold[0])
     classes = opened.entry_total_score.map(
         lambda s: "unknown" if pd.isna(s) else "below_threshold" if float(s) < threshold else "at_or_above_threshold")
     assert section("low_score_won") == classes.value_counts().to_dict()
 
-    scores = warehouse.df(f"select crm_id from marts.fct_lead_scores where rulebook_id = '{CHAMPION}' and is_mql")
+    scores = warehouse.df(f"select person_id from marts.fct_lead_scores where rulebook_id = '{CHAMPION}' and is_mql")
     opened_at = person_opportunities.created_at
     recent = person_opportunities[(opened_at >= start) & (opened_at <= as_of)]
-    idle = scores[~scores.crm_id.isin(recent.person_id)]
-    current = visits.sort_values("visit_number").groupby("crm_id").stage.last()
-    assert section("high_score_not_converted") == idle.crm_id.map(current).fillna("none").value_counts().to_dict()
+    idle = scores[~scores.person_id.isin(recent.person_id)]
+    current = visits.sort_values("visit_number").groupby("person_id").stage.last()
+    assert section("high_score_not_converted") == idle.person_id.map(current).fillna("none").value_counts().to_dict()
 
     history = warehouse.df("select lead_id, field_name, new_value, changed_at from staging.stg_crm__lead_history")
     reasons = history[history.field_name.str.lower().isin(
@@ -194,7 +196,7 @@ def test_won_lost_review_against_the_stage_history_and_crm(warehouse, as_of, per
 
 def test_rule_effectiveness_counts_lift_and_interval(warehouse, as_of, person_opportunities):
     start, end = as_of - WINDOW - HORIZON, as_of - HORIZON
-    ledger = warehouse.df("""select rulebook_id, rule_id, source_type, crm_id as person_id, event_at
+    ledger = warehouse.df("""select rulebook_id, rule_id, source_type, person_id, event_at
         from marts.fct_score_ledger where source_type in ('profile', 'activity', 'inactivity')""")
     in_window = (ledger.event_at >= start) & (ledger.event_at < end)
     active = ledger[ledger.source_type.isin(["activity", "inactivity"]) & in_window]
@@ -299,16 +301,16 @@ def test_roi_before_and_after(warehouse, as_of):
         from staging.stg_crm__opportunities where not is_deleted and is_closed""")
     deals["closed_at"] = np.maximum(pd.to_datetime(deals.close_date), deals.created_at)
     deals = deals[deals.closed_at <= as_of]
-    visits = warehouse.df("select crm_id, visit_number, stage, entered_at from marts.fct_lead_stage_history")
-    following = visits.assign(visit_number=visits.visit_number - 1)[["crm_id", "visit_number", "stage"]]
+    visits = warehouse.df("select person_id, visit_number, stage, entered_at from marts.fct_lead_stage_history")
+    following = visits.assign(visit_number=visits.visit_number - 1)[["person_id", "visit_number", "stage"]]
     mqls = visits[visits.stage == "mql"].merge(
-        following.rename(columns={"stage": "next_stage"}), on=["crm_id", "visit_number"], how="left")
+        following.rename(columns={"stage": "next_stage"}), on=["person_id", "visit_number"], how="left")
     report = warehouse.df("select * from marts.rpt_roi").set_index("period")
     assert set(report.index) == {"before", "after"}
-    last_mql = visits[visits.stage == "mql"][["crm_id", "visit_number", "entered_at"]]
-    wins = visits[visits.stage == "won"].merge(last_mql, on="crm_id", suffixes=("", "_mql"))
+    last_mql = visits[visits.stage == "mql"][["person_id", "visit_number", "entered_at"]]
+    wins = visits[visits.stage == "won"].merge(last_mql, on="person_id", suffixes=("", "_mql"))
     wins = wins[wins.visit_number_mql < wins.visit_number]
-    wins = wins.groupby(["crm_id", "visit_number", "entered_at"], as_index=False).entered_at_mql.max()
+    wins = wins.groupby(["person_id", "visit_number", "entered_at"], as_index=False).entered_at_mql.max()
     wins["days"] = (wins.entered_at - wins.entered_at_mql).dt.total_seconds() / 86400
     for period, (low, high) in {"before": (change - length, change), "after": (change, change + length)}.items():
         row = report.loc[period]
@@ -336,28 +338,29 @@ def test_mql_entries_are_real_crossings_over_the_whole_history(warehouse, as_of)
     minimum fit right after it and under them just before it; MQLs exist long before the daily
     trend's window; every visit from the record's creation on has its entry scores."""
     rulebook = warehouse.df(f"select * from seeds.rulebooks where rulebook_id = '{CHAMPION}'").iloc[0]
-    mqls = warehouse.df("select crm_id, entered_at from marts.fct_lead_stage_history where stage = 'mql'")
+    mqls = warehouse.df("select person_id, entered_at from marts.fct_lead_stage_history where stage = 'mql'")
     assert len(mqls) > 0
     instants = warehouse.df(f"""
-        select person_id as crm_id, starts_at as instant from intermediate.int_score_events
+        select person_id, starts_at as instant from intermediate.int_score_events
             where rulebook_id = '{CHAMPION}'
         union select person_id, ends_at from intermediate.int_score_events
             where rulebook_id = '{CHAMPION}' and ends_at is not null
         union select person_id, person_created_at from intermediate.int_people where is_master""")
-    found = mqls.merge(instants, left_on=["crm_id", "entered_at"], right_on=["crm_id", "instant"], how="left")
+    found = mqls.merge(instants, left_on=["person_id", "entered_at"], right_on=["person_id", "instant"], how="left")
     assert found.instant.notna().all(), found[found.instant.isna()]
     # The timeline row starting at the entry qualifies; the one before it did not at that instant
     # (the champion has no decaying terms, so its score is constant between change points).
-    timeline = warehouse.df(f"""select crm_id, changed_at, valid_until, total_score, fit_score
+    timeline = warehouse.df(f"""select person_id, changed_at, valid_until, total_score, fit_score
         from marts.fct_score_timeline where rulebook_id = '{CHAMPION}'""")
-    after = mqls.merge(timeline, left_on=["crm_id", "entered_at"], right_on=["crm_id", "changed_at"])
-    before = mqls.merge(timeline, left_on=["crm_id", "entered_at"], right_on=["crm_id", "valid_until"], how="left")
+    after = mqls.merge(timeline, left_on=["person_id", "entered_at"], right_on=["person_id", "changed_at"])
+    before = mqls.merge(timeline, left_on=["person_id", "entered_at"], right_on=["person_id", "valid_until"],
+                        how="left")
     assert len(after) == len(mqls) == len(before)
     assert ((after.total_score >= rulebook.mql_threshold) & (after.fit_score >= rulebook.mql_min_fit)).all()
     qualified_before = (before.total_score >= rulebook.mql_threshold) & (before.fit_score >= rulebook.mql_min_fit)
     assert not qualified_before.any()
     assert (mqls.entered_at < as_of - timedelta(days=VARS["score_history_days"])).any()
     visits = warehouse.df("""select h.stage, h.entry_total_score, h.entry_grade from marts.fct_lead_stage_history h
-        join intermediate.int_people p on p.person_id = h.crm_id and p.is_master
+        join intermediate.int_people p on p.person_id = h.person_id and p.is_master
         where h.entered_at >= p.person_created_at""")
     assert visits.entry_total_score.notna().all() and visits.entry_grade.notna().all()

@@ -107,11 +107,11 @@ def test_a_day_later_both_steps_reuse_and_match_a_fresh_computation(con):
     fit = predictive.refresh_predictive(con)
     assert fit.reused, fit.reason
     fresh = predictive.train_and_score(con)
-    for table, frame, order in (("predictive_scores", fresh.scores, "crm_id"),
+    for table, frame, order in (("predictive_scores", fresh.scores, "person_id"),
                                 ("predictive_coefficients", fresh.coefficients, "feature"),
                                 ("predictive_calibration", fresh.calibration, "bin")):
         pd.testing.assert_frame_equal(stored(con, table, order), through_duckdb(con, frame, order))
-    assert (stored(con, "predictive_scores", "crm_id")["as_of"] == predictive.effective_as_of(con)).all()
+    assert (stored(con, "predictive_scores", "person_id")["as_of"] == predictive.effective_as_of(con)).all()
 
 
 def test_the_predictive_grid_moves_only_when_its_next_midnight_is_labelled():
@@ -127,7 +127,7 @@ def test_a_new_opportunity_inside_a_horizon_computes_again_and_counts(con):
     before = backtest.refresh_backtest(con).tables
     person = person_without_opportunity(
         con, snapshot, 90,
-        f"people.person_id in (select crm_id from marts.fct_score_snapshots where snapshot_at = '{snapshot}')",
+        f"people.person_id in (select person_id from marts.fct_score_snapshots where snapshot_at = '{snapshot}')",
     )
     con = add_opportunity(con, person, snapshot + timedelta(days=10))
     run = backtest.refresh_backtest(con)
@@ -164,16 +164,16 @@ def test_a_changed_score_at_a_snapshot_computes_the_backtest_again(con):
     rulebook = champion(con)
     before = backtest.refresh_backtest(con).tables
     (person,) = con.execute(
-        """select crm_id from marts.fct_score_snapshots
-        where snapshot_at = ? and rulebook_id = ? and not is_mql
+        """select snapshots.person_id from marts.fct_score_snapshots as snapshots
+        where snapshots.snapshot_at = ? and snapshots.rulebook_id = ? and not snapshots.is_mql
           and not exists (select 1 from intermediate.int_person_opportunities as o
-                          where o.person_id = crm_id and o.created_at <= ?)
-        order by crm_id limit 1""",
+                          where o.person_id = snapshots.person_id and o.created_at <= ?)
+        order by snapshots.person_id limit 1""",
         [snapshot, rulebook, snapshot],
     ).fetchone()
     con.execute(
         """update marts.fct_score_snapshots set total_score = 1000, is_mql = true
-        where crm_id = ? and rulebook_id = ? and snapshot_at = ?""",
+        where person_id = ? and rulebook_id = ? and snapshot_at = ?""",
         [person, rulebook, snapshot],
     )
     run = backtest.refresh_backtest(con)

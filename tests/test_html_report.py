@@ -101,21 +101,21 @@ def tables_of(html_text: str) -> dict[str, list[pd.DataFrame]]:
 def expected_call_list(con, size: int = 200) -> pd.DataFrame:
     """Today's call list computed here from the warehouse tables, apart from rpt_call_list: the
     champion's people not disqualified, lost, won, customers (account or stage), do-not-call or in a deal open at
-    as_of, MQLs first, then score, recent engagement, latest activity and crm_id."""
+    as_of, MQLs first, then score, recent engagement, latest activity and person_id."""
     scores = con.execute("select * from marts.fct_lead_scores where is_champion").df()
     people = con.execute("select * from marts.dim_people").df()
     deals = con.execute("select * from intermediate.int_person_opportunities").df()
     as_of = scores["as_of"].iloc[0]
     in_deal = set(deals.loc[(deals["created_at"] <= as_of)
                             & (deals["closed_at"].isna() | (deals["closed_at"] > as_of)), "person_id"])
-    merged = scores.merge(people[["crm_id", "current_stage", "is_customer", "do_not_call", "first_name",
-                                  "last_name", "email"]], on="crm_id")
+    merged = scores.merge(people[["person_id", "current_stage", "is_customer", "do_not_call", "first_name",
+                                  "last_name", "email"]], on="person_id")
     closed = merged["current_stage"].isin(["disqualified", "lost", "won", "opportunity", "customer",
                                            "repurchase_qualified"])
     open_leads = merged[~closed & ~merged["is_customer"].fillna(False).astype(bool)
-                        & ~merged["do_not_call"].fillna(False).astype(bool) & ~merged["crm_id"].isin(in_deal)]
+                        & ~merged["do_not_call"].fillna(False).astype(bool) & ~merged["person_id"].isin(in_deal)]
     ordered = open_leads.sort_values(
-        ["is_mql", "total_score", "recent_engagement_score", "last_activity_at", "crm_id"],
+        ["is_mql", "total_score", "recent_engagement_score", "last_activity_at", "person_id"],
         ascending=[False, False, False, False, True], na_position="last")
     return ordered.head(size).reset_index(drop=True)
 
@@ -159,19 +159,19 @@ def test_the_sales_view_lists_open_leads_by_name_in_call_order(first_run, demo_s
     with connect(demo_settings.warehouse, read_only=True) as con:
         expected = expected_call_list(con)
         excluded = con.execute("""
-            select p.crm_id from marts.dim_people as p
+            select p.person_id from marts.dim_people as p
             where p.current_stage in ('disqualified', 'lost', 'won', 'opportunity') or p.is_customer""").df()
     written = pd.read_csv(path.parent / "call_list.csv")
-    assert list(written["crm_id"]) == list(expected["crm_id"])
+    assert list(written["person_id"]) == list(expected["person_id"])
     assert list(written["call_rank"]) == list(range(1, len(expected) + 1))
-    assert not set(written["crm_id"]) & set(excluded["crm_id"])
+    assert not set(written["person_id"]) & set(excluded["person_id"])
 
     call_list = tables_of(path.read_text(encoding="utf-8"))["sales_view"][0]
     assert list(call_list.columns) == ["rank", "person", "company", "owner", "score", "MQL since", "top reasons",
                                        "SLA"]
     top = expected.head(len(call_list))
     names = (top["first_name"].fillna("") + " " + top["last_name"].fillna("")).str.strip()
-    assert list(call_list["person"]) == list(names.where(names != "", top["email"].fillna(top["crm_id"])))
+    assert list(call_list["person"]) == list(names.where(names != "", top["email"].fillna(top["person_id"])))
     assert list(call_list["score"]) == [str(round(s)) for s in top["total_score"]]
     assert not call_list["person"].str.fullmatch(SALESFORCE_ID).any()
     assert not call_list["owner"].str.fullmatch(SALESFORCE_ID).any()
@@ -207,7 +207,7 @@ def test_the_full_tables_are_csv_files_beside_the_report(first_run, demo_setting
                          for t in ("rpt_call_list", "rpt_score_movers"))
     assert len(pd.read_csv(folder / "call_list.csv")) == calls > 0
     assert len(pd.read_csv(folder / "score_movers.csv")) == movers > 0
-    assert {"call_rank", "crm_id", "person_name", "email", "top_reasons", "sla_status"} <= set(
+    assert {"call_rank", "person_id", "person_name", "email", "top_reasons", "sla_status"} <= set(
         pd.read_csv(folder / "call_list.csv").columns)
 
 
@@ -222,7 +222,8 @@ def test_the_report_leaves_names_out_when_personal_data_is_not_kept(first_run, d
         write_report(con, tmp_path / "report.html", Privacy(show_personal_data=False))
         people = con.execute("""
             select first_name || ' ' || last_name as name, email from marts.dim_people
-            where crm_id in (select crm_id from marts.rpt_call_list union select crm_id from marts.rpt_score_movers)
+            where person_id in (select person_id from marts.rpt_call_list
+                                union select person_id from marts.rpt_score_movers)
               and first_name is not null and last_name is not null""").df()
     written = "\n".join(f.read_text(encoding="utf-8") for f in [tmp_path / "report.html", *tmp_path.glob("*.csv")])
     assert len(people) > 0

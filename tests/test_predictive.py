@@ -56,7 +56,7 @@ def test_tables_hold_one_probability_per_person_without_an_opportunity(first_run
         ).fetchone()[0]
         calibration = con.execute("select * from feedback.predictive_calibration order by bin").df()
         coefficients = con.execute("select * from feedback.predictive_coefficients").df()
-    assert len(scores) == eligible == scores["crm_id"].nunique()
+    assert len(scores) == eligible == scores["person_id"].nunique()
     assert (scores["as_of"] == as_of).all()  # the run's as_of, not the clock
     assert scores["probability"].between(0, 1).all()
     # A fit that does not beat the base rate keeps its probabilities but publishes no score.
@@ -158,7 +158,7 @@ def test_two_runs_give_identical_tables(first_run, demo_settings, warehouse_copy
         pd.testing.assert_frame_equal(getattr(first, name), getattr(second, name))
     # And the same as what the Dagster asset wrote during the run.
     with connect(demo_settings.warehouse, read_only=True) as con:
-        written = con.execute("select * from feedback.predictive_scores order by crm_id").df()
+        written = con.execute("select * from feedback.predictive_scores order by person_id").df()
     pd.testing.assert_frame_equal(written, first.scores, check_dtype=False)
 
 
@@ -174,8 +174,8 @@ def test_coefficient_table_reproduces_the_probabilities(warehouse_copy):
     rows = table.drop("(intercept)")
     standardized = (current[rows.index].to_numpy() - rows["training_mean"].to_numpy()) / rows["training_std"].to_numpy()
     log_odds = intercept + standardized @ rows["coefficient"].to_numpy()
-    by_hand = pd.Series(1 / (1 + np.exp(-log_odds)), index=current["crm_id"])
-    published = tables.scores.set_index("crm_id")["probability"]
+    by_hand = pd.Series(1 / (1 + np.exp(-log_odds)), index=current["person_id"])
+    published = tables.scores.set_index("person_id")["probability"]
     np.testing.assert_allclose(by_hand.loc[published.index].to_numpy(), published.to_numpy(), rtol=1e-9)
     np.testing.assert_allclose(table["odds_ratio"], np.exp(table["coefficient"]))
 
@@ -212,7 +212,7 @@ def hand_made_features(label_of, people: int = 400, seed: int = 7) -> tuple[pred
         converts = label_of(signal, rng)
         frames.append(pd.DataFrame({
             "snapshot_at": snapshot,
-            "crm_id": [f"{snapshot:%Y%m%d}-{i}" for i in range(people)],
+            "person_id": [f"{snapshot:%Y%m%d}-{i}" for i in range(people)],
             "converted_at": pd.Series(pd.NaT, index=range(people)).where(
                 ~converts, pd.Timestamp(snapshot) + pd.Timedelta(days=10)),
             "signal": signal.astype(np.float32),
@@ -272,14 +272,14 @@ def test_a_model_that_does_not_beat_the_champion_on_the_same_people_is_not_publi
     validation = predictive.validation_snapshot_of(as_of, settings)
     people = predictive.at_snapshot(data, validation)
     # A champion that knows the outcome ranks perfectly: the model cannot beat it.
-    oracle = pd.Series(predictive.labels(people, settings.horizon_days).astype(float), index=people["crm_id"])
+    oracle = pd.Series(predictive.labels(people, settings.horizon_days).astype(float), index=people["person_id"])
     tables = predictive.fit_and_score(data, grid, as_of, settings, champion=oracle)
     assert not tables.decision.published
     reason = tables.decision.reason
     assert "champion rulebook's 1.000" in reason and f"same {len(people):,} people" in reason
     assert tables.scores["predictive_score"].isna().all()
     # A champion that scores everyone alike ranks like chance: the model beats it and is published.
-    flat = pd.Series(10.0, index=people["crm_id"])
+    flat = pd.Series(10.0, index=people["person_id"])
     tables = predictive.fit_and_score(data, grid, as_of, settings, champion=flat)
     assert tables.decision.published and "above the champion rulebook's 0.500" in tables.decision.reason
     assert tables.calibration["champion_auc"].eq(0.5).all()
@@ -294,7 +294,7 @@ def snapshot_export(people: int = 500, seed: int = 3) -> tuple[predictive.Snapsh
     rng = np.random.default_rng(seed)
     signal = rng.normal(size=people)
     converted = signal + rng.normal(size=people) > 1.0
-    frame = pd.DataFrame({"snapshot_at": as_of, "crm_id": [f"L{i:04d}" for i in range(people)],
+    frame = pd.DataFrame({"snapshot_at": as_of, "person_id": [f"L{i:04d}" for i in range(people)],
                           "converted_at": pd.NaT, "is_converted": converted, "signal": signal.astype(np.float32)})
     data = predictive.SnapshotData(frame=frame, features=["signal"], descriptions={"signal": "a hand-made feature"})
     return data, as_of, settings, converted
@@ -317,7 +317,7 @@ def test_snapshot_mode_cross_validates_every_person_and_scores_them_all():
 
 def custom_values(**columns) -> pd.DataFrame:
     people = len(next(iter(columns.values())))
-    return pd.DataFrame({"crm_id": [f"P{i}" for i in range(people)], **columns})
+    return pd.DataFrame({"person_id": [f"P{i}" for i in range(people)], **columns})
 
 
 def test_custom_fields_become_numbers_and_categories_with_rare_values_grouped():

@@ -92,7 +92,7 @@ def test_two_warehouses_of_one_checkout_keep_their_outputs_apart(headless_refere
     landing = tmp_path / "landing"
     shutil.copytree(headless_landing, landing)
     with duckdb.connect(str(second), read_only=True) as con:
-        person = con.execute("select min(crm_id) from marts.dim_people").fetchone()[0]
+        person = con.execute("select min(person_id) from marts.dim_people").fetchone()[0]
     (landing / "adjustments" / "second-warehouse.csv").write_text(
         "adjustment_id,crm_id,rulebook_id,points,score,reason,author,adjusted_at\n"
         f"SW1,{person},,9,,Met at a trade show,rep1,2026-06-20T10:00:00Z\n")

@@ -91,21 +91,21 @@ def project(tmp_path_factory) -> Project:
     return project
 
 
-SCORES = "select * from marts.fct_lead_scores order by crm_id, rulebook_id"
+SCORES = "select * from marts.fct_lead_scores order by person_id, rulebook_id"
 LEDGER = "select * exclude (ledger_row_id) from marts.fct_score_ledger order by all"
-DAILY = "select * from marts.fct_lead_score_daily order by crm_id, rulebook_id, score_date"
+DAILY = "select * from marts.fct_lead_score_daily order by person_id, rulebook_id, score_date"
 
 
 def test_every_score_is_the_sum_of_its_ledger_rows(project):
     mismatches = project.query("""
-        select s.crm_id, s.rulebook_id, s.total_score, coalesce(l.total, 0)
+        select s.person_id, s.rulebook_id, s.total_score, coalesce(l.total, 0)
         from marts.fct_lead_scores s
-        left join (select crm_id, rulebook_id, sum(points_as_of) as total
-                   from marts.fct_score_ledger group by all) l using (crm_id, rulebook_id)
+        left join (select person_id, rulebook_id, sum(points_as_of) as total
+                   from marts.fct_score_ledger group by all) l using (person_id, rulebook_id)
         where abs(s.total_score - coalesce(l.total, 0)) > 1e-9""")
     assert mismatches == []
     people, rulebooks = project.query(
-        "select count(distinct crm_id), count(distinct rulebook_id) from marts.fct_lead_scores")[0]
+        "select count(distinct person_id), count(distinct rulebook_id) from marts.fct_lead_scores")[0]
     assert people > 100 and rulebooks == 3
     assert project.query("select count(*) from marts.fct_lead_scores where is_champion")[0][0] == people
 
@@ -134,36 +134,37 @@ def test_the_same_data_and_as_of_give_identical_scores(project):
 
 
 def totals(project: Project) -> dict[tuple[str, str], float]:
-    rows = project.query("select crm_id, rulebook_id, total_score from marts.fct_lead_scores")
-    return {(crm_id, rulebook): float(total) for crm_id, rulebook, total in rows}
+    rows = project.query("select person_id, rulebook_id, total_score from marts.fct_lead_scores")
+    return {(person_id, rulebook): float(total) for person_id, rulebook, total in rows}
 
 
 def mql_flags(project: Project) -> dict[tuple[str, str], bool]:
-    rows = project.query("select crm_id, rulebook_id, is_mql from marts.fct_lead_scores")
+    rows = project.query("select person_id, rulebook_id, is_mql from marts.fct_lead_scores")
     return {(c, r): bool(m) for c, r, m in rows}
 
 
 def rule_points(project: Project) -> dict[tuple[str, str, str], float]:
     rows = project.query(
-        "select crm_id, rulebook_id, rule_id, sum(points_as_of) from marts.fct_score_ledger group by all")
+        "select person_id, rulebook_id, rule_id, sum(points_as_of) from marts.fct_score_ledger group by all")
     return {(c, b, r): float(p) for c, b, r, p in rows}
 
 
 def test_changing_one_rule_rescores_exactly_the_people_it_touches(project):
     scores_before = totals(project)
-    touched = {crm_id for (crm_id,) in project.query(
-        "select distinct crm_id from marts.fct_score_ledger "
+    touched = {person_id for (person_id,) in project.query(
+        "select distinct person_id from marts.fct_score_ledger "
         "where rulebook_id = 'guide_v1' and rule_id = 'ACT-PRICING-PAGE' and points_as_of <> 0")}
     # guide_v1 resets engagement to zero on recycling, and a score set by hand replaces the points
     # before it: points earned before either no longer count.
-    counted = {crm_id for (crm_id,) in project.query(
-        "select distinct hit.crm_id from marts.fct_score_ledger as hit "
+    counted = {person_id for (person_id,) in project.query(
+        "select distinct hit.person_id from marts.fct_score_ledger as hit "
         "where hit.rulebook_id = 'guide_v1' and hit.rule_id = 'ACT-PRICING-PAGE' and hit.points_as_of <> 0 "
-        "and not exists (select 1 from marts.fct_score_ledger as recycle where recycle.crm_id = hit.crm_id "
+        "and not exists (select 1 from marts.fct_score_ledger as recycle where recycle.person_id = hit.person_id "
         "and recycle.rulebook_id = 'guide_v1' and recycle.event_at >= hit.event_at "
         "and (recycle.source_type = 'recycle' or recycle.rule_id = 'ADJUST-SCORE'))")}
-    capped = {crm_id for (crm_id,) in project.query(
-        "select distinct crm_id from marts.fct_score_ledger where rulebook_id = 'guide_v1' and source_type = 'bound'")}
+    capped = {person_id for (person_id,) in project.query(
+        "select distinct person_id from marts.fct_score_ledger "
+        "where rulebook_id = 'guide_v1' and source_type = 'bound'")}
     assert touched, "the demo data should have pricing page views"
 
     mql_before = mql_flags(project)
@@ -182,7 +183,7 @@ def test_changing_one_rule_rescores_exactly_the_people_it_touches(project):
         for key in scores_after
         if abs(scores_after[key] - scores_before[key]) > 1e-9 or mql_after[key] != mql_before[key]
     }
-    reported = project.query("select crm_id, rulebook_id, change_kind, score_change, mql_change, rulebook_changed "
+    reported = project.query("select person_id, rulebook_id, change_kind, score_change, mql_change, rulebook_changed "
                              "from marts.rpt_score_changes")
     assert {(c, r): (round(float(d), 6), m) for c, r, _, d, m, _ in reported} == expected_changes
     assert {kind for _, _, kind, *_ in reported} == {"changed"}
@@ -198,8 +199,8 @@ def test_changing_one_rule_rescores_exactly_the_people_it_touches(project):
     assert {(b, r): (n, round(float(p), 6)) for b, r, n, p in per_rule} == {
         key: (n, round(p, 6)) for key, (n, p) in moved_by_rule.items()}
     assert ("guide_v1", "ACT-PRICING-PAGE") in moved_by_rule
-    changed = {crm_id for (crm_id, rulebook), total in scores_after.items()
-               if abs(total - scores_before[(crm_id, rulebook)]) > 1e-9 and rulebook == "guide_v1"}
+    changed = {person_id for (person_id, rulebook), total in scores_after.items()
+               if abs(total - scores_before[(person_id, rulebook)]) > 1e-9 and rulebook == "guide_v1"}
     assert changed <= touched
     # Everyone the rule still counts for is rescored, except people held at a cap either way.
     assert counted - capped <= changed
@@ -218,14 +219,14 @@ def history_against_scores(project: Project, score_date: str) -> tuple[int, list
     differs = " or ".join(f"abs(d.{c} - s.{c}) > 1e-4" for c in COMPONENTS)
     count = project.query(f"""
         select count(*) from marts.fct_lead_scores s
-        join marts.fct_lead_score_daily d using (crm_id, rulebook_id)
+        join marts.fct_lead_score_daily d using (person_id, rulebook_id)
         where d.score_date = date '{score_date}'""")[0][0]
     mismatches = project.query(f"""
-        select s.crm_id, s.rulebook_id, {", ".join(f"s.{c}, d.{c}" for c in COMPONENTS)}
+        select s.person_id, s.rulebook_id, {", ".join(f"s.{c}, d.{c}" for c in COMPONENTS)}
         from marts.fct_lead_scores s
         left join marts.fct_lead_score_daily d
-            on d.crm_id = s.crm_id and d.rulebook_id = s.rulebook_id and d.score_date = date '{score_date}'
-        where d.crm_id is null or {differs}""")
+            on d.person_id = s.person_id and d.rulebook_id = s.rulebook_id and d.score_date = date '{score_date}'
+        where d.person_id is null or {differs}""")
     return count, mismatches
 
 
@@ -311,7 +312,7 @@ def test_the_timeline_gives_the_ledger_score_at_any_instant(project, tmp_path):
         past.dbt("run", "--select", *LEDGER_MODELS, as_of=instant)
         ledger_scores = {
             (row[0], row[1], instant): row[2:]
-            for row in past.query(f"select crm_id, rulebook_id, {', '.join(COMPONENTS)} from marts.fct_lead_scores")}
+            for row in past.query(f"select person_id, rulebook_id, {', '.join(COMPONENTS)} from marts.fct_lead_scores")}
         at_instant = {key: value for key, value in timeline_scores.items() if key[2] == instant}
         assert set(at_instant) == set(ledger_scores), instant
         assert len({key[0] for key in ledger_scores}) >= 50, instant

@@ -176,12 +176,13 @@ def test_a_regex_rule_that_does_not_compile_is_named_before_the_run(tmp_path):
 def test_secrets_given_in_the_environment_are_used_and_written_nowhere(headless_reference):
     # Used: the published emails are the salted hashes.
     with duckdb.connect(str(headless_reference / "warehouse" / "leadscore.duckdb"), read_only=True) as con:
-        emails = dict(con.execute("select crm_id, email from marts.dim_people where email is not null").fetchall())
+        emails = dict(con.execute("select person_id, email from marts.dim_people where email is not null").fetchall())
     with duckdb.connect(str(headless_reference / "published" / "leadscore.duckdb"), read_only=True) as con:
-        published = dict(con.execute("select crm_id, email from marts.dim_people where email is not null").fetchall())
+        published = dict(con.execute(
+            "select person_id, email from marts.dim_people where email is not null").fetchall())
     assert emails and published.keys() == emails.keys()
-    for crm_id, email in emails.items():
-        assert published[crm_id] == hashlib.sha256((SECRET_SALT + email.strip().lower()).encode()).hexdigest()
+    for person_id, email in emails.items():
+        assert published[person_id] == hashlib.sha256((SECRET_SALT + email.strip().lower()).encode()).hexdigest()
     # Written nowhere: not in the warehouse, Dagster's run storage and logs, the exports, the
     # report, the published copy, the console, nor dbt's files of this run.
     written = [p for p in headless_reference.rglob("*") if p.is_file()]

@@ -54,8 +54,8 @@ def test_the_export_loads_as_delivered_with_every_line_reconciled(export_run):
 def test_the_converted_field_is_the_outcome(export_run):
     settings, _, _, records = export_run
     converted = sorted(record["Prospect ID"] for record in records if record["Converted"] == "1")
-    assert [crm_id for (crm_id,) in query(settings, "select crm_id from marts.fct_conversions order by crm_id")] \
-        == converted
+    conversions = query(settings, "select person_id from marts.fct_conversions order by person_id")
+    assert [person_id for (person_id,) in conversions] == converted
     assert query(settings, "select distinct conversion_source, converted_at from marts.fct_conversions") == [
         ("custom_fields.Converted", None)]
 

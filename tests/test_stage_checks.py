@@ -289,13 +289,13 @@ def expected_bound_violations(con: duckdb.DuckDBPyConnection) -> set[tuple[str, 
         "select rulebook_id, component, floor_points, cap_points, cap_unless_rule_ids from seeds.score_bounds"
     ).fetchall()
     scores = con.execute(
-        "select crm_id, rulebook_id, fit_score, engagement_score, data_quality_score, total_score "
+        "select person_id, rulebook_id, fit_score, engagement_score, data_quality_score, total_score "
         "from marts.fct_lead_scores"
     ).fetchall()
     rules: dict[tuple[str, str], set[str]] = {}
-    for crm_id, rulebook_id, rule_id in con.execute(
-            "select distinct crm_id, rulebook_id, rule_id from marts.fct_score_ledger").fetchall():
-        rules.setdefault((crm_id, rulebook_id), set()).add(rule_id)
+    for person_id, rulebook_id, rule_id in con.execute(
+            "select distinct person_id, rulebook_id, rule_id from marts.fct_score_ledger").fetchall():
+        rules.setdefault((person_id, rulebook_id), set()).add(rule_id)
     columns = {"fit": 2, "engagement": 3, "data_quality": 4, "total": 5}
     violations = set()
     for rulebook_id, component, floor, cap, unless in bounds:
@@ -338,7 +338,7 @@ def test_scores_out_of_bounds_stop_the_work_built_on_the_scores(scored_copy: Set
     assert check.metadata["dagster_dbt/failed_row_count"].value == len(expected)
     with connect(scored_copy.warehouse, read_only=True) as con:
         stored = set(con.execute(
-            "select crm_id, rulebook_id, component, problem from dbt_test__audit.assert_scores_within_bounds"
+            "select person_id, rulebook_id, component, problem from dbt_test__audit.assert_scores_within_bounds"
         ).fetchall())
     assert stored == expected
     # The scores were rebuilt, but nothing downstream of them ran: dbt skipped dim_people and

@@ -1,8 +1,8 @@
-{#- The CTE `walk` of fct_lead_stage_history: each event of the CTE `events` (crm_id,
+{#- The CTE `walk` of fct_lead_stage_history: each event of the CTE `events` (person_id,
     event_number from 1 without gaps, stage, event_at, cause) in order, with the stage the person
     is in after it. An event moves the person (is_move) when the CTE `transitions` (from_stage,
     to_stage) allows the move from the current stage and, when the event has an only_from_stage,
-    the person is in that stage; otherwise the stage, its entry time and cause stay. Columns: crm_id, event_number, stage, entered_at, cause, is_move. Call it inside
+    the person is in that stage; otherwise the stage, its entry time and cause stay. Columns: person_id, event_number, stage, entered_at, cause, is_move. Call it inside
     a `with recursive` clause; no trailing comma. -#}
 {% macro lifecycle_walk_cte(events, transitions) -%}
     {{ return(adapter.dispatch('lifecycle_walk_cte')(events, transitions)) }}
@@ -11,12 +11,12 @@
 {#- One event per recursion step. -#}
 {% macro duckdb__lifecycle_walk_cte(events, transitions) -%}
 walk as (
-    select crm_id, event_number, stage, event_at as entered_at, cause, true as is_move
+    select person_id, event_number, stage, event_at as entered_at, cause, true as is_move
     from {{ events }}
     where event_number = 1
     union all
     select
-        walk.crm_id,
+        walk.person_id,
         {{ events }}.event_number,
         case when {{ transitions }}.to_stage is null then walk.stage else {{ events }}.stage end,
         case when {{ transitions }}.to_stage is null then walk.entered_at else {{ events }}.event_at end,
@@ -24,7 +24,7 @@ walk as (
         {{ transitions }}.to_stage is not null
     from walk
     inner join {{ events }}
-        on walk.crm_id = {{ events }}.crm_id
+        on walk.person_id = {{ events }}.person_id
         and {{ events }}.event_number = walk.event_number + 1
     left join {{ transitions }}
         on walk.stage = {{ transitions }}.from_stage
@@ -38,10 +38,10 @@ walk as (
     on event_number, then walked by `aggregate`, which appends the step each event gives. -#}
 {% macro spark__lifecycle_walk_cte(events, transitions) -%}
 walk as (
-    select crm_id, inline(steps)
+    select person_id, inline(steps)
     from (
         select
-            person_events.crm_id,
+            person_events.person_id,
             aggregate(
                 slice(person_events.events, 2, size(person_events.events) - 1),
                 slice(person_events.events, 1, 1),
@@ -63,7 +63,7 @@ walk as (
             ) as steps
         from (
             select
-                crm_id,
+                person_id,
                 array_sort(collect_list(named_struct(
                     'event_number', event_number,
                     'stage', stage,
@@ -73,7 +73,7 @@ walk as (
                     'only_from_stage', only_from_stage
                 ))) as events
             from {{ events }}
-            group by crm_id
+            group by person_id
         ) as person_events
         cross join (
             select collect_set(from_stage || ' > ' || to_stage) as moves

@@ -55,7 +55,7 @@
         {{ starts }}.person_id,
         {{ starts }}.started_at,
         {%- if var('snapshot_mode') %}
-        case when conversions.crm_id is not null then 1 else 0 end as is_converted
+        case when conversions.person_id is not null then 1 else 0 end as is_converted
         {%- else %}
         case when conversions.converted_at <= {{ dbt.dateadd('day', var('conversion_horizon_days'), starts ~ '.started_at') }}
             and conversions.converted_at <= window_bounds.as_of then 1 else 0 end as is_converted
@@ -63,9 +63,9 @@
     from {{ starts }}
     cross join window_bounds
     left join {{ ref('fct_conversions') }} as conversions
-        on {{ starts }}.person_id = conversions.crm_id
+        on {{ starts }}.person_id = conversions.person_id
     {%- if not var('snapshot_mode') %}
-    where conversions.crm_id is null
+    where conversions.person_id is null
         or conversions.converted_at > {{ starts }}.started_at
     {%- endif %}
 {%- endmacro %}
@@ -84,7 +84,7 @@
     it: the next visit is sal, or an opportunity opened straight away. -#}
 {% macro mql_handoffs() -%}
     select
-        mql_visits.crm_id,
+        mql_visits.person_id,
         mql_visits.visit_number,
         mql_visits.entered_at,
         mql_visits.entry_total_score,
@@ -92,7 +92,7 @@
         coalesce(next_visits.stage in ('sal', 'opportunity'), false) as is_accepted
     from {{ ref('fct_lead_stage_history') }} as mql_visits
     left join {{ ref('fct_lead_stage_history') }} as next_visits
-        on mql_visits.crm_id = next_visits.crm_id
+        on mql_visits.person_id = next_visits.person_id
         and next_visits.visit_number = mql_visits.visit_number + 1
     where mql_visits.stage = 'mql'
 {%- endmacro %}

@@ -11,16 +11,16 @@
     {%- set text, flag, number, instant = dbt.type_string(), dbt.type_boolean(), dbt.type_numeric(), dbt.type_timestamp() -%}
     {%- do return({
         'scores_before_build': {
-            'from_marts': "select crm_id, rulebook_id, is_champion, total_score, is_mql, as_of from "
+            'from_marts': "select person_id, rulebook_id, is_champion, total_score, is_mql, as_of from "
                 ~ relation_in('marts', 'fct_lead_scores'),
-            'empty': "select cast(null as " ~ text ~ ") as crm_id, cast(null as " ~ text ~ ") as rulebook_id, "
+            'empty': "select cast(null as " ~ text ~ ") as person_id, cast(null as " ~ text ~ ") as rulebook_id, "
                 ~ "cast(null as " ~ flag ~ ") as is_champion, cast(null as " ~ number ~ ") as total_score, "
                 ~ "cast(null as " ~ flag ~ ") as is_mql, cast(null as " ~ instant ~ ") as as_of",
         },
         'rule_points_before_build': {
-            'from_marts': "select crm_id, rulebook_id, rule_id, sum(points_as_of) as points from "
-                ~ relation_in('marts', 'fct_score_ledger') ~ " group by crm_id, rulebook_id, rule_id",
-            'empty': "select cast(null as " ~ text ~ ") as crm_id, cast(null as " ~ text ~ ") as rulebook_id, "
+            'from_marts': "select person_id, rulebook_id, rule_id, sum(points_as_of) as points from "
+                ~ relation_in('marts', 'fct_score_ledger') ~ " group by person_id, rulebook_id, rule_id",
+            'empty': "select cast(null as " ~ text ~ ") as person_id, cast(null as " ~ text ~ ") as rulebook_id, "
                 ~ "cast(null as " ~ text ~ ") as rule_id, cast(null as " ~ number ~ ") as points",
         },
         'rulebook_fingerprints_before_build': {
@@ -48,8 +48,27 @@
             {%- if adapter.get_relation(relation.database, relation.schema, relation.identifier) is none -%}
                 {%- do adapter.create_schema(relation) -%}
                 {%- do run_query(create_table_as(False, relation, sql['empty'] ~ " where 1 = 0")) -%}
+            {%- else -%}
+                {%- do rename_person_key_of_earlier_version(relation) -%}
             {%- endif -%}
         {%- endfor -%}
+    {%- endif -%}
+{% endmacro %}
+
+{#- Kept by a version that named the person crm_id: the same rows, the column renamed, so the
+    first build after an upgrade still compares with the one before it. -#}
+{% macro rename_person_key_of_earlier_version(relation) %}
+    {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
+    {%- if 'crm_id' in columns and 'person_id' not in columns -%}
+        {%- set renamed = previous_build_relation(relation.identifier ~ '_renamed') -%}
+        {%- set listed = [] -%}
+        {%- for column in columns -%}
+            {%- do listed.append('crm_id as person_id' if column == 'crm_id' else column) -%}
+        {%- endfor -%}
+        {%- do adapter.drop_relation(renamed) -%}
+        {%- do run_query(create_table_as(False, renamed, "select " ~ listed | join(', ') ~ " from " ~ relation)) -%}
+        {%- do adapter.drop_relation(relation) -%}
+        {%- do adapter.rename_relation(renamed, relation) -%}
     {%- endif -%}
 {% endmacro %}
 

@@ -4,16 +4,16 @@
 {{ config(meta={'dagster': {'ref': {'name': 'fct_lead_stage_history'}}}) }}
 
 with people as (
-    select distinct crm_id from {{ ref('fct_lead_scores') }}
+    select distinct person_id from {{ ref('fct_lead_scores') }}
 ),
 current_stages as (
-    select crm_id, count(*) as current_stages
+    select person_id, count(*) as current_stages
     from {{ ref('fct_lead_stage_history') }}
     where is_current
-    group by crm_id
+    group by person_id
 )
-select people.crm_id, coalesce(current_stages.current_stages, 0) as current_stages
+select people.person_id, coalesce(current_stages.current_stages, 0) as current_stages
 from people
 left join current_stages
-    on people.crm_id = current_stages.crm_id
+    on people.person_id = current_stages.person_id
 where coalesce(current_stages.current_stages, 0) <> 1

@@ -3,7 +3,7 @@
 {#- Reported as a check on the stage history (the test reads other tables too). -#}
 {{ config(meta={'dagster': {'ref': {'name': 'fct_lead_stage_history'}}}) }}
 
-select history.crm_id, history.visit_number, history.previous_stage, history.stage
+select history.person_id, history.visit_number, history.previous_stage, history.stage
 from {{ ref('fct_lead_stage_history') }} as history
 left join {{ ref('lifecycle_transitions') }} as transitions
     on history.previous_stage = transitions.from_stage

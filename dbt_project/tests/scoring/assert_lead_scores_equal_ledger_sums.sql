@@ -6,19 +6,19 @@
 with
 
 ledger_sums as (
-    select crm_id, rulebook_id, sum(points_as_of) as ledger_total
+    select person_id, rulebook_id, sum(points_as_of) as ledger_total
     from {{ ref('fct_score_ledger') }}
-    group by crm_id, rulebook_id
+    group by person_id, rulebook_id
 ),
 
 scores as (
-    select crm_id, rulebook_id, total_score
+    select person_id, rulebook_id, total_score
     from {{ ref('fct_lead_scores') }}
 )
 
-select scores.crm_id, scores.rulebook_id, scores.total_score, ledger_sums.ledger_total
+select scores.person_id, scores.rulebook_id, scores.total_score, ledger_sums.ledger_total
 from scores
 left join ledger_sums
-    on scores.crm_id = ledger_sums.crm_id
+    on scores.person_id = ledger_sums.person_id
     and scores.rulebook_id = ledger_sums.rulebook_id
 where abs(scores.total_score - coalesce(ledger_sums.ledger_total, 0)) > 1e-9

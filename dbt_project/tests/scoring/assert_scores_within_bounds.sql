@@ -13,13 +13,13 @@ lead_scores as (
 ),
 
 scores as (
-    select crm_id, rulebook_id, 'fit' as component, fit_score as score from lead_scores
+    select person_id, rulebook_id, 'fit' as component, fit_score as score from lead_scores
     union all
-    select crm_id, rulebook_id, 'engagement' as component, engagement_score as score from lead_scores
+    select person_id, rulebook_id, 'engagement' as component, engagement_score as score from lead_scores
     union all
-    select crm_id, rulebook_id, 'data_quality' as component, data_quality_score as score from lead_scores
+    select person_id, rulebook_id, 'data_quality' as component, data_quality_score as score from lead_scores
     union all
-    select crm_id, rulebook_id, 'total' as component, total_score as score from lead_scores
+    select person_id, rulebook_id, 'total' as component, total_score as score from lead_scores
 ),
 
 bounds as (
@@ -28,7 +28,7 @@ bounds as (
 
 {#- Exact rule id match within the |-separated list (no pattern characters). -#}
 cap_exemptions as (
-    select distinct ledger.crm_id, ledger.rulebook_id, bounds.component
+    select distinct ledger.person_id, ledger.rulebook_id, bounds.component
     from {{ ref('fct_score_ledger') }} as ledger
     inner join bounds
         on ledger.rulebook_id = bounds.rulebook_id
@@ -36,7 +36,7 @@ cap_exemptions as (
 )
 
 select
-    scores.crm_id,
+    scores.person_id,
     scores.rulebook_id,
     scores.component,
     scores.score,
@@ -48,8 +48,8 @@ inner join bounds
     on scores.rulebook_id = bounds.rulebook_id
     and scores.component = bounds.component
 left join cap_exemptions
-    on scores.crm_id = cap_exemptions.crm_id
+    on scores.person_id = cap_exemptions.person_id
     and scores.rulebook_id = cap_exemptions.rulebook_id
     and scores.component = cap_exemptions.component
 where scores.score < bounds.floor_points - 1e-9
-    or (scores.score > bounds.cap_points + 1e-9 and cap_exemptions.crm_id is null)
+    or (scores.score > bounds.cap_points + 1e-9 and cap_exemptions.person_id is null)

@@ -31,7 +31,7 @@ class Alert:
     kind: str  # at_risk or breached
     recipient_id: str | None
     recipient_role: str  # owner or manager
-    crm_id: str
+    person_id: str
     policy: str
     due_at: str
     text: str
@@ -67,9 +67,15 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(
         f"""create table if not exists {SCHEMA}.outbox (
             alert_id varchar primary key, sla_id varchar, kind varchar, recipient_role varchar,
-            recipient_id varchar, crm_id varchar, policy varchar, due_at timestamp, text varchar,
+            recipient_id varchar, person_id varchar, policy varchar, due_at timestamp, text varchar,
             created_at timestamp, delivered_at timestamp, attempts integer, last_error varchar)"""
     )
+    # An outbox kept by a version that named the person crm_id.
+    renamed = con.execute(
+        "select count(*) from information_schema.columns where table_schema = ? and table_name = 'outbox' "
+        "and column_name = 'crm_id'", [SCHEMA]).fetchone()[0]
+    if renamed:
+        con.execute(f"alter table {SCHEMA}.outbox rename column crm_id to person_id")
     # Alerts that are never sent: too old when the outbox was first filled.
     con.execute(f"alter table {SCHEMA}.outbox add column if not exists skipped_at timestamp")
 
@@ -80,10 +86,10 @@ ALERTS_MART = ("marts", "fct_sla_alerts")
 
 NEW_ALERTS_SQL = f"""
 insert into {SCHEMA}.outbox (
-    alert_id, sla_id, kind, recipient_role, recipient_id, crm_id, policy, due_at, text,
+    alert_id, sla_id, kind, recipient_role, recipient_id, person_id, policy, due_at, text,
     created_at, delivered_at, attempts, last_error, skipped_at)
 select
-    alert_id, sla_id, kind, recipient_role, recipient_id, crm_id, policy, due_at, text,
+    alert_id, sla_id, kind, recipient_role, recipient_id, person_id, policy, due_at, text,
     ?, null, 0, null, null
 from {ALERTS_MART[0]}.{ALERTS_MART[1]}
 on conflict do nothing
@@ -146,7 +152,7 @@ def check_and_deliver(
             ).fetchall())
             result.added -= result.skipped
     pending = con.execute(
-        f"""select alert_id, kind, recipient_id, recipient_role, crm_id, policy, cast(due_at as varchar), text
+        f"""select alert_id, kind, recipient_id, recipient_role, person_id, policy, cast(due_at as varchar), text
         from {SCHEMA}.outbox where delivered_at is null and skipped_at is null order by created_at, alert_id"""
     ).fetchall()
     for row in pending:

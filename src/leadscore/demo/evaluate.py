@@ -89,7 +89,7 @@ scored as (
         coalesce(t.first_opportunity_at > ?::timestamp
                  and t.first_opportunity_at <= ?::timestamp + to_days(?), false) as positive
     from marts.fct_lead_score_daily as d
-    inner join truth as t on t.crm_id = d.crm_id
+    inner join truth as t on t.crm_id = d.person_id
     where d.score_date = ?::date
         and (t.first_opportunity_at is null or t.first_opportunity_at > ?::timestamp)
 )"""

@@ -71,10 +71,10 @@ def backtest_dates(con: duckdb.DuckDBPyConnection) -> list[BacktestDate]:
 def rulebook_scores(con: duckdb.DuckDBPyConnection, score_date: date) -> pd.DataFrame:
     """Each rulebook's scores on one day with its MQL flag."""
     return con.execute(
-        """select crm_id, rulebook_id as scorer, is_champion, cast(total_score as double) as score, is_mql
+        """select person_id, rulebook_id as scorer, is_champion, cast(total_score as double) as score, is_mql
         from marts.fct_score_snapshots
         where score_date = ?
-        order by rulebook_id, crm_id""",
+        order by rulebook_id, person_id""",
         [score_date],
     ).df()
 
@@ -82,8 +82,9 @@ def rulebook_scores(con: duckdb.DuckDBPyConnection, score_date: date) -> pd.Data
 def repurchase_scores(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Each rulebook's repurchase score of customer accounts not in a deal at each snapshot, and
     whether the account opened an opportunity within the horizon."""
+    # The account takes the people's key column, so both motions go through the same scorer loop.
     frame = con.execute(
-        """select score_date, account_id as crm_id, rulebook_id as scorer, is_champion, repurchase_score as score,
+        """select score_date, account_id as person_id, rulebook_id as scorer, is_champion, repurchase_score as score,
                is_repurchase_qualified as is_mql,
                coalesce(next_opportunity_opened_at <= snapshot_at + to_days(horizon_days), false) as positive
         from marts.fct_account_repurchase_snapshots
@@ -96,13 +97,13 @@ def repurchase_scores(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
 
 def outcomes(opportunities: pd.DataFrame, people: pd.Series, snapshot: datetime, horizon_days: int) -> pd.DataFrame:
     """The people without an opportunity at the snapshot, and whether one followed within the horizon."""
-    frame = pd.DataFrame({"crm_id": people.drop_duplicates().sort_values()})
-    frame = frame.merge(opportunities, on="crm_id", how="left")
+    frame = pd.DataFrame({"person_id": people.drop_duplicates().sort_values()})
+    frame = frame.merge(opportunities, on="person_id", how="left")
     first = frame["converted_at"]
     frame = frame[first.isna() | (first > snapshot)].copy()
     end = snapshot + timedelta(days=horizon_days)
     frame["positive"] = frame["converted_at"].notna() & (frame["converted_at"] <= end)
-    return frame[["crm_id", "positive"]].reset_index(drop=True)
+    return frame[["person_id", "positive"]].reset_index(drop=True)
 
 
 def expected_top_k_hits(score: np.ndarray, positive: np.ndarray, k: int) -> float:
@@ -184,10 +185,10 @@ def band_conversion(scored: pd.DataFrame) -> list[dict]:
     return rows
 
 
-def predictive_mql(probability: np.ndarray, crm_ids: pd.Series, count: int) -> np.ndarray:
-    """The `count` highest probabilities (ties broken by crm_id, so the count is exact)."""
-    order = pd.DataFrame({"p": probability, "crm_id": crm_ids.to_numpy()}).sort_values(
-        ["p", "crm_id"], ascending=[False, True], kind="stable"
+def predictive_mql(probability: np.ndarray, person_ids: pd.Series, count: int) -> np.ndarray:
+    """The `count` highest probabilities (ties broken by person_id, so the count is exact)."""
+    order = pd.DataFrame({"p": probability, "person_id": person_ids.to_numpy()}).sort_values(
+        ["p", "person_id"], ascending=[False, True], kind="stable"
     )
     flags = np.zeros(len(probability), dtype=bool)
     flags[order.index[:count]] = True
@@ -249,19 +250,19 @@ def run_backtest(
         data = predictive.load_snapshots(con, feature_instants(dates, grid))
     for when in dates:
         scored_days = rulebook_scores(con, when.score_date)
-        population = outcomes(opportunities, scored_days["crm_id"], when.snapshot, when.horizon_days)
+        population = outcomes(opportunities, scored_days["person_id"], when.snapshot, when.horizon_days)
         scorers = []
         for (scorer, is_champion), scores in scored_days.groupby(["scorer", "is_champion"], sort=True):
-            scorers.append((scorer, bool(is_champion), population.merge(scores, on="crm_id", how="inner")))
+            scorers.append((scorer, bool(is_champion), population.merge(scores, on="person_id", how="inner")))
         champion_mqls = sum(int(s["is_mql"].sum()) for _, champion, s in scorers if champion)
         model_settings_h, points = grid[when.horizon_days]
         model = predictive.fit_at_cutoff(data, points, when.snapshot, model_settings_h)
         features = predictive.at_snapshot(data, when.snapshot)
         modelled = population.merge(
-            pd.DataFrame({"crm_id": features["crm_id"], "score": model.probability(features)}), on="crm_id",
+            pd.DataFrame({"person_id": features["person_id"], "score": model.probability(features)}), on="person_id",
             how="inner",
-        ).sort_values("crm_id", kind="stable").reset_index(drop=True)
-        modelled["is_mql"] = predictive_mql(modelled["score"].to_numpy(), modelled["crm_id"], champion_mqls)
+        ).sort_values("person_id", kind="stable").reset_index(drop=True)
+        modelled["is_mql"] = predictive_mql(modelled["score"].to_numpy(), modelled["person_id"], champion_mqls)
         scorers.append((predictive.MODEL_NAME, False, modelled))
         for scorer, is_champion, scored in scorers:
             is_model = scorer == predictive.MODEL_NAME
@@ -296,9 +297,9 @@ BAND_COLUMNS = ["scorer", "motion", "as_of_date", "horizon_days", "band", "band_
                 "lift_ci_upper"]
 
 
-def bench_sample(crm_ids: list[str], size: int, seed: int) -> list[str]:
+def bench_sample(person_ids: list[str], size: int, seed: int) -> list[str]:
     """A seeded random sample of CRM people, the same for the same people and seed."""
-    ordered = sorted(crm_ids)
+    ordered = sorted(person_ids)
     if len(ordered) <= size:
         return ordered
     picks = np.random.default_rng(seed).choice(len(ordered), size=size, replace=False)
@@ -310,16 +311,16 @@ def pre_deployment_bench(con: duckdb.DuckDBPyConnection, settings: BacktestSetti
     would pass to sales at as_of, overall and among the sample's people with an opportunity."""
     settings = settings or BacktestSettings()
     scores = con.execute(
-        """select crm_id, rulebook_id, is_champion, is_mql, as_of from marts.fct_lead_scores
-        order by rulebook_id, crm_id"""
+        """select person_id, rulebook_id, is_champion, is_mql, as_of from marts.fct_lead_scores
+        order by rulebook_id, person_id"""
     ).df()
-    sample = bench_sample(scores["crm_id"].drop_duplicates().tolist(), settings.bench_sample_size,
+    sample = bench_sample(scores["person_id"].drop_duplicates().tolist(), settings.bench_sample_size,
                          settings.bench_seed)
-    with_opportunity = set(predictive.conversions(con)["crm_id"])
+    with_opportunity = set(predictive.conversions(con)["person_id"])
     rows = []
     for (rulebook_id, is_champion), group in scores.groupby(["rulebook_id", "is_champion"], sort=True):
-        sampled = group[group["crm_id"].isin(sample)]
-        opportunity = sampled["crm_id"].isin(with_opportunity)
+        sampled = group[group["person_id"].isin(sample)]
+        opportunity = sampled["person_id"].isin(with_opportunity)
         rows.append({
             "rulebook_id": rulebook_id,
             "is_champion": bool(is_champion),
@@ -355,7 +356,7 @@ BACKTEST_OUTPUTS = {"rpt_backtest": ("as_of",), "rpt_backtest_bands": ()}
 REPURCHASE_COLUMNS = ("score_date", "snapshot_at", "horizon_days", "account_id", "rulebook_id", "is_champion",
                       "repurchase_score", "is_repurchase_qualified", "has_open_opportunity",
                       "next_opportunity_opened_at")
-SCORE_COLUMNS = ("score_date", "snapshot_at", "horizon_days", "horizon_reduced", "crm_id", "rulebook_id",
+SCORE_COLUMNS = ("score_date", "snapshot_at", "horizon_days", "horizon_reduced", "person_id", "rulebook_id",
                  "is_champion", "total_score", "is_mql")
 
 
@@ -377,11 +378,12 @@ def backtest_inputs(
     parts = predictive.feature_source_digests(con, instants, labels_until)
     # The outcomes: every scored person's conversion, by the last horizon end.
     parts["opportunities"] = predictive.row_digest(
-        con, predictive.CONVERSIONS, ("crm_id", "converted_at"), "converted_at <= ?",
+        con, predictive.CONVERSIONS, ("person_id", "converted_at"), "converted_at <= ?",
         [labels_until],
     )
     # The models at the dates read the people's custom fields too.
-    parts["custom_fields"] = predictive.row_digest(con, predictive.CUSTOM_FIELDS, ("crm_id", "custom_fields"), "true")
+    parts["custom_fields"] = predictive.row_digest(con, predictive.CUSTOM_FIELDS, ("person_id", "custom_fields"),
+                                                   "true")
     parts["schema"] = predictive.schema_digest(
         con, [tuple(name.split(".")) for name in (predictive.FEATURES, predictive.CONVERSIONS)]
         + [("marts", "fct_score_snapshots")]

@@ -222,14 +222,14 @@ def count_columns() -> list[str]:
 
 
 # The columns of fct_person_features the features are built from, in the order they are read.
-FEATURE_INPUTS = ("snapshot_at", "crm_id", "person_created_at", "converted_at", "is_converted",
+FEATURE_INPUTS = ("snapshot_at", "person_id", "person_created_at", "converted_at", "is_converted",
                   *PROFILE_ATTRIBUTES, "last_activity_at")
 
 
 def conversions(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Each person's first opportunity (whichever of their records carries it)."""
     return con.execute(
-        f"select crm_id, converted_at from {CONVERSIONS} order by crm_id"
+        f"select person_id, converted_at from {CONVERSIONS} order by person_id"
     ).df()
 
 
@@ -290,7 +290,7 @@ def load_snapshots(
         f"""select {", ".join([*FEATURE_INPUTS, *count_columns()])}
         from {FEATURES}
         where snapshot_at in (select snapshot_at from feedback_snapshots)
-        order by snapshot_at, crm_id"""
+        order by snapshot_at, person_id"""
     )
     # Read and turned into features a chunk at a time: the loaded columns (profile values as
     # Python strings) of every person at every snapshot would hold several times the memory of
@@ -306,7 +306,7 @@ def load_snapshots(
     values = read_custom_fields(con)
     if custom_specs is None:
         in_profile = data.frame["snapshot_at"].isin(profiled)
-        people = values[values["crm_id"].isin(set(data.frame.loc[in_profile, "crm_id"]))]
+        people = values[values["person_id"].isin(set(data.frame.loc[in_profile, "person_id"]))]
         custom_specs, _ = custom_field_specs(people, settings or model_settings(con))
     return with_custom_features(data, values, custom_specs)
 
@@ -326,14 +326,14 @@ class CustomFieldSpec:
 
 def read_custom_fields(con: duckdb.DuckDBPyConnection) -> pd.DataFrame:
     """Every master person's custom fields, one text column per field (None when empty)."""
-    rows = con.execute(f"select crm_id, custom_fields from {CUSTOM_FIELDS} order by crm_id").fetchall()
+    rows = con.execute(f"select person_id, custom_fields from {CUSTOM_FIELDS} order by person_id").fetchall()
     records = []
     for _, text in rows:
         fields = json.loads(text) if text else {}
         records.append({name: (None if value is None or str(value).strip() == "" else str(value).strip())
                         for name, value in (fields or {}).items()})
     frame = pd.DataFrame.from_records(records, index=pd.RangeIndex(len(rows)))
-    frame.insert(0, "crm_id", [crm_id for crm_id, _ in rows])
+    frame.insert(0, "person_id", [person_id for person_id, _ in rows])
     return frame
 
 
@@ -343,7 +343,7 @@ def custom_field_specs(values: pd.DataFrame, settings: ModelSettings
     with the fields left out and why."""
     used = json.loads(settings.custom_fields_used)
     excluded = {name.lower() for name in json.loads(settings.custom_fields_excluded)}
-    names = [name for name in values.columns if name != "crm_id"]
+    names = [name for name in values.columns if name != "person_id"]
     if used != "all":
         names = [name for name in names if name in set(used)]
     specs: dict[str, CustomFieldSpec] = {}
@@ -401,7 +401,7 @@ def custom_specs_of(features: list[str]) -> dict[str, CustomFieldSpec]:
 
 def custom_features(values: pd.DataFrame, specs: dict[str, CustomFieldSpec]
                     ) -> tuple[pd.DataFrame, dict[str, str]]:
-    """One row per person (indexed by crm_id): each number as sign(x) log(1 + |x|) (0 and a
+    """One row per person (indexed by person_id): each number as sign(x) log(1 + |x|) (0 and a
     flag when missing), each category one-hot (case folded, rare values as `other`, none as
     `unknown`)."""
     columns: dict[str, np.ndarray] = {}
@@ -427,7 +427,7 @@ def custom_features(values: pd.DataFrame, specs: dict[str, CustomFieldSpec]
                 "other": f"custom field {name} holds a value fewer people have",
                 "unknown": f"custom field {name} is empty",
             }.get(value, f"custom field {name} is {value}")
-    frame = pd.DataFrame(columns, index=values["crm_id"].to_numpy()).astype(np.float32)
+    frame = pd.DataFrame(columns, index=values["person_id"].to_numpy()).astype(np.float32)
     return frame, descriptions
 
 
@@ -438,7 +438,7 @@ def with_custom_features(data: SnapshotData, values: pd.DataFrame, specs: dict[s
     if not specs:
         return data
     features, descriptions = custom_features(values, specs)
-    added = features.reindex(data.frame["crm_id"].to_numpy()).fillna(0).reset_index(drop=True)
+    added = features.reindex(data.frame["person_id"].to_numpy()).fillna(0).reset_index(drop=True)
     return SnapshotData(
         frame=pd.concat([data.frame, added], axis=1),
         features=[*data.features, *features.columns],
@@ -474,7 +474,7 @@ def build_features(frame: pd.DataFrame, profile_values: dict[str, list[str]]) ->
             features[name] = (values == value).astype(float)
             descriptions[name] = f"{attribute} is {value}"
     feature_frame = pd.DataFrame(features).astype(np.float32)
-    keys = frame[["snapshot_at", "crm_id", "converted_at", "is_converted"]].reset_index(drop=True)
+    keys = frame[["snapshot_at", "person_id", "converted_at", "is_converted"]].reset_index(drop=True)
     return SnapshotData(
         frame=pd.concat([keys, feature_frame.reset_index(drop=True)], axis=1),
         features=list(feature_frame.columns),
@@ -676,13 +676,13 @@ def champion_scores(con: duckdb.DuckDBPyConnection, settings: ModelSettings, sna
     mode, else at the end of the day before the snapshot midnight (fct_lead_score_daily keeps
     score_history_days of them; none before)."""
     if settings.snapshot_mode:
-        rows = con.execute(f"select crm_id, total_score from {CHAMPION_NOW} where is_champion").fetchall()
+        rows = con.execute(f"select person_id, total_score from {CHAMPION_NOW} where is_champion").fetchall()
     else:
         rows = con.execute(
-            f"select crm_id, total_score from {CHAMPION_DAILY} where is_champion and score_date = ?",
+            f"select person_id, total_score from {CHAMPION_DAILY} where is_champion and score_date = ?",
             [snapshot - timedelta(days=1)],
         ).fetchall()
-    return pd.Series({crm_id: float(score) for crm_id, score in rows}, dtype=float)
+    return pd.Series({person_id: float(score) for person_id, score in rows}, dtype=float)
 
 
 def compare_with_champion(validation: Validation, frame: pd.DataFrame, outcome: np.ndarray,
@@ -690,7 +690,7 @@ def compare_with_champion(validation: Validation, frame: pd.DataFrame, outcome: 
     """The model's and the champion's AUC on the validation people the champion scored."""
     if champion is None or champion.empty:
         return validation
-    scores = frame["crm_id"].map(champion)
+    scores = frame["person_id"].map(champion)
     scored = scores.notna().to_numpy()
     validation.champion_people = int(scored.sum())
     if scored.any():
@@ -874,7 +874,7 @@ def score_table(model: FittedModel, current: pd.DataFrame, as_of: datetime, deci
     score = percentile_score(probability) if decision.published else pd.array([pd.NA] * len(probability),
                                                                                 dtype="Int64")
     scores = pd.DataFrame({
-        "crm_id": current["crm_id"],
+        "person_id": current["person_id"],
         "as_of": as_of,
         "model_name": MODEL_NAME,
         "probability": probability,
@@ -883,7 +883,7 @@ def score_table(model: FittedModel, current: pd.DataFrame, as_of: datetime, deci
         "is_published": decision.published,
         "publish_reason": decision.reason,
     })
-    return scores.sort_values("crm_id", kind="stable").reset_index(drop=True)
+    return scores.sort_values("person_id", kind="stable").reset_index(drop=True)
 
 
 def coefficient_table(model: FittedModel, descriptions: dict[str, str]) -> pd.DataFrame:
@@ -978,9 +978,9 @@ def code_digest(*files: str | Path) -> str:
 # The fct_person_features columns each part of a feature digest covers: together, every column
 # the features and labels read, keyed by the snapshot and the person.
 DIGEST_COLUMNS = {
-    "people": ("snapshot_at", "crm_id", "person_created_at", *PROFILE_ATTRIBUTES),
-    "activities": ("snapshot_at", "crm_id", "last_activity_at", *count_columns()),
-    "labels": ("snapshot_at", "crm_id", "converted_at", "is_converted"),
+    "people": ("snapshot_at", "person_id", "person_created_at", *PROFILE_ATTRIBUTES),
+    "activities": ("snapshot_at", "person_id", "last_activity_at", *count_columns()),
+    "labels": ("snapshot_at", "person_id", "converted_at", "is_converted"),
 }
 
 
@@ -1122,11 +1122,12 @@ def fit_inputs(con: duckdb.DuckDBPyConnection, settings: ModelSettings, as_of: d
     grid = fit_grid(as_of, settings)
     parts = feature_source_digests(con, grid, max(grid) + timedelta(days=settings.horizon_days))
     parts["grid"] = ",".join(point.isoformat() for point in grid)
-    parts["custom_fields"] = row_digest(con, CUSTOM_FIELDS, ("crm_id", "custom_fields"), "true")
+    parts["custom_fields"] = row_digest(con, CUSTOM_FIELDS, ("person_id", "custom_fields"), "true")
     if settings.snapshot_mode:
-        parts["champion"] = row_digest(con, CHAMPION_NOW, ("crm_id", "total_score"), "is_champion")
+        parts["champion"] = row_digest(con, CHAMPION_NOW, ("person_id", "total_score"), "is_champion")
     else:
-        parts["champion"] = row_digest(con, CHAMPION_DAILY, ("crm_id", "total_score"), "is_champion and score_date = ?",
+        parts["champion"] = row_digest(con, CHAMPION_DAILY, ("person_id", "total_score"),
+                                       "is_champion and score_date = ?",
                                        [validation_snapshot_of(as_of, settings) - timedelta(days=1)])
     parts["settings"] = json.dumps(asdict(settings), sort_keys=True)
     parts["code"] = code_digest(__file__, evaluation.__file__)

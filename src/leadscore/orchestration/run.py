@@ -260,7 +260,7 @@ def results_lines(con, tables: set[tuple[str, str]], facts: dict) -> list[str]:
         out += [f"    warning  {f['asset']} {f['check']}: {f['message']}" for f in facts["failed_checks"]][:10]
     if ("marts", "rpt_call_list") in tables:
         calls = con.execute(
-            """select call_rank, coalesce(person_name, email, crm_id), company_name, coalesce(owner_name, owner_id),
+            """select call_rank, coalesce(person_name, email, person_id), company_name, coalesce(owner_name, owner_id),
                       total_score, is_mql, top_reasons
                from marts.rpt_call_list order by call_rank limit 5"""
         ).fetchall()

@@ -268,11 +268,11 @@ def person_labels(frame: pd.DataFrame, privacy: Privacy) -> pd.Series:
     """The person as a rep knows them: the name, else the email, else the CRM id; only the id
     when personal data must not be shown."""
     if not privacy.show_personal_data:
-        return frame["crm_id"]
+        return frame["person_id"]
     label = frame["person_name"] if "person_name" in frame else pd.Series(None, index=frame.index, dtype=object)
     if "email" in frame:
         label = named(label, frame["email"])
-    return named(label, frame["crm_id"])
+    return named(label, frame["person_id"])
 
 
 def sla_text(status: object, due_at: object) -> str:

@@ -53,7 +53,7 @@ events as (
     select person_id, person_created_at, 'name', 'CRM ' || person_type || ' created', person_id
     from people
     union all
-    select crm_id, crossed_at, 'mql',
+    select person_id, crossed_at, 'mql',
         'score ' || cast(cast(round(total_score, 1) as decimal(10, 1)) as {{ dbt.type_string() }})
             || ' crossed ' || cast(cast(mql_threshold as decimal(10, 1)) as {{ dbt.type_string() }})
             || case crossing_kind
@@ -125,22 +125,22 @@ expiry as (
 -- Each fall under the threshold, with the next time the score qualified again.
 drops as (
     select
-        fall.crm_id,
+        fall.person_id,
         fall.crossed_at as dropped_at,
         fall.mql_threshold,
         min(requalified.crossed_at) as requalified_at
     from champion_crossings as fall
     left join champion_crossings as requalified
-        on fall.crm_id = requalified.crm_id
+        on fall.person_id = requalified.person_id
         and requalified.direction = 'qualified'
         and requalified.crossed_at > fall.crossed_at
     where fall.direction = 'unqualified'
-    group by fall.crm_id, fall.crossed_at, fall.mql_threshold
+    group by fall.person_id, fall.crossed_at, fall.mql_threshold
 ),
 
 expiries as (
     select
-        drops.crm_id,
+        drops.person_id,
         {{ add_days('drops.dropped_at', 'expiry.expiry_days') }} as expired_at,
         'MQL expired: score under ' || cast(cast(drops.mql_threshold as decimal(10, 1)) as {{ dbt.type_string() }})
             || ' for ' || cast(cast(expiry.expiry_days as decimal(10, 1)) as {{ dbt.type_string() }})
@@ -214,7 +214,7 @@ customer_events as (
 all_events as (
     select *, cast(null as {{ dbt.type_string() }}) as only_from_stage from events
     union all
-    select crm_id, expired_at, 'recycled', cause,
+    select person_id, expired_at, 'recycled', cause,
         'mql expiry ' || cast(expired_at as {{ dbt.type_string() }}), 'mql'
     from expiries
     union all
@@ -223,7 +223,7 @@ all_events as (
 
 final as (
     select
-        events.person_id as crm_id,
+        events.person_id as person_id,
         events.event_at,
         events.stage,
         events.cause,

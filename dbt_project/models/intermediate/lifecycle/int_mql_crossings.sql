@@ -15,7 +15,7 @@
     full. -#}
 
 -- depends_on: {{ ref('decay_profiles') }}
-{{ keyed_rewrite_config(['crm_id', 'rulebook_id']) }}
+{{ keyed_rewrite_config(['person_id', 'rulebook_id']) }}
 
 {%- set fingerprint = settings_fingerprint(['rulebooks', 'score_bounds', 'decay_profiles'],
     {'champion_rulebook': var('champion_rulebook')}) %}
@@ -35,6 +35,7 @@ all_timelines as (
 ),
 
 {% if is_incremental() -%}
+{%- do require_built_column('person_id') %}
 -- Each timeline's last row: its interval ends at as_of, which moves between runs. (Incremental
 -- runs are DuckDB's only: the CTEs read several times are materialized.)
 last_rows as materialized (
@@ -53,15 +54,15 @@ last_rows as materialized (
 ),
 
 scope as materialized (
-    select person_id as crm_id, rulebook_id
+    select person_id, rulebook_id
     from ({{ rewritten_keys('all_timelines', ['person_id', 'rulebook_id'], fingerprint) }}) as rewritten
     union
     select person_id, rulebook_id from last_rows where needs_search
     union
-    select stored.crm_id, stored.rulebook_id
+    select stored.person_id, stored.rulebook_id
     from {{ this }} as stored
     inner join last_rows
-        on stored.crm_id = last_rows.person_id
+        on stored.person_id = last_rows.person_id
         and stored.rulebook_id = last_rows.rulebook_id
     where stored.crossing_kind = 'decay'
         and stored.crossed_at > last_rows.changed_at
@@ -71,12 +72,12 @@ timeline as (
     select all_timelines.*
     from all_timelines
     inner join scope
-        on all_timelines.person_id = scope.crm_id
+        on all_timelines.person_id = scope.person_id
         and all_timelines.rulebook_id = scope.rulebook_id
 ),
 
 timeline_keys as (
-    select distinct person_id as crm_id, rulebook_id from all_timelines
+    select distinct person_id, rulebook_id from all_timelines
 ),
 
 {% else -%}
@@ -233,7 +234,7 @@ crossings as (
 
 final as (
     select
-        person_id as crm_id,
+        person_id,
         rulebook_id,
         rulebook_id = '{{ var("champion_rulebook") }}' as is_champion,
         crossed_at,
@@ -252,4 +253,4 @@ final as (
 )
 
 select * from final
-{{ tombstone_rows('scope', 'timeline_keys', ['crm_id', 'rulebook_id']) }}
+{{ tombstone_rows('scope', 'timeline_keys', ['person_id', 'rulebook_id']) }}

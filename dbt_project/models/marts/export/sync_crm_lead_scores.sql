@@ -7,20 +7,20 @@
 with
 
 champion_scores as (
-    select crm_id, total_score, grade, as_of
+    select person_id, total_score, grade, as_of
     from {{ ref('fct_lead_scores') }}
     where is_champion
 ),
 
 current_stages as (
-    select crm_id, stage
+    select person_id, stage
     from {{ ref('fct_lead_stage_history') }}
     where is_current
 ),
 
 final as (
     select
-        champion_scores.crm_id,
+        champion_scores.person_id as crm_id,
         cast(round(champion_scores.total_score) as {{ dbt.type_int() }}) as score,
         champion_scores.grade,
         current_stages.stage,
@@ -28,9 +28,9 @@ final as (
         champion_scores.as_of
     from champion_scores
     left join current_stages
-        on champion_scores.crm_id = current_stages.crm_id
+        on champion_scores.person_id = current_stages.person_id
     left join {{ ref('fct_score_reasons') }} as reasons
-        on champion_scores.crm_id = reasons.crm_id
+        on champion_scores.person_id = reasons.person_id
 )
 
 select * from final

@@ -4,7 +4,7 @@
     dim_feature_snapshots. -#}
 
 select
-    person_id as crm_id,
+    person_id,
     custom_fields
 from {{ ref('int_people') }}
 where is_master

@@ -33,7 +33,7 @@ records as (
 
 final as (
     select
-        person_id as crm_id,
+        person_id,
         min(outcome_time) as converted_at,
         '{{ field }}' as conversion_source
     from records
@@ -47,7 +47,7 @@ with
 
 final as (
     select
-        person_id as crm_id,
+        person_id,
         min(created_at) as converted_at,
         'opportunity' as conversion_source
     from {{ ref('int_person_opportunities') }}

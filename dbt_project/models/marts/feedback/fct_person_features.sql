@@ -58,10 +58,9 @@ people as (
 population as (
     select
         snapshots.snapshot_at,
-        people.person_id as crm_id,
         people.person_created_at,
         conversions.converted_at,
-        conversions.crm_id is not null as is_converted,
+        conversions.person_id is not null as is_converted,
         {%- for attribute in profile_attributes %}
         cast(people.{{ attribute }} as {{ dbt.type_string() }}) as {{ attribute }},
         {%- endfor %}
@@ -73,13 +72,13 @@ population as (
         -- the converted are the positives the fit learns from.
         on people.person_created_at <= snapshots.snapshot_at
     left join {{ ref('fct_conversions') }} as conversions
-        on conversions.crm_id = people.person_id
+        on conversions.person_id = people.person_id
         {%- else %}
         on people.person_created_at < snapshots.snapshot_at
     left join {{ ref('fct_conversions') }} as conversions
-        on conversions.crm_id = people.person_id
+        on conversions.person_id = people.person_id
     -- People already converted (in a deal, or customers) cannot convert for the first time.
-    where conversions.crm_id is null
+    where conversions.person_id is null
         or conversions.converted_at > snapshots.snapshot_at
         {%- endif %}
 ),
@@ -118,7 +117,7 @@ activity_kinds as (
 windowed as (
     select
         population.snapshot_at,
-        population.crm_id,
+        population.person_id,
         {%- for kind in kinds %}
         {%- set kind_loop = loop %}
         {%- for days in windows_days %}
@@ -129,10 +128,10 @@ windowed as (
         {%- endfor %}
     from population
     inner join activity_kinds
-        on activity_kinds.person_id = population.crm_id
+        on activity_kinds.person_id = population.person_id
         and activity_kinds.activity_at < population.snapshot_at
         and activity_kinds.activity_at >= {{ dbt.dateadd('day', -(windows_days | max), 'population.snapshot_at') }}
-    group by population.snapshot_at, population.crm_id
+    group by population.snapshot_at, population.person_id
 ),
 
 -- The latest activity strictly before each snapshot, any age: activities and snapshots of a
@@ -143,16 +142,16 @@ person_timeline as (
     from {{ ref('int_activities') }}
     where person_id is not null
     union all
-    select crm_id as person_id, snapshot_at as event_at, 0 as tie_order, null as activity_at
+    select person_id, snapshot_at as event_at, 0 as tie_order, null as activity_at
     from population
 ),
 
 last_activity as (
-    select snapshot_at, crm_id, last_activity_at
+    select snapshot_at, person_id, last_activity_at
     from (
         select
             event_at as snapshot_at,
-            person_id as crm_id,
+            person_id,
             tie_order,
             max(activity_at) over (
                 partition by person_id order by event_at, tie_order rows between unbounded preceding and current row
@@ -165,7 +164,7 @@ last_activity as (
 final as (
     select
         population.snapshot_at,
-        population.crm_id,
+        population.person_id,
         population.person_created_at,
         population.converted_at,
         population.is_converted,
@@ -182,10 +181,10 @@ final as (
     from population
     left join windowed
         on windowed.snapshot_at = population.snapshot_at
-        and windowed.crm_id = population.crm_id
+        and windowed.person_id = population.person_id
     left join last_activity
         on last_activity.snapshot_at = population.snapshot_at
-        and last_activity.crm_id = population.crm_id
+        and last_activity.person_id = population.person_id
 )
 
 select * from final

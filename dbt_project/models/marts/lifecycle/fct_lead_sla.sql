@@ -42,7 +42,7 @@ windows as (
 
 instances as (
     select
-        visits.crm_id,
+        visits.person_id,
         policies.policy,
         policies.met_by,
         policies.met_stages,
@@ -62,7 +62,7 @@ instances as (
 -- first window that closes after the start gives the least (later ones start later).
 working_starts as (
     select
-        instances.crm_id,
+        instances.person_id,
         instances.policy,
         instances.visit_number,
         min(windows.seconds_before + case
@@ -74,7 +74,7 @@ working_starts as (
     inner join windows
         on instances.calendar = windows.calendar
         and windows.closes_at > instances.started_at
-    group by instances.crm_id, instances.policy, instances.visit_number
+    group by instances.person_id, instances.policy, instances.visit_number
 ),
 
 -- The warning time and deadline: round the clock, or the moment the calendar's working
@@ -94,7 +94,7 @@ clocks as (
         end as due_at
     from instances
     left join working_starts
-        on instances.crm_id = working_starts.crm_id
+        on instances.person_id = working_starts.person_id
         and instances.policy = working_starts.policy
         and instances.visit_number = working_starts.visit_number
     left join windows as warn_windows
@@ -111,20 +111,20 @@ clocks as (
 
 -- The first completed call, email or meeting with the person at or after the start.
 first_touches as (
-    select instances.crm_id, instances.policy, instances.visit_number, min(touches.activity_at) as touched_at
+    select instances.person_id, instances.policy, instances.visit_number, min(touches.activity_at) as touched_at
     from instances
     inner join {{ ref('int_activities') }} as touches
-        on instances.crm_id = touches.person_id
+        on instances.person_id = touches.person_id
         and touches.activity_type = 'sales_task'
         and touches.activity_at >= instances.started_at
         and touches.activity_at <= (select as_of from as_of)
     where instances.met_by = 'sales_touch'
-    group by instances.crm_id, instances.policy, instances.visit_number
+    group by instances.person_id, instances.policy, instances.visit_number
 ),
 
 -- Leaving the stage for one of the policy's stages.
 next_stages as (
-    select crm_id, visit_number - 1 as visit_number, stage as next_stage
+    select person_id, visit_number - 1 as visit_number, stage as next_stage
     from visits
 ),
 
@@ -140,17 +140,17 @@ met as (
         end as met_at
     from clocks
     left join first_touches
-        on clocks.crm_id = first_touches.crm_id
+        on clocks.person_id = first_touches.person_id
         and clocks.policy = first_touches.policy
         and clocks.visit_number = first_touches.visit_number
     left join next_stages
-        on clocks.crm_id = next_stages.crm_id
+        on clocks.person_id = next_stages.person_id
         and clocks.visit_number = next_stages.visit_number
 ),
 
 final as (
     select
-        met.crm_id,
+        met.person_id,
         met.policy,
         met.visit_number,
         met.calendar,
@@ -173,13 +173,13 @@ final as (
                 then {{ dbt.datediff('met.due_at', 'coalesce(met.met_at, (select as_of from as_of))', 'second') }} / {{ to_double(3600) }}
             else 0
         end as hours_late,
-        {{ dbt.hash(dbt.concat(["met.crm_id", "'|'", "met.policy", "'|'", "cast(met.started_at as " ~ dbt.type_string() ~ ")"])) }}
+        {{ dbt.hash(dbt.concat(["met.person_id", "'|'", "met.policy", "'|'", "cast(met.started_at as " ~ dbt.type_string() ~ ")"])) }}
             as sla_id
     from met
     inner join policies
         on met.policy = policies.policy
     left join owners
-        on met.crm_id = owners.person_id
+        on met.person_id = owners.person_id
 )
 
 select * from final

@@ -19,20 +19,20 @@ transitions as (
 
 visits as (
     select
-        crm_id,
+        person_id,
         stage,
         entered_at,
         cause,
-        lag(stage) over (partition by crm_id order by event_number) as previous_stage,
-        lead(entered_at) over (partition by crm_id order by event_number) as exited_at,
-        row_number() over (partition by crm_id order by event_number) as visit_number
+        lag(stage) over (partition by person_id order by event_number) as previous_stage,
+        lead(entered_at) over (partition by person_id order by event_number) as exited_at,
+        row_number() over (partition by person_id order by event_number) as visit_number
     from walk
     where is_move
 ),
 
 -- The champion's scores right after the event that began each visit.
 entry_requests as (
-    select crm_id as person_id, '{{ var("champion_rulebook") }}' as rulebook_id, visit_number, entered_at as score_at
+    select person_id, '{{ var("champion_rulebook") }}' as rulebook_id, visit_number, entered_at as score_at
     from visits
 ),
 
@@ -46,7 +46,7 @@ entry_grades as (
 
 final as (
     select
-        visits.crm_id,
+        visits.person_id,
         visits.visit_number,
         visits.stage,
         visits.previous_stage,
@@ -62,10 +62,10 @@ final as (
         entry_grades.fit_grade || entry_grades.engagement_level as entry_grade
     from visits
     left join entry_scores
-        on visits.crm_id = entry_scores.person_id
+        on visits.person_id = entry_scores.person_id
         and visits.visit_number = entry_scores.visit_number
     left join entry_grades
-        on visits.crm_id = entry_grades.person_id
+        on visits.person_id = entry_grades.person_id
         and visits.visit_number = entry_grades.visit_number
 )
 

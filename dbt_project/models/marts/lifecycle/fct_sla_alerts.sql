@@ -28,7 +28,7 @@ alerts as (
         routes.kind,
         routes.recipient_role,
         case routes.recipient_role when 'owner' then slas.owner_id else slas.manager_id end as recipient_id,
-        slas.crm_id,
+        slas.person_id,
         slas.policy,
         slas.due_at,
         slas.owner_id,
@@ -48,14 +48,14 @@ final as (
         kind,
         recipient_role,
         recipient_id,
-        crm_id,
+        person_id,
         policy,
         due_at,
         case kind
             when 'at_risk'
-                then {{ dbt.concat(["'SLA at risk: '", "policy", "' for '", "crm_id", "' is due '", "due_minute", "' UTC'"]) }}
+                then {{ dbt.concat(["'SLA at risk: '", "policy", "' for '", "person_id", "' is due '", "due_minute", "' UTC'"]) }}
             else {{ dbt.concat([
-                "'SLA breached: '", "policy", "' for '", "crm_id", "' was due '", "due_minute",
+                "'SLA breached: '", "policy", "' for '", "person_id", "' was due '", "due_minute",
                 "' UTC (owner '", "coalesce(owner_id, '?')", "')'",
             ]) }}
         -- Quoted, in each engine's way, so that the portability lint does not take this alias for

@@ -10,7 +10,7 @@ people as (
 ),
 
 champion_scores as (
-    select crm_id, total_score, grade, is_mql
+    select person_id, total_score, grade, is_mql
     from {{ ref('fct_lead_scores') }}
     where is_champion
 ),
@@ -22,14 +22,14 @@ owners as (
 ),
 
 current_stages as (
-    select crm_id, stage, entered_at
+    select person_id, stage, entered_at
     from {{ ref('fct_lead_stage_history') }}
     where is_current
 ),
 
 final as (
     select
-        people.crm_id,
+        people.person_id,
         people.person_type,
         people.first_name,
         people.last_name,
@@ -59,9 +59,9 @@ final as (
         current_stages.entered_at as current_stage_entered_at
     from people
     left join champion_scores
-        on people.crm_id = champion_scores.crm_id
+        on people.person_id = champion_scores.person_id
     left join current_stages
-        on people.crm_id = current_stages.crm_id
+        on people.person_id = current_stages.person_id
     left join owners
         on people.owner_id = owners.user_id
 )

@@ -4,7 +4,7 @@
     Open: the current lifecycle stage is not disqualified, lost, won or opportunity, the person
     is no customer, has no opportunity open at as_of and may be called (not do_not_call).
     Order: MQLs first, then the total score, then recent engagement points, then the latest
-    activity, then crm_id, so ties at the score cap still get a stable, useful order.
+    activity, then person_id, so ties at the score cap still get a stable, useful order.
 
     mql_at: for an MQL, the latest time the champion score crossed the threshold upwards.
     top_reasons: the rules that weigh most in the score, the same text the CRM is sent
@@ -19,14 +19,14 @@ as_of as (
 ),
 
 champion_scores as (
-    select crm_id, total_score, recent_engagement_score, last_activity_at, is_mql, as_of
+    select person_id, total_score, recent_engagement_score, last_activity_at, is_mql, as_of
     from {{ ref('fct_lead_scores') }}
     where is_champion
 ),
 
 people as (
     select
-        crm_id,
+        person_id,
         person_name,
         email,
         company_name,
@@ -40,7 +40,7 @@ people as (
 
 -- Deals open at as_of: created by then and not closed by then.
 open_opportunities as (
-    select distinct person_id as crm_id
+    select distinct person_id
     from {{ ref('int_person_opportunities') }}
     where created_at <= (select as_of from as_of)
         and (closed_at is null or closed_at > (select as_of from as_of))
@@ -51,13 +51,13 @@ open_leads as (
         people.owner_name, people.current_stage
     from champion_scores
     inner join people
-        on champion_scores.crm_id = people.crm_id
+        on champion_scores.person_id = people.person_id
     left join open_opportunities
-        on champion_scores.crm_id = open_opportunities.crm_id
+        on champion_scores.person_id = open_opportunities.person_id
     where coalesce(people.current_stage, 'name') not in ('disqualified', 'lost', 'won', 'opportunity', 'customer', 'repurchase_qualified')
         and not coalesce(people.is_customer, false)
         and not coalesce(people.do_not_call, false)
-        and open_opportunities.crm_id is null
+        and open_opportunities.person_id is null
 ),
 
 ranked as (
@@ -65,7 +65,7 @@ ranked as (
         *,
         row_number() over (
             order by is_mql desc, total_score desc, recent_engagement_score desc,
-                last_activity_at desc nulls last, crm_id
+                last_activity_at desc nulls last, person_id
         ) as call_rank
     from open_leads
 ),
@@ -76,34 +76,34 @@ call_list as (
 ),
 
 mql_crossings as (
-    select crm_id, max(crossed_at) as mql_at
+    select person_id, max(crossed_at) as mql_at
     from {{ ref('int_mql_crossings') }}
     where is_champion
         and direction = 'qualified'
         and crossed_at <= (select as_of from as_of)
-    group by crm_id
+    group by person_id
 ),
 
 current_visits as (
-    select crm_id, visit_number
+    select person_id, visit_number
     from {{ ref('fct_lead_stage_history') }}
     where is_current
 ),
 
 unmet_slas as (
     select
-        slas.crm_id,
+        slas.person_id,
         slas.policy,
         slas.status,
         slas.due_at,
         row_number() over (
-            partition by slas.crm_id
+            partition by slas.person_id
             order by case slas.status when 'breached' then 1 when 'at_risk' then 2 else 3 end,
                 slas.due_at, slas.policy
         ) as urgency_rank
     from {{ ref('fct_lead_sla') }} as slas
     inner join current_visits
-        on slas.crm_id = current_visits.crm_id
+        on slas.person_id = current_visits.person_id
         and slas.visit_number = current_visits.visit_number
     where slas.met_at is null
 ),
@@ -111,7 +111,7 @@ unmet_slas as (
 final as (
     select
         call_list.call_rank,
-        call_list.crm_id,
+        call_list.person_id,
         call_list.person_name,
         call_list.email,
         call_list.company_name,
@@ -130,11 +130,11 @@ final as (
         call_list.as_of
     from call_list
     left join mql_crossings
-        on call_list.crm_id = mql_crossings.crm_id
+        on call_list.person_id = mql_crossings.person_id
     left join {{ ref('fct_score_reasons') }} as reasons
-        on call_list.crm_id = reasons.crm_id
+        on call_list.person_id = reasons.person_id
     left join unmet_slas
-        on call_list.crm_id = unmet_slas.crm_id
+        on call_list.person_id = unmet_slas.person_id
         and unmet_slas.urgency_rank = 1
 )
 

@@ -39,7 +39,7 @@ rule_touches as (
     select
         'rule' as kind,
         rule_id as campaign_or_rule,
-        crm_id as person_id,
+        person_id,
         event_at as touched_at
     from {{ ref('fct_score_ledger') }}
     where is_champion

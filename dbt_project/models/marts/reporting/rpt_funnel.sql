@@ -11,7 +11,7 @@ stages as (
 visits as (
     select
         history.*,
-        lead(history.stage) over (partition by history.crm_id order by history.visit_number) as next_stage
+        lead(history.stage) over (partition by history.person_id order by history.visit_number) as next_stage
     from {{ ref('fct_lead_stage_history') }} as history
 ),
 
@@ -55,7 +55,7 @@ slas as (
         sum(case when sla.status = 'breached' then 1 else 0 end) as sla_breached
     from {{ ref('fct_lead_sla') }} as sla
     inner join visits
-        on sla.crm_id = visits.crm_id
+        on sla.person_id = visits.person_id
         and sla.visit_number = visits.visit_number
     group by visits.stage, {{ dbt.date_trunc('month', 'sla.due_at') }}
 ),

@@ -50,7 +50,7 @@ handoffs as (
 handoff_counts as (
     select
         periods.period,
-        count(handoffs.crm_id) as leads_passed_to_sales,
+        count(handoffs.person_id) as leads_passed_to_sales,
         cast(sum(case when handoffs.is_accepted then 1 else 0 end) as {{ dbt.type_bigint() }}) as leads_accepted
     from periods
     left join handoffs
@@ -102,22 +102,22 @@ visits as (
 
 wins_after_mql as (
     select
-        wins.crm_id,
+        wins.person_id,
         wins.entered_at as won_at,
         max(mqls.entered_at) as last_mql_at
     from visits as wins
     inner join visits as mqls
-        on wins.crm_id = mqls.crm_id
+        on wins.person_id = mqls.person_id
         and mqls.stage = 'mql'
         and mqls.visit_number < wins.visit_number
     where wins.stage = 'won'
-    group by wins.crm_id, wins.entered_at
+    group by wins.person_id, wins.entered_at
 ),
 
 win_durations as (
     select
         periods.period,
-        count(wins_after_mql.crm_id) as wins_after_mql,
+        count(wins_after_mql.person_id) as wins_after_mql,
         {{ stable_avg(days_between('wins_after_mql.last_mql_at', 'wins_after_mql.won_at')) }} as avg_days_mql_to_won,
         {{ median(days_between('wins_after_mql.last_mql_at', 'wins_after_mql.won_at')) }} as median_days_mql_to_won
     from periods

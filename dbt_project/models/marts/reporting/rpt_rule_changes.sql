@@ -6,25 +6,25 @@
 with
 
 before as (
-    select crm_id, rulebook_id, rule_id, points
+    select person_id, rulebook_id, rule_id, points
     from {{ source('previous_build', 'rule_points_before_build') }}
 ),
 
 after as (
-    select crm_id, rulebook_id, rule_id, min(description) as description, sum(points_as_of) as points
+    select person_id, rulebook_id, rule_id, min(description) as description, sum(points_as_of) as points
     from {{ ref('fct_score_ledger') }}
-    group by crm_id, rulebook_id, rule_id
+    group by person_id, rulebook_id, rule_id
 ),
 
 per_person as (
     select
-        coalesce(after.crm_id, before.crm_id) as crm_id,
+        coalesce(after.person_id, before.person_id) as person_id,
         coalesce(after.rulebook_id, before.rulebook_id) as rulebook_id,
         coalesce(after.rule_id, before.rule_id) as rule_id,
         coalesce(after.points, 0) - coalesce(before.points, 0) as points_change
     from after
     full outer join before
-        on after.crm_id = before.crm_id
+        on after.person_id = before.person_id
         and after.rulebook_id = before.rulebook_id
         and after.rule_id = before.rule_id
     where exists (select 1 from before)
@@ -59,6 +59,6 @@ left join rule_names
 left join {{ ref('int_rulebook_changes') }} as rulebooks
     on moved.rulebook_id = rulebooks.rulebook_id
 left join {{ ref('rpt_score_changes') }} as changes
-    on moved.crm_id = changes.crm_id
+    on moved.person_id = changes.person_id
     and moved.rulebook_id = changes.rulebook_id
 group by moved.rulebook_id, moved.rule_id, rule_names.rule_description, rulebooks.rulebook_changed

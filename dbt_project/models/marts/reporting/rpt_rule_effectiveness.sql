@@ -51,7 +51,7 @@ rules as (
 ),
 
 ledger as (
-    select rulebook_id, rule_id, source_type, crm_id as person_id, event_at
+    select rulebook_id, rule_id, source_type, person_id, event_at
     from {{ ref('fct_score_ledger') }}
     where source_type in ('profile', 'activity', 'inactivity')
 ),

@@ -6,23 +6,23 @@
 with
 
 before as (
-    select crm_id, rulebook_id, is_champion, total_score, is_mql, as_of
+    select person_id, rulebook_id, is_champion, total_score, is_mql, as_of
     from {{ source('previous_build', 'scores_before_build') }}
 ),
 
 after as (
-    select crm_id, rulebook_id, is_champion, total_score, is_mql, as_of
+    select person_id, rulebook_id, is_champion, total_score, is_mql, as_of
     from {{ ref('fct_lead_scores') }}
 ),
 
 compared as (
     select
-        coalesce(after.crm_id, before.crm_id) as crm_id,
+        coalesce(after.person_id, before.person_id) as person_id,
         coalesce(after.rulebook_id, before.rulebook_id) as rulebook_id,
         coalesce(after.is_champion, before.is_champion) as is_champion,
         case
-            when before.crm_id is null then 'new'
-            when after.crm_id is null then 'gone'
+            when before.person_id is null then 'new'
+            when after.person_id is null then 'gone'
             else 'changed'
         end as change_kind,
         -- fct_lead_scores' type: before a first build the ops table is empty, of dbt's default numeric
@@ -35,12 +35,12 @@ compared as (
         after.as_of as as_of_after
     from after
     full outer join before
-        on after.crm_id = before.crm_id
+        on after.person_id = before.person_id
         and after.rulebook_id = before.rulebook_id
 )
 
 select
-    compared.crm_id,
+    compared.person_id,
     compared.rulebook_id,
     compared.is_champion,
     compared.change_kind,

@@ -17,7 +17,7 @@
 with
 
 scores as (
-    select crm_id, rulebook_id, is_champion, as_of, total_score, grade, segment
+    select person_id, rulebook_id, is_champion, as_of, total_score, grade, segment
     from {{ ref('fct_lead_scores') }}
 ),
 
@@ -37,7 +37,7 @@ fences as (
 
 activity_engagement as (
     select
-        crm_id,
+        person_id,
         rulebook_id,
         sum(points_after_cap * weight) as undecayed_points,
         sum(points_as_of) as points_as_of,
@@ -45,7 +45,7 @@ activity_engagement as (
     from ledger
     where source_type = 'activity'
         and component = 'engagement'
-    group by crm_id, rulebook_id
+    group by person_id, rulebook_id
 ),
 
 flagged as (
@@ -65,7 +65,7 @@ flagged as (
     inner join fences
         on scores.rulebook_id = fences.rulebook_id
     left join activity_engagement
-        on scores.crm_id = activity_engagement.crm_id
+        on scores.person_id = activity_engagement.person_id
         and scores.rulebook_id = activity_engagement.rulebook_id
 ),
 
@@ -78,39 +78,39 @@ people as (
 ),
 
 anomalies as (
-    select crm_id, rulebook_id, 'negative_score' as anomaly, 'down' as direction, false as activity_only
+    select person_id, rulebook_id, 'negative_score' as anomaly, 'down' as direction, false as activity_only
     from people where is_negative = 1
     union all
-    select crm_id, rulebook_id, 'high_outlier', 'up', false from people where is_high_outlier = 1
+    select person_id, rulebook_id, 'high_outlier', 'up', false from people where is_high_outlier = 1
     union all
-    select crm_id, rulebook_id, 'low_outlier', 'down', false from people where is_low_outlier = 1
+    select person_id, rulebook_id, 'low_outlier', 'down', false from people where is_low_outlier = 1
     union all
-    select crm_id, rulebook_id, 'never_decaying', 'up', true from people where is_never_decaying = 1
+    select person_id, rulebook_id, 'never_decaying', 'up', true from people where is_never_decaying = 1
 ),
 
 rule_points as (
     select
-        anomalies.crm_id,
+        anomalies.person_id,
         anomalies.rulebook_id,
         anomalies.anomaly,
         ledger.rule_id,
         row_number() over (
-            partition by anomalies.crm_id, anomalies.rulebook_id, anomalies.anomaly
+            partition by anomalies.person_id, anomalies.rulebook_id, anomalies.anomaly
             order by case when anomalies.direction = 'up' then -sum(ledger.points_as_of)
                 else sum(ledger.points_as_of) end, ledger.rule_id
         ) as rule_rank
     from anomalies
     inner join ledger
-        on anomalies.crm_id = ledger.crm_id
+        on anomalies.person_id = ledger.person_id
         and anomalies.rulebook_id = ledger.rulebook_id
         and (not anomalies.activity_only or ledger.source_type = 'activity')
-    group by anomalies.crm_id, anomalies.rulebook_id, anomalies.anomaly, anomalies.direction, ledger.rule_id
+    group by anomalies.person_id, anomalies.rulebook_id, anomalies.anomaly, anomalies.direction, ledger.rule_id
 ),
 
 -- Every group a person counts in: a score band, a grade, a segment, an anomaly.
 memberships as (
     select
-        crm_id,
+        person_id,
         rulebook_id,
         'score_band' as section,
         {{ dbt.concat([
@@ -122,14 +122,14 @@ memberships as (
         cast(null as {{ dbt.type_string() }}) as rule_id
     from people
     union all
-    select crm_id, rulebook_id, 'grade', grade, null, null from people
+    select person_id, rulebook_id, 'grade', grade, null, null from people
     union all
-    select crm_id, rulebook_id, 'segment', segment, null, null from people
+    select person_id, rulebook_id, 'segment', segment, null, null from people
     union all
-    select anomalies.crm_id, anomalies.rulebook_id, 'anomaly', anomalies.anomaly, null, rule_points.rule_id
+    select anomalies.person_id, anomalies.rulebook_id, 'anomaly', anomalies.anomaly, null, rule_points.rule_id
     from anomalies
     left join rule_points
-        on anomalies.crm_id = rule_points.crm_id
+        on anomalies.person_id = rule_points.person_id
         and anomalies.rulebook_id = rule_points.rulebook_id
         and anomalies.anomaly = rule_points.anomaly
         and rule_points.rule_rank = 1
@@ -155,13 +155,13 @@ final as (
         cast(sum(people.is_negative) as {{ dbt.type_bigint() }}) as negative_scores,
         cast(sum(people.is_high_outlier + people.is_low_outlier) as {{ dbt.type_bigint() }}) as outliers,
         cast(sum(people.is_never_decaying) as {{ dbt.type_bigint() }}) as never_decaying,
-        min(memberships.crm_id) as example_crm_id,
+        min(memberships.person_id) as example_person_id,
         people.low_fence as outlier_low_fence,
         people.high_fence as outlier_high_fence,
         people.as_of
     from memberships
     inner join people
-        on memberships.crm_id = people.crm_id
+        on memberships.person_id = people.person_id
         and memberships.rulebook_id = people.rulebook_id
     inner join rulebook_people
         on memberships.rulebook_id = rulebook_people.rulebook_id

@@ -4,7 +4,7 @@
     created inside the window had no score at its start: they count from zero.
 
     The `score_movers_per_direction` (50) largest rises and as many largest falls, the largest
-    change first, then the higher score now, then crm_id. -#}
+    change first, then the higher score now, then person_id. -#}
 
 {%- set days = var('score_mover_days', 7) %}
 {%- set per_direction = var('score_movers_per_direction', 50) %}
@@ -21,13 +21,13 @@ window_start as (
 ),
 
 scores_now as (
-    select crm_id, total_score, as_of
+    select person_id, total_score, as_of
     from {{ ref('fct_lead_scores') }}
     where is_champion
 ),
 
 scores_before as (
-    select daily.crm_id, daily.total_score
+    select daily.person_id, daily.total_score
     from {{ ref('fct_lead_score_daily') }} as daily
     where daily.is_champion
         and cast(daily.score_date as date) = (select cast(score_date as date) from window_start)
@@ -35,14 +35,14 @@ scores_before as (
 
 changes as (
     select
-        scores_now.crm_id,
+        scores_now.person_id,
         coalesce(scores_before.total_score, 0) as score_before,
         scores_now.total_score as score_now,
         scores_now.total_score - coalesce(scores_before.total_score, 0) as change,
         scores_now.as_of
     from scores_now
     left join scores_before
-        on scores_now.crm_id = scores_before.crm_id
+        on scores_now.person_id = scores_before.person_id
 ),
 
 ranked as (
@@ -51,7 +51,7 @@ ranked as (
         case when change > 0 then 'up' else 'down' end as direction,
         row_number() over (
             partition by case when change > 0 then 'up' else 'down' end
-            order by abs(change) desc, score_now desc, crm_id
+            order by abs(change) desc, score_now desc, person_id
         ) as direction_rank
     from changes
     where change <> 0
@@ -59,7 +59,7 @@ ranked as (
 
 people as (
     select
-        crm_id,
+        person_id,
         person_name,
         company_name,
         owner_id,
@@ -72,7 +72,7 @@ final as (
     select
         ranked.direction,
         ranked.direction_rank,
-        ranked.crm_id,
+        ranked.person_id,
         people.person_name,
         people.company_name,
         people.owner_id,
@@ -84,7 +84,7 @@ final as (
         ranked.as_of
     from ranked
     left join people
-        on ranked.crm_id = people.crm_id
+        on ranked.person_id = people.person_id
     where ranked.direction_rank <= {{ per_direction }}
 )
 

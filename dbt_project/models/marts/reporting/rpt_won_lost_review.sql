@@ -39,16 +39,16 @@ window_visits as (
 
 outcome_visits as (
     select
-        window_visits.crm_id,
+        window_visits.person_id,
         window_visits.visit_number,
         min(later.visit_number) as outcome_visit_number
     from window_visits
     inner join visits as later
-        on window_visits.crm_id = later.crm_id
+        on window_visits.person_id = later.person_id
         and later.visit_number > window_visits.visit_number
         and later.stage in ('won', 'lost')
     where window_visits.stage in ('mql', 'sal', 'opportunity')
-    group by window_visits.crm_id, window_visits.visit_number
+    group by window_visits.person_id, window_visits.visit_number
 ),
 
 entry_scores as (
@@ -59,10 +59,10 @@ entry_scores as (
         window_visits.entry_total_score as score
     from window_visits
     left join outcome_visits
-        on window_visits.crm_id = outcome_visits.crm_id
+        on window_visits.person_id = outcome_visits.person_id
         and window_visits.visit_number = outcome_visits.visit_number
     left join visits as outcomes
-        on outcome_visits.crm_id = outcomes.crm_id
+        on outcome_visits.person_id = outcomes.person_id
         and outcome_visits.outcome_visit_number = outcomes.visit_number
     where window_visits.stage in ('mql', 'sal', 'opportunity')
 ),
@@ -100,10 +100,10 @@ high_scores as (
         opportunities_since_window_start.person_id is null as is_in_group
     from {{ ref('fct_lead_scores') }} as scores
     left join visits as current_visits
-        on scores.crm_id = current_visits.crm_id
+        on scores.person_id = current_visits.person_id
         and current_visits.is_current
     left join opportunities_since_window_start
-        on scores.crm_id = opportunities_since_window_start.person_id
+        on scores.person_id = opportunities_since_window_start.person_id
     where scores.is_champion
         and scores.is_mql
 ),
@@ -121,7 +121,7 @@ winners as (
     from window_visits
     cross join threshold
     left join visits as opened
-        on window_visits.crm_id = opened.crm_id
+        on window_visits.person_id = opened.person_id
         and opened.visit_number = window_visits.visit_number - 1
     where window_visits.stage = 'won'
 ),

@@ -19,7 +19,7 @@ accounts as (
 ),
 
 people as (
-    select crm_id, job_role, seniority, account_match_method from {{ ref('int_people') }}
+    select person_id, job_role, seniority, account_match_method from {{ ref('int_people') }}
     where is_master
 ),
 
@@ -29,11 +29,11 @@ lead_scores as (
         people.job_role as job_role,
         people.seniority as seniority,
         row_number() over (
-            partition by scores.account_id, scores.rulebook_id order by scores.total_score desc, scores.crm_id
+            partition by scores.account_id, scores.rulebook_id order by scores.total_score desc, scores.person_id
         ) as score_rank
     from {{ ref('fct_lead_scores') }} as scores
     inner join people
-        on scores.crm_id = people.crm_id
+        on scores.person_id = people.person_id
     where scores.account_id is not null
 ),
 

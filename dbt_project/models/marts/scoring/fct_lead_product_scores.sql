@@ -9,15 +9,15 @@ ledger as (
 ),
 
 fit as (
-    select crm_id, rulebook_id, sum(points_as_of) as fit_points
+    select person_id, rulebook_id, sum(points_as_of) as fit_points
     from ledger
     where component in ('fit', 'data_quality')
-    group by crm_id, rulebook_id
+    group by person_id, rulebook_id
 ),
 
 product_engagement as (
     select
-        crm_id,
+        person_id,
         rulebook_id,
         product_line,
         sum(points_as_of) as engagement_points,
@@ -26,12 +26,12 @@ product_engagement as (
     from ledger
     where component = 'engagement'
         and product_line is not null
-    group by crm_id, rulebook_id, product_line
+    group by person_id, rulebook_id, product_line
 ),
 
 final as (
     select
-        product_engagement.crm_id as crm_id,
+        product_engagement.person_id as person_id,
         product_engagement.rulebook_id as rulebook_id,
         product_engagement.rulebook_id = '{{ var("champion_rulebook") }}' as is_champion,
         product_engagement.product_line as product_line,
@@ -42,7 +42,7 @@ final as (
         product_engagement.last_activity_at as last_activity_at
     from product_engagement
     left join fit
-        on product_engagement.crm_id = fit.crm_id
+        on product_engagement.person_id = fit.person_id
         and product_engagement.rulebook_id = fit.rulebook_id
 )
 

@@ -7,7 +7,7 @@
 {{ config(materialized='view') }}
 
 select
-    daily.person_id as crm_id,
+    daily.person_id as person_id,
     daily.rulebook_id,
     daily.rulebook_id = '{{ var("champion_rulebook") }}' as is_champion,
     daily.score_date,

@@ -9,7 +9,7 @@ as_of as (
 ),
 
 people as (
-    select person_id, crm_id, account_id from {{ ref('int_people') }}
+    select person_id, account_id from {{ ref('int_people') }}
     where is_master
         and person_created_at <= (select as_of from as_of)
 ),
@@ -24,7 +24,7 @@ ledger as (
 
 sums as (
     select
-        ledger.crm_id as crm_id,
+        ledger.person_id as person_id,
         ledger.rulebook_id as rulebook_id,
         sum(case when component = 'fit' then points_as_of else 0 end) as fit_score,
         sum(case when component = 'engagement' then points_as_of else 0 end) as engagement_score,
@@ -40,12 +40,12 @@ sums as (
     from ledger
     inner join rulebooks
         on ledger.rulebook_id = rulebooks.rulebook_id
-    group by ledger.crm_id, ledger.rulebook_id
+    group by ledger.person_id, ledger.rulebook_id
 ),
 
 scored as (
     select
-        people.crm_id as crm_id,
+        people.person_id as person_id,
         people.account_id as account_id,
         rulebooks.rulebook_id as rulebook_id,
         rulebooks.rulebook_id = '{{ var("champion_rulebook") }}' as is_champion,
@@ -63,17 +63,17 @@ scored as (
     from people
     cross join rulebooks
     left join sums
-        on people.crm_id = sums.crm_id
+        on people.person_id = sums.person_id
         and rulebooks.rulebook_id = sums.rulebook_id
 ),
 
 labels as (
-    {{ score_labels('scored', ['crm_id', 'rulebook_id']) }}
+    {{ score_labels('scored', ['person_id', 'rulebook_id']) }}
 ),
 
 final as (
     select
-        scored.crm_id,
+        scored.person_id,
         scored.account_id,
         scored.rulebook_id,
         scored.is_champion,
@@ -98,7 +98,7 @@ final as (
             and {{ to_double('scored.fit_score') }} / scored.total_score > 0.5 as is_fit_share_over_half
     from scored
     left join labels
-        on scored.crm_id = labels.crm_id
+        on scored.person_id = labels.person_id
         and scored.rulebook_id = labels.rulebook_id
 )
 

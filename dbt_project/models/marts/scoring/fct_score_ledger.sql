@@ -7,7 +7,7 @@
 
 select
     ledger.ledger_row_id,
-    ledger.person_id as crm_id,
+    ledger.person_id as person_id,
     ledger.rulebook_id,
     ledger.rulebook_id = '{{ var("champion_rulebook") }}' as is_champion,
     ledger.rule_id,

@@ -14,7 +14,7 @@ with
 
 rule_points as (
     select
-        crm_id,
+        person_id,
         rule_id,
         description,
         sum(points_as_of) as points
@@ -22,18 +22,18 @@ rule_points as (
     -- Caps and floors explain the total, not why the person scores.
     where is_champion
         and source_type <> 'bound'
-    group by crm_id, rule_id, description
+    group by person_id, rule_id, description
 ),
 
 ranked_reasons as (
     select
-        crm_id,
+        person_id,
         {{ dbt.concat([
             "coalesce(description, rule_id)",
             "case when points > 0 then ' +' else ' ' end",
             "cast(cast(round(points) as " ~ dbt.type_int() ~ ") as " ~ dbt.type_string() ~ ")"
         ]) }} as reason,
-        row_number() over (partition by crm_id order by abs(points) desc, rule_id, description) as reason_rank
+        row_number() over (partition by person_id order by abs(points) desc, rule_id, description) as reason_rank
     from rule_points
     -- Rules that move the score by at least a whole point once rounded.
     where abs(points) >= 0.5
@@ -41,7 +41,7 @@ ranked_reasons as (
 
 -- One column per rank, joined in rank order.
 select
-    crm_id,
+    person_id,
     concat_ws(
         ' · '
         {%- for rank in range(1, top_reasons + 1) %},
@@ -50,4 +50,4 @@ select
     ) as top_reasons
 from ranked_reasons
 where reason_rank <= {{ top_reasons }}
-group by crm_id
+group by person_id

@@ -99,7 +99,7 @@ final as (
         scored.score_at as snapshot_at,
         scored.horizon_days,
         scored.horizon_reduced,
-        scored.person_id as crm_id,
+        scored.person_id as person_id,
         scored.rulebook_id,
         scored.rulebook_id = '{{ var("champion_rulebook") }}' as is_champion,
         cast(scored.fit_score as {{ points_type() }}) as fit_score,

@@ -9,7 +9,7 @@
 {%- set columns = adapter.get_columns_in_relation(ref('int_score_timeline')) if execute else [] %}
 
 select
-    person_id as crm_id
+    person_id
     {%- for column in columns if column.name != 'person_id' and not column.name.startswith('_') %},
     {{ adapter.quote(column.name) }}
     {%- endfor %}

@@ -54,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
             if lead is None:
                 raise RuntimeError("no lead in stage name with the minimum fit to take over the MQL threshold")
             land_one_hour(data.landing, lead)
-            freshness["lead"] = lead.crm_id
+            freshness["lead"] = lead.person_id
         runs[name] = run_pipeline(data, name)
         if name == "freshness":
             freshness["reached"] = reached(warehouse(data), data.run_dir / "published" / "leadscore.duckdb", lead)

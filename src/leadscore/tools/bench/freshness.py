@@ -30,7 +30,7 @@ FORM_HEADER = ("submission_id,submitted_at,form_name,page_url,visitor_id,email,f
 
 @dataclass(frozen=True)
 class Lead:
-    crm_id: str
+    person_id: str
     email: str
     first_name: str
     last_name: str
@@ -42,14 +42,15 @@ def pick_lead(warehouse: Path) -> Lead | None:
     """The champion's non-MQL lead in stage `name` closest below the threshold, with the minimum fit."""
     with connect(warehouse, read_only=True) as con:
         row = con.execute(
-            """select scores.crm_id, people.email, people.first_name, people.last_name, scores.total_score, scores.as_of
+            """select scores.person_id, people.email, people.first_name, people.last_name, scores.total_score,
+                scores.as_of
             from marts.fct_lead_scores as scores
-            inner join marts.dim_people as people on people.crm_id = scores.crm_id
+            inner join marts.dim_people as people on people.person_id = scores.person_id
             inner join seeds.rulebooks as rulebooks on rulebooks.rulebook_id = scores.rulebook_id
             where scores.is_champion and not scores.is_mql and people.current_stage = 'name'
                 and scores.fit_score >= rulebooks.mql_min_fit and people.email like '%@%'
                 and not coalesce(people.has_opted_out_of_email, false)
-            order by scores.total_score desc, scores.crm_id
+            order by scores.total_score desc, scores.person_id
             limit 1"""
         ).fetchone()
     return Lead(*row) if row else None
@@ -92,22 +93,23 @@ def reached(warehouse: Path, published: Path, lead: Lead) -> dict[str, bool]:
     facts = {}
     with connect(warehouse, read_only=True) as con:
         score = con.execute(
-            "select total_score, is_mql from marts.fct_lead_scores where is_champion and crm_id = ?", [lead.crm_id]
+            "select total_score, is_mql from marts.fct_lead_scores where is_champion and person_id = ?",
+            [lead.person_id],
         ).fetchone()
         facts["score_moved"] = bool(score and score[0] > lead.total_score)
         facts["mql"] = bool(score and score[1])
         facts["mql_stage"] = con.execute(
-            "select count(*) from marts.fct_lead_stage_history where crm_id = ? and is_current and stage = 'mql'",
-            [lead.crm_id],
+            "select count(*) from marts.fct_lead_stage_history where person_id = ? and is_current and stage = 'mql'",
+            [lead.person_id],
         ).fetchone()[0] == 1
         facts["mql_sla"] = con.execute(
             "select count(*) from marts.fct_lead_sla as sla inner join seeds.sla_policies as policies "
-            "on policies.policy = sla.policy where sla.crm_id = ? and policies.stage = 'mql'", [lead.crm_id],
+            "on policies.policy = sla.policy where sla.person_id = ? and policies.stage = 'mql'", [lead.person_id],
         ).fetchone()[0] > 0
         warehouse_score = score[0] if score else None
     with connect(published, read_only=True) as con:
         copy = con.execute(
-            "select total_score from marts.fct_lead_scores where is_champion and crm_id = ?", [lead.crm_id]
+            "select total_score from marts.fct_lead_scores where is_champion and person_id = ?", [lead.person_id]
         ).fetchone()
     facts["published"] = bool(copy) and copy[0] == warehouse_score
     return facts
