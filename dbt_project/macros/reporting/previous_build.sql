@@ -56,19 +56,15 @@
 {% endmacro %}
 
 {#- Kept by a version that named the person crm_id: the same rows, the column renamed, so the
-    first build after an upgrade still compares with the one before it. -#}
+    first build after an upgrade still compares with the one before it. dbt rolls the hook's
+    transaction back when it ends, so the rename is committed here. DuckDB's only: the other
+    engines' warehouses never held the old name. -#}
 {% macro rename_person_key_of_earlier_version(relation) %}
     {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | map('lower') | list -%}
-    {%- if 'crm_id' in columns and 'person_id' not in columns -%}
-        {%- set renamed = previous_build_relation(relation.identifier ~ '_renamed') -%}
-        {%- set listed = [] -%}
-        {%- for column in columns -%}
-            {%- do listed.append('crm_id as person_id' if column == 'crm_id' else column) -%}
-        {%- endfor -%}
-        {%- do adapter.drop_relation(renamed) -%}
-        {%- do run_query(create_table_as(False, renamed, "select " ~ listed | join(', ') ~ " from " ~ relation)) -%}
-        {%- do adapter.drop_relation(relation) -%}
-        {%- do adapter.rename_relation(renamed, relation) -%}
+    {%- if target.type == 'duckdb' and 'crm_id' in columns and 'person_id' not in columns -%}
+        {%- do run_query('alter table ' ~ relation ~ ' rename column crm_id to person_id') -%}
+        {%- do run_query('commit') -%}
+        {%- do run_query('begin') -%}
     {%- endif -%}
 {% endmacro %}
 
