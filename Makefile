@@ -38,7 +38,7 @@ help:
 	@echo "make docs        dbt docs of the warehouse (tables, columns, types, lineage) on http://$(DEV_HOST):$(DOCS_PORT)"
 	@echo "make data        SIZE=tiny|small|medium|large SEED=n: (re)generate the landing data"
 	@echo "make prepare     build the dbt manifest Dagster reads (dbt parse), after changing dbt files"
-	@echo "make lint        ruff on the Python code"
+	@echo "make lint        ruff on the Python code, sqlfluff on the dbt SQL (about 2 minutes)"
 	@echo "make lock        re-pin constraints.txt from the current environment after changing pyproject.toml"
 	@echo "make clean       remove data/ (landing, warehouse, runs) and dbt's target and logs"
 
@@ -109,6 +109,7 @@ docs: $(VENV)/.installed $(MANIFEST)
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check src tests
+	$(BIN)/sqlfluff lint dbt_project/models dbt_project/tests --processes 2
 
 # Re-pin constraints.txt from the current environment after changing pyproject.toml.
 lock: $(VENV)/.installed

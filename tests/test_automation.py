@@ -149,6 +149,8 @@ def test_a_run_that_finds_nothing_new_skips_dbt_and_changes_nothing(first_run, d
     assert table_fingerprints(demo_settings) == before
 
 
+# Slow (make test-slow): a second whole build, forced.
+@pytest.mark.slow
 def test_a_forced_build_as_the_daily_schedule_runs_gives_the_same_tables(first_run, demo_settings):
     assert first_run.success
     before = table_fingerprints(demo_settings)

@@ -27,6 +27,8 @@ from leadscore.warehouse import connect
 from tests.dbt_runner import dbt_failure, run_dbt
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+# Eight dbt builds: run by make test-slow.
+pytestmark = pytest.mark.slow
 COMPARED_SCHEMAS = ("staging", "intermediate", "marts")
 # Run metadata, the only columns allowed to differ: `_loaded_at` is the wall-clock time of the
 # load (the two warehouses load the same lines at different times); `_batch_loaded_at` is the

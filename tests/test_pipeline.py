@@ -13,6 +13,7 @@ import textwrap
 from pathlib import Path
 
 import dagster as dg
+import pytest
 
 from leadscore.ingest.landing import discover
 from leadscore.ingest.sources import SOURCES
@@ -95,6 +96,8 @@ BI_READER = textwrap.dedent("""
 """)
 
 
+# Slow (make test-slow): a second whole pipeline run at another as_of.
+@pytest.mark.slow
 def test_scores_follow_the_as_of_run_parameter_not_the_clock(first_run, demo_settings, tmp_path):
     assert first_run.success
     # On a copy of the shared run (warehouse, published copy and state), which the other tests read.

@@ -240,6 +240,8 @@ def close(rows_a: list[tuple], rows_b: list[tuple]) -> bool:
     )
 
 
+# Slow (make test-slow): two more scoring builds, the second incremental.
+@pytest.mark.slow
 def test_score_history_gives_the_ledger_scores_of_any_past_day_and_builds_incrementally(project):
     kinds = dict(project.query("select source_type, count(*) from marts.fct_score_ledger group by all"))
     assert kinds.get("recycle", 0) > 0 and kinds.get("adjustment", 0) > 0, kinds
@@ -277,6 +279,8 @@ LEDGER_MODELS = ("int_scoring_as_of", "int_activity_rule_hits", "int_profile_rul
                  "fct_lead_scores")
 
 
+# Slow (make test-slow): the ledger models built again at six past instants.
+@pytest.mark.slow
 def test_the_timeline_gives_the_ledger_score_at_any_instant(project, tmp_path):
     """scores_at() on the timeline built as of 2026-06-30 equals, to 1e-6, the scores the ledger
     gives when it is built with as_of = each past instant, for every person and rulebook."""

@@ -11,7 +11,7 @@ lookup as (
 ),
 
 spellings as (
-    select * from (values
+    select known.spelling, known.expected_code from (values
         ('US', 'US'), ('usa', 'US'), ('U.S.', 'US'), ('U.S.A.', 'US'), ('United States', 'US'),
         ('United States of America', 'US'), ('Etats-Unis', 'US'), ('ÉTATS-UNIS', 'US'),
         ('Vereinigte Staaten', 'US'), ('Estados Unidos', 'US'),

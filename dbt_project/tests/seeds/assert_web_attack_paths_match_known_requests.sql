@@ -4,7 +4,7 @@
 with
 
 known_requests as (
-    select * from (values
+    select requests.request_uri, requests.is_attack_expected from (values
         ('/wp-login.php', true),
         ('/blog/wp-login.php?action=register', true),
         ('/xmlrpc.php', true),

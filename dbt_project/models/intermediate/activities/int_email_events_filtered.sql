@@ -49,7 +49,7 @@ keyed_events as (
         email_events.user_agent,
         email_events.ip_address,
         coalesce(
-            message_id,
+            email_events.message_id,
             {{ dbt.concat(["coalesce(campaign_id, '')", "'|'", 'email']) }}
         ) as message_key,
         {{ seconds_since_epoch('occurred_at') }} as occurred_epoch

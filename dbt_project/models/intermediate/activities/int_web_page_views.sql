@@ -152,9 +152,9 @@ client_run_starts as (
     select
         human_hits.*,
         case
-            when requested_epoch - lag(requested_epoch) over (
-                partition by client_ip, user_agent_key
-                order by requested_epoch, hit_id
+            when human_hits.requested_epoch - lag(human_hits.requested_epoch) over (
+                partition by human_hits.client_ip, human_hits.user_agent_key
+                order by human_hits.requested_epoch, human_hits.hit_id
             ) <= {{ gap_minutes * 60 }}
                 then 0
             else 1
@@ -165,9 +165,9 @@ client_run_starts as (
 client_runs as (
     select
         client_run_starts.*,
-        sum(is_run_start) over (
-            partition by client_ip, user_agent_key
-            order by requested_epoch, hit_id
+        sum(client_run_starts.is_run_start) over (
+            partition by client_run_starts.client_ip, client_run_starts.user_agent_key
+            order by client_run_starts.requested_epoch, client_run_starts.hit_id
             rows between unbounded preceding and current row
         ) as run_number
     from client_run_starts
@@ -241,7 +241,7 @@ recomputed as (
     left join categorized_pages
         on page_views.url_path = categorized_pages.url_path
     {%- if is_incremental() %}
-    where (select is_full_scope from run_scope)
+    where run_scope.is_full_scope
         or page_views.client_ip in (select client_ip from changed_hits)
         or page_views.visitor_id in (select visitor_id from changed_hits)
     {%- endif %}

@@ -15,22 +15,22 @@ keyed_page_views as (
     select
         page_views.*,
         case
-            when person_id is not null then {{ dbt.concat(["'person:'", 'person_id']) }}
+            when page_views.person_id is not null then {{ dbt.concat(["'person:'", 'person_id']) }}
             else {{ dbt.concat(["'visitor:'", 'visitor_id']) }}
         end as visitor_key,
         {{ seconds_since_epoch('viewed_at') }} as viewed_epoch
     from page_views
-    where person_id is not null
-        or visitor_id is not null
+    where page_views.person_id is not null
+        or page_views.visitor_id is not null
 ),
 
 visit_starts as (
     select
         keyed_page_views.*,
         case
-            when viewed_epoch - lag(viewed_epoch) over (
-                partition by visitor_key
-                order by viewed_epoch, page_view_id
+            when keyed_page_views.viewed_epoch - lag(keyed_page_views.viewed_epoch) over (
+                partition by keyed_page_views.visitor_key
+                order by keyed_page_views.viewed_epoch, keyed_page_views.page_view_id
             ) <= {{ gap_minutes * 60 }}
                 then 0
             else 1
@@ -41,14 +41,14 @@ visit_starts as (
 numbered as (
     select
         visit_starts.*,
-        sum(is_visit_start) over (
-            partition by visitor_key
-            order by viewed_epoch, page_view_id
+        sum(visit_starts.is_visit_start) over (
+            partition by visit_starts.visitor_key
+            order by visit_starts.viewed_epoch, visit_starts.page_view_id
             rows between unbounded preceding and current row
         ) as visit_number,
         row_number() over (
-            partition by visitor_key
-            order by viewed_epoch, page_view_id
+            partition by visit_starts.visitor_key
+            order by visit_starts.viewed_epoch, visit_starts.page_view_id
         ) as view_number
     from visit_starts
 ),
@@ -89,8 +89,8 @@ ranked_product_lines as (
     select
         product_line_views.*,
         row_number() over (
-            partition by visitor_key, visit_number
-            order by product_line_page_views desc, first_view_number
+            partition by product_line_views.visitor_key, product_line_views.visit_number
+            order by product_line_views.product_line_page_views desc, product_line_views.first_view_number asc
         ) as product_line_rank
     from product_line_views
 ),

@@ -58,7 +58,7 @@ causes as (
         select
             account_id, rulebook_id, starts_at, rule_id, source_id,
             row_number() over (
-                partition by account_id, rulebook_id, starts_at order by term_points desc, rule_id, source_id
+                partition by account_id, rulebook_id, starts_at order by term_points desc, rule_id asc, source_id asc
             ) as cause_rank
         from terms
     ) as ranked

@@ -229,7 +229,7 @@ signal_hits as (
         customer_people.account_id,
         rules.rulebook_id,
         'new_person',
-        customer_people.person_id,
+        customer_people.person_id as source_id,
         customer_people.person_id,
         rules.rule_id,
         rules.description,
@@ -259,7 +259,7 @@ signal_resets as (
             event_at,
             is_purchase,
             min(case when is_purchase = 1 then event_at end) over (
-                partition by account_id order by event_at, is_purchase desc
+                partition by account_id order by event_at asc, is_purchase desc
                 rows between current row and unbounded following
             ) as reset_at
         from (
@@ -308,7 +308,8 @@ final as (
         {{ dbt.hash(dbt.concat(["account_id", "'|'", "rulebook_id", "'|'", "rule_id", "'|'",
             "coalesce(source_id, '')", "'|'", "cast(term_number as " ~ dbt.type_string() ~ ")"])) }}
             as repurchase_event_id,
-        terms.*
+        -- The id above reads the same subquery's columns unqualified.
+        terms.*  -- noqa: RF03
     from (
         select * from cycle_terms
         union all

@@ -50,7 +50,7 @@ events as (
         'first web visit' as cause, cast(null as {{ dbt.type_string() }}) as source_id
     from first_visits
     union all
-    select person_id, person_created_at, 'name', 'CRM ' || person_type || ' created', person_id
+    select person_id, person_created_at, 'name', 'CRM ' || person_type || ' created', person_id as source_id
     from people
     union all
     select person_id, crossed_at, 'mql',

@@ -234,18 +234,18 @@ crossings as (
 
 final as (
     select
-        person_id,
-        rulebook_id,
-        rulebook_id = '{{ var("champion_rulebook") }}' as is_champion,
-        crossed_at,
-        direction,
-        crossing_kind,
-        crossing_rule_id,
-        crossing_source_id,
-        score_before,
-        total_score,
-        fit_score,
-        mql_threshold,
+        crossings.person_id as person_id,
+        crossings.rulebook_id,
+        crossings.rulebook_id = '{{ var("champion_rulebook") }}' as is_champion,
+        crossings.crossed_at,
+        crossings.direction,
+        crossings.crossing_kind,
+        crossings.crossing_rule_id,
+        crossings.crossing_source_id,
+        crossings.score_before,
+        crossings.total_score,
+        crossings.fit_score,
+        crossings.mql_threshold,
         run_values.upstream_built_at as _upstream_built_at,
         run_values.fingerprint as _settings_fingerprint
     from crossings

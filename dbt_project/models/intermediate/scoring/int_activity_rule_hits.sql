@@ -155,19 +155,19 @@ running as (
 capped as (
     select
         running.person_id,
-        activity_id,
-        activity_type,
-        event_at,
-        product_line,
-        rulebook_id,
-        rule_id,
-        category,
-        description,
-        decay_profile_id,
-        points,
+        running.activity_id,
+        running.activity_type,
+        running.event_at,
+        running.product_line,
+        running.rulebook_id,
+        running.rule_id,
+        running.category,
+        running.description,
+        running.decay_profile_id,
+        running.points,
         case
-            when cap_points is null or points <= 0 then points
-            else greatest(0, least(points, cap_points - points_before_in_period))
+            when running.cap_points is null or running.points <= 0 then running.points
+            else greatest(0, least(running.points, running.cap_points - running.points_before_in_period))
         end as points_after_cap,
         activity_digests.inputs_digest as _inputs_digest,
         run_values.fingerprint as _settings_fingerprint

@@ -5,13 +5,13 @@
 with
 
 seed_rows as (
-    select rulebook_id, 'rulebooks ' || {{ row_text('r', ref('rulebooks')) }} as row_text from {{ ref('rulebooks') }} as r
+    select r.rulebook_id, 'rulebooks ' || {{ row_text('r', ref('rulebooks')) }} as row_text from {{ ref('rulebooks') }} as r
     union all
-    select rulebook_id, 'profile_rules ' || {{ row_text('r', ref('profile_rules')) }} from {{ ref('profile_rules') }} as r
+    select r.rulebook_id, 'profile_rules ' || {{ row_text('r', ref('profile_rules')) }} from {{ ref('profile_rules') }} as r
     union all
-    select rulebook_id, 'activity_rules ' || {{ row_text('r', ref('activity_rules')) }} from {{ ref('activity_rules') }} as r
+    select r.rulebook_id, 'activity_rules ' || {{ row_text('r', ref('activity_rules')) }} from {{ ref('activity_rules') }} as r
     union all
-    select rulebook_id, 'score_bounds ' || {{ row_text('r', ref('score_bounds')) }} from {{ ref('score_bounds') }} as r
+    select r.rulebook_id, 'score_bounds ' || {{ row_text('r', ref('score_bounds')) }} from {{ ref('score_bounds') }} as r
     union all
     select rulebooks.rulebook_id, 'decay_profiles ' || {{ row_text('r', ref('decay_profiles')) }}
     from {{ ref('decay_profiles') }} as r

@@ -88,14 +88,14 @@ scored as (
 
 final as (
     select
-        person_id,
-        rulebook_id,
-        {{ day_date('dn') }} as score_date,
-        cast(fit_score as {{ points_type() }}) as fit_score,
-        cast(engagement_score as {{ points_type() }}) as engagement_score,
-        cast(data_quality_score as {{ points_type() }}) as data_quality_score,
-        cast(adjustment_score as {{ points_type() }}) as adjustment_score,
-        cast(total_score as {{ points_type() }}) as total_score,
+        scored.person_id,
+        scored.rulebook_id,
+        {{ day_date('scored.dn') }} as score_date,
+        cast(scored.fit_score as {{ points_type() }}) as fit_score,
+        cast(scored.engagement_score as {{ points_type() }}) as engagement_score,
+        cast(scored.data_quality_score as {{ points_type() }}) as data_quality_score,
+        cast(scored.adjustment_score as {{ points_type() }}) as adjustment_score,
+        cast(scored.total_score as {{ points_type() }}) as total_score,
         run_values.upstream_built_at as _upstream_built_at,
         run_values.fingerprint as _settings_fingerprint
     from scored

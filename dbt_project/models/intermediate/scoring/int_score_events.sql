@@ -189,28 +189,28 @@ inactivity_terms as (
 -- Manual adjustments: a delta adds its points for good; an absolute one sets the score.
 adjustment_terms as (
     select
-        person_id,
-        rulebook_id,
+        adjustments.person_id,
+        adjustments.rulebook_id,
         'adjustment' as source_type,
-        adjustment_id as source_id,
-        case adjustment_type when 'delta' then 'ADJUST-POINTS' else 'ADJUST-SCORE' end as rule_id,
+        adjustments.adjustment_id as source_id,
+        case adjustments.adjustment_type when 'delta' then 'ADJUST-POINTS' else 'ADJUST-SCORE' end as rule_id,
         'adjustment' as component,
         'adjustment' as category,
-        case adjustment_type
-            when 'delta' then 'Adjusted by ' || author || ': ' || reason
-            else 'Score set by ' || author || ': ' || reason
+        case adjustments.adjustment_type
+            when 'delta' then 'Adjusted by ' || adjustments.author || ': ' || adjustments.reason
+            else 'Score set by ' || adjustments.author || ': ' || adjustments.reason
         end as description,
         'manual_adjustment' as activity_type,
         cast(null as {{ dbt.type_string() }}) as product_line,
-        adjusted_at as event_at,
-        cast(coalesce(points, score) as {{ type_double() }}) as points,
-        cast(coalesce(points, score) as {{ type_double() }}) as points_after_cap,
+        adjustments.adjusted_at as event_at,
+        cast(coalesce(adjustments.points, adjustments.score) as {{ type_double() }}) as points,
+        cast(coalesce(adjustments.points, adjustments.score) as {{ type_double() }}) as points_after_cap,
         cast(1 as {{ type_double() }}) as weight,
         cast(null as {{ dbt.type_string() }}) as decay_profile_id,
         1 as term_number,
-        case adjustment_type when 'delta' then 'constant' else 'absolute' end as term_kind,
+        case adjustments.adjustment_type when 'delta' then 'constant' else 'absolute' end as term_kind,
         cast(1 as {{ type_double() }}) as term_factor,
-        adjusted_at as starts_at,
+        adjustments.adjusted_at as starts_at,
         cast(null as timestamp) as ends_at,
         cast(null as {{ type_double() }}) as half_life_days,
         cast(null as {{ type_double() }}) as lifetime_days

@@ -421,7 +421,7 @@ change_causes as (
             row_number() over (
                 partition by person_id, rulebook_id, changed_at
                 order by case change_kind when 'earned' then 0 when 'expired' then 1 else 2 end,
-                    abs(term_points) desc, rule_id, source_id
+                    abs(term_points) desc, rule_id, source_id asc
             ) as cause_rank
         from (
             select person_id, rulebook_id, changed_at, change_kind, rule_id, source_id, term_points

@@ -35,10 +35,12 @@ last_cycles as (
 ),
 
 open_opportunities as (
-    select account_id, opportunity_id, opportunity_name, created_at,
-        row_number() over (partition by account_id order by created_at desc, opportunity_id) as recency
+    select deals.account_id, deals.opportunity_id, deals.opportunity_name, deals.created_at,
+        row_number() over (
+            partition by deals.account_id order by deals.created_at desc, deals.opportunity_id asc
+        ) as recency
     from {{ ref('int_account_opportunities') }} as deals
-    where has_account
+    where deals.has_account
         and {{ deal_open_at('deals', '(select as_of from as_of)') }}
 ),
 

@@ -65,7 +65,7 @@ ranked as (
         *,
         row_number() over (
             order by is_mql desc, total_score desc, recent_engagement_score desc,
-                last_activity_at desc nulls last, person_id
+                last_activity_at desc nulls last, person_id asc
         ) as call_rank
     from open_leads
 ),

@@ -18,7 +18,8 @@ totals as (
 rates as (
     select
         totals.*,
-        case when entered > 0 then {{ to_double('moved_forward') }} / entered * 1000 end as forward_per_mille
+        case when totals.entered > 0 then {{ to_double('totals.moved_forward') }} / totals.entered * 1000 end
+            as forward_per_mille
     from totals
 ),
 

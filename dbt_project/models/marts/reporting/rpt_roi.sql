@@ -77,7 +77,7 @@ deals as (
         closed_deals.*,
         {{ days_between('created_at', 'closed_at') }} as cycle_days
     from closed_deals
-    where closed_at <= (select as_of from as_of)
+    where closed_deals.closed_at <= (select as_of from as_of)
 ),
 
 deal_counts as (

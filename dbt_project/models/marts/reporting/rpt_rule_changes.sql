@@ -23,7 +23,8 @@ per_person as (
         coalesce(after.rule_id, before.rule_id) as rule_id,
         coalesce(after.points, 0) - coalesce(before.points, 0) as points_change
     from after
-    full outer join before
+    -- The lint takes the `exists (select 1 from before)` below for a second alias of it.
+    full outer join before  -- noqa: AL04
         on after.person_id = before.person_id
         and after.rulebook_id = before.rulebook_id
         and after.rule_id = before.rule_id

@@ -238,20 +238,23 @@ rates as (
         counts.*,
         -- In double precision: with literals such as 1.0 or 0.5, Spark computes in decimals and
         -- rounds each division to 6 decimal places.
-        case when people_triggered > 0 then {{ to_double('converted_triggered') }} / people_triggered end as rate_triggered,
-        case when people_not_triggered > 0 then {{ to_double('converted_not_triggered') }} / people_not_triggered end
+        case when counts.people_triggered > 0
+            then {{ to_double('counts.converted_triggered') }} / counts.people_triggered end as rate_triggered,
+        case when counts.people_not_triggered > 0
+            then {{ to_double('counts.converted_not_triggered') }} / counts.people_not_triggered end
             as rate_not_triggered,
         ln(
-            (({{ to_double('converted_triggered') }} + 0.5) * (people_not_triggered - converted_not_triggered + 0.5))
-            / ((people_triggered - converted_triggered + 0.5) * (converted_not_triggered + 0.5))
+            (({{ to_double('counts.converted_triggered') }} + 0.5)
+                * (counts.people_not_triggered - counts.converted_not_triggered + 0.5))
+            / ((counts.people_triggered - counts.converted_triggered + 0.5) * (counts.converted_not_triggered + 0.5))
         ) as log_odds_ratio,
         -- Both relative-risk terms need a conversion in each group.
-        case when converted_triggered > 0 and converted_not_triggered > 0 then sqrt(
-            {{ to_double(1) }} / converted_triggered - {{ to_double(1) }} / people_triggered
-            + {{ to_double(1) }} / converted_not_triggered - {{ to_double(1) }} / people_not_triggered
+        case when counts.converted_triggered > 0 and counts.converted_not_triggered > 0 then sqrt(
+            {{ to_double(1) }} / counts.converted_triggered - {{ to_double(1) }} / counts.people_triggered
+            + {{ to_double(1) }} / counts.converted_not_triggered - {{ to_double(1) }} / counts.people_not_triggered
         ) end as log_lift_standard_error,
-        people_triggered >= {{ var('rule_effectiveness_min_people') }}
-            and people_not_triggered >= {{ var('rule_effectiveness_min_people') }} as has_enough_people
+        counts.people_triggered >= {{ var('rule_effectiveness_min_people') }}
+            and counts.people_not_triggered >= {{ var('rule_effectiveness_min_people') }} as has_enough_people
     from counts
 ),
 

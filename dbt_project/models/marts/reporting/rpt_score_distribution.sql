@@ -72,8 +72,8 @@ flagged as (
 people as (
     select
         flagged.*,
-        case when total_score > high_fence then 1 else 0 end as is_high_outlier,
-        case when total_score < low_fence then 1 else 0 end as is_low_outlier
+        case when flagged.total_score > flagged.high_fence then 1 else 0 end as is_high_outlier,
+        case when flagged.total_score < flagged.low_fence then 1 else 0 end as is_low_outlier
     from flagged
 ),
 

@@ -51,7 +51,7 @@ ranked as (
         case when change > 0 then 'up' else 'down' end as direction,
         row_number() over (
             partition by case when change > 0 then 'up' else 'down' end
-            order by abs(change) desc, score_now desc, person_id
+            order by abs(change) desc, score_now desc, person_id asc
         ) as direction_rank
     from changes
     where change <> 0

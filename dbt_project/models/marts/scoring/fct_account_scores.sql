@@ -29,7 +29,7 @@ lead_scores as (
         people.job_role as job_role,
         people.seniority as seniority,
         row_number() over (
-            partition by scores.account_id, scores.rulebook_id order by scores.total_score desc, scores.person_id
+            partition by scores.account_id, scores.rulebook_id order by scores.total_score desc, scores.person_id asc
         ) as score_rank
     from {{ ref('fct_lead_scores') }} as scores
     inner join people

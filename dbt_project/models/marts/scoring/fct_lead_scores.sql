@@ -26,17 +26,19 @@ sums as (
     select
         ledger.person_id as person_id,
         ledger.rulebook_id as rulebook_id,
-        sum(case when component = 'fit' then points_as_of else 0 end) as fit_score,
-        sum(case when component = 'engagement' then points_as_of else 0 end) as engagement_score,
-        sum(case when component = 'data_quality' then points_as_of else 0 end) as data_quality_score,
-        sum(case when component = 'adjustment' then points_as_of else 0 end) as adjustment_score,
-        sum(points_as_of) as total_score,
-        sum(case when component = 'engagement' and source_type = 'activity'
-            and event_at >= {{ dbt.dateadd('day', '-1 * rulebooks.recent_window_days', '(select as_of from as_of)') }}
-            then points_as_of else 0 end) as recent_engagement_score,
-        sum(case when component = 'engagement' and source_type = 'activity' then points_after_cap else 0 end)
+        sum(case when ledger.component = 'fit' then ledger.points_as_of else 0 end) as fit_score,
+        sum(case when ledger.component = 'engagement' then ledger.points_as_of else 0 end) as engagement_score,
+        sum(case when ledger.component = 'data_quality' then ledger.points_as_of else 0 end) as data_quality_score,
+        sum(case when ledger.component = 'adjustment' then ledger.points_as_of else 0 end) as adjustment_score,
+        sum(ledger.points_as_of) as total_score,
+        sum(case when ledger.component = 'engagement' and ledger.source_type = 'activity'
+            and ledger.event_at
+                >= {{ dbt.dateadd('day', '-1 * rulebooks.recent_window_days', '(select as_of from as_of)') }}
+            then ledger.points_as_of else 0 end) as recent_engagement_score,
+        sum(case when ledger.component = 'engagement' and ledger.source_type = 'activity'
+            then ledger.points_after_cap else 0 end)
             as lifetime_engagement_points,
-        max(case when source_type = 'activity' then event_at end) as last_activity_at
+        max(case when ledger.source_type = 'activity' then ledger.event_at end) as last_activity_at
     from ledger
     inner join rulebooks
         on ledger.rulebook_id = rulebooks.rulebook_id

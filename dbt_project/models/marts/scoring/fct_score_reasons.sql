@@ -33,7 +33,7 @@ ranked_reasons as (
             "case when points > 0 then ' +' else ' ' end",
             "cast(cast(round(points) as " ~ dbt.type_int() ~ ") as " ~ dbt.type_string() ~ ")"
         ]) }} as reason,
-        row_number() over (partition by person_id order by abs(points) desc, rule_id, description) as reason_rank
+        row_number() over (partition by person_id order by abs(points) desc, rule_id, description asc) as reason_rank
     from rule_points
     -- Rules that move the score by at least a whole point once rounded.
     where abs(points) >= 0.5

@@ -25,8 +25,8 @@ deliveries as (
     select
         source.*,
         row_number() over (
-            partition by event_id
-            order by _loaded_at, _source_file, _source_line
+            partition by source.event_id
+            order by source._loaded_at, source._source_file, source._source_line
         ) as delivery_rank
     from source
 ),

@@ -254,14 +254,14 @@ window_hits as (
 attack_neighbours as (
     select
         window_hits.*,
-        max(case when is_attack_request then requested_at end) over (
-            partition by client_ip
-            order by requested_at
+        max(case when window_hits.is_attack_request then window_hits.requested_at end) over (
+            partition by window_hits.client_ip
+            order by window_hits.requested_at
             rows between unbounded preceding and current row
         ) as previous_attack_at,
-        min(case when is_attack_request then requested_at end) over (
-            partition by client_ip
-            order by requested_at
+        min(case when window_hits.is_attack_request then window_hits.requested_at end) over (
+            partition by window_hits.client_ip
+            order by window_hits.requested_at
             rows between current row and unbounded following
         ) as next_attack_at
     from window_hits
@@ -271,29 +271,29 @@ attack_clients as (
     select
         attack_neighbours.*,
         coalesce(
-            previous_attack_at >= {{ dbt.dateadd('day', -attack_window_days, 'requested_at') }}
-            or next_attack_at <= {{ dbt.dateadd('day', attack_window_days, 'requested_at') }},
+            attack_neighbours.previous_attack_at >= {{ dbt.dateadd('day', -attack_window_days, 'requested_at') }}
+            or attack_neighbours.next_attack_at <= {{ dbt.dateadd('day', attack_window_days, 'requested_at') }},
             false
         ) as is_from_attacking_client
     from attack_neighbours
-    where is_in_scope
+    where attack_neighbours.is_in_scope
 ),
 
 renamed as (
     select
         {%- for column in line_columns if not column.startswith('_') %}
-        {{ column }},
+        attack_clients.{{ column }},
         {%- endfor %}
-        is_from_attacking_client,
+        attack_clients.is_from_attacking_client,
         case
-            when is_attack_request or is_from_attacking_client then 'attack'
-            when bot_category is not null then 'bot'
+            when attack_clients.is_attack_request or attack_clients.is_from_attacking_client then 'attack'
+            when attack_clients.bot_category is not null then 'bot'
             else 'human'
         end as traffic_class,
-        _load_id,
-        _source_file,
-        _source_line,
-        _loaded_at,
+        attack_clients._load_id,
+        attack_clients._source_file,
+        attack_clients._source_line,
+        attack_clients._loaded_at,
         run_scope.settings_fingerprint as _settings_fingerprint,
         -- The newest load this run read: models built from these hits find what changed since
         -- their own last run with it (load-time metadata, like _loaded_at).
