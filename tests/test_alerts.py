@@ -201,3 +201,21 @@ def test_a_warehouse_built_before_the_alerts_mart_scans_nothing_and_still_delive
     instance.report_runless_asset_event(dg.AssetMaterialization(asset_key=ALERTS_ASSET))
     tick(instance, warehouse, context.cursor)
     assert sorted(a["person_id"] for a in webhook.received) == ["P1", "P2", "P2", "P3"]
+
+
+def test_an_outbox_kept_by_a_version_that_named_the_person_crm_id_keeps_its_alerts(tmp_path):
+    with duckdb.connect(str(tmp_path / "old.duckdb")) as con:
+        con.execute("create schema alerts")
+        con.execute("""create table alerts.outbox (
+            alert_id varchar primary key, sla_id varchar, kind varchar, recipient_role varchar,
+            recipient_id varchar, crm_id varchar, policy varchar, due_at timestamp, text varchar,
+            created_at timestamp, delivered_at timestamp, attempts integer, last_error varchar)""")
+        con.execute("""insert into alerts.outbox values ('A1', 'S1', 'breached', 'owner', 'U1', 'P1', 'mql_touch',
+            timestamp '2026-06-01 10:00:00', 'SLA breached', timestamp '2026-06-01 10:05:00',
+            timestamp '2026-06-01 10:06:00', 1, null)""")
+
+        ensure_tables(con)
+        ensure_tables(con)  # a second start finds nothing left to rename
+
+        assert con.execute("select alert_id, person_id, delivered_at is not null, skipped_at from alerts.outbox"
+                           ).fetchall() == [("A1", "P1", True, None)]
