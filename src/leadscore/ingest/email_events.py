@@ -12,8 +12,8 @@ from datetime import datetime
 import duckdb
 
 from leadscore.ingest.landing import LandingFile
-from leadscore.ingest.ledger import METADATA_COLUMNS_DDL, RAW_SCHEMA, FileLoad, metadata_columns_sql
-from leadscore.ingest.lines import load_line_file, sql_literal
+from leadscore.ingest.ledger import METADATA_COLUMNS_DDL, RAW_SCHEMA, FileLoad
+from leadscore.ingest.lines import load_line_files, sql_literal
 
 SOURCE = "email"
 TABLE = "email_events"
@@ -31,9 +31,10 @@ def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
     )
 
 
-def load_file(con: duckdb.DuckDBPyConnection, file: LandingFile, loaded_at: datetime) -> FileLoad:
-    load = FileLoad(source=SOURCE, file=file, loaded_at=loaded_at, object_name="email_event",
-                    target_table=f"{RAW_SCHEMA}.{TABLE}")
+def load_files(con: duckdb.DuckDBPyConnection, files: list[LandingFile], loaded_at: datetime) -> list[FileLoad]:
+    """Load a batch of event files of one compression (see `load_line_files`)."""
+    loads = [FileLoad(source=SOURCE, file=file, loaded_at=loaded_at, object_name="email_event",
+                      target_table=f"{RAW_SCHEMA}.{TABLE}") for file in files]
     # One parse for the type and one for every field: the JSON text is the cost here.
     paths = ", ".join(sql_literal(f'$."{name}"') for name in FIELDS)
     extracted = ", ".join(
@@ -45,14 +46,14 @@ def load_file(con: duckdb.DuckDBPyConnection, file: LandingFile, loaded_at: date
     check_sql = f"""
         with typed as (
             -- try(): a line that is not JSON at all has no type rather than stopping the file.
-            select line_number, line, coalesce(try(json_type(line)) = 'OBJECT', false) as is_object
+            select file_index, line_number, line, coalesce(try(json_type(line)) = 'OBJECT', false) as is_object
             from lines
         ), extracted as (
-            select line_number, line, is_object,
+            select file_index, line_number, line, is_object,
                    case when is_object then json_extract_string(line, [{paths}]) end as field_values
             from typed
         ), fields as (
-            select line_number, line, is_object, {extracted} from extracted
+            select file_index, line_number, line, is_object, {extracted} from extracted
         )
         select *,
             case
@@ -63,8 +64,5 @@ def load_file(con: duckdb.DuckDBPyConnection, file: LandingFile, loaded_at: date
                     then 'unparseable timestamp: ' || occurred_at
             end as reason
         from fields"""
-    insert_sql = f"""
-        insert into {RAW_SCHEMA}.{TABLE}
-        select {", ".join(FIELDS)}, cast(line as json), {metadata_columns_sql(load, 'line_number')}
-        from checked where reason is null"""
-    return load_line_file(con, load, check_sql, insert_sql)
+    columns_sql = f"{', '.join(FIELDS)}, cast(line as json)"
+    return load_line_files(con, loads, check_sql, f"{RAW_SCHEMA}.{TABLE}", columns_sql)

@@ -2,8 +2,9 @@
 audit trail of the files an operator accepted despite their quarantined rows
 (`raw.accepted_deliveries`, see src/leadscore/ingest/acceptance.py).
 
-Each file is loaded in one transaction that writes its raw rows, its quarantined rows and its
-manifest row together, so a crash leaves either the whole file or nothing.
+Each file (for line files, each batch of files: src/leadscore/ingest/lines.py) is loaded in one
+transaction that writes its raw rows, its quarantined rows and its manifest row together, so a
+crash leaves either the whole file or nothing.
 """
 
 from __future__ import annotations

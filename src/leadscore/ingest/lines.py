@@ -2,13 +2,19 @@
 
 Lines DuckDB cannot read (invalid UTF-8, over the maximum line size) are quarantined with their
 line number; the line numbers of the other rows are corrected for the rows it skipped.
+
+Line-oriented landing files (web logs, email events) are read many files at a time: per-file
+statements, temp tables and commits cost more than the lines of a daily file.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import duckdb
 
-from leadscore.ingest.ledger import FileLoad, quarantine_from, transaction, write_manifest
+from leadscore.ingest.landing import LandingFile
+from leadscore.ingest.ledger import RAW_SCHEMA, FileLoad, quarantine_from, transaction, write_manifest
 
 # DuckDB's reject error types, in the quarantine's vocabulary.
 REJECT_REASONS = {
@@ -86,26 +92,119 @@ def load_lines(con: duckdb.DuckDBPyConnection, load: FileLoad, table: str) -> in
     return rejected
 
 
-def load_line_file(
-    con: duckdb.DuckDBPyConnection, load: FileLoad, check_sql: str, insert_sql: str
-) -> FileLoad:
-    """Load a line-oriented file in one transaction.
+# A batch holds files up to about this many bytes of text (gzip counted at a typical ratio), so
+# the temp tables of one batch stay well inside the memory limit at any data size.
+BATCH_BYTES = 256 << 20
+GZIP_RATIO = 8
 
-    `check_sql` selects from temp table `lines(line_number, line)` and returns every line with a
-    `reason` column (null when the line is good) plus whatever parsed columns `insert_sql`
-    needs; `insert_sql` inserts the good lines from temp table `checked` into the raw table.
+
+def line_file_batches(files: list[LandingFile]) -> Iterator[list[LandingFile]]:
+    """The files in batches of one compression each (read_csv takes one setting per call, and
+    detects gzip by the name only), in their order within each kind."""
+    for is_gzip in (False, True):
+        batch: list[LandingFile] = []
+        size = 0
+        for file in (f for f in files if f.is_gzip == is_gzip):
+            text_bytes = file.size_bytes * (GZIP_RATIO if is_gzip else 1)
+            if batch and size + text_bytes > BATCH_BYTES:
+                yield batch
+                batch, size = [], 0
+            batch.append(file)
+            size += text_bytes
+        if batch:
+            yield batch
+
+
+def load_line_files(
+    con: duckdb.DuckDBPyConnection, loads: list[FileLoad], check_sql: str, table: str, columns_sql: str
+) -> list[FileLoad]:
+    """Load line-oriented files of one compression in one read and one transaction.
+
+    `check_sql` selects from temp table `lines(file_index, line_number, line)` and returns every
+    line with its `file_index`, `line_number`, a `reason` column (null when the line is good) and
+    the parsed columns `columns_sql` selects; the good lines go into `table`, followed by the
+    load metadata of their file. Each file gets its quarantine rows and manifest row.
     """
+    compression = "gzip" if loads[0].file.is_gzip else "none"
+    paths = ", ".join(sql_literal(str(load.file.path)) for load in loads)
     with transaction(con):
-        unreadable = load_lines(con, load, "lines")
-        con.execute(f"create or replace temp table checked as {check_sql}")
-        bad = quarantine_from(
-            con, load, "select line_number, reason, line from checked where reason is not null"
+        con.execute("drop table if exists batch_rejects; drop table if exists batch_scan")
+        con.execute("create or replace temp table batch_files (file_index integer, load_id varchar, "
+                    "source varchar, source_file varchar, file_checksum varchar, loaded_at timestamptz)")
+        con.executemany(
+            "insert into batch_files values (?, ?, ?, ?, ?, cast(? as timestamptz))",
+            [[i, load.load_id, load.source, load.file.relative_path, load.file.checksum,
+              load.loaded_at.isoformat()] for i, load in enumerate(loads)],
         )
-        con.execute(insert_sql)
-        good = con.execute("select count(*) from checked where reason is null").fetchone()[0]
-        load.rows_read = con.execute("select count(*) from lines").fetchone()[0] + unreadable
-        load.rows_loaded = good
-        load.rows_quarantined = unreadable + bad
-        write_manifest(con, load)
-        con.execute("drop table lines; drop table checked")
-    return load
+        # WITH ORDINALITY numbers the rows in the reader's order through a streaming
+        # row_number() that DuckDB runs on one thread, whatever `threads` or
+        # preserve_insertion_order say: files come one after the other, each in line order.
+        con.execute(
+            f"""create or replace temp table batch_read as
+            select file_index, ordinality, line from read_csv(
+                [{paths}], columns = {{'line': 'VARCHAR'}}, header = false,
+                delim = chr(0), quote = '', escape = '', auto_detect = false, compression = '{compression}',
+                strict_mode = true, store_rejects = true, rejects_table = 'batch_rejects',
+                rejects_scan = 'batch_scan', rejects_limit = 0
+            ) with ordinality"""
+        )
+        # A file's rows are contiguous in that order: its k-th accepted row is ordinality - first + 1.
+        con.execute("""create or replace temp table batch_spans as
+            select file_index, min(ordinality) as first, count(*) as accepted,
+                   max(ordinality) - min(ordinality) + 1 as span
+            from batch_read group by file_index""")
+        if con.execute("select count(*) from batch_spans where span <> accepted").fetchone()[0]:
+            raise AssertionError("DuckDB's reader interleaved the files of a batch: line numbers would be wrong")
+        # Lines the reader rejected (encoding, size), one row each (DuckDB records one per bad
+        # column); rejects' file_id is the file's position in the list, as file_index.
+        con.execute(f"""create or replace temp table batch_rejected as
+            select file_id as file_index, line, string_agg(distinct {reject_reason_sql()}, '; '
+                   order by {reject_reason_sql()}) as reason, any_value(csv_line) as raw_content
+            from batch_rejects group by file_id, line""")
+        # As corrected_line_sql, per file: the i-th rejected line r (1-based, in file order)
+        # shifts every accepted row whose position k satisfies k >= r - i + 1; several rejected
+        # lines in a row share a threshold, so the shift is the largest i at the largest
+        # threshold <= k.
+        con.execute("""create or replace temp table lines as
+            with skipped as (
+                select file_index, threshold, max(i) as shift from (
+                    select file_index, line - row_number() over (partition by file_index order by line) + 1
+                               as threshold,
+                           row_number() over (partition by file_index order by line) as i
+                    from batch_rejected)
+                group by all
+            ), numbered as (
+                select r.file_index, r.ordinality - s.first + 1 as k, r.line
+                from batch_read r join batch_spans s using (file_index)
+            )
+            select n.file_index, n.k + coalesce(skipped.shift, 0) as line_number, n.line
+            from numbered n asof left join skipped
+                on n.file_index = skipped.file_index and n.k >= skipped.threshold""")
+        con.execute("drop table batch_read")  # one copy of the batch's text at a time
+        con.execute(f"create or replace temp table checked as {check_sql}")
+        con.execute("drop table lines")
+        con.execute(f"""insert into {RAW_SCHEMA}.quarantine
+            select b.load_id, b.source, b.source_file, q.line_number, q.reason, q.raw_content, b.loaded_at
+            from (select file_index, line as line_number, reason, raw_content from batch_rejected
+                  union all
+                  select file_index, line_number, reason, line from checked where reason is not null
+            ) as q join batch_files b using (file_index)""")
+        con.execute(f"""insert into {table}
+            select {columns_sql}, _batch.load_id as _load_id, _batch.source_file as _source_file,
+                   _batch.file_checksum as _file_checksum, cast(line_number as bigint) as _source_line,
+                   _batch.loaded_at as _loaded_at
+            from checked join batch_files as _batch using (file_index) where reason is null""")
+        counts = dict.fromkeys(range(len(loads)), (0, 0))
+        counts.update({i: (good, bad) for i, good, bad in con.execute(
+            """select file_index, count(*) filter (reason is null), count(*) filter (reason is not null)
+               from checked group by file_index""").fetchall()})
+        unreadable = dict(con.execute("select file_index, count(*) from batch_rejected group by 1").fetchall())
+        for i, load in enumerate(loads):
+            good, bad = counts[i]
+            load.rows_loaded = good
+            load.rows_quarantined = bad + unreadable.get(i, 0)
+            load.rows_read = good + bad + unreadable.get(i, 0)
+            write_manifest(con, load)
+        con.execute("drop table batch_files; drop table batch_spans; drop table batch_rejected; drop table checked; "
+                    "drop table if exists batch_rejects; drop table if exists batch_scan")
+    return loads

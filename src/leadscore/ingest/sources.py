@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import csv
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext, suppress
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -27,6 +27,7 @@ from leadscore.ingest.ledger import (
     unrecorded_files,
     utc_now,
 )
+from leadscore.ingest.lines import line_file_batches
 from leadscore.ingest.mapping import Mapping, MappingError, load_mapping
 from leadscore.warehouse import DiskFullError, is_disk_full
 
@@ -70,6 +71,9 @@ def crm_mapping(name_or_path: str) -> Mapping:
 
 
 CSV_SOURCES = ("crm", "forms", "signals", "adjustments")
+# The errors of a file the readers cannot get through (csv.Error: a header line Python's CSV
+# reader cannot split, a lone carriage return); disk full is told apart by `is_disk_full`.
+READER_ERRORS = (duckdb.IOException, duckdb.InvalidInputException, OSError, EOFError, csv.Error)
 # Natural keys of the raw tables not loaded through a mapping (web log lines have none).
 _OTHER_KEYS = {email_events.TABLE: "event_id"}
 
@@ -93,22 +97,32 @@ def natural_key(table: RawTable, mapping: Mapping | None) -> str | None:
 
 
 def _prepare(con: duckdb.DuckDBPyConnection, source: str, mapping_name: str
-             ) -> Callable[[LandingFile, datetime], FileLoad]:
-    """Create the source's raw tables and return its per-file loader."""
+             ) -> tuple[Callable[[list[LandingFile], datetime], list[FileLoad]],
+                        Callable[[list[LandingFile]], Iterable[list[LandingFile]]]]:
+    """Create the source's raw tables; return its loader of a batch of files and how it batches
+    files (CSV files are loaded one at a time, line files in batches of one read)."""
     mapping = csv_mapping(source, mapping_name)
     if mapping is not None:
         if source == "crm":
             # The canonical columns first, so staging always finds them, then the user's extras.
             csv_loader.ensure_tables(con, load_mapping("salesforce"))
         csv_loader.ensure_tables(con, mapping)
-        return lambda file, at: csv_loader.load_file(con, file, source, mapping.with_delivery(delivery_time(file)), at)
+        def load_csv(files: list[LandingFile], at: datetime) -> list[FileLoad]:
+            return [csv_loader.load_file(con, file, source, mapping.with_delivery(delivery_time(file)), at)
+                    for file in files]
+
+        return load_csv, _one_by_one
     if source == "weblogs":
         weblogs.ensure_table(con)
-        return lambda file, at: weblogs.load_file(con, file, at)
+        return (lambda files, at: weblogs.load_files(con, files, at)), line_file_batches
     if source == "email":
         email_events.ensure_table(con)
-        return lambda file, at: email_events.load_file(con, file, at)
+        return (lambda files, at: email_events.load_files(con, files, at)), line_file_batches
     raise ValueError(f"unknown source {source!r} (known: {', '.join(SOURCES)})")
+
+
+def _one_by_one(files: list[LandingFile]) -> Iterable[list[LandingFile]]:
+    return ([file] for file in files)
 
 
 # An export folder named by its date, optionally with a time: 2026-06-30, 2026-06-30T0815, 2026-06-30_08-15-00.
@@ -170,24 +184,35 @@ def ingest_source(
     path = warehouse_path(con)
     try:
         ensure_ledger(con)
-        load_file = _prepare(con, source, crm_mapping_name)
+        load_files, batches = _prepare(con, source, crm_mapping_name)
         delivered_at = utc_now()
         new_files = files_to_load(con, source, landed_files(con, landing_root, source), delivered_at)
+
+        def load_batch(batch: list[LandingFile]) -> list[FileLoad]:
+            try:
+                return load_files(batch, delivered_at)
+            except READER_ERRORS as error:
+                if is_disk_full(error):
+                    raise  # the warehouse cannot be written, the files themselves are fine
+                if len(batch) > 1:
+                    # The batch was rolled back: load its files one by one, so only the file
+                    # the reader cannot get through is rejected.
+                    return [load for file in batch for load in load_batch([file])]
+                return [reject_unreadable(con, source, batch[0], delivered_at, error)]
+
         # Nothing new (a no-op run) writes nothing to checkpoint.
         with checkpoint_once(con) if new_files else nullcontext():
-            for file in new_files:
-                try:
-                    loads.append(load_file(file, delivered_at))
-                # csv.Error: a header line Python's CSV reader cannot split (a lone carriage return).
-                except (duckdb.IOException, duckdb.InvalidInputException, OSError, EOFError, csv.Error) as error:
-                    if is_disk_full(error):
-                        raise  # the warehouse cannot be written, the file itself is fine
-                    loads.append(reject_unreadable(con, source, file, delivered_at, error))
+            for batch in batches(new_files):
+                loads.extend(load_batch(batch))
+        # In the order of the files (batches group them by compression).
+        order = {file.relative_path: position for position, file in enumerate(new_files)}
+        loads.sort(key=lambda load: order[load.file.relative_path])
     except (duckdb.Error, OSError) as error:
         if not is_disk_full(error):
             raise
-        # Each file is one transaction: the files committed before stay, the one being written
-        # is rolled back when DuckDB next opens the warehouse, and a later run loads the rest.
+        # Each file (a batch of line files) is one transaction: those committed before stay, the
+        # one being written is rolled back when DuckDB next opens the warehouse, and a later run
+        # loads the rest.
         raise DiskFullError(
             f"The disk holding the warehouse {path} is full ({error}). {len(loads)} file(s) "
             f"of {source} were loaded before; free some space and run again: nothing is loaded twice."

@@ -1,7 +1,7 @@
 """Web server access logs (Apache/NGINX combined format) into `raw.weblog_hits`.
 
-Parsing is one regular expression evaluated by DuckDB over all lines of a file; a line that does
-not match, or whose timestamp does not parse, goes to the quarantine with the reason.
+Parsing is one regular expression evaluated by DuckDB over all lines of a batch of files; a line
+that does not match, or whose timestamp does not parse, goes to the quarantine with the reason.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from datetime import datetime
 import duckdb
 
 from leadscore.ingest.landing import LandingFile
-from leadscore.ingest.ledger import METADATA_COLUMNS_DDL, RAW_SCHEMA, FileLoad, metadata_columns_sql
-from leadscore.ingest.lines import load_line_file, sql_literal
+from leadscore.ingest.ledger import METADATA_COLUMNS_DDL, RAW_SCHEMA, FileLoad
+from leadscore.ingest.lines import load_line_files, sql_literal
 
 SOURCE = "weblogs"
 TABLE = "weblog_hits"
@@ -38,18 +38,19 @@ def ensure_table(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"create table if not exists {RAW_SCHEMA}.{TABLE} ({columns}, {METADATA_COLUMNS_DDL})")
 
 
-def load_file(con: duckdb.DuckDBPyConnection, file: LandingFile, loaded_at: datetime) -> FileLoad:
-    load = FileLoad(source=SOURCE, file=file, loaded_at=loaded_at, object_name="access_log",
-                    target_table=f"{RAW_SCHEMA}.{TABLE}")
+def load_files(con: duckdb.DuckDBPyConnection, files: list[LandingFile], loaded_at: datetime) -> list[FileLoad]:
+    """Load a batch of access logs of one compression (see `load_line_files`)."""
+    loads = [FileLoad(source=SOURCE, file=file, loaded_at=loaded_at, object_name="access_log",
+                      target_table=f"{RAW_SCHEMA}.{TABLE}") for file in files]
     log_fields = ", ".join(f"'{name}'" for name in LOG_FIELDS)
     request_fields = ", ".join(f"'{name}'" for name in REQUEST_FIELDS)
     check_sql = f"""
         with parsed as (
-            select line_number, line,
+            select file_index, line_number, line,
                    regexp_extract(line, {sql_literal(COMBINED_LOG_PATTERN)}, [{log_fields}]) as f
             from lines
         )
-        select line_number, line, f,
+        select file_index, line_number, line, f,
             -- an unparseable request line ("-", binary probes) is still a hit: kept whole
             regexp_extract(f.request, {sql_literal(REQUEST_PATTERN)}, [{request_fields}]) as r,
             case
@@ -59,10 +60,6 @@ def load_file(con: duckdb.DuckDBPyConnection, file: LandingFile, loaded_at: date
                     then 'unparseable timestamp: ' || f.request_time
             end as reason
         from parsed"""
-    insert_sql = f"""
-        insert into {RAW_SCHEMA}.{TABLE}
-        select {", ".join(f"nullif(f.{name}, '')" for name in LOG_FIELDS)},
-               {", ".join(f"nullif(r.{name}, '')" for name in REQUEST_FIELDS)},
-               {metadata_columns_sql(load, 'line_number')}
-        from checked where reason is null"""
-    return load_line_file(con, load, check_sql, insert_sql)
+    columns_sql = ", ".join([f"nullif(f.{name}, '')" for name in LOG_FIELDS]
+                            + [f"nullif(r.{name}, '')" for name in REQUEST_FIELDS])
+    return load_line_files(con, loads, check_sql, f"{RAW_SCHEMA}.{TABLE}", columns_sql)
