@@ -72,18 +72,19 @@ def test_the_sensor_requests_one_run_per_batch_of_settled_files(tmp_path):
     assert second.tags["leadscore/new_files"] == "1" and second.run_key
     third, cursor = tick(cursor)
     assert isinstance(third, dg.SkipReason) and third.skip_message == "no new settled landing file"
-    assert sensor.job_name == "materialize_all"
+    assert sensor.job_name == "fresh_scores"  # new data to the scores within minutes
     assert sensor.default_status == dg.DefaultSensorStatus.STOPPED
     assert build_landing_sensor(running=True).default_status == dg.DefaultSensorStatus.RUNNING
 
 
-def test_schedules_run_hourly_and_force_a_build_daily_in_utc():
+def test_schedules_run_the_scores_hourly_and_force_everything_daily_in_utc():
     hourly, daily = build_schedules(running=False)
-    assert (hourly.name, hourly.cron_schedule, hourly.execution_timezone) == ("hourly_incremental", "5 * * * *", "UTC")
+    assert (hourly.name, hourly.cron_schedule, hourly.execution_timezone) == ("hourly_scores", "5 * * * *", "UTC")
     assert (daily.name, daily.cron_schedule, daily.execution_timezone) == ("daily_rebuild", "30 2 * * *", "UTC")
-    job = build_definitions(load_settings({})).resolve_job_def("materialize_all")
-    for schedule, rebuild in ((hourly, False), (daily, True)):
-        assert schedule.job_name == materialize_all.name
+    definitions = build_definitions(load_settings({}))
+    for schedule, job_name, rebuild in ((hourly, "fresh_scores", False), (daily, materialize_all.name, True)):
+        assert schedule.job_name == job_name
+        job = definitions.resolve_job_def(job_name)
         with dg.build_schedule_context() as context:
             (request,) = list(schedule.evaluate_tick(context).run_requests)
         assert dg.validate_run_config(job, request.run_config)  # the config fits the job
@@ -161,3 +162,23 @@ def test_a_forced_build_as_the_daily_schedule_runs_gives_the_same_tables(first_r
     rebuilt_assets = {e.asset_key.to_user_string() for e in forced.get_asset_materialization_events()}
     assert "marts/fct_lead_score_daily" in rebuilt_assets
     assert table_fingerprints(demo_settings) == before
+
+
+def test_the_fresh_scores_job_builds_what_sales_needs_and_leaves_history_and_feedback_to_the_daily_run():
+    definitions = build_definitions(load_settings({}))
+    def assets_of(job_name: str) -> set[str]:
+        return {key.to_user_string() for key in definitions.resolve_job_def(job_name).asset_layer.executable_asset_keys}
+
+    fresh, everything = assets_of("fresh_scores"), assets_of("materialize_all")
+    # Every landing family, the sales-facing marts with what they read, the CRM sync and the BI copy.
+    assert {"weblogs/hits", "email/events", "forms/submissions", "crm/leads", "signals/account_signals",
+            "adjustments/score_adjustments"} <= fresh
+    assert {"marts/fct_lead_scores", "marts/fct_score_ledger", "marts/fct_lead_stage_history", "marts/fct_lead_sla",
+            "marts/fct_sla_alerts", "marts/rpt_call_list", "marts/sync_crm_lead_scores", "marts/dim_people",
+            "intermediate/int_score_timeline", "intermediate/int_mql_crossings", "exports/crm_sync",
+            "published/bi_copy", "ops/dbt_builds"} <= fresh
+    # The score history, the feedback marts and steps, the other reports and the HTML report wait.
+    assert fresh < everything
+    assert not {"marts/fct_lead_score_daily", "intermediate/int_score_daily", "marts/fct_person_features",
+                "marts/fct_score_snapshots", "feedback/predictive_scores", "feedback/rpt_backtest",
+                "marts/rpt_score_changes", "marts/rpt_funnel", "reports/lead_scoring_report"} & fresh

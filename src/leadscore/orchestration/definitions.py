@@ -5,7 +5,7 @@ from __future__ import annotations
 import dagster as dg
 
 from leadscore.orchestration.alerts import NotifierResource, sla_alerts
-from leadscore.orchestration.automation import build_landing_sensor, build_schedules, materialize_all
+from leadscore.orchestration.automation import JOBS, build_landing_sensor, build_schedules
 from leadscore.orchestration.build_log import dbt_build_log
 from leadscore.orchestration.checks import STAGE_CHECKS
 from leadscore.orchestration.dbt import DBT_HOOK_SOURCES, dbt_models, dbt_resource
@@ -24,7 +24,7 @@ def build_definitions(settings: Settings) -> dg.Definitions:
         assets=[*INGESTION_ASSETS, dbt_models, *DBT_HOOK_SOURCES, crm_sync_export, *FEEDBACK_ASSETS,
                 lead_scoring_report, bi_copy, dbt_build_log],
         asset_checks=STAGE_CHECKS,
-        jobs=[materialize_all],
+        jobs=list(JOBS.values()),
         schedules=build_schedules(running=settings.automation),
         sensors=[sla_alerts, build_landing_sensor(running=settings.automation)],
         resources={

@@ -5,6 +5,7 @@ A run with nothing to do (src/leadscore/nothing_new.py) ends before Dagster is e
     python -m leadscore.orchestration.run                       # run, then print the summary
     python -m leadscore.orchestration.run --as-of 2026-03-31    # score as of a past instant (UTC)
     python -m leadscore.orchestration.run --force               # build even if nothing changed since the last build
+    python -m leadscore.orchestration.run --job fresh_scores    # only scores, stages, SLAs, alerts, BI copy (hourly)
     python -m leadscore.orchestration.run --summary             # only print the summary of the warehouse
     python -m leadscore.orchestration.run --quiet               # no progress lines, only the summary
     python -m leadscore.orchestration.run --verbose             # the summary with every table's row count
@@ -106,17 +107,19 @@ def release_interrupted_runs(instance: dg.DagsterInstance) -> list[str]:
 
 
 def materialize_everything(
-    settings: Settings, log_path: Path, as_of: str = "", force: bool = False, quiet: bool = True
+    settings: Settings, log_path: Path, as_of: str = "", force: bool = False, quiet: bool = True,
+    job_name: str = "materialize_all",
 ) -> dg.ExecuteInProcessResult:
-    """Run every asset in this process. The full dbt output goes to `log_path`; unless `quiet`,
-    the terminal gets a line per step start and end, and dbt's progress lines as they come."""
+    """Run every asset of the job (by default all of them) in this process. The full dbt output
+    goes to `log_path`; unless `quiet`, the terminal gets a line per step start and end, and dbt's
+    progress lines as they come."""
     prepare_dagster_home(settings)
     import dagster as dg
 
     from leadscore.orchestration.definitions import build_definitions  # after DAGSTER_HOME is set
     from leadscore.orchestration.progress import DbtOutputTee, ProgressOutput, reporting_progress
 
-    job = build_definitions(settings).resolve_job_def("materialize_all")
+    job = build_definitions(settings).resolve_job_def(job_name)
     log_path.parent.mkdir(parents=True, exist_ok=True)
     output = ProgressOutput(sys.stdout, quiet=quiet)
     with dg.DagsterInstance.get() as instance:
@@ -367,6 +370,9 @@ def main() -> int:
     parser.add_argument("--quiet", action="store_true", help="no progress lines while the run works")
     parser.add_argument("--verbose", action="store_true",
                         help="also list every table's row count, the files loaded and the quarantine")
+    parser.add_argument("--job", choices=("materialize_all", "fresh_scores"), default="materialize_all",
+                        help="fresh_scores: only what the scores, stages, SLAs, alerts and BI copy need "
+                        "(what the hourly schedule runs); default: everything")
     parser.add_argument("--last-run", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     settings = load_settings()
@@ -382,7 +388,8 @@ def main() -> int:
         print(f"\nNo run needed: checked in {time.monotonic() - started:.1f}s.")
         return 0
     print(f"Running: {verdict.reason}.", flush=True)
-    result = materialize_everything(settings, settings.run_log_path, args.as_of, args.force, quiet=args.quiet)
+    result = materialize_everything(settings, settings.run_log_path, args.as_of, args.force, quiet=args.quiet,
+                                    job_name=args.job)
     elapsed = time.monotonic() - started
     facts = run_facts(result, elapsed)
     facts_path(settings).write_text(json.dumps(facts, indent=1))

@@ -2,7 +2,7 @@
 then its step timings read back from Dagster's event log. With nothing to do it ends, as `make run`
 does, before importing Dagster, and records how long deciding that took instead of steps.
 
-    python -m leadscore.tools.bench.pipeline_run OUTPUT.json     # settings come from the LEADSCORE_* environment
+    python -m leadscore.tools.bench.pipeline_run OUTPUT.json [JOB]   # settings come from the LEADSCORE_* environment
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ def step_timings(instance: dg.DagsterInstance, run_id: str) -> dict:
     return run
 
 
-def main(output: Path) -> int:
+def main(output: Path, job_name: str = "materialize_all") -> int:
     settings = load_settings()
     check_start = time.time()
     verdict = nothing_to_do(settings)
@@ -64,7 +64,7 @@ def main(output: Path) -> int:
         output.write_text(json.dumps({"run_id": None, "success": True, "noop_check": check,
                                       "run_start": None, "run_end": None, "steps": {}}))
         return 0
-    result = materialize_everything(settings, settings.run_log_path)
+    result = materialize_everything(settings, settings.run_log_path, job_name=job_name)
     import dagster as dg
 
     with dg.DagsterInstance.get() as instance:
@@ -74,4 +74,4 @@ def main(output: Path) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main(Path(sys.argv[1])))
+    sys.exit(main(Path(sys.argv[1]), *sys.argv[2:3]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -128,11 +129,11 @@ def prepare_dbt(data: BenchData) -> None:
     )
 
 
-def run_pipeline(data: BenchData, name: str) -> RunResult:
-    """One whole-pipeline run in a fresh process, as `make run` does it."""
+def run_pipeline(data: BenchData, name: str, job: str = "materialize_all") -> RunResult:
+    """One pipeline run of `job` in a fresh process, as `make run` does it (the whole job by default)."""
     output = data.run_dir / f"{name}.json"
     measured = run_measured(
-        [sys.executable, "-m", "leadscore.tools.bench.pipeline_run", str(output)], env=pipeline_env(data),
+        [sys.executable, "-m", "leadscore.tools.bench.pipeline_run", str(output), job], env=pipeline_env(data),
         log_path=data.run_dir / f"{name}.log",
     )
     if not output.exists():
@@ -166,4 +167,6 @@ def run_floor(data: BenchData) -> tuple[Measured, dict]:
     )
     if measured.returncode != 0:
         raise RuntimeError(f"the floor failed (exit {measured.returncode}); see {data.run_dir / 'floor.log'}")
+    # Its tables are only timed: at large size they would keep gigabytes of disk the runs need.
+    shutil.rmtree(data.run_dir / "floor", ignore_errors=True)
     return measured, json.loads(output.read_text())
