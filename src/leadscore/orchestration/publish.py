@@ -67,8 +67,7 @@ class PublishConfigResource(dg.ConfigurableResource):
     group_name="published",
     description="The copy BI tools read: published/leadscore.duckdb and published/parquet/<schema>/<table>.parquet "
     "in the warehouse's output folder (data/warehouse/leadscore_outputs), each replaced whole by a rename so "
-    "open BI sessions keep a complete version; only the tables that changed since the last copy are written "
-    "(publication.published_tables holds each table's fingerprint); the dbt "
+    "open BI sessions keep a complete version; the dbt "
     "descriptions as table and column comments, Parquet metadata and data_dictionary.csv beside them.",
 )
 def bi_copy(warehouse: WarehouseResource, publishing: PublishConfigResource) -> dg.MaterializeResult:
@@ -84,11 +83,7 @@ def bi_copy(warehouse: WarehouseResource, publishing: PublishConfigResource) -> 
     except PublishError as error:
         raise dg.Failure(description=str(error)) from None
     tables = {f"{t.schema}.{t.table}": t.rows for t in publication.tables}
-    written = sorted(f"{t.schema}.{t.table}" for t in publication.tables if t.rewritten)
     return dg.MaterializeResult(metadata={
-        # Tables whose rows, columns, descriptions and policy are as before keep their copy.
-        "tables written": dg.MetadataValue.json(written),
-        "tables kept": len(tables) - len(written),
         "database": dg.MetadataValue.path(str(publication.database)),
         "parquet": dg.MetadataValue.path(str(publication.parquet_dir)),
         "data dictionary": dg.MetadataValue.path(str(publication.dictionary)),

@@ -5,22 +5,14 @@ replaces the directory entry, not the open file), never blocks the pipeline's si
 never sees a half-written table. Personal data can be kept, hashed or dropped on the way.
 
 The dbt descriptions travel with the data: table and column comments in the DuckDB file,
-key-value metadata in each Parquet file, and data_dictionary.csv listing every published column.
-
-A table whose rows, columns, descriptions and personal data policy are those of the previous
-copy is not written again: the new copy starts from the previous file, and its Parquet file
-stays. `publication.published_tables` in the copy holds each table's row count and fingerprint
-(the digest that decides), so a run that changed a few tables writes only those."""
+key-value metadata in each Parquet file, and data_dictionary.csv listing every published column."""
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import json
 import os
-import shutil
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,9 +23,6 @@ from leadscore.warehouse import connect, is_disk_full
 
 PERSONAL_DATA_POLICIES = ("keep", "hash", "drop")
 PUBLISHED_SCHEMAS = ("marts", "feedback")
-# What the copy says about itself: per table, its rows and the fingerprint that decides whether
-# the next publication writes it again.
-PUBLICATION_SCHEMA, PUBLICATION_TABLE = "publication", "published_tables"
 SALT_VARIABLE = "leadscore_publish_salt"
 DICTIONARY_NAME = "data_dictionary.csv"
 DICTIONARY_HEADER = ("schema", "table", "column", "type", "description", "personal_data")
@@ -55,8 +44,6 @@ class PublishedTable:
     table: str
     rows: int
     personal_columns: tuple[str, ...]
-    rewritten: bool = True  # False: the previous copy's table and Parquet file were kept
-    fingerprint: str = ""
 
 
 @dataclass(frozen=True)
@@ -181,40 +168,27 @@ def publish(
     partial_parquet: list[tuple[Path, Path]] = []
     published: list[PublishedTable] = []
     try:
-        with start_from_previous(database, partial) as con:
+        with connect(partial) as con:
             con.execute(f"attach {sql_string(warehouse)} as source (read_only)")
             con.execute(f"set variable {SALT_VARIABLE} = ?", [salt])
-            previous = previous_fingerprints(con)
-            tables = tables_to_publish(con, unpublished)
-            drop_tables_not_published(con, {(schema, table) for schema, table, _ in tables})
-            salt_digest = hashlib.sha256(salt.encode()).hexdigest()
-            for schema, table, columns in tables:
+            for schema, table, columns in tables_to_publish(con, unpublished):
                 personal = personal_columns.get((schema, table), set())
                 selected = [sql for c in columns if (sql := column_sql(c, c in personal, policy, salt))]
                 name = f"{quoted(schema)}.{quoted(table)}"
+                con.execute(f"create schema if not exists {quoted(schema)}")
+                con.execute(f"create table {name} as select {', '.join(selected)} from source.{name}")
                 described = describe_table(docs.get((schema, table)), columns, personal, policy)
+                comment_table(con, name, described)
                 final_parquet = parquet_dir / schema / f"{table}.parquet"
-                rows, fingerprint = table_fingerprint(con, schema, table, columns, selected, described,
-                                                      policy, salt_digest)
-                # Kept only when the copy's table and the Parquet file are both of this fingerprint
-                # (a run killed between the database's rename and the Parquet files' leaves the two apart).
-                kept = (previous.get((schema, table)) == fingerprint
-                        and parquet_fingerprint(con, final_parquet) == fingerprint)
-                if not kept:
-                    con.execute(f"create schema if not exists {quoted(schema)}")
-                    con.execute(f"create or replace table {name} as select {', '.join(selected)} from source.{name}")
-                    comment_table(con, name, described)
-                    final_parquet.parent.mkdir(parents=True, exist_ok=True)
-                    staged = final_parquet.with_name(final_parquet.name + ".partial")
-                    metadata = parquet_metadata(schema, table, described, policy, fingerprint)
-                    con.execute(f"copy {name} to {sql_string(staged)} (format parquet, compression zstd, "
-                                f"kv_metadata {metadata})")
-                    partial_parquet.append((staged, final_parquet))
-                published.append(PublishedTable(schema, table, rows, tuple(sorted(personal & set(columns))),
-                                                rewritten=not kept, fingerprint=fingerprint))
+                final_parquet.parent.mkdir(parents=True, exist_ok=True)
+                staged = final_parquet.with_name(final_parquet.name + ".partial")
+                con.execute(f"copy {name} to {sql_string(staged)} (format parquet, compression zstd, "
+                            f"kv_metadata {parquet_metadata(schema, table, described, policy)})")
+                partial_parquet.append((staged, final_parquet))
+                rows = con.execute(f"select count(*) from {name}").fetchone()[0]
+                published.append(PublishedTable(schema, table, rows, tuple(sorted(personal & set(columns)))))
                 pause_point("publish_table")
             con.execute("detach source")
-            record_fingerprints(con, published)
             write_dictionary(con, partial_dictionary, personal_columns, policy)
             con.execute("checkpoint")
         fsync(partial)
@@ -237,96 +211,8 @@ def publish(
         else:
             cause, advice = f"publishing to {target_dir} failed", "see the error"
         raise PublishError(f"{cause} ({error}); the previous copy is unchanged: {advice}") from error
-    remove_stale_parquet(parquet_dir, {parquet_dir / t.schema / f"{t.table}.parquet" for t in published})
+    remove_stale_parquet(parquet_dir, {final for _, final in partial_parquet})
     return Publication(database, parquet_dir, published, dictionary)
-
-
-@contextmanager
-def start_from_previous(database: Path, partial: Path) -> Iterator[duckdb.DuckDBPyConnection]:
-    """A connection to `partial`, a copy of the previous published file when there is one that
-    opens (a damaged one is set aside: the copy is then written whole)."""
-    if database.exists():
-        shutil.copyfile(database, partial)
-        try:
-            con = connect(partial)
-        except duckdb.Error:
-            remove_partial(partial)
-            con = connect(partial)
-    else:
-        con = connect(partial)
-    with con:
-        yield con
-
-
-def parquet_fingerprint(con: duckdb.DuckDBPyConnection, path: Path) -> str | None:
-    """The fingerprint a Parquet file of the copy was written with (None: no readable file)."""
-    if not path.exists():
-        return None
-    try:
-        row = con.execute("select decode(value) from parquet_kv_metadata(?) where decode(key) = 'fingerprint'",
-                          [str(path)]).fetchone()
-    except duckdb.Error:
-        return None
-    return row[0] if row else None
-
-
-def previous_fingerprints(con: duckdb.DuckDBPyConnection) -> dict[tuple[str, str], str]:
-    """The fingerprints the previous copy recorded (none in a first copy or one made before they were)."""
-    found = con.execute(
-        "select count(*) from duckdb_tables() where database_name = current_database() "
-        "and schema_name = ? and table_name = ?", [PUBLICATION_SCHEMA, PUBLICATION_TABLE],
-    ).fetchone()[0]
-    if not found:
-        return {}
-    rows = con.execute(f"select schema_name, table_name, fingerprint "
-                       f"from {PUBLICATION_SCHEMA}.{PUBLICATION_TABLE}").fetchall()
-    return {(schema, table): fingerprint for schema, table, fingerprint in rows}
-
-
-def drop_tables_not_published(con: duckdb.DuckDBPyConnection, published: set[tuple[str, str]]) -> None:
-    """Tables of the previous copy the warehouse no longer has (or no longer publishes)."""
-    stale = [(schema, table) for schema, table in con.execute(
-        "select schema_name, table_name from duckdb_tables() where database_name = current_database() "
-        "and list_contains(?, schema_name)", [list(PUBLISHED_SCHEMAS)],
-    ).fetchall() if (schema, table) not in published]
-    for schema, table in stale:
-        con.execute(f"drop table {quoted(schema)}.{quoted(table)}")
-
-
-def table_fingerprint(con: duckdb.DuckDBPyConnection, schema: str, table: str, columns: list[str],
-                      selected: list[str], described: DescribedTable, policy: str, salt_digest: str
-                      ) -> tuple[int, str]:
-    """The source table's row count, and a digest of everything its published copy is made of:
-    its rows (an order-free digest of row hashes: count, xor and sum, so duplicated rows do not
-    cancel out), column names and types, the select that publishes them (personal data
-    policy), the salt's digest and the descriptions."""
-    rows, xor, total = con.execute(
-        f"""select count(*), bit_xor(row_hash), sum(row_hash::hugeint)
-            from (select hash({", ".join(quoted(c) for c in columns)}) as row_hash
-                  from source.{quoted(schema)}.{quoted(table)})"""
-    ).fetchone()
-    types = con.execute(
-        "select list(data_type order by column_index) from duckdb_columns() "
-        "where database_name = 'source' and schema_name = ? and table_name = ?", [schema, table],
-    ).fetchone()[0]
-    parts = [f"{rows}/{xor}/{total}", columns, types, selected, policy, salt_digest,
-             described.comment, described.columns, described.dbt_model]
-    return rows, hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def record_fingerprints(con: duckdb.DuckDBPyConnection, tables: list[PublishedTable]) -> None:
-    name = f"{PUBLICATION_SCHEMA}.{PUBLICATION_TABLE}"
-    con.execute(f"create schema if not exists {PUBLICATION_SCHEMA}")
-    con.execute(f"create or replace table {name} (schema_name varchar, table_name varchar, row_count bigint, "
-                "fingerprint varchar)")
-    con.executemany(f"insert into {name} values (?, ?, ?, ?)",
-                    [[t.schema, t.table, t.rows, t.fingerprint] for t in tables])
-    comment_table(con, name, DescribedTable(
-        "The tables of this copy: their row counts, and the fingerprint of each (its rows, columns, "
-        "descriptions and personal data policy) that tells the next publication whether to write it again.",
-        {"schema_name": "Schema of the published table.", "table_name": "Name of the published table.",
-         "row_count": "Rows it holds.", "fingerprint": "Digest of what the table was published from."},
-        None))
 
 
 @dataclass(frozen=True)
@@ -365,7 +251,7 @@ def comment_table(con: duckdb.DuckDBPyConnection, name: str, described: Describe
         con.execute(f"comment on column {name}.{quoted(column)} is {sql_string(text)}")
 
 
-def parquet_metadata(schema: str, table: str, described: DescribedTable, policy: str, fingerprint: str = "") -> str:
+def parquet_metadata(schema: str, table: str, described: DescribedTable, policy: str) -> str:
     """The KV_METADATA struct of a Parquet file (read back with DuckDB's parquet_kv_metadata)."""
     values = {
         "table": f"{schema}.{table}",
@@ -373,8 +259,6 @@ def parquet_metadata(schema: str, table: str, described: DescribedTable, policy:
         "column_descriptions": json.dumps(described.columns, ensure_ascii=False),
         "personal_data_policy": policy,
     }
-    if fingerprint:
-        values["fingerprint"] = fingerprint
     if described.dbt_model:
         values["dbt_model"] = described.dbt_model
     return "{" + ", ".join(f"{quoted(key)}: {sql_string(value)}" for key, value in values.items()) + "}"
@@ -382,12 +266,12 @@ def parquet_metadata(schema: str, table: str, described: DescribedTable, policy:
 
 def write_dictionary(con: duckdb.DuckDBPyConnection, path: Path,
                      personal_columns: dict[tuple[str, str], set[str]], policy: str) -> None:
-    """data_dictionary.csv: one row per column of the published tables, with its type and
-    comment as published there (the copy's own bookkeeping, `publication`, is left out)."""
+    """data_dictionary.csv: one row per column of the published database, with its type and
+    comment as published there."""
     rows = con.execute(
         """select schema_name, table_name, column_name, data_type, coalesce(comment, '')
-           from duckdb_columns() where database_name = current_database() and list_contains(?, schema_name)
-           order by schema_name, table_name, column_index""", [list(PUBLISHED_SCHEMAS)],
+           from duckdb_columns() where database_name = current_database()
+           order by schema_name, table_name, column_index"""
     ).fetchall()
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
