@@ -93,8 +93,8 @@ DEFAULT_SIGNALS := $(BIN)/python -c 'import os, signal, sys; \
 	[signal.signal(s, signal.SIG_DFL) for s in (signal.SIGINT, signal.SIGTERM)]; os.execv(sys.argv[1], sys.argv[1:])'
 
 dev: $(VENV)/.installed $(MANIFEST)
-	mkdir -p $(DAGSTER_HOME)
-	test -f $(DAGSTER_HOME)/dagster.yaml || cp src/leadscore/orchestration/dagster.yaml $(DAGSTER_HOME)/dagster.yaml
+	$(BIN)/python -c 'from leadscore.orchestration.run import prepare_dagster_home; \
+	from leadscore.settings import load_settings; prepare_dagster_home(load_settings())'
 	exec $(DEFAULT_SIGNALS) $(BIN)/dagster dev -h $(DEV_HOST) -p $(PORT) -w workspace.yaml
 
 # Built against the pipeline's warehouse so the catalog has the real column types and row counts

@@ -5,7 +5,6 @@ check and materialization results are found by asset."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import dagster as dg
@@ -13,7 +12,7 @@ import pytest
 
 from leadscore import nothing_new
 from leadscore.orchestration import event_log
-from leadscore.orchestration.event_log import PooledSqliteEventLogStorage
+from leadscore.orchestration.event_log import PooledSqliteEventLogStorage, instance_settings
 
 TEMPLATE = Path(event_log.__file__).with_name("dagster.yaml")
 
@@ -35,7 +34,7 @@ JOB = dg.Definitions(assets=[leads], asset_checks=[leads_not_empty],
 @pytest.fixture
 def home(tmp_path, monkeypatch) -> Path:
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path))
-    shutil.copy(TEMPLATE, tmp_path / "dagster.yaml")
+    (tmp_path / "dagster.yaml").write_text(instance_settings(TEMPLATE.read_text(), tmp_path))
     return tmp_path
 
 
@@ -87,7 +86,12 @@ def test_a_process_that_read_many_runs_keeps_few_files_open(home, monkeypatch):
         assert len(instance.all_logs(result.run_id)) > 5
 
 
-def test_without_a_base_dir_or_dagster_home_it_says_what_is_missing(monkeypatch):
-    monkeypatch.delenv("DAGSTER_HOME", raising=False)
-    with pytest.raises(ValueError, match="DAGSTER_HOME"):
-        PooledSqliteEventLogStorage()
+def test_another_process_opening_this_home_reads_its_runs_whatever_its_own_dagster_home(home, tmp_path_factory,
+                                                                                        monkeypatch):
+    run_id = run_once()
+    # As a test or a tool does with DagsterInstance.from_config: its own DAGSTER_HOME is elsewhere.
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path_factory.mktemp("elsewhere")))
+    with dg.DagsterInstance.from_config(str(home)) as instance:
+        assert instance.get_run_by_id(run_id).status == dg.DagsterRunStatus.SUCCESS
+        assert any(record.dagster_event_type == dg.DagsterEventType.ASSET_MATERIALIZATION
+                   for record in instance.all_logs(run_id) if record.is_dagster_event)

@@ -7,16 +7,20 @@ database in WAL mode checkpoints it: about 10 ms an event, 25 s of a small run. 
 same writes take a third of that. Each event is still its own committed transaction in the same
 files, so the webserver, the daemon and `nothing_new` read them as before.
 
-Configured in dagster.yaml (`event_log_storage`); without `base_dir` it is Dagster's default
-place, `$DAGSTER_HOME/history/runs/`.
+Configured in the home's dagster.yaml (`event_log_storage`), with the absolute path of Dagster's
+usual place, `<DAGSTER_HOME>/history/runs/`, written when the file is copied into a new home
+(`instance_settings`): a process that opens another home (`DagsterInstance.from_config`) must
+find that home's events, whatever its own `DAGSTER_HOME` says.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from dagster import Field, StringSource
@@ -35,13 +39,13 @@ MAX_OPEN_SHARDS = 16
 class PooledSqliteEventLogStorage(SqliteEventLogStorage):
     """SqliteEventLogStorage whose engines (one per shard file) are made once and reused."""
 
-    def __init__(self, base_dir: str | None = None, inst_data: ConfigurableClassData | None = None):
+    def __init__(self, base_dir: str, inst_data: ConfigurableClassData | None = None):
         self._engines: OrderedDict[str, Engine] = OrderedDict()
-        super().__init__(base_dir or default_base_dir(), inst_data=inst_data)
+        super().__init__(base_dir, inst_data=inst_data)
 
     @classmethod
     def config_type(cls) -> dict[str, Any]:
-        return {"base_dir": Field(StringSource, is_required=False)}
+        return {"base_dir": Field(StringSource)}
 
     @classmethod
     def from_config_value(cls, inst_data: ConfigurableClassData | None, config_value: dict[str, Any]
@@ -85,8 +89,13 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
         super().dispose()
 
 
-def default_base_dir() -> str:
-    home = os.environ.get("DAGSTER_HOME")
-    if not home:
-        raise ValueError("PooledSqliteEventLogStorage needs base_dir in its config, or DAGSTER_HOME set")
-    return os.path.join(home, "history", "runs", "")
+def instance_settings(template: str, home: Path) -> str:
+    """The project's dagster.yaml for the home `home`: the template and this event log, in
+    Dagster's usual place under that home."""
+    base_dir = json.dumps(str(home.resolve() / "history" / "runs") + os.sep)  # a YAML-safe quoted path
+    return (template.rstrip() + "\n"
+            "event_log_storage:\n"
+            "  module: leadscore.orchestration.event_log\n"
+            "  class: PooledSqliteEventLogStorage\n"
+            "  config:\n"
+            f"    base_dir: {base_dir}\n")

@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -50,10 +49,12 @@ def dagster_home(settings: Settings) -> Path:
 
 def prepare_dagster_home(settings: Settings) -> Path:
     """DAGSTER_HOME with the project's instance settings (single-writer pool, run queue)."""
+    from leadscore.orchestration.event_log import instance_settings
+
     home = Path(os.environ.setdefault("DAGSTER_HOME", str(dagster_home(settings))))
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
-        shutil.copy(INSTANCE_TEMPLATE, home / "dagster.yaml")
+        (home / "dagster.yaml").write_text(instance_settings(INSTANCE_TEMPLATE.read_text(), home))
     return home
 
 
