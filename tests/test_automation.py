@@ -11,7 +11,8 @@ import pytest
 import yaml
 
 from leadscore.ingest.arrivals import ArrivalState, observe
-from leadscore.orchestration.automation import build_landing_sensor, build_schedules, materialize_all
+from leadscore.orchestration import run
+from leadscore.orchestration.automation import JOBS, build_landing_sensor, build_schedules, materialize_all
 from leadscore.orchestration.definitions import build_definitions
 from leadscore.orchestration.resources import IngestionConfigResource
 from leadscore.settings import Settings, load_settings
@@ -182,3 +183,7 @@ def test_the_fresh_scores_job_builds_what_sales_needs_and_leaves_history_and_fee
     assert not {"marts/fct_lead_score_daily", "intermediate/int_score_daily", "marts/fct_person_features",
                 "marts/fct_score_snapshots", "feedback/predictive_scores", "feedback/rpt_backtest",
                 "marts/rpt_score_changes", "marts/rpt_funnel", "reports/lead_scoring_report"} & fresh
+
+
+def test_the_headless_run_offers_every_job():
+    assert set(run.JOB_NAMES) == set(JOBS)

@@ -45,11 +45,28 @@ def reject_reason_sql(column: str = "error_type") -> str:
     return f"case {cases} else 'malformed record: ' || lower({column}) end"
 
 
-def rejected_lines_sql(rejects_table: str) -> str:
-    """One (line, reason, raw content) row per rejected line: DuckDB records one error per bad
-    column, so a line can appear several times in its rejects table."""
-    return f"""select line, string_agg(distinct {reject_reason_sql()}, '; ' order by {reject_reason_sql()}),
-        any_value(csv_line) from {rejects_table} group by line order by line"""
+def rejected_lines_sql(rejects_table: str, by_file: bool = False) -> str:
+    """One (line, reason, raw content) row per rejected line, preceded by the file's position in
+    the read's file list (`file_index`) when `by_file`: DuckDB records one error per bad column,
+    so a line can appear several times in its rejects table."""
+    keys = "file_id, line" if by_file else "line"
+    return f"""select {"file_id as file_index, " if by_file else ""}line,
+        string_agg(distinct {reject_reason_sql()}, '; ' order by {reject_reason_sql()}) as reason,
+        any_value(csv_line) as raw_content from {rejects_table} group by {keys} order by {keys}"""
+
+
+def read_lines_sql(files: list[LandingFile], rejects_table: str, scan_table: str) -> str:
+    """DuckDB's CSV reader over `files` (of one compression) as one VARCHAR column `line` per
+    physical line, numbered in read order (`ordinality`; with `file_index`, the file's position
+    in the list), keeping the lines it cannot read in `rejects_table`."""
+    paths = ", ".join(sql_literal(str(file.path)) for file in files)
+    compression = "gzip" if files[0].is_gzip else "none"
+    return f"""read_csv(
+            [{paths}], columns = {{'line': 'VARCHAR'}}, header = false,
+            delim = chr(0), quote = '', escape = '', auto_detect = false, compression = '{compression}',
+            strict_mode = true, store_rejects = true, rejects_table = '{rejects_table}',
+            rejects_scan = '{scan_table}', rejects_limit = 0
+        ) with ordinality"""
 
 
 def corrected_line_sql(ordinality: str, rejects_table: str, header_lines: int) -> str:
@@ -68,18 +85,10 @@ def corrected_line_sql(ordinality: str, rejects_table: str, header_lines: int) -
 def load_lines(con: duckdb.DuckDBPyConnection, load: FileLoad, table: str) -> int:
     """Create temp table `table(line_number, line)` from the file; return the number of lines
     quarantined for encoding or size (already written to the quarantine)."""
-    compression = "gzip" if load.file.is_gzip else "none"
     rejects, scan = f"{table}_rejects", f"{table}_scan"
     con.execute(f"drop table if exists {rejects}; drop table if exists {scan}")
-    con.execute(
-        f"""create or replace temp table {table}_read as
-        select line, ordinality from read_csv(
-            {sql_literal(str(load.file.path))}, columns = {{'line': 'VARCHAR'}}, header = false,
-            delim = chr(0), quote = '', escape = '', auto_detect = false, compression = '{compression}',
-            strict_mode = true, store_rejects = true, rejects_table = '{rejects}',
-            rejects_scan = '{scan}', rejects_limit = 0
-        ) with ordinality"""
-    )
+    con.execute(f"""create or replace temp table {table}_read as
+        select line, ordinality from {read_lines_sql([load.file], rejects, scan)}""")
     rejected = quarantine_from(con, load, rejected_lines_sql(rejects))
     con.execute(
         f"""create or replace temp table {table} as
@@ -125,8 +134,6 @@ def load_line_files(
     the parsed columns `columns_sql` selects; the good lines go into `table`, followed by the
     load metadata of their file. Each file gets its quarantine rows and manifest row.
     """
-    compression = "gzip" if loads[0].file.is_gzip else "none"
-    paths = ", ".join(sql_literal(str(load.file.path)) for load in loads)
     with transaction(con):
         con.execute("drop table if exists batch_rejects; drop table if exists batch_scan")
         con.execute("create or replace temp table batch_files (file_index integer, load_id varchar, "
@@ -139,15 +146,9 @@ def load_line_files(
         # WITH ORDINALITY numbers the rows in the reader's order through a streaming
         # row_number() that DuckDB runs on one thread, whatever `threads` or
         # preserve_insertion_order say: files come one after the other, each in line order.
-        con.execute(
-            f"""create or replace temp table batch_read as
-            select file_index, ordinality, line from read_csv(
-                [{paths}], columns = {{'line': 'VARCHAR'}}, header = false,
-                delim = chr(0), quote = '', escape = '', auto_detect = false, compression = '{compression}',
-                strict_mode = true, store_rejects = true, rejects_table = 'batch_rejects',
-                rejects_scan = 'batch_scan', rejects_limit = 0
-            ) with ordinality"""
-        )
+        con.execute(f"""create or replace temp table batch_read as
+            select file_index, ordinality, line
+            from {read_lines_sql([load.file for load in loads], 'batch_rejects', 'batch_scan')}""")
         # A file's rows are contiguous in that order: its k-th accepted row is ordinality - first + 1.
         con.execute("""create or replace temp table batch_spans as
             select file_index, min(ordinality) as first, count(*) as accepted,
@@ -157,10 +158,7 @@ def load_line_files(
             raise AssertionError("DuckDB's reader interleaved the files of a batch: line numbers would be wrong")
         # Lines the reader rejected (encoding, size), one row each (DuckDB records one per bad
         # column); rejects' file_id is the file's position in the list, as file_index.
-        con.execute(f"""create or replace temp table batch_rejected as
-            select file_id as file_index, line, string_agg(distinct {reject_reason_sql()}, '; '
-                   order by {reject_reason_sql()}) as reason, any_value(csv_line) as raw_content
-            from batch_rejects group by file_id, line""")
+        con.execute(f"create or replace temp table batch_rejected as {rejected_lines_sql('batch_rejects', True)}")
         # As corrected_line_sql, per file: the i-th rejected line r (1-based, in file order)
         # shifts every accepted row whose position k satisfies k >= r - i + 1; several rejected
         # lines in a row share a threshold, so the shift is the largest i at the largest
