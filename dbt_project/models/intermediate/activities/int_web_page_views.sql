@@ -71,7 +71,7 @@ scope_hits as (
 ),
 
 {% endif -%}
-hits as (
+hits as {{ inline_cte() }} (
     select * from {{ ref('stg_weblogs__hits') }}
     {%- if is_incremental() %}
     where (select is_full_scope from run_scope)

@@ -30,7 +30,7 @@ rulebooks as (
     select rulebook_id, mql_threshold, mql_min_fit from {{ ref('rulebooks') }}
 ),
 
-all_timelines as (
+all_timelines as {{ inline_cte() }} (
     select * from {{ ref('int_score_timeline') }}
 ),
 

@@ -37,7 +37,7 @@ calendar as (
     from ({{ day_numbers('(select first_dn from as_of)', '(select last_dn from as_of)') }}) as days
 ),
 
-all_timelines as (
+all_timelines as {{ inline_cte() }} (
     select * from {{ ref('int_score_timeline') }}
 ),
 

@@ -32,24 +32,24 @@ rulebooks as (
     select * from {{ ref('rulebooks') }}
 ),
 
-profile_hits as (
+profile_hits as {{ inline_cte() }} (
     select * from {{ ref('int_profile_rule_hits') }}
 ),
 
-activity_rule_hits as (
+activity_rule_hits as {{ inline_cte() }} (
     select * from {{ ref('int_activity_rule_hits') }}
 ),
 
-inactivity_hits as (
+inactivity_hits as {{ inline_cte() }} (
     select * from {{ ref('int_inactivity_rule_hits') }}
 ),
 
-adjustments as (
+adjustments as {{ inline_cte() }} (
     select * from {{ ref('int_score_adjustments') }}
     where problem is null
 ),
 
-recycles as (
+recycles as {{ inline_cte() }} (
     select * from {{ ref('int_recycles') }}
     where recycled_at <= (select as_of from as_of)
 ),

@@ -22,7 +22,7 @@ as_of as (
     select as_of from {{ ref('int_scoring_as_of') }}
 ),
 
-all_events as (
+all_events as {{ inline_cte() }} (
     select * from {{ ref('int_score_events') }}
 ),
 

@@ -158,7 +158,7 @@ people as (
 
 {% endif -%}
 -- Events before a person's record existed count from its creation.
-events as (
+events as {{ inline_cte() }} (
     select
         events.*,
         people.created_at as created_at,
@@ -189,7 +189,7 @@ terms as (
 
 -- Each term enters at its start and leaves at its end (when that is before as_of); a decaying
 -- term replaced by a score set by hand also enters the replaced sums from then on.
-term_changes as (
+term_changes as {{ inline_cte() }} (
     select terms.*, terms.effective_from as changed_at, 1 as direction, 'earned' as change_kind, 0 as is_replaced
     from terms
     union all

@@ -39,7 +39,7 @@ run_scope as (
 
 -- The lines to classify: those of loads not classified yet (every line when the fingerprint
 -- changed).
-source as (
+source as {{ inline_cte() }} (
     select * from {{ source('weblogs', 'hits') }}
     {%- if is_incremental() %}
     where (select is_full_scope from run_scope)
@@ -55,7 +55,7 @@ web_attack_paths as (
     select * from {{ ref('web_attack_paths') }}
 ),
 
-parsed as (
+parsed as {{ inline_cte() }} (
     select
         {{ dbt.hash(dbt.concat(['_source_file', "':'", 'cast(_source_line as ' ~ dbt.type_string() ~ ')'])) }} as hit_id,
         {{ parse_access_log_timestamp('request_time') }} as requested_at,
@@ -153,7 +153,7 @@ attack_uris as (
     group by request_uris.request_uri
 ),
 
-classified as (
+classified as {{ inline_cte() }} (
     select
         parsed.*,
         {{ regex_matches('parsed.url_path', "'\\.(css|js|mjs|map|png|jpe?g|gif|svg|ico|webp|avif|bmp|tiff?|woff2?|ttf|otf|eot)$'", true) }} as is_static_asset,
@@ -178,7 +178,7 @@ classified as (
 ),
 
 -- Everything known from the line itself.
-new_hits as (
+new_hits as {{ inline_cte() }} (
     select
         hit_id,
         requested_at,
@@ -241,7 +241,7 @@ earlier_hits as (
 ),
 
 {% endif -%}
-window_hits as (
+window_hits as {{ inline_cte() }} (
     select new_hits.*, true as is_in_scope
     from new_hits
     {%- if is_incremental() %}
@@ -250,46 +250,59 @@ window_hits as (
     {%- endif %}
 ),
 
--- The nearest attack request by the same client before and after each hit. Sorted on the
--- few columns it needs, then joined back: a sort by client and time carrying every column of
--- every hit spilled tens of GB to disk at 50M lines.
-attack_neighbours as (
+-- A hit is from an attacking client when the same client made an attack request within the
+-- window before or after it. Attack requests are few: each client's are merged into spans (two
+-- attacks at most two windows apart share one), widened by the window, and every hit looks up
+-- the span of its client that holds it. No sort or join back of all hits by client and time,
+-- which spilled tens of GB to disk at 50M lines.
+attack_requests as (
     select
-        hit_id,
+        client_ip,
         requested_at,
-        is_in_scope,
-        max(case when is_attack_request then requested_at end) over (
+        lag(requested_at) over (partition by client_ip order by requested_at) as previous_attack_at
+    from window_hits
+    where is_attack_request and requested_at is not null
+),
+
+attack_span_numbers as (
+    select
+        client_ip,
+        requested_at,
+        sum(
+            case
+                when previous_attack_at is null
+                    or previous_attack_at < {{ dbt.dateadd('day', -2 * attack_window_days, 'requested_at') }}
+                    then 1
+                else 0
+            end
+        ) over (
             partition by client_ip
             order by requested_at
             rows between unbounded preceding and current row
-        ) as previous_attack_at,
-        min(case when is_attack_request then requested_at end) over (
-            partition by client_ip
-            order by requested_at
-            rows between current row and unbounded following
-        ) as next_attack_at
-    from window_hits
+        ) as span_number
+    from attack_requests
 ),
 
-attack_flags as (
+attack_spans as (
     select
-        hit_id,
-        coalesce(
-            previous_attack_at >= {{ dbt.dateadd('day', -attack_window_days, 'requested_at') }}
-            or next_attack_at <= {{ dbt.dateadd('day', attack_window_days, 'requested_at') }},
-            false
-        ) as is_from_attacking_client
-    from attack_neighbours
-    where is_in_scope
+        client_ip,
+        {{ dbt.dateadd('day', -attack_window_days, 'min(requested_at)') }} as starts_at,
+        {{ dbt.dateadd('day', attack_window_days, 'max(requested_at)') }} as ends_at
+    from attack_span_numbers
+    group by client_ip, span_number
 ),
 
+-- Spans of one client never overlap, so a hit matches at most one.
 attack_clients as (
     select
         window_hits.*,
-        attack_flags.is_from_attacking_client
+        attack_spans.client_ip is not null as is_from_attacking_client
     from window_hits
-    inner join attack_flags
-        on window_hits.hit_id = attack_flags.hit_id
+    left join attack_spans
+        on window_hits.client_ip = attack_spans.client_ip
+        and window_hits.requested_at >= attack_spans.starts_at
+        and window_hits.requested_at <= attack_spans.ends_at
+    where window_hits.is_in_scope
 ),
 
 renamed as (
