@@ -81,38 +81,67 @@ rules as (
     where activity_type <> 'inactivity'
 ),
 
-candidates as (
+-- The attributes the rules of each activity type read (one or two): an activity's value is
+-- taken once per attribute, not once per rule (a row per activity and rule was 37M rows at
+-- medium size, stored and joined back).
+rule_attributes as (
+    select distinct activity_type, coalesce(attribute, '') as attribute
+    from rules
+),
+
+activity_values as {{ inline_cte() }} (
     select
         activities.person_id as person_id,
         activities.activity_id as activity_id,
         activities.activity_type as activity_type,
         activities.activity_at as activity_at,
         activities.product_line as product_line,
-        rules.rulebook_id as rulebook_id,
-        rules.rule_id as rule_id,
-        rules.operator as operator,
-        rules.value as value,
-        rules.min_value as min_value,
-        rules.max_value as max_value,
-        rules.product_line as rule_product_line,
-        {{ rule_attribute_text('rules.attribute', 'activities',
-            var('scoring_activity_attributes') | reject('equalto', 'days_without_web_activity') | list) }}
-            as attribute_value
+        rule_attributes.attribute as attribute,
+        {{ rule_attribute_text('rule_attributes.attribute', 'activities', detail_columns) }} as attribute_value
     from scoped_activities as activities
-    inner join rules
-        on activities.activity_type = rules.activity_type
+    inner join rule_attributes
+        on activities.activity_type = rule_attributes.activity_type
+),
+
+-- Each rule is tested once per distinct value of its attribute: values repeat (page paths,
+-- form names), and a regex read from a column is compiled again for every row it is tested on.
+attribute_values as (
+    select distinct activity_type, attribute, attribute_value
+    from activity_values
 ),
 
 matching_values as (
-    {{ matching_rule_values('candidates') }}
+    select
+        rules.rulebook_id,
+        rules.rule_id,
+        rules.product_line as rule_product_line,
+        attribute_values.activity_type,
+        attribute_values.attribute,
+        attribute_values.attribute_value
+    from attribute_values
+    inner join rules
+        on attribute_values.activity_type = rules.activity_type
+        and attribute_values.attribute = coalesce(rules.attribute, '')
+    where {{ rule_operator_matches('rules', 'attribute_values.attribute_value') }}
 ),
 
 matched as (
-    select candidates.*
-    from candidates
+    select
+        activity_values.person_id,
+        activity_values.activity_id,
+        activity_values.activity_type,
+        activity_values.activity_at,
+        activity_values.product_line,
+        matching_values.rulebook_id,
+        matching_values.rule_id
+    from activity_values
     inner join matching_values
-        on {{ same_rule_value('candidates', 'matching_values') }}
-    where candidates.rule_product_line is null or candidates.rule_product_line = candidates.product_line
+        on activity_values.activity_type = matching_values.activity_type
+        and activity_values.attribute = matching_values.attribute
+        and coalesce(activity_values.attribute_value, '') = coalesce(matching_values.attribute_value, '')
+        and (activity_values.attribute_value is null) = (matching_values.attribute_value is null)
+    where matching_values.rule_product_line is null
+        or matching_values.rule_product_line = activity_values.product_line
 ),
 
 with_rule as (
