@@ -72,32 +72,39 @@ events as (
 
 {% endif -%}
 
--- Each rule's points as of as_of: the sum of its terms (several for a step decay profile).
+-- Each rule's points as of as_of: the sum of its terms (several for a step decay profile). The
+-- terms of one rule and source share everything but their share of the points, so those
+-- columns are grouped on rather than aggregated (max() of text per row cost a third of the
+-- model).
 rule_rows as (
     select
         events.person_id,
         events.rulebook_id,
         events.rule_id,
-        max(events.component) as component,
-        max(events.category) as category,
-        max(events.description) as description,
+        events.component,
+        events.category,
+        events.description,
         events.source_type,
         events.source_id as activity_id,
-        max(events.activity_type) as activity_type,
-        max(events.product_line) as product_line,
-        max(events.event_at) as event_at,
-        max(events.points) as points,
-        max(events.points_after_cap) as points_after_cap,
+        events.activity_type,
+        events.product_line,
+        events.event_at,
+        events.points,
+        events.points_after_cap,
         sum(events.term_factor * {{ term_share_at('events', '(select as_of from as_of)') }}) as decay_factor,
-        max(events.weight) as weight,
+        events.weight,
         cast(sum(events.term_points * {{ term_share_at('events', '(select as_of from as_of)') }}) as {{ points_type() }})
             as points_as_of,
-        max(events.absolute_epoch) as absolute_epoch,
-        max(events.recycle_epoch) as recycle_epoch
+        events.absolute_epoch,
+        events.recycle_epoch
     from events
     where events.term_kind in ('constant', 'linear', 'exponential')
         and events.source_type <> 'adjustment'
-    group by events.person_id, events.rulebook_id, events.rule_id, events.source_type, events.source_id
+    group by
+        events.person_id, events.rulebook_id, events.rule_id, events.source_type, events.source_id,
+        events.component, events.category, events.description, events.activity_type, events.product_line,
+        events.event_at, events.points, events.points_after_cap, events.weight, events.absolute_epoch,
+        events.recycle_epoch
 ),
 
 valued as (
@@ -188,7 +195,7 @@ recycle_rows as (
         and recycles.recycle_id = reset_sums.recycle_id
 ),
 
-with_resets as (
+with_resets as {{ inline_cte() }} (
     select * from valued
     union all
     select * from recycle_rows
@@ -264,7 +271,7 @@ absolute_rows as (
         and absolutes.rulebook_id = before_absolute.rulebook_id
 ),
 
-scored_rows as (
+scored_rows as {{ inline_cte() }} (
     select * from with_resets
     union all
     select * from delta_rows
