@@ -69,13 +69,18 @@
     where {{ rule_operator_matches('rule_values', 'rule_values.attribute_value') }}
 {%- endmacro %}
 
-{#- Same rule and same attribute value, a missing value included (is_missing matches it). Two
-    equalities rather than a null-safe comparison, so every engine can hash-join on them. -#}
+{#- Same rule and same attribute value, a missing value included (is_missing matches it). -#}
 {% macro same_rule_value(left, right) -%}
     {{ left }}.rulebook_id = {{ right }}.rulebook_id
         and {{ left }}.rule_id = {{ right }}.rule_id
-        and coalesce({{ left }}.attribute_value, '') = coalesce({{ right }}.attribute_value, '')
-        and ({{ left }}.attribute_value is null) = ({{ right }}.attribute_value is null)
+        and {{ same_attribute_value(left ~ '.attribute_value', right ~ '.attribute_value') }}
+{%- endmacro %}
+
+{#- Two attribute values equal, or both missing. Two equalities rather than a null-safe
+    comparison, so every engine can hash-join on them. -#}
+{% macro same_attribute_value(left_value, right_value) -%}
+    coalesce({{ left_value }}, '') = coalesce({{ right_value }}, '')
+        and ({{ left_value }} is null) = ({{ right_value }} is null)
 {%- endmacro %}
 
 {% macro safe_double(expr) -%}

@@ -15,7 +15,6 @@ find that home's events, whatever its own `DAGSTER_HOME` says.
 
 from __future__ import annotations
 
-import json
 import os
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -23,6 +22,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import yaml
 from dagster import Field, StringSource
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     SQLITE_BUSY_TIMEOUT_SECONDS,
@@ -90,12 +90,11 @@ class PooledSqliteEventLogStorage(SqliteEventLogStorage):
 
 
 def instance_settings(template: str, home: Path) -> str:
-    """The project's dagster.yaml for the home `home`: the template and this event log, in
-    Dagster's usual place under that home."""
-    base_dir = json.dumps(str(home.resolve() / "history" / "runs") + os.sep)  # a YAML-safe quoted path
-    return (template.rstrip() + "\n"
-            "event_log_storage:\n"
-            "  module: leadscore.orchestration.event_log\n"
-            "  class: PooledSqliteEventLogStorage\n"
-            "  config:\n"
-            f"    base_dir: {base_dir}\n")
+    """The project's dagster.yaml for the home `home`: the template (its comments kept) and this
+    event log, in Dagster's usual place under that home."""
+    event_log = {"event_log_storage": {
+        "module": "leadscore.orchestration.event_log",
+        "class": PooledSqliteEventLogStorage.__name__,
+        "config": {"base_dir": str(home.resolve() / "history" / "runs") + os.sep},
+    }}
+    return template.rstrip() + "\n" + yaml.safe_dump(event_log, sort_keys=False)

@@ -138,8 +138,7 @@ matched as (
     inner join matching_values
         on activity_values.activity_type = matching_values.activity_type
         and activity_values.attribute = matching_values.attribute
-        and coalesce(activity_values.attribute_value, '') = coalesce(matching_values.attribute_value, '')
-        and (activity_values.attribute_value is null) = (matching_values.attribute_value is null)
+        and {{ same_attribute_value('activity_values.attribute_value', 'matching_values.attribute_value') }}
     where matching_values.rule_product_line is null
         or matching_values.rule_product_line = activity_values.product_line
 ),
