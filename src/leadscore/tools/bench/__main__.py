@@ -6,7 +6,8 @@
 In one go: the floor (DuckDB alone reading the landing files), a cold run on an empty warehouse
 without the last day of daily files, an incremental run once that day has landed, a freshness run
 after one more hour in which a lead crosses the MQL threshold (src/leadscore/tools/bench/freshness.py), and a no-op
-run with nothing new. Writes <root>/latest.json and <root>/<size>/result.json, prints a table.
+run with nothing new. A failed run ends the benchmark there (the next one would start from its broken
+warehouse). Writes <root>/latest.json and <root>/<size>/result.json, prints a table.
 """
 
 from __future__ import annotations
@@ -59,6 +60,11 @@ def main(argv: list[str] | None = None) -> int:
         if name == "freshness":
             freshness["reached"] = reached(warehouse(data), data.run_dir / "published" / "leadscore.duckdb", lead)
         print(f"{name:<12} {runs[name].measured.wall_s:8.1f} s", flush=True)
+        if not runs[name].success:
+            # Each run starts from the warehouse the one before left: the rest would measure a broken state.
+            print(f"{name} run failed (steps: {', '.join(runs[name].failed_steps) or 'none recorded'}; see "
+                  f"{runs[name].log}): the runs after it are not measured", flush=True)
+            break
 
     result = build_result(args.size, args.seed, reused, last_day, held_back, floor, runs, _medium_cold_s(args.root),
                           freshness)

@@ -53,11 +53,17 @@ def targets(result: dict, medium_cold_s: float | None) -> dict:
         "peak_rss_mb": (result["peak_rss_mb"], MAX_LARGE_PEAK_RSS_MB if result["size"] == "large" else MAX_PEAK_RSS_MB),
     }
     if result["size"] == "large" and medium_cold_s:
-        checks["large_vs_medium_cold"] = (_ratio(result["cold_s"], medium_cold_s), MAX_LARGE_VS_MEDIUM)
+        cold_ok = result["cold_vs_floor"] is not None  # the cold run succeeded
+        checks["large_vs_medium_cold"] = (_ratio(result["cold_s"], medium_cold_s) if cold_ok else None,
+                                          MAX_LARGE_VS_MEDIUM)
     return {
         name: {"value": value, "limit": limit, "met": value is not None and value <= limit}
         for name, (value, limit) in checks.items()
     }
+
+
+def _wall(run: RunResult | None) -> float | None:
+    return run.measured.wall_s if run else None
 
 
 def build_result(
@@ -65,13 +71,17 @@ def build_result(
     floor: tuple[Measured, dict], runs: dict[str, RunResult], medium_cold_s: float | None,
     freshness: dict | None = None,
 ) -> dict:
+    """The benchmark's figures. `runs` holds the runs measured, in RUN_NAMES order: all of them, or
+    those up to the first that failed (a figure that needs a run not measured is None)."""
     floor_measured, floor_detail = floor
-    cold, incremental, noop, fresh = (runs[name] for name in RUN_NAMES)
+    cold, incremental, noop, fresh = (runs.get(name) for name in RUN_NAMES)
     freshness = freshness or {}
     # The hour counts as fresh only once everything it should change is in the warehouse and the copy.
-    fresh_s = fresh.measured.wall_s if fresh.success and freshness.get("reached") and all(
+    fresh_s = fresh.measured.wall_s if fresh and fresh.success and freshness.get("reached") and all(
         freshness["reached"].values()) else None
-    ingestion_cold = sum(s["seconds"] for s in cold.stages if s["kind"] == "ingestion")
+    cold_s = _wall(cold) if cold and cold.success else None
+    ingestion_cold = sum(s["seconds"] for s in cold.stages if s["kind"] == "ingestion") if cold else 0.0
+    failed = next((name for name, run in runs.items() if not run.success), None)
     result = {
         "size": size,
         "seed": seed,
@@ -85,28 +95,32 @@ def build_result(
         "floor_tables_s": floor_detail["tables"],
         "floor_peak_rss_mb": floor_measured.peak_rss_mb,
         "floor_process_cpu_s": floor_measured.cpu_s,
-        "cold_s": cold.measured.wall_s,
-        "incremental_s": incremental.measured.wall_s,
-        "noop_s": noop.measured.wall_s,
+        "cold_s": _wall(cold),
+        "incremental_s": _wall(incremental),
+        "noop_s": _wall(noop),
         "freshness_s": fresh_s,
         "freshness_lead": freshness.get("lead"),
         "freshness_reached": freshness.get("reached"),
-        "cold_vs_floor": _ratio(cold.measured.wall_s, floor_detail["seconds"]),
-        "cold_ingestion_vs_floor": _ratio(ingestion_cold, floor_detail["seconds"]),
-        "incremental_vs_cold": _ratio(incremental.measured.wall_s, cold.measured.wall_s),
-        "freshness_vs_cold": _ratio(fresh_s, cold.measured.wall_s) if fresh_s is not None else None,
+        # A failed run's time is kept above, but no ratio is drawn from it.
+        "cold_vs_floor": _ratio(cold_s, floor_detail["seconds"]) if cold_s else None,
+        "cold_ingestion_vs_floor": _ratio(ingestion_cold, floor_detail["seconds"]) if cold else None,
+        "incremental_vs_cold": _ratio(incremental.measured.wall_s, cold_s)
+        if cold_s and incremental and incremental.success else None,
+        "freshness_vs_cold": _ratio(fresh_s, cold_s) if fresh_s is not None and cold_s else None,
         "peak_rss_mb": max(run.measured.peak_rss_mb for run in runs.values()),
-        "rows_per_s": cold.as_json()["rows_per_s"],
+        "rows_per_s": cold.as_json()["rows_per_s"] if cold else None,
         "stages": {name: run.stages for name, run in runs.items()},
         "runs": {name: run.as_json() for name, run in runs.items()},
-        "all_succeeded": all(run.success for run in runs.values()),
+        "all_succeeded": failed is None and len(runs) == len(RUN_NAMES),
+        "failed_run": failed,
+        "runs_not_measured": [name for name in RUN_NAMES if name not in runs],
         # Tables whose row count the no-op run changed: it should change none.
         "noop_changed_tables": sorted(
             name for name in set(incremental.table_rows) | set(noop.table_rows)
             if incremental.table_rows.get(name) != noop.table_rows.get(name) and name not in RUN_LOG_TABLES
-        ),
+        ) if incremental and noop else None,
         "loadavg": {"floor": floor_measured.load_before, **{n: r.measured.load_before for n, r in runs.items()},
-                    "end": fresh.measured.load_after},
+                    "end": list(runs.values())[-1].measured.load_after if runs else floor_measured.load_after},
         "machine": machine(),
     }
     result["targets"] = targets(result, medium_cold_s)
@@ -141,7 +155,7 @@ def render_table(result: dict) -> str:
         f"{'stage':<34} {'kind':<11} {'cold s':>9} {'incr. s':>9} {'no-op s':>9} {'fresh s':>9} {'cold rows/s':>12}"
         f" {'cold MB':>8} {'incr. MB':>8}",
     ]
-    by_name = {name: {s["stage"]: s for s in result["stages"][name]} for name in RUN_NAMES}
+    by_name = {name: {s["stage"]: s for s in result["stages"].get(name, [])} for name in RUN_NAMES}
     order = [s["stage"] for s in result["stages"]["cold"]]
     order += [name for run in RUN_NAMES for name in by_name[run] if name not in order]
     for stage in order:
@@ -154,21 +168,22 @@ def render_table(result: dict) -> str:
             + f" {'' if cold_rate is None else f'{cold_rate:,}':>12}"
             + "".join(f" {_megabytes(s.get('peak_rss_mb') if s else None):>8}" for s in present[:2])
         )
+    measured = {run: runs.get(run, {}) for run in RUN_NAMES}  # a run not measured: empty columns
     lines.append(
         f"{'total (wall)':<34} {'':<11} "
-        + " ".join(f"{_seconds(runs[run]['wall_s']):>9}" for run in RUN_NAMES)
-        + f" {runs['cold']['rows_per_s'] or 0:>12,}"
+        + " ".join(f"{_seconds(measured[run].get('wall_s')):>9}" for run in RUN_NAMES)
+        + f" {measured['cold'].get('rows_per_s') or 0:>12,}"
     )
     lines.append(
         f"{'CPU time of the process tree (s)':<46} "
-        + " ".join(f"{_seconds(runs[run]['cpu_s']):>9}" for run in RUN_NAMES)
+        + " ".join(f"{_seconds(measured[run].get('cpu_s')):>9}" for run in RUN_NAMES)
     )
     lines.append(
         f"{'peak RSS of the process tree (MB)':<46} "
-        + " ".join(f"{runs[run]['peak_rss_mb']:>9,.0f}" for run in RUN_NAMES)
+        + " ".join(f"{_megabytes(measured[run].get('peak_rss_mb')):>9}" for run in RUN_NAMES)
     )
     for run in ("cold", "incremental"):
-        nodes = runs[run].get("dbt", {}).get("largest_memory_nodes") or []
+        nodes = measured[run].get("dbt", {}).get("largest_memory_nodes") or []
         if nodes:
             lines.append(f"dbt nodes with the highest RSS ({run}): " + ", ".join(
                 f"{node['node']} {node['peak_rss_mb']:,.0f} MB" for node in nodes[:5]))
@@ -184,7 +199,10 @@ def render_table(result: dict) -> str:
     for name, target in result["targets"].items():
         lines.append(f"  {name:<24} {target['value']!s:>10}  limit {target['limit']:<8} "
                      f"{'met' if target['met'] else 'NOT MET'}")
-    if not result["all_succeeded"]:
-        failed = [name for name in RUN_NAMES if not runs[name]["success"]]
-        lines.append(f"\nFAILED runs: {', '.join(failed)} (see the logs in data/bench/{result['size']}/run/)")
+    if result["failed_run"]:
+        steps = ", ".join(runs[result["failed_run"]]["failed_steps"]) or "none recorded"
+        lines.append(f"\nFAILED: the {result['failed_run']} run (steps: {steps}; its log is "
+                     f"data/bench/{result['size']}/run/{result['failed_run']}.log)")
+    if result["runs_not_measured"]:
+        lines.append(f"Not measured after it: {', '.join(result['runs_not_measured'])}")
     return "\n".join(lines)

@@ -41,6 +41,8 @@ class RunResult:
     dbt: dict = field(default_factory=dict)
     table_rows: dict[str, int] = field(default_factory=dict)  # every warehouse table after the run
     nothing_to_do: str = ""  # why no Dagster run was needed, when none was started
+    failed_steps: list[str] = field(default_factory=list)
+    log: Path | None = None
 
     @property
     def rows(self) -> int:
@@ -53,7 +55,7 @@ class RunResult:
             "cpu_s": self.measured.cpu_s, "peak_rss_mb": self.measured.peak_rss_mb, "rows": self.rows,
             "rows_per_s": round(self.rows / wall) if wall else None,
             "loadavg_before": self.measured.load_before, "loadavg_after": self.measured.load_after,
-            "dbt": self.dbt, "nothing_to_do": self.nothing_to_do or None,
+            "dbt": self.dbt, "nothing_to_do": self.nothing_to_do or None, "failed_steps": self.failed_steps,
         }
 
 
@@ -143,6 +145,8 @@ def run_pipeline(data: BenchData, name: str, job: str = "materialize_all") -> Ru
         name=name, measured=measured, success=timings["success"], run_id=timings["run_id"] or "",
         stages=stages_from(timings, measured), dbt=dbt_profile(dbt_target_path(warehouse(data)), measured),
         table_rows=table_rows(warehouse(data)), nothing_to_do=(timings.get("noop_check") or {}).get("reason", ""),
+        failed_steps=sorted(key for key, step in timings["steps"].items() if step["ok"] is False),
+        log=data.run_dir / f"{name}.log",
     )
 
 
