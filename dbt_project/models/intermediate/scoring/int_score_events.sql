@@ -262,28 +262,59 @@ terms as (
 ),
 
 {#- recycle_epoch: the person's recycles at or before the event (later ones reset it);
-    absolute_epoch: the absolute adjustments strictly before it (a later or simultaneous one
-    replaces it). Counted by sorting the events together with the recycles and adjustments. -#}
+    absolute_epoch: the scores set by hand strictly before it (a later or simultaneous one
+    replaces it), and replaced_at the first at or after it. Each recycle and each score set by
+    hand opens an epoch, an interval of time: the epochs come from those few rows, and every
+    term finds the one its event_at falls in by a join on the person and rulebook. (Counting
+    them with a window over every term sorted the whole model: 18 GB of spill at large size.) -#}
+recycle_epochs as (
+    select
+        person_id,
+        rulebook_id,
+        row_number() over (partition by person_id, rulebook_id order by event_at, source_id) as epoch,
+        event_at as epoch_from,
+        lead(event_at) over (partition by person_id, rulebook_id order by event_at, source_id) as epoch_until
+    from recycle_terms
+),
+
+absolute_marks as (
+    select
+        person_id,
+        rulebook_id,
+        event_at,
+        row_number() over (partition by person_id, rulebook_id order by event_at, source_id) as mark_number,
+        lead(event_at) over (partition by person_id, rulebook_id order by event_at, source_id) as next_event_at
+    from adjustment_terms
+    where term_kind = 'absolute'
+),
+
+-- Epoch k is (the k-th score set by hand, the next one]; epoch 0 ends at the first.
+absolute_epochs as (
+    select person_id, rulebook_id, mark_number as epoch, event_at as epoch_after, next_event_at as epoch_until
+    from absolute_marks
+    union all
+    select person_id, rulebook_id, 0, cast(null as timestamp), event_at
+    from absolute_marks
+    where mark_number = 1
+),
+
 epochs as (
     select
-        *,
-        sum(case when term_kind = 'recycle' then 1 else 0 end) over (
-            partition by person_id, rulebook_id
-            order by event_at, case when term_kind = 'recycle' then 0 else 1 end
-            rows between unbounded preceding and current row
-        ) as recycle_epoch,
-        sum(case when term_kind = 'absolute' then 1 else 0 end) over (
-            partition by person_id, rulebook_id
-            order by event_at, case when term_kind = 'absolute' then 1 else 0 end
-            rows between unbounded preceding and current row
-        ) - case when term_kind = 'absolute' then 1 else 0 end as absolute_epoch,
-        -- the first score set by hand at or after the event, which replaces it
-        min(case when term_kind = 'absolute' then event_at end) over (
-            partition by person_id, rulebook_id
-            order by event_at, case when term_kind = 'absolute' then 1 else 0 end
-            rows between current row and unbounded following
-        ) as replaced_at
+        terms.*,
+        coalesce(recycle_epochs.epoch, 0) as recycle_epoch,
+        coalesce(absolute_epochs.epoch, 0) as absolute_epoch,
+        absolute_epochs.epoch_until as replaced_at
     from terms
+    left join recycle_epochs
+        on terms.person_id = recycle_epochs.person_id
+        and terms.rulebook_id = recycle_epochs.rulebook_id
+        and terms.event_at >= recycle_epochs.epoch_from
+        and (recycle_epochs.epoch_until is null or terms.event_at < recycle_epochs.epoch_until)
+    left join absolute_epochs
+        on terms.person_id = absolute_epochs.person_id
+        and terms.rulebook_id = absolute_epochs.rulebook_id
+        and (absolute_epochs.epoch_after is null or terms.event_at > absolute_epochs.epoch_after)
+        and (absolute_epochs.epoch_until is null or terms.event_at <= absolute_epochs.epoch_until)
 ),
 
 final as (
