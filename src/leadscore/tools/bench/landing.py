@@ -2,7 +2,6 @@
 last day of daily files, which land afterwards for the incremental run.
 
     data/bench/<size>/source/landing   what the demo generator wrote (reused when size and seed match)
-    data/bench/<size>/source/truth     its hidden truth (unused by the benchmark)
     data/bench/<size>/run/             rebuilt at every benchmark: landing, warehouse, Dagster home...
 """
 
@@ -50,11 +49,15 @@ def ensure_source(data: BenchData, python: str = sys.executable) -> bool:
     if stamp.exists() and json.loads(stamp.read_text()) == wanted and data.source.is_dir():
         return True
     stamp.unlink(missing_ok=True)
+    # The generator's hidden truth (4.8 GB at large size) is never read here: it is deleted at once,
+    # leaving the disk to the warehouse and DuckDB's spill.
+    truth = data.root / "source" / "truth"
     subprocess.run(
         [python, "-m", "leadscore.demo.generate", "--size", data.size, "--seed", str(data.seed), "--force",
-         "--landing", str(data.source), "--truth", str(data.root / "source" / "truth")],
+         "--landing", str(data.source), "--truth", str(truth)],
         check=True,
     )
+    shutil.rmtree(truth, ignore_errors=True)
     stamp.write_text(json.dumps(wanted))
     return False
 
