@@ -84,11 +84,12 @@ population as (
 ),
 
 -- Each activity that counts, with one flag per kind it is of (a page view of the pricing page
--- is both a page view and a pricing page view).
+-- is both a page view and a pricing page view); is_own: the person's own, not their company's.
 activity_kinds as (
     select
         person_id,
         activity_at,
+        true as is_own,
         {%- for kind, condition in person_kinds.items() %}
         coalesce({{ condition }}, false) as is_{{ kind }},
         {%- endfor %}
@@ -101,6 +102,7 @@ activity_kinds as (
     select
         people.person_id,
         signals.activity_at,
+        false as is_own,
         {%- for kind in person_kinds %}
         false as is_{{ kind }},
         {%- endfor %}
@@ -114,51 +116,66 @@ activity_kinds as (
         and not coalesce(people.is_free_mail, false)
 ),
 
+{#- A person's activities and snapshots in one stream, ordered by instant in microseconds times
+    two, plus one for an activity: a snapshot comes before an activity at the same instant, and
+    a frame of `days` before a snapshot holds exactly the activities in [snapshot_at - days,
+    snapshot_at). Each snapshot reads its counts off the stream in one sort, where joining the
+    activities of the last 90 days to every snapshot and counting them in one wide aggregate
+    ran out of memory at large size. -#}
+stream as (
+    select
+        person_id,
+        cast(null as timestamp) as snapshot_at,
+        2 * cast(round({{ seconds_since_epoch('activity_at') }} * 1000000) as bigint) + 1 as stream_key,
+        case when is_own then activity_at end as own_activity_at,
+        {%- for kind in kinds %}
+        case when is_{{ kind }} then 1 else 0 end as is_{{ kind }}{{ ',' if not loop.last }}
+        {%- endfor %}
+    from activity_kinds
+    union all
+    select
+        person_id,
+        snapshot_at,
+        2 * cast(round({{ seconds_since_epoch('snapshot_at') }} * 1000000) as bigint),
+        cast(null as timestamp),
+        {%- for kind in kinds %}
+        0{{ ',' if not loop.last }}
+        {%- endfor %}
+    from population
+),
+
+-- At each snapshot: the activities of each kind in each window before it, and the latest of the
+-- person's own activities strictly before it (any age).
 windowed as (
     select
-        population.snapshot_at,
-        population.person_id,
+        snapshot_at,
+        person_id,
+        last_activity_at,
         {%- for kind in kinds %}
         {%- set kind_loop = loop %}
         {%- for days in windows_days %}
-        count(case when activity_kinds.is_{{ kind }}
-            and activity_kinds.activity_at >= {{ dbt.dateadd('day', -days, 'population.snapshot_at') }}
-            then 1 end) as {{ kind }}_{{ days }}d{{ ',' if not (kind_loop.last and loop.last) }}
+        {{ kind }}_{{ days }}d{{ ',' if not (kind_loop.last and loop.last) }}
         {%- endfor %}
         {%- endfor %}
-    from population
-    inner join activity_kinds
-        on activity_kinds.person_id = population.person_id
-        and activity_kinds.activity_at < population.snapshot_at
-        and activity_kinds.activity_at >= {{ dbt.dateadd('day', -(windows_days | max), 'population.snapshot_at') }}
-    group by population.snapshot_at, population.person_id
-),
-
--- The latest activity strictly before each snapshot, any age: activities and snapshots of a
--- person in time order (a snapshot before an activity at the same instant), each snapshot taking
--- the latest activity before it.
-person_timeline as (
-    select person_id, activity_at as event_at, 1 as tie_order, activity_at
-    from {{ ref('int_activities') }}
-    where person_id is not null
-    union all
-    select person_id, snapshot_at as event_at, 0 as tie_order, null as activity_at
-    from population
-),
-
-last_activity as (
-    select snapshot_at, person_id, last_activity_at
     from (
         select
-            event_at as snapshot_at,
+            snapshot_at,
             person_id,
-            tie_order,
-            max(activity_at) over (
-                partition by person_id order by event_at, tie_order rows between unbounded preceding and current row
-            ) as last_activity_at
-        from person_timeline
-    ) as ordered
-    where tie_order = 0
+            max(own_activity_at) over (
+                partition by person_id order by stream_key rows between unbounded preceding and current row
+            ) as last_activity_at,
+            {%- for kind in kinds %}
+            {%- set kind_loop = loop %}
+            {%- for days in windows_days %}
+            cast(sum(is_{{ kind }}) over (
+                partition by person_id order by stream_key
+                range between {{ 2 * days * 86400 * 1000000 }} preceding and current row
+            ) as {{ dbt.type_bigint() }}) as {{ kind }}_{{ days }}d{{ ',' if not (kind_loop.last and loop.last) }}
+            {%- endfor %}
+            {%- endfor %}
+        from stream
+    ) as read_at_every_row
+    where snapshot_at is not null
 ),
 
 final as (
@@ -171,20 +188,17 @@ final as (
         {%- for attribute in profile_attributes %}
         population.{{ attribute }},
         {%- endfor %}
-        last_activity.last_activity_at,
+        windowed.last_activity_at,
         {%- for kind in kinds %}
         {%- set kind_loop = loop %}
         {%- for days in windows_days %}
-        coalesce(windowed.{{ kind }}_{{ days }}d, 0) as {{ kind }}_{{ days }}d{{ ',' if not (kind_loop.last and loop.last) }}
+        windowed.{{ kind }}_{{ days }}d{{ ',' if not (kind_loop.last and loop.last) }}
         {%- endfor %}
         {%- endfor %}
     from population
-    left join windowed
+    inner join windowed
         on windowed.snapshot_at = population.snapshot_at
         and windowed.person_id = population.person_id
-    left join last_activity
-        on last_activity.snapshot_at = population.snapshot_at
-        and last_activity.person_id = population.person_id
 )
 
 select * from final
