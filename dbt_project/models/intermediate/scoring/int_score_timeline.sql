@@ -282,7 +282,6 @@ stream as (
         {%- endfor %}
         {%- for part in decay_parts %}
         is_replaced * {{ part }} as replaced_{{ part }},
-        is_decaying * {{ part }} as decaying_{{ part }},
         {%- endfor %}
         0 as recycles,
         0 as absolutes,
@@ -291,7 +290,7 @@ stream as (
     union all
     select
         person_id, rulebook_id, changed_at, 1, term_kind || '|' || source_id,
-        {%- for part in static_parts + decay_parts + decay_parts %}
+        {%- for part in static_parts + decay_parts %}
         0,
         {%- endfor %}
         case when term_kind = 'recycle' then 1 else 0 end,
@@ -301,7 +300,7 @@ stream as (
     union all
     select
         person_id, rulebook_id, changed_at, 2, '',
-        {%- for part in static_parts + decay_parts + decay_parts %}
+        {%- for part in static_parts + decay_parts %}
         0,
         {%- endfor %}
         0, 0, cast(null as {{ type_double() }})
@@ -309,10 +308,8 @@ stream as (
 ),
 
 -- Running totals over all of a person's changes: static points, recycles and absolute
--- adjustments so far, the decaying terms replaced by a score set by hand, and the live
--- decaying terms (which are the epoch's own for a person never recycled nor set by hand: see
--- epoch_sums). A probe row's next row in the stream is the first change of the next instant:
--- the end of the probe's interval.
+-- adjustments so far, and the decaying terms of every epoch together. A probe row's next row
+-- in the stream is the first change of the next instant: the end of the probe's interval.
 running as (
     select
         person_id,
@@ -325,7 +322,6 @@ running as (
         {%- endfor %}
         {%- for part in decay_parts %}
         sum(replaced_{{ part }}) over running_window as replaced_{{ part }},
-        sum(decaying_{{ part }}) over running_window as decaying_{{ part }},
         {%- endfor %}
         sum(recycles) over running_window as recycles_so_far,
         sum(absolutes) over running_window as absolutes_so_far,
@@ -372,16 +368,9 @@ probes as (
     where running.stream_order = 2
 ),
 
--- The timelines with a recycle or a score set by hand: the only ones with more than one epoch.
-marked as (
-    select distinct person_id, rulebook_id from markers
-),
-
 {#- The decaying terms of the current absolute and recycle epoch (weighted for recycles), read
     at each instant by its probe row, in the partition it reads, after the changes at the same
-    instant. Only for the marked timelines: in the others every term is of epoch 0 with weight
-    1, and the running sums of the whole stream are the epoch's (a second window over every
-    change cost a fifth of the model's time at medium size). -#}
+    instant. -#}
 epoch_sums as (
     select
         person_id, rulebook_id, changed_at, stream_order,
@@ -400,11 +389,6 @@ epoch_sums as (
             {%- endfor %}
         from term_coefficients
         where is_decaying = 1
-            and exists (
-                select 1 from marked
-                where marked.person_id = term_coefficients.person_id
-                    and marked.rulebook_id = term_coefficients.rulebook_id
-            )
         union all
         select
             person_id, rulebook_id, changed_at, absolutes_so_far, recycle_key, 2, '',
@@ -412,11 +396,6 @@ epoch_sums as (
             0{{ "," if not loop.last }}
             {%- endfor %}
         from probes
-        where exists (
-            select 1 from marked
-            where marked.person_id = probes.person_id
-                and marked.rulebook_id = probes.rulebook_id
-        )
     ) as changes_and_probes
 ),
 
@@ -473,15 +452,14 @@ state as (
         {%- for part in decay_parts %}
         {%- set scale = 'case when latest.reset_fraction = 0 then 1 else power(latest.reset_fraction, latest.recycles_so_far) end' %}
         {%- set replaced = 'latest.replaced_' ~ part %}
-        {%- set live = 'coalesce(epochs.live_' ~ part ~ ', latest.decaying_' ~ part ~ ')' %}
         {%- if part == 'constant' %}
-        latest.engagement_static_points + {{ scale }} * {{ live }} + {{ replaced }} as engagement_constant,
+        latest.engagement_static_points + {{ scale }} * epochs.live_constant + {{ replaced }} as engagement_constant,
         latest.delta_points
             + case when latest.absolutes_so_far > 0
                 then latest.latest_absolute_score - latest.latest_static_before_absolute else 0 end
             - {{ replaced }} as adjustment_constant,
         {%- else %}
-        {{ scale }} * {{ live }} + {{ replaced }} as engagement_{{ part }},
+        {{ scale }} * epochs.live_{{ part }} + {{ replaced }} as engagement_{{ part }},
         -{{ replaced }} as adjustment_{{ part }},
         {%- endif %}
         {%- endfor %}
@@ -494,7 +472,7 @@ state as (
     from probes as latest
     inner join people
         on latest.person_id = people.person_id
-    left join epoch_sums as epochs
+    inner join epoch_sums as epochs
         on latest.person_id = epochs.person_id
         and latest.rulebook_id = epochs.rulebook_id
         and latest.changed_at = epochs.changed_at
