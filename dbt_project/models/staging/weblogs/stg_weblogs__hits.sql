@@ -255,13 +255,19 @@ window_hits as {{ inline_cte() }} (
 -- attacks at most two windows apart share one), widened by the window, and every hit looks up
 -- the span of its client that holds it. No sort or join back of all hits by client and time,
 -- which spilled tens of GB to disk at 50M lines.
+-- One row per client and instant: a scanner sends several attack requests in the same second,
+-- and with ties the lag below and the running sum after it could order them differently, which
+-- put one instant in two spans (a hit joined twice, as in 57 duplicated hits at large size).
 attack_requests as (
     select
         client_ip,
         requested_at,
         lag(requested_at) over (partition by client_ip order by requested_at) as previous_attack_at
-    from window_hits
-    where is_attack_request and requested_at is not null
+    from (
+        select distinct client_ip, requested_at
+        from window_hits
+        where is_attack_request and requested_at is not null
+    ) as attack_instants
 ),
 
 attack_span_numbers as (
