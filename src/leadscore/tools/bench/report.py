@@ -200,9 +200,9 @@ def render_table(result: dict) -> str:
         lines.append(f"  {name:<24} {target['value']!s:>10}  limit {target['limit']:<8} "
                      f"{'met' if target['met'] else 'NOT MET'}")
     if result["failed_run"]:
-        steps = ", ".join(runs[result["failed_run"]]["failed_steps"]) or "none recorded"
-        lines.append(f"\nFAILED: the {result['failed_run']} run (steps: {steps}; its log is "
-                     f"data/bench/{result['size']}/run/{result['failed_run']}.log)")
+        failed = runs[result["failed_run"]]
+        steps = ", ".join(failed["failed_steps"]) or "none recorded"
+        lines.append(f"\nFAILED: the {result['failed_run']} run (steps: {steps}; its log is {failed['log']})")
     if result["runs_not_measured"]:
         lines.append(f"Not measured after it: {', '.join(result['runs_not_measured'])}")
     return "\n".join(lines)

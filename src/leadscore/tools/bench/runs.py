@@ -56,6 +56,7 @@ class RunResult:
             "rows_per_s": round(self.rows / wall) if wall else None,
             "loadavg_before": self.measured.load_before, "loadavg_after": self.measured.load_after,
             "dbt": self.dbt, "nothing_to_do": self.nothing_to_do or None, "failed_steps": self.failed_steps,
+            "log": str(self.log) if self.log else None,
         }
 
 
@@ -133,20 +134,20 @@ def prepare_dbt(data: BenchData) -> None:
 
 def run_pipeline(data: BenchData, name: str, job: str = "materialize_all") -> RunResult:
     """One pipeline run of `job` in a fresh process, as `make run` does it (the whole job by default)."""
-    output = data.run_dir / f"{name}.json"
+    output, log = data.run_dir / f"{name}.json", data.run_dir / f"{name}.log"
     measured = run_measured(
         [sys.executable, "-m", "leadscore.tools.bench.pipeline_run", str(output), job], env=pipeline_env(data),
-        log_path=data.run_dir / f"{name}.log",
+        log_path=log,
     )
     if not output.exists():
-        raise RuntimeError(f"{name} run crashed (exit {measured.returncode}); see {data.run_dir / (name + '.log')}")
+        raise RuntimeError(f"{name} run crashed (exit {measured.returncode}); see {log}")
     timings = json.loads(Path(output).read_text())
     return RunResult(
         name=name, measured=measured, success=timings["success"], run_id=timings["run_id"] or "",
         stages=stages_from(timings, measured), dbt=dbt_profile(dbt_target_path(warehouse(data)), measured),
         table_rows=table_rows(warehouse(data)), nothing_to_do=(timings.get("noop_check") or {}).get("reason", ""),
         failed_steps=sorted(key for key, step in timings["steps"].items() if step["ok"] is False),
-        log=data.run_dir / f"{name}.log",
+        log=log,
     )
 
 
