@@ -267,35 +267,40 @@ terms as (
     hand opens an epoch, an interval of time: the epochs come from those few rows, and every
     term finds the one its event_at falls in by a join on the person and rulebook. (Counting
     them with a window over every term sorted the whole model: 18 GB of spill at large size.) -#}
-recycle_epochs as (
+-- Each recycle and each score set by hand, numbered in time order per kind, with the next one.
+epoch_marks as (
     select
         person_id,
         rulebook_id,
-        row_number() over (partition by person_id, rulebook_id order by event_at, source_id) as epoch,
-        event_at as epoch_from,
-        lead(event_at) over (partition by person_id, rulebook_id order by event_at, source_id) as epoch_until
-    from recycle_terms
-),
-
-absolute_marks as (
-    select
-        person_id,
-        rulebook_id,
+        term_kind,
         event_at,
-        row_number() over (partition by person_id, rulebook_id order by event_at, source_id) as mark_number,
-        lead(event_at) over (partition by person_id, rulebook_id order by event_at, source_id) as next_event_at
-    from adjustment_terms
-    where term_kind = 'absolute'
+        row_number() over same_kind as mark_number,
+        lead(event_at) over same_kind as next_event_at
+    from (
+        select person_id, rulebook_id, term_kind, event_at, source_id from recycle_terms
+        union all
+        select person_id, rulebook_id, term_kind, event_at, source_id from adjustment_terms
+        where term_kind = 'absolute'
+    ) as marks
+    window same_kind as (partition by person_id, rulebook_id, term_kind order by event_at, source_id)
 ),
 
--- Epoch k is (the k-th score set by hand, the next one]; epoch 0 ends at the first.
+-- Recycle epoch k is [the k-th recycle, the next one); before the first it is 0.
+recycle_epochs as (
+    select person_id, rulebook_id, mark_number as epoch, event_at as epoch_from, next_event_at as epoch_until
+    from epoch_marks
+    where term_kind = 'recycle'
+),
+
+-- Absolute epoch k is (the k-th score set by hand, the next one]; epoch 0 ends at the first.
 absolute_epochs as (
     select person_id, rulebook_id, mark_number as epoch, event_at as epoch_after, next_event_at as epoch_until
-    from absolute_marks
+    from epoch_marks
+    where term_kind = 'absolute'
     union all
     select person_id, rulebook_id, 0, cast(null as timestamp), event_at
-    from absolute_marks
-    where mark_number = 1
+    from epoch_marks
+    where term_kind = 'absolute' and mark_number = 1
 ),
 
 epochs as (
