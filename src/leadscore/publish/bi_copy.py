@@ -182,8 +182,11 @@ def publish(
                 final_parquet = parquet_dir / schema / f"{table}.parquet"
                 final_parquet.parent.mkdir(parents=True, exist_ok=True)
                 staged = final_parquet.with_name(final_parquet.name + ".partial")
+                # zstd's fastest level: every run rewrites every file. At medium size it wrote the
+                # largest table (33.5M rows) in 84% of the default level's time, at the same size;
+                # snappy took 80% of the time for a file 1.8 times as large.
                 con.execute(f"copy {name} to {sql_string(staged)} (format parquet, compression zstd, "
-                            f"kv_metadata {parquet_metadata(schema, table, described, policy)})")
+                            f"compression_level 1, kv_metadata {parquet_metadata(schema, table, described, policy)})")
                 partial_parquet.append((staged, final_parquet))
                 rows = con.execute(f"select count(*) from {name}").fetchone()[0]
                 published.append(PublishedTable(schema, table, rows, tuple(sorted(personal & set(columns)))))

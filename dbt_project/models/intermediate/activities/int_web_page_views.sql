@@ -107,44 +107,51 @@ human_hits as (
     where traffic_class = 'human'
 ),
 
--- Pages (not assets) requested in the minute up to each request, per address and per cookie.
-page_request_rates as (
+-- Pages (not assets) requested in the minute up to each request, per address and per cookie
+-- (requests without a cookie are counted per address only: they share no cookie).
+client_page_rates as (
     select
-        hit_id,
         requested_date,
         client_ip,
-        visitor_id,
         count(*) over (
             partition by client_ip
             order by requested_epoch
             range between 59 preceding and current row
-        ) as client_pages_last_minute,
+        ) as pages_last_minute
+    from human_hits
+    where not is_static_asset
+),
+
+visitor_page_rates as (
+    select
+        requested_date,
+        visitor_id,
         count(*) over (
             partition by visitor_id
             order by requested_epoch
             range between 59 preceding and current row
-        ) as visitor_pages_last_minute
+        ) as pages_last_minute
     from human_hits
     where not is_static_asset
+        and visitor_id is not null
 ),
 
 fast_client_days as (
     select
         client_ip,
         requested_date
-    from page_request_rates
+    from client_page_rates
     group by client_ip, requested_date
-    having max(client_pages_last_minute) > {{ max_pages_per_minute }}
+    having max(pages_last_minute) > {{ max_pages_per_minute }}
 ),
 
 fast_visitor_days as (
     select
         visitor_id,
         requested_date
-    from page_request_rates
-    where visitor_id is not null
+    from visitor_page_rates
     group by visitor_id, requested_date
-    having max(visitor_pages_last_minute) > {{ max_pages_per_minute }}
+    having max(pages_last_minute) > {{ max_pages_per_minute }}
 ),
 
 -- Runs of requests of one client: a pause longer than the gap starts a new run.

@@ -273,7 +273,8 @@ instants as (
 
 {#- One stream per person and rulebook in a total order, so every running sum adds the same
     numbers in the same order at every run: at each instant the term changes, then recycles and
-    scores set by hand, then one probe row that reads the state after them. -#}
+    scores set by hand, then one probe row that reads the state after them. The live decaying
+    terms add nothing to these sums (epoch_sums counts them), so they stay out of this sort. -#}
 stream as (
     select
         person_id, rulebook_id, changed_at, 0 as stream_order, change_id as stream_id,
@@ -287,6 +288,7 @@ stream as (
         0 as absolutes,
         cast(null as {{ type_double() }}) as absolute_score
     from term_coefficients
+    where is_decaying = 0
     union all
     select
         person_id, rulebook_id, changed_at, 1, term_kind || '|' || source_id,
@@ -307,9 +309,10 @@ stream as (
     from instants
 ),
 
--- Running totals over all of a person's changes: static points, recycles and absolute
--- adjustments so far, and the decaying terms of every epoch together. A probe row's next row
--- in the stream is the first change of the next instant: the end of the probe's interval.
+-- Running totals over the stream: static points, recycles and absolute adjustments so far,
+-- and the decaying terms replaced by a score set by hand. A probe row's next row in the
+-- stream is the first row of the next instant (its probe at least): the end of the probe's
+-- interval.
 running as (
     select
         person_id,

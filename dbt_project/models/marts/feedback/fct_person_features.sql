@@ -117,15 +117,18 @@ activity_kinds as (
 ),
 
 {#- A person's activities and snapshots in one stream, ordered by instant in microseconds times
-    two, plus one for an activity: a snapshot comes before an activity at the same instant, and
-    a frame of `days` before a snapshot holds exactly the activities in [snapshot_at - days,
-    snapshot_at). Each snapshot reads its counts off the stream in one sort, where joining the
+    two, plus one for an activity. Each snapshot puts four marks in it: at snapshot_at and 7,
+    30 and 90 days before. A mark sorts before an activity at the same instant, so the running
+    count at a mark is the activities strictly before its instant, and the activities in
+    [snapshot_at - days, snapshot_at) are the count at the snapshot's mark minus the count at
+    its mark `days` before. Running counts per kind are one sort of the stream; joining the
     activities of the last 90 days to every snapshot and counting them in one wide aggregate
     ran out of memory at large size. -#}
 stream as (
     select
         person_id,
         cast(null as timestamp) as snapshot_at,
+        0 as lookback_days,
         2 * cast(round({{ seconds_since_epoch('activity_at') }} * 1000000) as bigint) + 1 as stream_key,
         case when is_own then activity_at end as own_activity_at,
         {%- for kind in kinds %}
@@ -134,14 +137,35 @@ stream as (
     from activity_kinds
     union all
     select
-        person_id,
-        snapshot_at,
-        2 * cast(round({{ seconds_since_epoch('snapshot_at') }} * 1000000) as bigint),
+        population.person_id,
+        population.snapshot_at,
+        lookbacks.lookback_days,
+        2 * cast(round({{ seconds_since_epoch('population.snapshot_at') }} * 1000000) as bigint)
+            - 2 * cast(lookbacks.lookback_days as {{ dbt.type_bigint() }}) * 86400 * 1000000,
         cast(null as timestamp),
         {%- for kind in kinds %}
         0{{ ',' if not loop.last }}
         {%- endfor %}
     from population
+    cross join (
+        {%- for days in [0] + windows_days %}
+        select {{ days }} as lookback_days{{ ' union all' if not loop.last }}
+        {%- endfor %}
+    ) as lookbacks
+),
+
+-- At each mark: the activities of each kind before it, and the latest of the person's own.
+running_counts as (
+    select
+        snapshot_at,
+        person_id,
+        lookback_days,
+        max(own_activity_at) over running as last_activity_at,
+        {%- for kind in kinds %}
+        sum(is_{{ kind }}) over running as {{ kind }}_so_far{{ ',' if not loop.last }}
+        {%- endfor %}
+    from stream
+    window running as (partition by person_id order by stream_key rows between unbounded preceding and current row)
 ),
 
 -- At each snapshot: the activities of each kind in each window before it, and the latest of the
@@ -150,32 +174,20 @@ windowed as (
     select
         snapshot_at,
         person_id,
-        last_activity_at,
+        max(case when lookback_days = 0 then last_activity_at end) as last_activity_at,
         {%- for kind in kinds %}
         {%- set kind_loop = loop %}
         {%- for days in windows_days %}
-        {{ kind }}_{{ days }}d{{ ',' if not (kind_loop.last and loop.last) }}
+        cast(sum(case
+            when lookback_days = 0 then {{ kind }}_so_far
+            when lookback_days = {{ days }} then -{{ kind }}_so_far
+            else 0
+        end) as {{ dbt.type_bigint() }}) as {{ kind }}_{{ days }}d{{ ',' if not (kind_loop.last and loop.last) }}
         {%- endfor %}
         {%- endfor %}
-    from (
-        select
-            snapshot_at,
-            person_id,
-            max(own_activity_at) over (
-                partition by person_id order by stream_key rows between unbounded preceding and current row
-            ) as last_activity_at,
-            {%- for kind in kinds %}
-            {%- set kind_loop = loop %}
-            {%- for days in windows_days %}
-            cast(sum(is_{{ kind }}) over (
-                partition by person_id order by stream_key
-                range between {{ 2 * days * 86400 * 1000000 }} preceding and current row
-            ) as {{ dbt.type_bigint() }}) as {{ kind }}_{{ days }}d{{ ',' if not (kind_loop.last and loop.last) }}
-            {%- endfor %}
-            {%- endfor %}
-        from stream
-    ) as read_at_every_row
+    from running_counts
     where snapshot_at is not null
+    group by snapshot_at, person_id
 ),
 
 final as (
