@@ -16,8 +16,8 @@
         where score_date < (select {{ day_date(day_number(dbt.dateadd('day', -1, 'as_of')) ~ ' - ' ~ var('score_history_days', 120) ~ ' + 1') }} from {{ ref('int_scoring_as_of') }})
             or score_date > (select {{ day_date(day_number(dbt.dateadd('day', -1, 'as_of'))) }} from {{ ref('int_scoring_as_of') }})
             or not exists (
-                select 1 from {{ ref('int_score_timeline') }} as timeline
-                where timeline.person_id = {{ this }}.person_id and timeline.rulebook_id = {{ this }}.rulebook_id){% endif %}"]) }}
+                select 1 from (select distinct person_id, rulebook_id from {{ ref('int_score_timeline') }}) as timelines
+                where timelines.person_id = {{ this }}.person_id and timelines.rulebook_id = {{ this }}.rulebook_id){% endif %}"]) }}
 
 {%- set fingerprint = settings_fingerprint(['score_bounds'], {'score_history_days': var('score_history_days', 120)}) %}
 
