@@ -107,53 +107,32 @@ human_hits as (
     where traffic_class = 'human'
 ),
 
--- Pages (not assets) requested in the minute up to each request, per address and per cookie
--- (requests without a cookie are counted per address only: they share no cookie).
-client_page_rates as (
+-- The days of an address and of a cookie with more pages (not assets) requested within one
+-- minute than allowed. Requests without a cookie are counted per address only: they share no
+-- cookie.
+{%- for key, name in [('client_ip', 'client'), ('visitor_id', 'visitor')] %}
+fast_{{ name }}_days as (
     select
-        requested_date,
-        client_ip,
-        count(*) over (
-            partition by client_ip
-            order by requested_epoch
-            range between 59 preceding and current row
-        ) as pages_last_minute
-    from human_hits
-    where not is_static_asset
-),
-
-visitor_page_rates as (
-    select
-        requested_date,
-        visitor_id,
-        count(*) over (
-            partition by visitor_id
-            order by requested_epoch
-            range between 59 preceding and current row
-        ) as pages_last_minute
-    from human_hits
-    where not is_static_asset
-        and visitor_id is not null
-),
-
-fast_client_days as (
-    select
-        client_ip,
+        {{ key }},
         requested_date
-    from client_page_rates
-    group by client_ip, requested_date
+    from (
+        select
+            {{ key }},
+            requested_date,
+            count(*) over (
+                partition by {{ key }}
+                order by requested_epoch
+                range between 59 preceding and current row
+            ) as pages_last_minute
+        from human_hits
+        where not is_static_asset
+            and {{ key }} is not null
+    ) as page_rates
+    group by {{ key }}, requested_date
     having max(pages_last_minute) > {{ max_pages_per_minute }}
 ),
 
-fast_visitor_days as (
-    select
-        visitor_id,
-        requested_date
-    from visitor_page_rates
-    group by visitor_id, requested_date
-    having max(pages_last_minute) > {{ max_pages_per_minute }}
-),
-
+{% endfor -%}
 -- Runs of requests of one client: a pause longer than the gap starts a new run.
 client_run_starts as (
     select
