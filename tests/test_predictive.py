@@ -99,6 +99,39 @@ def test_features_at_a_snapshot_ignore_everything_after_it(warehouse_copy):
     pd.testing.assert_frame_equal(before[features], after[features])
 
 
+def test_features_read_a_chunk_at_a_time_match_the_feature_mart_row_by_row(first_run, demo_settings, monkeypatch):
+    """The features are read in chunks into preallocated blocks: every row, at every snapshot,
+    must hold its own person's counts and profile, as computed here in SQL from the mart."""
+    monkeypatch.setattr(predictive, "FETCH_VECTORS", 1)  # 2,048 rows a chunk: several chunks
+    with connect(demo_settings.warehouse, read_only=True) as con:
+        instants = [at for (at,) in con.execute(
+            "select distinct snapshot_at from marts.fct_person_features order by 1").fetchall()]
+        data = predictive.load_snapshots(con, instants)
+        windows = [predictive.window_feature(kind, days) for kind in predictive.ACTIVITY_KINDS
+                   for days in predictive.WINDOWS_DAYS]
+        expected = con.execute(
+            f"""select snapshot_at, person_id, last_activity_at is null as never_active,
+                {", ".join(f"ln(1 + coalesce({name}, 0)) as {name}" for name in windows)},
+                coalesce(seniority, 'unknown') as seniority, coalesce(industry, 'unknown') as industry
+            from marts.fct_person_features order by snapshot_at, person_id"""
+        ).df()
+    frame = data.frame
+    assert len(frame) == len(expected) > 2048  # more than one chunk
+    assert frame["snapshot_at"].tolist() == expected["snapshot_at"].tolist()
+    assert frame["person_id"].tolist() == expected["person_id"].tolist()
+    assert frame["never_active"].tolist() == expected["never_active"].tolist()
+    for name in windows:
+        np.testing.assert_allclose(frame[name].to_numpy(dtype=float), expected[name], rtol=1e-6, err_msg=name)
+    for attribute in ("seniority", "industry"):
+        for feature in [f for f in data.features if f.startswith(f"{attribute}=")]:
+            value = feature.split("=", 1)[1]
+            assert frame[feature].tolist() == (expected[attribute] == value).tolist(), feature
+    # Every feature reads as a number (flags as 0 and 1), also without asking for a type.
+    matrix = frame[data.features].to_numpy()
+    assert matrix.dtype.kind == "f" and np.isfinite(matrix).all()
+    assert set(np.unique(frame[[f for f in data.features if "=" in f]].to_numpy())) <= {0, 1}
+
+
 def test_dbt_computes_features_at_every_snapshot_the_fits_read_and_no_other(first_run, demo_settings):
     """dim_feature_snapshots (dbt) against the grids computed here from the same settings: the
     published fit's, each backtest horizon's, the backtest dates and as_of."""

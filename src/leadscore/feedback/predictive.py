@@ -222,6 +222,7 @@ def count_columns() -> list[str]:
 
 
 # The columns of fct_person_features the features are built from, in the order they are read.
+KEY_COLUMNS = ("snapshot_at", "person_id", "converted_at", "is_converted")
 FEATURE_INPUTS = ("snapshot_at", "person_id", "person_created_at", "converted_at", "is_converted",
                   *PROFILE_ATTRIBUTES, "last_activity_at")
 
@@ -286,29 +287,63 @@ def load_snapshots(
                 order by 1""").fetchall()]
             for attribute in PROFILE_ATTRIBUTES
         }
-    frame = con.execute(
-        f"""select {", ".join([*FEATURE_INPUTS, *count_columns()])}
-        from {FEATURES}
-        where snapshot_at in (select snapshot_at from feedback_snapshots)
-        order by snapshot_at, person_id"""
-    )
-    # Read and turned into features a chunk at a time: the loaded columns (profile values as
-    # Python strings) of every person at every snapshot would hold several times the memory of
-    # the features.
-    chunks = [build_features(frame.fetch_df_chunk(FETCH_VECTORS), profile_values)]
-    while len(chunk := frame.fetch_df_chunk(FETCH_VECTORS)):
-        chunks.append(build_features(chunk, profile_values))
-    data = SnapshotData(
-        frame=pd.concat([chunk.frame for chunk in chunks], ignore_index=True),
-        features=chunks[0].features,
-        descriptions=chunks[0].descriptions,
-    )
+    selected = f"from {FEATURES} where snapshot_at in (select snapshot_at from feedback_snapshots"
     values = read_custom_fields(con)
     if custom_specs is None:
-        in_profile = data.frame["snapshot_at"].isin(profiled)
-        people = values[values["person_id"].isin(set(data.frame.loc[in_profile, "person_id"]))]
-        custom_specs, _ = custom_field_specs(people, settings or model_settings(con))
-    return with_custom_features(data, values, custom_specs)
+        in_profile = {person for (person,) in con.execute(f"select distinct person_id {selected} where profiled)")
+                      .fetchall()}
+        custom_specs, _ = custom_field_specs(values[values["person_id"].isin(in_profile)],
+                                             settings or model_settings(con))
+    custom, custom_descriptions = custom_features(values, custom_specs)
+    (rows,) = con.execute(f"select count(*) {selected})").fetchone()
+    cursor = con.execute(
+        f"""select {", ".join([*FEATURE_INPUTS, *count_columns()])} {selected})
+        order by snapshot_at, person_id"""
+    )
+    # Read a chunk at a time into matrices sized from the count: the loaded columns (profile
+    # values as Python strings) of every person at every snapshot would hold several times the
+    # memory of the features, and joining chunks would hold the features twice. Most features
+    # are yes/no flags (one-hot profile and custom values): a byte each, 0 or 1 (not booleans,
+    # so all features read together as numbers); the others are 32-bit floats. Column-major, so
+    # each feature is one contiguous array, as pandas holds a block.
+    blocks: dict[np.dtype, tuple[list[str], np.ndarray]] = {}
+    keys, start = [], 0
+    while True:
+        chunk = cursor.fetch_df_chunk(FETCH_VECTORS)
+        columns, descriptions = feature_columns(chunk, profile_values)
+        person_ids = chunk["person_id"].to_numpy()
+        columns |= {name: custom[name].reindex(person_ids, fill_value=custom[name].dtype.type(0)).to_numpy()
+                    for name in custom.columns}
+        if not blocks:
+            names = list(columns)
+            for dtype in (np.dtype(np.uint8), np.dtype(np.float32)):
+                kept = [name for name in names if storage_dtype(columns[name]) == dtype]
+                blocks[dtype] = kept, np.empty((rows, len(kept)), dtype=dtype, order="F")
+        if not len(chunk):
+            break
+        end = start + len(chunk)
+        for block_names, matrix in blocks.values():
+            for j, name in enumerate(block_names):
+                matrix[start:end, j] = columns[name]
+        keys.append(chunk[list(KEY_COLUMNS)])
+        start = end
+    if start != rows:
+        raise RuntimeError(f"{FEATURES} changed while being read: {start:,} rows instead of {rows:,}")
+    key_frame = pd.concat(keys, ignore_index=True) if keys else chunk[list(KEY_COLUMNS)].reset_index(drop=True)
+    # Without a copy: pandas keeps each matrix as a block (so the columns are in block order;
+    # `features` has the model's order).
+    frame = pd.concat([key_frame, *(pd.DataFrame(matrix, columns=block_names, copy=False)
+                                    for block_names, matrix in blocks.values())], axis=1)
+    return SnapshotData(
+        frame=frame,
+        features=names,
+        descriptions={**descriptions, **custom_descriptions},
+    )
+
+
+def storage_dtype(column: pd.Series | np.ndarray) -> np.dtype:
+    """A byte for a yes/no feature, a 32-bit float for the others."""
+    return np.dtype(np.uint8) if np.asarray(column).dtype == bool else np.dtype(np.float32)
 
 
 # --- Custom fields: the CRM columns the mapping does not name --------------------------------
@@ -414,7 +449,7 @@ def custom_features(values: pd.DataFrame, specs: dict[str, CustomFieldSpec]
             columns[feature] = (np.sign(number) * np.log1p(number.abs())).fillna(0).to_numpy()
             descriptions[feature] = f"custom field {name}, sign(x) log(1 + |x|), 0 when missing"
             if spec.has_missing:
-                columns[f"{feature} is missing"] = number.isna().to_numpy(dtype=float)
+                columns[f"{feature} is missing"] = number.isna().to_numpy()
                 descriptions[f"{feature} is missing"] = f"custom field {name} is empty or not a number"
             continue
         folded = column.str.casefold()
@@ -422,33 +457,20 @@ def custom_features(values: pd.DataFrame, specs: dict[str, CustomFieldSpec]
         category = folded.where(folded.isin(known), "other").where(folded.notna(), "unknown")
         for value in spec.values:
             feature = f"{CUSTOM_PREFIX}{name}={value}"
-            columns[feature] = (category == value).to_numpy(dtype=float)
+            columns[feature] = (category == value).to_numpy(dtype=bool)
             descriptions[feature] = {
                 "other": f"custom field {name} holds a value fewer people have",
                 "unknown": f"custom field {name} is empty",
             }.get(value, f"custom field {name} is {value}")
-    frame = pd.DataFrame(columns, index=values["person_id"].to_numpy()).astype(np.float32)
+    frame = pd.DataFrame({name: column if column.dtype == bool else column.astype(np.float32)
+                          for name, column in columns.items()}, index=values["person_id"].to_numpy())
     return frame, descriptions
 
 
-def with_custom_features(data: SnapshotData, values: pd.DataFrame, specs: dict[str, CustomFieldSpec]
-                         ) -> SnapshotData:
-    """The snapshot features with each person's custom features added (the same at every
-    snapshot: a CRM export holds today's values)."""
-    if not specs:
-        return data
-    features, descriptions = custom_features(values, specs)
-    added = features.reindex(data.frame["person_id"].to_numpy()).fillna(0).reset_index(drop=True)
-    return SnapshotData(
-        frame=pd.concat([data.frame, added], axis=1),
-        features=[*data.features, *features.columns],
-        descriptions={**data.descriptions, **descriptions},
-    )
-
-
-def build_features(frame: pd.DataFrame, profile_values: dict[str, list[str]]) -> SnapshotData:
+def feature_columns(frame: pd.DataFrame, profile_values: dict[str, list[str]]
+                    ) -> tuple[dict[str, pd.Series], dict[str, str]]:
     """Model features (log counts, log recency, one-hot profile over `profile_values`) from the
-    loaded columns, as 32-bit floats."""
+    loaded columns, with their descriptions."""
     descriptions: dict[str, str] = {}
     features: dict[str, pd.Series] = {}
     for kind, label in ACTIVITY_KINDS.items():
@@ -462,7 +484,7 @@ def build_features(frame: pd.DataFrame, profile_values: dict[str, list[str]]) ->
     descriptions["days_since_last_activity"] = (
         f"days since the person's last activity (at most {RECENCY_CAP_DAYS}, also when none), log(1 + days)"
     )
-    features["never_active"] = frame["last_activity_at"].isna().astype(float)
+    features["never_active"] = frame["last_activity_at"].isna()
     descriptions["never_active"] = "no activity at all before the date"
     since_created = ((frame["snapshot_at"] - frame["person_created_at"]) / day).clip(lower=0)
     features["days_since_first_record"] = np.log1p(since_created)
@@ -471,15 +493,9 @@ def build_features(frame: pd.DataFrame, profile_values: dict[str, list[str]]) ->
         values = frame[attribute].fillna("unknown")
         for value in profile_values[attribute]:
             name = f"{attribute}={value}"
-            features[name] = (values == value).astype(float)
+            features[name] = (values == value).astype(bool)
             descriptions[name] = f"{attribute} is {value}"
-    feature_frame = pd.DataFrame(features).astype(np.float32)
-    keys = frame[["snapshot_at", "person_id", "converted_at", "is_converted"]].reset_index(drop=True)
-    return SnapshotData(
-        frame=pd.concat([keys, feature_frame.reset_index(drop=True)], axis=1),
-        features=list(feature_frame.columns),
-        descriptions=descriptions,
-    )
+    return features, descriptions
 
 
 def profile_values_of(features: list[str]) -> dict[str, list[str]]:
