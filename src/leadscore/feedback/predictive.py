@@ -312,6 +312,7 @@ def load_snapshots(
         chunk = cursor.fetch_df_chunk(FETCH_VECTORS)
         columns, descriptions = feature_columns(chunk, profile_values)
         person_ids = chunk["person_id"].to_numpy()
+        # The custom fields are the same at every snapshot: a CRM export holds today's values.
         columns |= {name: custom[name].reindex(person_ids, fill_value=custom[name].dtype.type(0)).to_numpy()
                     for name in custom.columns}
         if not blocks:
