@@ -287,17 +287,18 @@ def load_snapshots(
                 order by 1""").fetchall()]
             for attribute in PROFILE_ATTRIBUTES
         }
-    selected = f"from {FEATURES} where snapshot_at in (select snapshot_at from feedback_snapshots"
+    selected = f"from {FEATURES} where snapshot_at in (select snapshot_at from feedback_snapshots)"
     values = read_custom_fields(con)
     if custom_specs is None:
-        in_profile = {person for (person,) in con.execute(f"select distinct person_id {selected} where profiled)")
-                      .fetchall()}
+        in_profile = {person for (person,) in con.execute(
+            f"""select distinct person_id from {FEATURES}
+            where snapshot_at in (select snapshot_at from feedback_snapshots where profiled)""").fetchall()}
         custom_specs, _ = custom_field_specs(values[values["person_id"].isin(in_profile)],
                                              settings or model_settings(con))
     custom, custom_descriptions = custom_features(values, custom_specs)
-    (rows,) = con.execute(f"select count(*) {selected})").fetchone()
+    (rows,) = con.execute(f"select count(*) {selected}").fetchone()
     cursor = con.execute(
-        f"""select {", ".join([*FEATURE_INPUTS, *count_columns()])} {selected})
+        f"""select {", ".join([*FEATURE_INPUTS, *count_columns()])} {selected}
         order by snapshot_at, person_id"""
     )
     # Read a chunk at a time into matrices sized from the count: the loaded columns (profile
@@ -311,10 +312,13 @@ def load_snapshots(
     while True:
         chunk = cursor.fetch_df_chunk(FETCH_VECTORS)
         columns, descriptions = feature_columns(chunk, profile_values)
-        person_ids = chunk["person_id"].to_numpy()
         # The custom fields are the same at every snapshot: a CRM export holds today's values.
-        columns |= {name: custom[name].reindex(person_ids, fill_value=custom[name].dtype.type(0)).to_numpy()
-                    for name in custom.columns}
+        # One lookup of the chunk's people, then each column taken by position (0 when absent).
+        positions = custom.index.get_indexer(chunk["person_id"].to_numpy())
+        found = positions >= 0
+        for name in custom.columns:
+            column = custom[name].to_numpy()
+            columns[name] = np.where(found, column[positions], column.dtype.type(0))
         if not blocks:
             names = list(columns)
             for dtype in (np.dtype(np.uint8), np.dtype(np.float32)):
