@@ -11,6 +11,10 @@
 {%- set click_window_seconds = var('identity_email_click_window_seconds', 60) -%}
 {#- Email platforms and web servers log on different clocks. -#}
 {%- set clock_tolerance_seconds = 5 -%}
+{#- A landing is looked for in the time buckets of this width its click's window touches (at most
+    two): joining on the path alone paired every click with every landing on the same page,
+    which grows with the square of the traffic. -#}
+{%- set bucket_seconds = click_window_seconds + clock_tolerance_seconds -%}
 
 with
 
@@ -60,13 +64,39 @@ reader_clicks as (
         and {{ click_window_seconds }} > 0
 ),
 
+-- The buckets a click's window [click - tolerance, click + window] touches: one, or two in a row.
+click_bucket_range as (
+    select
+        reader_clicks.*,
+        cast(floor((reader_clicks.occurred_epoch - {{ clock_tolerance_seconds }}) / {{ bucket_seconds }})
+            as {{ dbt.type_bigint() }}) as first_bucket,
+        cast(floor((reader_clicks.occurred_epoch + {{ click_window_seconds }}) / {{ bucket_seconds }})
+            as {{ dbt.type_bigint() }}) as last_bucket
+    from reader_clicks
+),
+
+click_buckets as (
+    select
+        click_bucket_range.*,
+        click_bucket_range.first_bucket + offsets.bucket_offset as time_bucket
+    from click_bucket_range
+    cross join (
+        select 0 as bucket_offset
+        union all
+        select 1 as bucket_offset
+    ) as offsets
+    where click_bucket_range.first_bucket + offsets.bucket_offset <= click_bucket_range.last_bucket
+),
+
 landings as (
     select
         hit_id,
         visitor_id,
         url_path,
         utm_campaign,
-        {{ seconds_since_epoch('requested_at') }} as requested_epoch
+        {{ seconds_since_epoch('requested_at') }} as requested_epoch,
+        cast(floor({{ seconds_since_epoch('requested_at') }} / {{ bucket_seconds }}) as {{ dbt.type_bigint() }})
+            as time_bucket
     from hits
     where traffic_class = 'human'
         and visitor_id is not null
@@ -82,9 +112,10 @@ click_landings as (
         reader_clicks.occurred_at as occurred_at,
         landings.hit_id as hit_id,
         landings.visitor_id as visitor_id
-    from reader_clicks
+    from click_buckets as reader_clicks
     inner join landings
         on reader_clicks.clicked_url_path = landings.url_path
+        and reader_clicks.time_bucket = landings.time_bucket
         and (reader_clicks.utm_campaign is null or reader_clicks.utm_campaign = landings.utm_campaign)
         and landings.requested_epoch >= reader_clicks.occurred_epoch - {{ clock_tolerance_seconds }}
         and landings.requested_epoch <= reader_clicks.occurred_epoch + {{ click_window_seconds }}
