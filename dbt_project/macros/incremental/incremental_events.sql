@@ -3,10 +3,14 @@
     must recompute, derived from the data, so that incremental runs and a full rebuild give the
     same rows. -#}
 
-{#- A fingerprint of the seed rows and settings (project variables) a model's rows were computed
-    with. A model stores it in every row; when it changes, the next run recomputes every row
-    (seeds are rebuilt at each run, so an edited seed would otherwise reach only new rows). -#}
+{#- A fingerprint of the seed rows (if any) and settings (project variables) a model's rows
+    were computed with. A model stores it in every row; when it changes, the next run
+    recomputes every row (seeds are rebuilt at each run, so an edited seed would otherwise reach
+    only new rows). -#}
 {% macro settings_fingerprint(seed_names, settings) -%}
+    {%- if not seed_names %}
+    md5({{ json_literal(settings) }})
+    {%- else %}
     md5(
         coalesce((
             select {{ sorted_text_agg('row_text', "'\\n'") }}
@@ -19,6 +23,7 @@
         ), '')
         || {{ json_literal(settings) }}
     )
+    {%- endif %}
 {%- endmacro %}
 
 {#- True when the model must recompute every row: a full build, or a fingerprint (see above)

@@ -9,15 +9,16 @@
 
 {#- The config of a keyed-rewrite model: delete+insert on `unique_key`, the tombstones deleted
     after each run, then `post_hooks`. Spark, whose
-    Parquet tables cannot delete, rebuilds it in full. -#}
-{% macro keyed_rewrite_config(unique_key, post_hooks=[]) -%}
+    Parquet tables cannot delete, rebuilds it in full. A model with an enforced contract takes
+    on_schema_change='append_new_columns' (dbt refuses sync_all_columns there). -#}
+{% macro keyed_rewrite_config(unique_key, post_hooks=[], on_schema_change='sync_all_columns') -%}
     {{ config(
         materialized='incremental',
         unique_key=unique_key,
         incremental_strategy=incremental_rewrite_strategy(),
         file_format=var('spark_file_format', 'parquet'),
         full_refresh=incremental_full_refresh(rebuild=(target.type == 'spark')),
-        on_schema_change='sync_all_columns',
+        on_schema_change=on_schema_change,
         post_hook=["{{ delete_tombstones() }}"] + post_hooks
     ) }}
 {%- endmacro %}
@@ -66,19 +67,25 @@
 {#- On an incremental run, a tombstone for each key recomputed (`scope`) and each stored key
     that `current` (the keys that still have inputs) no longer has: appended to the model's
     rows with `union all by name` (DuckDB; the other engines rebuild these models in full), so
-    delete+insert clears every old row of these keys even when nothing new replaces them. -#}
+    delete+insert clears every old row of these keys even when nothing new replaces them. A
+    table built before its key columns existed has no stored keys to look up: its old rows get
+    no settings fingerprint when the columns are added, and the post-hook deletes them. -#}
 {% macro tombstone_rows(scope, current, keys) -%}
     {%- if is_incremental() %}
+    {%- set stored_keys = [] %}
+    {%- for key in keys if stored_column_exists(key) %}{% do stored_keys.append(key) %}{% endfor %}
     union all by name
     select {{ keys | join(', ') }}
     from (
         select {{ keys | join(', ') }} from {{ scope }}
+        {%- if stored_keys | length == keys | length %}
         union
         (
             select {{ keys | join(', ') }} from {{ this }}
             except
             select {{ keys | join(', ') }} from {{ current }}
         )
+        {%- endif %}
     ) as tombstone_keys
     {%- endif %}
 {%- endmacro %}

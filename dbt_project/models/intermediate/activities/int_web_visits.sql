@@ -1,8 +1,23 @@
 {#- Visits (sessions): the page views of one person, or of one cookie never tied to a person,
     with no pause longer than `web_visit_gap_minutes` (project variable, default 30, the usual
     web analytics session timeout). A person's page views on two devices in the same half hour
-    make one visit. Page views without a cookie cannot be grouped and are not in any visit. -#}
+    make one visit. Page views without a cookie cannot be grouped and are not in any visit.
+
+    Incremental per visitor key (the person, else the cookie): a key's visits are a function of
+    its page views and the gap. A run recomputes the keys whose page views changed
+    (_inputs_digest): a day of new page views, or a cookie now tied to a person, whose page
+    views move from the cookie's key to the person's; a key left without page views loses its
+    visits. A change of the gap recomputes every key (_settings_fingerprint). See
+    macros/incremental/keyed_rewrites.sql; Spark rebuilds it in full. -#}
+
+{{ keyed_rewrite_config(['visitor_key']) }}
+
 {%- set gap_minutes = var('web_visit_gap_minutes', 30) -%}
+{%- set fingerprint = settings_fingerprint([], {'web_visit_gap_minutes': gap_minutes}) %}
+{#- The page view columns a visit is made of: its digest covers them all. -#}
+{%- set page_view_columns = [
+    'page_view_id', 'person_id', 'visitor_id', 'viewed_at', 'url_path', 'page_category', 'product_line',
+    'referrer_host', 'utm_source', 'utm_medium', 'utm_campaign'] %}
 
 with
 
@@ -11,9 +26,11 @@ page_views as (
 ),
 
 -- Whose visit: the person, else the cookie.
-keyed_page_views as (
+keyed_page_views as {{ inline_cte() }} (
     select
-        page_views.*,
+        {%- for column in page_view_columns %}
+        page_views.{{ column }},
+        {%- endfor %}
         case
             when page_views.person_id is not null then {{ dbt.concat(["'person:'", 'person_id']) }}
             else {{ dbt.concat(["'visitor:'", 'visitor_id']) }}
@@ -24,18 +41,36 @@ keyed_page_views as (
         or page_views.visitor_id is not null
 ),
 
+visitor_digests as (
+    select
+        visitor_key,
+        {{ unordered_digest_agg(page_view_columns) }} as inputs_digest
+    from keyed_page_views
+    group by visitor_key
+),
+
+scope as (
+    {{ changed_digest_keys('visitor_digests', ['visitor_key'], fingerprint) }}
+),
+
+scoped_page_views as (
+    select keyed_page_views.*
+    from keyed_page_views
+    {{ in_scope('keyed_page_views', 'visitor_key') }}
+),
+
 visit_starts as (
     select
-        keyed_page_views.*,
+        scoped_page_views.*,
         case
-            when keyed_page_views.viewed_epoch - lag(keyed_page_views.viewed_epoch) over (
-                partition by keyed_page_views.visitor_key
-                order by keyed_page_views.viewed_epoch, keyed_page_views.page_view_id
+            when scoped_page_views.viewed_epoch - lag(scoped_page_views.viewed_epoch) over (
+                partition by scoped_page_views.visitor_key
+                order by scoped_page_views.viewed_epoch, scoped_page_views.page_view_id
             ) <= {{ gap_minutes * 60 }}
                 then 0
             else 1
         end as is_visit_start
-    from keyed_page_views
+    from scoped_page_views
 ),
 
 numbered as (
@@ -139,8 +174,13 @@ final as (
         landings.referrer_host,
         landings.utm_source,
         landings.utm_medium,
-        landings.utm_campaign
+        landings.utm_campaign,
+        visits.visitor_key,
+        visitor_digests.inputs_digest as _inputs_digest,
+        run_values.fingerprint as _settings_fingerprint
     from visits
+    inner join visitor_digests
+        on visits.visitor_key = visitor_digests.visitor_key
     inner join landings
         on visits.visitor_key = landings.visitor_key
         and visits.visit_number = landings.visit_number
@@ -149,6 +189,8 @@ final as (
         on visits.visitor_key = ranked_product_lines.visitor_key
         and visits.visit_number = ranked_product_lines.visit_number
         and ranked_product_lines.product_line_rank = 1
+    {{ run_values(fingerprint) }}
 )
 
 select * from final
+{{ tombstone_rows('scope', 'visitor_digests', ['visitor_key']) }}

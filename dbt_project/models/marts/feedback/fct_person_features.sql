@@ -10,7 +10,18 @@
     logic and are defined here, in `activity_kinds`: a person's own activities, and the account
     signals at the company of their work email (as the company_signal rules match them). The
     model's transforms (log counts, capped recency, one-hot profile, standardization) stay with
-    the fit, in src/leadscore/feedback/predictive.py, which also describes each kind. -#}
+    the fit, in src/leadscore/feedback/predictive.py, which also describes each kind.
+
+    Incremental per row (snapshot, person): a person's rows are a function of their profile,
+    conversion and activities (company signals included), so a run recomputes every row of
+    the people whose inputs changed (_inputs_digest), the rows of snapshots not built before
+    (as_of moves at every run), and every row after a change of the kinds, windows or profile
+    attributes below (_settings_fingerprint); rows no longer in the population are deleted.
+    The running counts stream a person's activities from 90 days (the longest window) before
+    the earliest snapshot computed for them; the latest activity before that comes from a plain
+    aggregate. See macros/incremental/keyed_rewrites.sql; Spark rebuilds it in full. -#}
+
+{{ keyed_rewrite_config(['snapshot_at', 'person_id'], on_schema_change='append_new_columns') }}
 
 {%- set windows_days = [7, 30, 90] %}
 {#- kind -> condition on int_activities, for a person's own activities. -#}
@@ -44,6 +55,17 @@
     'seniority', 'job_role', 'industry', 'employee_band', 'revenue_band', 'is_served_country',
     'is_english_speaking_country', 'is_free_mail', 'lead_source', 'name_has_digits', 'is_isp_company',
 ] %}
+{#- The definitions as a digest: their conditions hold quotes, which a SQL literal would carry
+    in a form Spark reads differently. -#}
+{%- set fingerprint = settings_fingerprint([], {'definitions': local_md5(tojson({
+    'windows_days': windows_days, 'person_kinds': person_kinds, 'company_kinds': company_kinds,
+    'profile_attributes': profile_attributes, 'snapshot_mode': var('snapshot_mode')}))}) %}
+{%- set longest_window_days = windows_days | max %}
+{%- set digested_person_columns = ['people.person_created_at', 'conversions.converted_at',
+    'conversions.person_id is not null', 'activity_digests.activities_digest'] %}
+{%- for attribute in profile_attributes %}{% do digested_person_columns.append('people.' ~ attribute) %}{% endfor %}
+{%- set digested_activity_columns = ['activity_id', 'activity_at', 'is_own'] %}
+{%- for kind in kinds %}{% do digested_activity_columns.append('is_' ~ kind) %}{% endfor %}
 
 with
 
@@ -85,9 +107,10 @@ population as (
 
 -- Each activity that counts, with one flag per kind it is of (a page view of the pricing page
 -- is both a page view and a pricing page view); is_own: the person's own, not their company's.
-activity_kinds as (
+activity_kinds as {{ inline_cte() }} (
     select
         person_id,
+        activity_id,
         activity_at,
         true as is_own,
         {%- for kind, condition in person_kinds.items() %}
@@ -101,6 +124,7 @@ activity_kinds as (
     union all
     select
         people.person_id,
+        signals.activity_id,
         signals.activity_at,
         false as is_own,
         {%- for kind in person_kinds %}
@@ -114,6 +138,93 @@ activity_kinds as (
         on signals.company_domain = people.email_domain
     where signals.activity_type = 'account_signal'
         and not coalesce(people.is_free_mail, false)
+),
+
+-- What a person's rows are computed from, in one digest per person.
+person_digests as (
+    select
+        people.person_id,
+        {{ row_hash(digested_person_columns) }} as inputs_digest
+    from people
+    left join {{ ref('fct_conversions') }} as conversions
+        on people.person_id = conversions.person_id
+    left join (
+        select
+            person_id,
+            {{ unordered_digest_agg(digested_activity_columns) }} as activities_digest
+        from activity_kinds
+        group by person_id
+    ) as activity_digests
+        on people.person_id = activity_digests.person_id
+),
+
+{% if is_incremental() -%}
+-- The rows to compute: every snapshot of the people whose digest changed, and everyone at the
+-- snapshots not built before; all of them after a settings change or on a table built without
+-- digests.
+scope as (
+    select population.snapshot_at, population.person_id
+    from population
+    {%- if stored_column_exists('_inputs_digest') %}
+    inner join person_digests
+        on population.person_id = person_digests.person_id
+    cross join (
+        select coalesce(max(_settings_fingerprint) <> {{ fingerprint }}, true) as settings_changed
+        from {{ this }}
+    ) as stored
+    left join (
+        select person_id, max(_inputs_digest) as inputs_digest
+        from {{ this }}
+        group by person_id
+    ) as stored_people
+        on population.person_id = stored_people.person_id
+    where stored.settings_changed
+        or stored_people.inputs_digest is null
+        or stored_people.inputs_digest <> person_digests.inputs_digest
+        or population.snapshot_at not in (select distinct snapshot_at from {{ this }})
+    {%- endif %}
+),
+
+{% endif -%}
+scoped_population as (
+    select population.*
+    from population
+    {%- if is_incremental() %}
+    inner join scope
+        on population.snapshot_at = scope.snapshot_at
+        and population.person_id = scope.person_id
+    {%- endif %}
+),
+
+-- From when the windows of a person's scoped snapshots count activities: the longest window
+-- before the earliest one.
+counted_from as (
+    select
+        person_id,
+        {{ dbt.dateadd('day', -longest_window_days, 'min(snapshot_at)') }} as counted_from
+    from scoped_population
+    group by person_id
+),
+
+counted_activities as (
+    select activity_kinds.*
+    from activity_kinds
+    inner join counted_from
+        on activity_kinds.person_id = counted_from.person_id
+    where activity_kinds.activity_at >= counted_from.counted_from
+),
+
+-- The latest own activity before that: any age counts for last_activity_at.
+earlier_activity as (
+    select
+        activity_kinds.person_id,
+        max(activity_kinds.activity_at) as last_activity_at
+    from activity_kinds
+    inner join counted_from
+        on activity_kinds.person_id = counted_from.person_id
+    where activity_kinds.activity_at < counted_from.counted_from
+        and activity_kinds.is_own
+    group by activity_kinds.person_id
 ),
 
 {#- A person's activities and snapshots in one stream, ordered by instant in microseconds times
@@ -134,7 +245,7 @@ stream as (
         {%- for kind in kinds %}
         case when is_{{ kind }} then 1 else 0 end as is_{{ kind }}{{ ',' if not loop.last }}
         {%- endfor %}
-    from activity_kinds
+    from counted_activities
     union all
     select
         population.person_id,
@@ -146,7 +257,7 @@ stream as (
         {%- for kind in kinds %}
         0{{ ',' if not loop.last }}
         {%- endfor %}
-    from population
+    from scoped_population as population
     cross join (
         {%- for days in [0] + windows_days %}
         select {{ days }} as lookback_days{{ ' union all' if not loop.last }}
@@ -200,17 +311,25 @@ final as (
         {%- for attribute in profile_attributes %}
         population.{{ attribute }},
         {%- endfor %}
-        windowed.last_activity_at,
+        -- The stream's latest is later than any before it.
+        coalesce(windowed.last_activity_at, earlier_activity.last_activity_at) as last_activity_at,
         {%- for kind in kinds %}
-        {%- set kind_loop = loop %}
         {%- for days in windows_days %}
-        windowed.{{ kind }}_{{ days }}d{{ ',' if not (kind_loop.last and loop.last) }}
+        windowed.{{ kind }}_{{ days }}d,
         {%- endfor %}
         {%- endfor %}
-    from population
+        person_digests.inputs_digest as _inputs_digest,
+        run_values.fingerprint as _settings_fingerprint
+    from scoped_population as population
     inner join windowed
         on windowed.snapshot_at = population.snapshot_at
         and windowed.person_id = population.person_id
+    inner join person_digests
+        on population.person_id = person_digests.person_id
+    left join earlier_activity
+        on population.person_id = earlier_activity.person_id
+    {{ run_values(fingerprint) }}
 )
 
 select * from final
+{{ tombstone_rows('scope', 'population', ['snapshot_at', 'person_id']) }}
