@@ -72,13 +72,14 @@
     no settings fingerprint when the columns are added, and the post-hook deletes them. -#}
 {% macro tombstone_rows(scope, current, keys) -%}
     {%- if is_incremental() %}
-    {%- set stored_keys = [] %}
-    {%- for key in keys if stored_column_exists(key) %}{% do stored_keys.append(key) %}{% endfor %}
+    {%- set stored = (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list)
+        if execute else [] %}
+    {%- set lacks_keys = stored | length > 0 and keys | map('lower') | reject('in', stored) | list | length > 0 %}
     union all by name
     select {{ keys | join(', ') }}
     from (
         select {{ keys | join(', ') }} from {{ scope }}
-        {%- if stored_keys | length == keys | length %}
+        {%- if not lacks_keys %}
         union
         (
             select {{ keys | join(', ') }} from {{ this }}
