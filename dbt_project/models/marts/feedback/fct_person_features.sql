@@ -159,30 +159,18 @@ person_digests as (
 ),
 
 {% if is_incremental() -%}
--- The rows to compute: every snapshot of the people whose digest changed, and everyone at the
--- snapshots not built before; all of them after a settings change or on a table built without
--- digests.
+-- The rows to compute: every snapshot of the people whose digest changed (all of them after a
+-- settings change or on a table built without digests), and everyone at the snapshots not
+-- built before.
+changed_people as (
+    {{ changed_digest_keys('person_digests', ['person_id'], fingerprint) }}
+),
+
 scope as (
     select population.snapshot_at, population.person_id
     from population
-    {%- if stored_column_exists('_inputs_digest') %}
-    inner join person_digests
-        on population.person_id = person_digests.person_id
-    cross join (
-        select coalesce(max(_settings_fingerprint) <> {{ fingerprint }}, true) as settings_changed
-        from {{ this }}
-    ) as stored
-    left join (
-        select person_id, max(_inputs_digest) as inputs_digest
-        from {{ this }}
-        group by person_id
-    ) as stored_people
-        on population.person_id = stored_people.person_id
-    where stored.settings_changed
-        or stored_people.inputs_digest is null
-        or stored_people.inputs_digest <> person_digests.inputs_digest
+    where population.person_id in (select person_id from changed_people)
         or population.snapshot_at not in (select distinct snapshot_at from {{ this }})
-    {%- endif %}
 ),
 
 {% endif -%}
