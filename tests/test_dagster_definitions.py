@@ -70,3 +70,31 @@ def test_dbt_views_carry_their_columns_but_no_row_count(first_run):
     assert "dagster/row_count" not in metadata  # counting a view runs its whole query
     columns = {column.name: column for column in metadata["dagster/column_schema"].value.columns}
     assert columns["lead_id"].type == "VARCHAR" and columns["lead_id"].description  # from the yml
+
+
+def test_the_dbt_resource_knows_dbts_version_without_running_it():
+    """The shortcut gives the version dagster-dbt reads from `dbt --version` (which it parses to
+    choose between dbt Core's and Fusion's log formats)."""
+    from dagster_dbt import DbtCliResource
+
+    from leadscore.orchestration.dbt import DBT_PROJECT, dbt_resource
+
+    resource = dbt_resource()
+    assert resource._cli_version == DbtCliResource(project_dir=DBT_PROJECT,
+                                                   dbt_executable=resource.dbt_executable)._cli_version
+
+
+def test_the_dbt_resource_overrides_what_dagster_dbt_still_calls():
+    """The two private members the project's dbt resource replaces are still what dagster-dbt's
+    `cli()` calls before starting dbt; an upgrade that renames them fails here instead of quietly
+    bringing their cost back."""
+    import inspect
+
+    from dagster_dbt import DbtCliResource
+
+    from leadscore.orchestration.dbt import ProjectDbtCliResource
+
+    source = inspect.getsource(DbtCliResource.cli)
+    for member in ("_cli_version", "_initialize_dbt_core_adapter"):
+        assert f"self.{member}" in source
+        assert member in vars(ProjectDbtCliResource)
