@@ -21,6 +21,7 @@ from leadscore.orchestration.definitions import build_definitions, defs
 from leadscore.settings import Settings, load_settings
 from leadscore.warehouse import connect
 from tests.conftest import tmp_settings
+from tests.dbt_runner import dbt_failure, run_dbt
 from tests.test_ingestion import write
 
 FORMS = RAW_TABLES["forms"][0]
@@ -346,3 +347,21 @@ def test_scores_out_of_bounds_stop_the_work_built_on_the_scores(scored_copy: Set
     done = materialized(result)
     assert "marts/fct_lead_scores" in done
     assert "marts/dim_people" not in done and "exports/crm_sync" not in done
+
+
+def test_a_null_fails_the_models_null_check_which_names_the_column(scored_copy: Settings, tmp_path: Path):
+    # Each model has one not-null test for its listed columns (tests/generic/not_null_columns.sql):
+    # three people lose their total score and one row its as_of.
+    with connect(scored_copy.warehouse) as con:
+        people = "(select distinct person_id from marts.fct_lead_scores order by person_id limit 3)"
+        emptied = con.execute(f"select count(*) from marts.fct_lead_scores where person_id in {people}").fetchone()[0]
+        con.execute(f"update marts.fct_lead_scores set total_score = null where person_id in {people}")
+        con.execute("update marts.fct_lead_scores set as_of = null where rowid = (select min(rowid) "
+                    "from marts.fct_lead_scores where total_score is not null)")
+    result = run_dbt(["test", "--select", "not_null_fct_lead_scores"], scored_copy.warehouse, tmp_path / "dbt")
+    assert result.returncode == 1, dbt_failure(result, "dbt test")
+    assert "not_null_fct_lead_scores" in result.stdout
+    with connect(scored_copy.warehouse, read_only=True) as con:
+        failures = set(con.execute("select column_name, null_rows from dbt_test__audit.not_null_fct_lead_scores")
+                       .fetchall())
+    assert failures == {("total_score", emptied), ("as_of", 1)}
