@@ -61,15 +61,21 @@
     {{ exceptions.raise_compiler_error("row_hash: no implementation for adapter " ~ adapter.type()) }}
 {%- endmacro %}
 
-{#- A 64-bit digest of a group's rows, whatever their order: the XOR of their row_hash(). -#}
+{#- A 64-bit digest of a group's rows, whatever their order: the XOR of their row_hash(). The
+    digests of the parts of a group combine into the group's with xor_agg. -#}
 {% macro unordered_digest_agg(expressions) -%}
-    {{ return(adapter.dispatch('unordered_digest_agg')(expressions)) }}
+    {{ xor_agg(row_hash(expressions)) }}
 {%- endmacro %}
 
-{% macro default__unordered_digest_agg(expressions) -%}
-    bit_xor({{ row_hash(expressions) }})
+{#- The exclusive or of a group's 64-bit integers. -#}
+{% macro xor_agg(expression) -%}
+    {{ return(adapter.dispatch('xor_agg')(expression)) }}
 {%- endmacro %}
 
-{% macro trino__unordered_digest_agg(expressions) -%}
-    bitwise_xor_agg({{ row_hash(expressions) }})
+{% macro default__xor_agg(expression) -%}
+    bit_xor({{ expression }})
+{%- endmacro %}
+
+{% macro trino__xor_agg(expression) -%}
+    bitwise_xor_agg({{ expression }})
 {%- endmacro %}
