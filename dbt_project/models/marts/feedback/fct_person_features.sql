@@ -174,9 +174,13 @@ scope as (
 ),
 
 {% endif -%}
+-- With the digests stored on the rows, joined here rather than to the wide rows at the end: at
+-- 50M log lines one more hash table beside that last join ran out of the 3 GB memory limit.
 scoped_population as (
-    select population.*
+    select population.*, person_digests.inputs_digest
     from population
+    inner join person_digests
+        on population.person_id = person_digests.person_id
     {%- if is_incremental() %}
     inner join scope
         on population.snapshot_at = scope.snapshot_at
@@ -306,14 +310,12 @@ final as (
         windowed.{{ kind }}_{{ days }}d,
         {%- endfor %}
         {%- endfor %}
-        person_digests.inputs_digest as _inputs_digest,
+        population.inputs_digest as _inputs_digest,
         run_values.fingerprint as _settings_fingerprint
     from scoped_population as population
     inner join windowed
         on windowed.snapshot_at = population.snapshot_at
         and windowed.person_id = population.person_id
-    inner join person_digests
-        on population.person_id = person_digests.person_id
     left join earlier_activity
         on population.person_id = earlier_activity.person_id
     {{ run_values(fingerprint) }}
