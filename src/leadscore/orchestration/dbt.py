@@ -26,6 +26,8 @@ from leadscore.scoring.rulebooks import RulebookError, validate_rulebooks
 from leadscore.settings import REPO_ROOT
 
 DBT_PROJECT = DbtProject(project_dir=REPO_ROOT / "dbt_project", profiles_dir=REPO_ROOT / "dbt_project")
+# The dbt of the project's virtualenv, next to this interpreter: the dbt-core package installed here.
+DBT_BESIDE_PYTHON = Path(sys.executable).parent / "dbt"
 
 
 class ScoringRunConfig(dg.Config):
@@ -158,7 +160,7 @@ class ProjectDbtCliResource(DbtCliResource):
 
     @cached_property
     def _cli_version(self) -> version.Version:
-        if Path(self.dbt_executable) == Path(sys.executable).parent / "dbt":
+        if Path(self.dbt_executable) == DBT_BESIDE_PYTHON:
             return version.parse(importlib.metadata.version("dbt-core"))
         return super()._cli_version
 
@@ -167,9 +169,8 @@ class ProjectDbtCliResource(DbtCliResource):
 
 
 def dbt_resource() -> DbtCliResource:
-    # The dbt next to this interpreter (the project's virtualenv), even when PATH lacks it.
-    beside_python = Path(sys.executable).parent / "dbt"
-    executable = str(beside_python) if beside_python.exists() else (shutil.which("dbt") or "dbt")
+    # The virtualenv's dbt even when PATH lacks it.
+    executable = str(DBT_BESIDE_PYTHON) if DBT_BESIDE_PYTHON.exists() else (shutil.which("dbt") or "dbt")
     return ProjectDbtCliResource(project_dir=DBT_PROJECT, dbt_executable=executable)
 
 
