@@ -20,7 +20,7 @@ from pathlib import Path
 from leadscore.demo.config import SIZES
 from leadscore.settings import load_settings
 from leadscore.tools.bench.freshness import land_one_hour, pick_lead, reached
-from leadscore.tools.bench.landing import BenchData, ensure_source, land_held_back, lay_out_cold
+from leadscore.tools.bench.landing import BenchData, disk_shortfall, ensure_source, land_held_back, lay_out_cold
 from leadscore.tools.bench.report import RUN_JOBS, RUN_NAMES, build_result, render_table, write_result
 from leadscore.tools.bench.runs import prepare_dbt, run_floor, run_pipeline, warehouse
 
@@ -39,6 +39,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     data = BenchData(args.size, args.seed, args.root / args.size)
+    # Said before an hour of work, not when the disk fills in the middle of the cold run.
+    shortfall = disk_shortfall(data)
+    if shortfall:
+        print(f"Not enough disk: {shortfall}", file=sys.stderr)
+        return 2
     reused = ensure_source(data)
     last_day, held_back = lay_out_cold(data)
     print(f"Landing {data.landing}: {len(held_back)} files of {last_day} held back", flush=True)

@@ -23,6 +23,14 @@ _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
 STAMP = "generated.json"
 
 
+# Free disk a benchmark needs at its peak, in GB, its data included. Measured at large (0b95796):
+# 14 GB of landing files, DuckDB's spill of at least 25 GB in the score timeline beside a 16 GB
+# warehouse, then a 27 GB warehouse with the published copy (13 GB) written beside the previous
+# one. Medium measured 2.8 GB of landing files, a 5.5 GB warehouse and a 2.7 GB copy; the rest
+# is margin for the spill.
+DISK_NEEDED_GB = {"tiny": 1, "small": 1, "medium": 20, "large": 70}
+
+
 @dataclass(frozen=True)
 class BenchData:
     size: str
@@ -106,3 +114,32 @@ def land_held_back(data: BenchData, held_back: list[Path]) -> None:
     """The last day arrives: its daily files appear in the landing folder."""
     for relative in held_back:
         _place(data.source / relative, data.landing / relative)
+
+
+def footprint_bytes(folder: Path) -> int:
+    """Disk used by the files under `folder`, each hard-linked file counted once (the run's
+    landing links the source's files)."""
+    seen: set[tuple[int, int]] = set()
+    total = 0
+    for path in folder.rglob("*") if folder.exists() else ():
+        info = path.lstat()
+        if path.is_file() and not path.is_symlink() and (info.st_dev, info.st_ino) not in seen:
+            seen.add((info.st_dev, info.st_ino))
+            total += info.st_blocks * 512
+    return total
+
+
+def disk_shortfall(data: BenchData, free_bytes: int | None = None) -> str | None:
+    """Why the disk holding the benchmark's data is too small for its size, or None. What the
+    benchmark already holds there (a reused source, the previous run it replaces) counts as
+    available."""
+    data.root.mkdir(parents=True, exist_ok=True)
+    free = shutil.disk_usage(data.root).free if free_bytes is None else free_bytes
+    needed = DISK_NEEDED_GB[data.size] * 10**9
+    available = free + footprint_bytes(data.root)
+    if available >= needed:
+        return None
+    return (f"a {data.size} benchmark needs about {DISK_NEEDED_GB[data.size]} GB of disk at its peak "
+            f"(landing files, warehouse, DuckDB's spill, the published copy), and {data.root} has "
+            f"{available / 10**9:.1f} GB (free and its own data): free some space or pass --root "
+            f"on a larger disk")
