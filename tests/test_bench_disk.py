@@ -6,9 +6,10 @@ from __future__ import annotations
 import os
 from collections import namedtuple
 
+from leadscore.demo.config import SIZES
 from leadscore.tools.bench import __main__ as bench_main
 from leadscore.tools.bench import landing
-from leadscore.tools.bench.landing import BenchData, disk_shortfall, footprint_bytes
+from leadscore.tools.bench.landing import DISK_NEEDED_GB, BenchData, disk_shortfall, footprint_bytes
 
 MB = 10**6
 Usage = namedtuple("Usage", "total used free")
@@ -52,3 +53,8 @@ def test_the_benchmark_stops_before_generating_anything_when_the_disk_is_too_sma
     assert generated == []
     message = capsys.readouterr().err
     assert "Not enough disk" in message and "about 70 GB" in message and "5.0 GB" in message
+
+
+def test_every_size_the_benchmark_accepts_has_a_disk_need():
+    # A size added to the demo without one would fail the benchmark's first line with a KeyError.
+    assert set(DISK_NEEDED_GB) == set(SIZES)

@@ -1,6 +1,7 @@
 {#- The not-null checks of a model's columns in one test and one scan: one row per listed column
     that holds nulls, with how many rows do. (One test per column cost about 40 ms of dbt's own
-    time each, plus a scan of the model each, a view's whole query included.)
+    time each on tiny data, plus a scan of the model each, a view's whole query included; at
+    medium size the merge saved little, see docs/performance.md.)
     The rows stay readable as a view, dbt_test__audit.<test name> (for instance
     not_null_fct_lead_scores), which names the columns when the test fails. -#}
 {% test not_null_columns(model, columns) %}
