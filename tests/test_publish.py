@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 import textwrap
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
@@ -237,3 +238,106 @@ def test_the_published_copy_carries_every_dbt_description(first_run, demo_settin
         metadata = parquet_metadata(publish_dir / "parquet" / schema / f"{table}.parquet")
         assert metadata["table"] == name and metadata["description"] == tables[name]
     assert parquet_metadata(publish_dir / "parquet" / "marts" / "dim_people.parquet")["dbt_model"] == "dim_people"
+
+
+def files_by_inode(parquet_dir: Path) -> dict[str, tuple[int, int]]:
+    """Each Parquet file's inode and modification time: the same pair means the file was kept."""
+    return {path.name: (path.stat().st_ino, path.stat().st_mtime_ns) for path in parquet_dir.rglob("*.parquet")}
+
+
+def test_a_publication_rewrites_only_the_tables_whose_rows_changed(tmp_path):
+    warehouse, target = tmp_path / "w.duckdb", tmp_path / "published"
+    make_warehouse(warehouse, people=3)
+    first = publish(warehouse, target, PERSONAL, docs=DOCS)
+    assert all(t.rewritten for t in first.tables)
+    files = files_by_inode(first.parquet_dir)
+
+    # Nothing changed (dim_people rebuilt with the same rows): nothing is written again.
+    make_warehouse(warehouse, people=3)
+    again = publish(warehouse, target, PERSONAL, docs=DOCS)
+    assert [(t.table, t.rewritten, t.rows) for t in again.tables] == [
+        ("rpt_backtest", False, 1), ("dim_people", False, 3)]
+    assert files_by_inode(again.parquet_dir) == files
+    assert len(read_people(again.database)) == 3
+
+    # One value of one row changes, the count does not: that table alone is written again.
+    with connect(warehouse) as con:
+        con.execute("update marts.dim_people set score = 99 where crm_id = 'P1'")
+    changed = publish(warehouse, target, PERSONAL, docs=DOCS)
+    assert [(t.table, t.rewritten) for t in changed.tables] == [("rpt_backtest", False), ("dim_people", True)]
+    now = files_by_inode(changed.parquet_dir)
+    assert now["rpt_backtest.parquet"] == files["rpt_backtest.parquet"]
+    assert now["dim_people.parquet"] != files["dim_people.parquet"]
+    assert read_people(changed.database)[1] == ("P1", " Ann1@Example.com ", "Ann", 99)
+    with duckdb.connect() as con:
+        assert con.execute(f"select score from '{changed.parquet_dir / 'marts' / 'dim_people.parquet'}' "
+                           "where crm_id = 'P1'").fetchone() == (99,)
+        assert con.execute(f"select * from '{changed.parquet_dir / 'feedback' / 'rpt_backtest.parquet'}'"
+                           ).fetchall() == [("guide_v2", Decimal("0.83"))]
+    with duckdb.connect(str(changed.database), read_only=True) as con:
+        assert con.execute("select * from feedback.rpt_backtest").fetchall() == [("guide_v2", Decimal("0.83"))]
+
+
+def test_a_new_type_policy_description_or_missing_table_is_published_again(tmp_path):
+    warehouse, target = tmp_path / "w.duckdb", tmp_path / "published"
+    make_warehouse(warehouse)
+    publish(warehouse, target, PERSONAL, docs=DOCS)
+
+    # The same values in another type.
+    with connect(warehouse) as con:
+        con.execute("create or replace table feedback.rpt_backtest as select 'guide_v2' as scorer, 0.83::double as auc")
+    retyped = publish(warehouse, target, PERSONAL, docs=DOCS)
+    assert {t.table: t.rewritten for t in retyped.tables} == {"rpt_backtest": True, "dim_people": False}
+    with duckdb.connect(str(retyped.database), read_only=True) as con:
+        assert con.execute("select typeof(auc) from feedback.rpt_backtest").fetchone() == ("DOUBLE",)
+
+    # Another personal data policy: the people's emails are now hashed in both copies.
+    hashed = publish(warehouse, target, PERSONAL, policy="hash", salt="pepper", docs=DOCS)
+    assert {t.table: t.rewritten for t in hashed.tables} == {"rpt_backtest": False, "dim_people": True}
+    expected = hashlib.sha256(b"pepperann0@example.com").hexdigest()
+    assert read_people(hashed.database)[0][1] == expected
+    with duckdb.connect() as con:
+        assert con.execute(f"select email from '{hashed.parquet_dir / 'marts' / 'dim_people.parquet'}' "
+                           "where crm_id = 'P0'").fetchone() == (expected,)
+    # Another salt gives other hashes: published again.
+    resalted = publish(warehouse, target, PERSONAL, policy="hash", salt="other", docs=DOCS)
+    assert {t.table: t.rewritten for t in resalted.tables}["dim_people"] is True
+
+    # A new description, same rows: the table is kept, its comments and Parquet metadata follow.
+    redescribed = {("marts", "dim_people"): TableDocs("People, one row each.", {}, dbt_model="dim_people")}
+    described = publish(warehouse, target, PERSONAL, policy="hash", salt="other", docs=redescribed)
+    assert not any(t.rewritten for t in described.tables)
+    tables, _ = comments(described.database)
+    assert tables["marts.dim_people"] == "People, one row each."
+    assert parquet_metadata(described.parquet_dir / "marts" / "dim_people.parquet")["description"] == \
+        "People, one row each."
+
+    # A table gone from the warehouse is gone from the copy, its Parquet file too.
+    with connect(warehouse) as con:
+        con.execute("drop table feedback.rpt_backtest")
+    removed = publish(warehouse, target, PERSONAL, policy="hash", salt="other", docs=redescribed)
+    assert [t.table for t in removed.tables] == ["dim_people"]
+    with duckdb.connect(str(removed.database), read_only=True) as con:
+        assert con.execute("select table_name from information_schema.tables").fetchall() == [("dim_people",)]
+    assert [p.name for p in removed.parquet_dir.rglob("*.parquet")] == ["dim_people.parquet"]
+
+
+def test_updating_the_previous_copy_keeps_its_file_from_growing(tmp_path):
+    warehouse, target = tmp_path / "w.duckdb", tmp_path / "published"
+    with connect(warehouse) as con:
+        con.execute("create schema marts")
+        con.execute("create table marts.kept as select range as id, md5(range::varchar) as text from range(200000)")
+    sizes = []
+    for version in range(6):
+        with connect(warehouse) as con:
+            con.execute(f"create or replace table marts.changing as "
+                        f"select range as id, md5((range + {version})::varchar) as text from range(200000)")
+        publication = publish(warehouse, target, {})
+        assert {t.table: t.rewritten for t in publication.tables} == {"changing": True, "kept": version == 0}
+        sizes.append(publication.database.stat().st_size)
+        with duckdb.connect(str(publication.database), read_only=True) as con:
+            assert con.execute("select count(*), min(id), max(id), bool_and(text = md5(id::varchar)) "
+                               "from marts.kept").fetchone() == (200000, 0, 199999, True)
+            assert con.execute("select text from marts.changing where id = 7").fetchone() == (
+                con.execute(f"select md5('{7 + version}')").fetchone())
+    assert max(sizes) <= 2 * sizes[0], sizes

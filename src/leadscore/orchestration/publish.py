@@ -2,8 +2,6 @@
 whole, with personal data kept, hashed or dropped as configured, and the dbt descriptions as
 comments, Parquet metadata and a data dictionary."""
 
-from __future__ import annotations
-
 import os
 from pathlib import Path
 
@@ -67,10 +65,11 @@ class PublishConfigResource(dg.ConfigurableResource):
     group_name="published",
     description="The copy BI tools read: published/leadscore.duckdb and published/parquet/<schema>/<table>.parquet "
     "in the warehouse's output folder (data/warehouse/leadscore_outputs), each replaced whole by a rename so "
-    "open BI sessions keep a complete version; the dbt "
+    "open BI sessions keep a complete version; only tables whose rows changed are written again; the dbt "
     "descriptions as table and column comments, Parquet metadata and data_dictionary.csv beside them.",
 )
-def bi_copy(warehouse: WarehouseResource, publishing: PublishConfigResource) -> dg.MaterializeResult:
+def bi_copy(context: dg.AssetExecutionContext, warehouse: WarehouseResource, publishing: PublishConfigResource
+            ) -> dg.MaterializeResult:
     catalog = read_manifest(Path(DBT_PROJECT.manifest_path))
     try:
         publication = publish(
@@ -83,10 +82,16 @@ def bi_copy(warehouse: WarehouseResource, publishing: PublishConfigResource) -> 
     except PublishError as error:
         raise dg.Failure(description=str(error)) from None
     tables = {f"{t.schema}.{t.table}": t.rows for t in publication.tables}
+    rewritten = [f"{t.schema}.{t.table}" for t in publication.tables if t.rewritten]
+    if len(rewritten) < len(tables):
+        context.log.info(f"BI copy: {len(rewritten)} of {len(tables)} tables had changed rows and were written; "
+                         "the others were kept from the previous copy")
     return dg.MaterializeResult(metadata={
         "database": dg.MetadataValue.path(str(publication.database)),
         "parquet": dg.MetadataValue.path(str(publication.parquet_dir)),
         "data dictionary": dg.MetadataValue.path(str(publication.dictionary)),
         "tables": dg.MetadataValue.json(tables),
+        # Tables whose rows changed since the previous copy; the others were kept as they were.
+        "tables rewritten": dg.MetadataValue.json(rewritten),
         "personal data": publishing.personal_data,
     })

@@ -2,7 +2,11 @@
     `score_history_days` days before as_of (120), with the scores as of the end of the day (the
     midnight after it). A view of int_score_daily, which reads the score timeline at each
     midnight and keeps the days of timelines that did not change between runs. Lifecycle facts
-    never come from here; they read the timeline, whose history is complete. -#}
+    never come from here; they read the timeline, whose history is complete.
+
+    No as_of column: the hourly run (selector fresh_scores) leaves the trend as the daily run
+    built it, so the as_of of the latest run would mislabel it, and BI copies would rewrite its
+    rows every hour for that one column. fct_lead_scores.as_of says when scores were computed. -#}
 
 {{ config(materialized='view') }}
 
@@ -16,8 +20,7 @@ select
     daily.data_quality_score,
     daily.adjustment_score,
     daily.total_score,
-    fingerprints.fingerprint as rulebook_fingerprint,
-    (select as_of from {{ ref('int_scoring_as_of') }}) as as_of
+    fingerprints.fingerprint as rulebook_fingerprint
 from {{ ref('int_score_daily') }} as daily
 inner join {{ ref('int_rulebook_fingerprints') }} as fingerprints
     on daily.rulebook_id = fingerprints.rulebook_id
