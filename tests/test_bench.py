@@ -148,3 +148,25 @@ def test_the_noop_run_changes_no_table(bench):
 def test_the_floor_reads_every_family_of_the_landing(bench):
     tables = set(bench["result"]["floor_tables_s"])
     assert {"weblog_hits", "email_events", "forms", "signals", "crm_Lead", "crm_Contact"} <= tables
+
+
+def test_the_hourly_run_publishes_what_it_rebuilt_and_keeps_the_rest_as_the_warehouse_has_it(bench):
+    """After the freshness run (the hourly job) the published copy holds the same rows as the
+    warehouse in every table, though it wrote again only the tables whose rows had changed: the
+    scores, not the daily trend, the feedback tables or the reports, which the job does not build."""
+    run_dir = bench["data"].run_dir
+    with dg.DagsterInstance.from_config(str(run_dir / "dagster")) as instance:
+        records = instance.fetch_materializations(dg.AssetKey(["published", "bi_copy"]), limit=1).records
+        rewritten = set(records[0].asset_materialization.metadata["tables rewritten"].value)
+        published = set(records[0].asset_materialization.metadata["tables"].value)
+    assert "marts.fct_lead_scores" in rewritten and "marts.fct_score_ledger" in rewritten
+    assert not {"marts.fct_lead_score_daily", "marts.rpt_funnel", "feedback.predictive_scores",
+                "feedback.rpt_backtest"} & rewritten
+    assert rewritten < published
+
+    with connect(run_dir / "published" / "leadscore.duckdb", read_only=True) as con:
+        con.execute(f"attach '{run_dir / 'warehouse' / 'leadscore.duckdb'}' as warehouse (read_only)")
+        differing = [name for name in sorted(published) if con.execute(
+            f"select count(*) from ((select * from {name} except all select * from warehouse.{name}) "
+            f"union all (select * from warehouse.{name} except all select * from {name}))").fetchone()[0]]
+    assert differing == []
