@@ -183,6 +183,7 @@ def run_facts(result: dg.ExecuteInProcessResult, elapsed: float) -> dict:
     messages), the outputs it wrote, why it failed."""
     checks = {"passed": 0, "warned": 0, "failed": 0}
     failed_checks, outputs = [], []
+    published = None
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
@@ -200,8 +201,12 @@ def run_facts(result: dg.ExecuteInProcessResult, elapsed: float) -> dict:
             key = event.asset_key.to_user_string()
             if key in OUTPUT_ASSETS:
                 outputs.append(OUTPUT_ASSETS[key])
+            if key == "published/bi_copy":
+                metadata = event.step_materialization_data.materialization.metadata
+                published = {"tables": len(metadata["tables"].value),
+                             "rewritten": len(metadata["tables rewritten"].value)}
     return {"run_id": result.run_id, "success": result.success, "seconds": round(elapsed, 1),
-            "checks": checks, "failed_checks": failed_checks, "outputs": outputs,
+            "checks": checks, "failed_checks": failed_checks, "outputs": outputs, "published": published,
             "failures": [] if result.success else failure_reasons(result)}
 
 
@@ -356,7 +361,12 @@ def output_lines(con, tables: set[tuple[str, str]], settings: Settings, facts: d
     if "report" in wrote and settings.report_path.exists():
         out.append(f"Report:    {settings.report_path}")
     if "published" in wrote and (settings.publish_dir / "leadscore.duckdb").exists():
-        out.append(f"For BI:    {settings.publish_dir / 'leadscore.duckdb'} and {settings.publish_dir / 'parquet'}")
+        line = f"For BI:    {settings.publish_dir / 'leadscore.duckdb'} and {settings.publish_dir / 'parquet'}"
+        counts = (facts or {}).get("published")
+        if counts and counts["rewritten"] < counts["tables"]:
+            line += (f" ({counts['rewritten']} of {counts['tables']} tables had changed and were written; "
+                     "the others kept)")
+        out.append(line)
     if facts and settings.run_log_path.exists():
         out.append(f"Run log:   {settings.run_log_path}")
     return out
