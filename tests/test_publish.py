@@ -307,8 +307,11 @@ def test_a_new_type_policy_description_or_missing_table_is_published_again(tmp_p
     redescribed = {("marts", "dim_people"): TableDocs("People, one row each.", {}, dbt_model="dim_people")}
     described = publish(warehouse, target, PERSONAL, policy="hash", salt="other", docs=redescribed)
     assert not any(t.rewritten for t in described.tables)
-    tables, _ = comments(described.database)
+    tables, columns = comments(described.database)
     assert tables["marts.dim_people"] == "People, one row each."
+    # crm_id lost its description: its comment is gone too; email keeps the policy's note.
+    assert columns[("marts.dim_people", "crm_id")] is None
+    assert columns[("marts.dim_people", "email")].startswith("Personal data, published as a salted")
     assert parquet_metadata(described.parquet_dir / "marts" / "dim_people.parquet")["description"] == \
         "People, one row each."
 

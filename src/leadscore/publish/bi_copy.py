@@ -297,7 +297,9 @@ def publish(
                     con.execute(f"create schema if not exists {quoted(table.schema)}")
                     con.execute(f"create table {name} as select {', '.join(table.selected)} from source.{name}")
                 described = describe_table(docs.get(table.key), table.columns, personal, policy)
-                comment_table(con, name, described)
+                # A kept table's old comments go first: a column no longer described has none.
+                comment_table(con, name, described,
+                              uncommented=[c for c, _ in table.published_types] if table.key in plan.kept else [])
                 final_parquet = parquet_dir / table.schema / f"{table.table}.parquet"
                 metadata = parquet_metadata(table.schema, table.table, described, policy, table.digest)
                 current_parquet.add(final_parquet)
@@ -371,7 +373,12 @@ def describe_table(docs: TableDocs | None, columns: list[str], personal: set[str
     return DescribedTable(comment.strip(), described, docs.dbt_model)
 
 
-def comment_table(con: duckdb.DuckDBPyConnection, name: str, described: DescribedTable) -> None:
+def comment_table(con: duckdb.DuckDBPyConnection, name: str, described: DescribedTable,
+                  uncommented: list[str] = ()) -> None:
+    """Comment the table and its described columns, after clearing the `uncommented` columns' comments."""
+    for column in uncommented:
+        if column not in described.columns:
+            con.execute(f"comment on column {name}.{quoted(column)} is null")
     # COMMENT ON takes no parameters: the texts go in as escaped literals.
     con.execute(f"comment on table {name} is {sql_string(described.comment)}")
     for column, text in described.columns.items():
