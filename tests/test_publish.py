@@ -322,6 +322,8 @@ def test_a_new_type_policy_description_or_missing_table_is_published_again(tmp_p
     assert [t.table for t in removed.tables] == ["dim_people"]
     with duckdb.connect(str(removed.database), read_only=True) as con:
         assert con.execute("select table_name from information_schema.tables").fetchall() == [("dim_people",)]
+        assert con.execute("select schema_name from duckdb_schemas() where database_name = current_database() "
+                           "and not internal").fetchall() == [("marts",)]
     assert [p.name for p in removed.parquet_dir.rglob("*.parquet")] == ["dim_people.parquet"]
 
 

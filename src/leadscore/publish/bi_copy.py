@@ -241,12 +241,17 @@ def previous_copy(con: duckdb.DuckDBPyConnection, database: Path) -> tuple[dict[
 
 
 def drop_replaced_tables(con: duckdb.DuckDBPyConnection, plan: PublicationPlan) -> None:
-    """In the copy of the previous file: drop every table but the kept ones, and checkpoint so
-    the tables written next reuse their blocks."""
+    """In the copy of the previous file: drop every table but the kept ones, and the schemas no
+    published table is in, then checkpoint so the tables written next reuse their blocks."""
     for schema, table in con.execute("select schema_name, table_name from duckdb_tables() "
                                      "where database_name = current_database()").fetchall():
         if (schema, table) not in plan.kept:
             con.execute(f"drop table {quoted(schema)}.{quoted(table)}")
+    published_schemas = {table.schema for table in plan.tables}
+    for (schema,) in con.execute("select schema_name from duckdb_schemas() "
+                                 "where database_name = current_database() and not internal").fetchall():
+        if schema not in published_schemas:
+            con.execute(f"drop schema {quoted(schema)}")
     con.execute("checkpoint")
 
 
