@@ -2,6 +2,8 @@
 whole, with personal data kept, hashed or dropped as configured, and the dbt descriptions as
 comments, Parquet metadata and a data dictionary."""
 
+from __future__ import annotations
+
 import os
 from pathlib import Path
 
@@ -68,8 +70,7 @@ class PublishConfigResource(dg.ConfigurableResource):
     "open BI sessions keep a complete version; only tables whose rows changed are written again; the dbt "
     "descriptions as table and column comments, Parquet metadata and data_dictionary.csv beside them.",
 )
-def bi_copy(context: dg.AssetExecutionContext, warehouse: WarehouseResource, publishing: PublishConfigResource
-            ) -> dg.MaterializeResult:
+def bi_copy(warehouse: WarehouseResource, publishing: PublishConfigResource) -> dg.MaterializeResult:
     catalog = read_manifest(Path(DBT_PROJECT.manifest_path))
     try:
         publication = publish(
@@ -83,9 +84,6 @@ def bi_copy(context: dg.AssetExecutionContext, warehouse: WarehouseResource, pub
         raise dg.Failure(description=str(error)) from None
     tables = {f"{t.schema}.{t.table}": t.rows for t in publication.tables}
     rewritten = [f"{t.schema}.{t.table}" for t in publication.tables if t.rewritten]
-    if len(rewritten) < len(tables):
-        context.log.info(f"BI copy: {len(rewritten)} of {len(tables)} tables had changed rows and were written; "
-                         "the others were kept from the previous copy")
     return dg.MaterializeResult(metadata={
         "database": dg.MetadataValue.path(str(publication.database)),
         "parquet": dg.MetadataValue.path(str(publication.parquet_dir)),

@@ -159,6 +159,7 @@ class PlannedTable:
     schema: str
     table: str
     columns: list[str]
+    personal: set[str]
     selected: list[str]
     published_types: list[tuple[str, str]]
     rows: int
@@ -206,7 +207,7 @@ def plan_publication(warehouse: Path, database: Path, personal_columns: dict[tup
             select = f"select {', '.join(selected)} from source.{quoted(schema)}.{quoted(table)}"
             types = [(name, kind) for name, kind, *_ in con.execute(f"describe ({select})").fetchall()]
             rows, digest = rows_digest(con, select)
-            planned = PlannedTable(schema, table, columns, selected, types, rows, digest)
+            planned = PlannedTable(schema, table, columns, personal, selected, types, rows, digest)
             tables.append(planned)
             if previous_types.get(planned.key) == types and \
                     con.execute(f"select count(*) from previous.{planned.name}").fetchone()[0] == rows and \
@@ -297,14 +298,11 @@ def publish(
                 drop_replaced_tables(con, plan)
             for table in plan.tables:
                 name = table.name
-                personal = personal_columns.get((table.schema, table.table), set())
                 if table.key not in plan.kept:
                     con.execute(f"create schema if not exists {quoted(table.schema)}")
                     con.execute(f"create table {name} as select {', '.join(table.selected)} from source.{name}")
-                described = describe_table(docs.get(table.key), table.columns, personal, policy)
-                # A kept table's old comments go first: a column no longer described has none.
-                comment_table(con, name, described,
-                              uncommented=[c for c, _ in table.published_types] if table.key in plan.kept else [])
+                described = describe_table(docs.get(table.key), table.columns, table.personal, policy)
+                comment_table(con, name, described, [column for column, _ in table.published_types])
                 final_parquet = parquet_dir / table.schema / f"{table.table}.parquet"
                 metadata = parquet_metadata(table.schema, table.table, described, policy, table.digest)
                 current_parquet.add(final_parquet)
@@ -319,7 +317,7 @@ def publish(
                                 f"compression_level 1, kv_metadata {kv_metadata_sql(metadata)})")
                     partial_parquet.append((staged, final_parquet))
                 published.append(PublishedTable(table.schema, table.table, table.rows,
-                                                tuple(sorted(personal & set(table.columns))),
+                                                tuple(sorted(table.personal & set(table.columns))),
                                                 rewritten=table.key not in plan.kept))
                 pause_point("publish_table")
             con.execute("detach source")
@@ -378,16 +376,14 @@ def describe_table(docs: TableDocs | None, columns: list[str], personal: set[str
     return DescribedTable(comment.strip(), described, docs.dbt_model)
 
 
-def comment_table(con: duckdb.DuckDBPyConnection, name: str, described: DescribedTable,
-                  uncommented: list[str] = ()) -> None:
-    """Comment the table and its described columns, after clearing the `uncommented` columns' comments."""
-    for column in uncommented:
-        if column not in described.columns:
-            con.execute(f"comment on column {name}.{quoted(column)} is null")
+def comment_table(con: duckdb.DuckDBPyConnection, name: str, described: DescribedTable, columns: list[str]) -> None:
+    """Set the comment of the table and of each of its `columns`: none for a column without a
+    description, so a kept table loses the comment of a column no longer described."""
     # COMMENT ON takes no parameters: the texts go in as escaped literals.
     con.execute(f"comment on table {name} is {sql_string(described.comment)}")
-    for column, text in described.columns.items():
-        con.execute(f"comment on column {name}.{quoted(column)} is {sql_string(text)}")
+    for column in columns:
+        text = described.columns.get(column)
+        con.execute(f"comment on column {name}.{quoted(column)} is {sql_string(text) if text else 'null'}")
 
 
 def parquet_metadata(schema: str, table: str, described: DescribedTable, policy: str, digest: str
