@@ -126,6 +126,7 @@ def test_spark_builds_the_same_table_as_duckdb(spark_run, demo_settings, schema,
 INCREMENTAL_MODELS = {
     "stg_weblogs__hits": ("staging", ["hit_id"]),
     "stg_email__events": ("staging", ["event_id"]),
+    "int_email_events_filtered": ("intermediate", ["event_id"]),
     "int_web_page_views": ("intermediate", ["page_view_id"]),
     "int_web_visits": ("intermediate", ["visit_id"]),
     "fct_person_features": ("marts", ["snapshot_at", "person_id"]),

@@ -1,7 +1,7 @@
-{#- Helpers of the incremental event models (stg_weblogs__hits, stg_email__events,
-    int_email_events_filtered, int_web_page_views, int_web_visits, int_activities): what a run
-    must recompute, derived from the data, so that incremental runs and a full rebuild give the
-    same rows. -#}
+{#- Helpers of the incremental models (the event models stg_weblogs__hits, stg_email__events,
+    int_email_events_filtered, int_web_page_views, int_web_visits, and the per-person ones): what
+    a run must recompute, derived from the data, so that incremental runs and a full rebuild give
+    the same rows. -#}
 
 {#- A fingerprint of the seed rows (if any) and settings (project variables) a model's rows
     were computed with. A model stores it in every row; when it changes, the next run
@@ -45,4 +45,14 @@
         this ~ " was built by an earlier version without the column " ~ column ~ ": rebuild it once with "
         ~ "`dbt build --full-refresh -s " ~ this.identifier ~ "+`") }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- The select list `columns` of the stored rows `alias`, with the columns of `replaced` (a dict
+    of column -> SQL expression) replaced: how an incremental model rewrites some columns of
+    rows it does not recompute (a new person, a tombstone's null). -#}
+{% macro stored_columns_with(columns, alias, replaced) -%}
+    {%- for column in columns %}
+    {% if column in replaced %}{{ replaced[column] }} as {{ column }}{% else %}{{ alias }}.{{ column }}{% endif %}
+    {{- ',' if not loop.last }}
+    {%- endfor %}
 {%- endmacro %}

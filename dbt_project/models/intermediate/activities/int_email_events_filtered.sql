@@ -9,14 +9,58 @@
       email_scanner_burst_seconds            ...all clicked within this many seconds (10)
       email_scanner_min_click_domains        a click IP serving this many recipient domains (3)
       email_scanner_flag_clicks_without_open flag clicks no open preceded (true); turn off when
-                                             many readers block images, so opens go unrecorded -#}
+                                             many readers block images, so opens go unrecorded
+
+    Incremental: a run recomputes every event of the messages that received events since the
+    previous run (stg_email__events _loaded_at after this table's _batch_loaded_at), and of the
+    messages with a click from an address and day that received a click (a shared gateway is
+    told by all the clicks of its day, whichever message they belong to). Every other flag
+    depends on its own message's events only. An event outside those messages whose address now
+    identifies another person (int_person_emails) is rewritten with that person. An edit of
+    user_agent_patterns or of the variables above changes _settings_fingerprint and the next
+    run recomputes every event. Events are never removed from staging, so no row is deleted.
+    Spark rebuilds it in full. -#}
 {%- set seconds_after_delivery = var('email_scanner_seconds_after_delivery', 60) -%}
 {%- set burst_min_links = var('email_scanner_burst_min_links', 3) -%}
 {%- set burst_seconds = var('email_scanner_burst_seconds', 10) -%}
 {%- set min_click_domains = var('email_scanner_min_click_domains', 3) -%}
 {%- set flag_clicks_without_open = var('email_scanner_flag_clicks_without_open', true) -%}
 
+{{ config(
+    materialized='incremental',
+    unique_key='event_id',
+    incremental_strategy=incremental_rewrite_strategy(),
+    file_format=var('spark_file_format', 'parquet'),
+    full_refresh=incremental_full_refresh(rebuild=(target.type == 'spark')),
+    on_schema_change='sync_all_columns'
+) }}
+
+{%- set fingerprint = settings_fingerprint(['user_agent_patterns'], {
+    'email_scanner_seconds_after_delivery': seconds_after_delivery,
+    'email_scanner_burst_min_links': burst_min_links, 'email_scanner_burst_seconds': burst_seconds,
+    'email_scanner_min_click_domains': min_click_domains,
+    'email_scanner_flag_clicks_without_open': flag_clicks_without_open}) -%}
+{#- A table built before this model was incremental has no _batch_loaded_at: rebuilt whole once. -#}
+{%- set incremental_scope = is_incremental() and stored_column_exists('_batch_loaded_at') -%}
+{%- set event_columns = [
+    'event_id', 'person_id', 'email', 'email_domain', 'event_type', 'occurred_at', 'campaign_id', 'message_id',
+    'message_key', 'clicked_url', 'clicked_url_host', 'clicked_url_path', 'user_agent', 'ip_address',
+    'seconds_after_delivery', 'is_scanner_suspect', 'scanner_reason', '_settings_fingerprint',
+    '_batch_loaded_at'] -%}
+
 with
+
+run_scope as (
+    select
+        {% if incremental_scope -%}
+        {{ fingerprint_changed('_settings_fingerprint', fingerprint) }}
+        {%- else -%}
+        true
+        {%- endif %} as is_full_scope,
+        -- Joined to every row rather than inline: computed once, not once per event.
+        {{ fingerprint }} as settings_fingerprint,
+        (select max(_loaded_at) from {{ ref('stg_email__events') }}) as batch_loaded_at
+),
 
 email_events as (
     select * from {{ ref('stg_email__events') }}
@@ -34,7 +78,7 @@ user_agent_patterns as (
 -- campaign and address.
 -- The columns used below only: the CTEs read several times are materialized, and the raw
 -- event JSON carried through them was most of this model's time.
-keyed_events as (
+all_keyed_events as {{ inline_cte() }} (
     select
         email_events.event_id,
         email_events.email,
@@ -52,8 +96,45 @@ keyed_events as (
             email_events.message_id,
             {{ dbt.concat(["coalesce(campaign_id, '')", "'|'", 'email']) }}
         ) as message_key,
-        {{ seconds_since_epoch('occurred_at') }} as occurred_epoch
+        {{ seconds_since_epoch('occurred_at') }} as occurred_epoch,
+        email_events._loaded_at
     from email_events
+),
+
+{% if incremental_scope -%}
+-- The events loaded since the previous run. (Incremental runs are DuckDB's only: the CTEs read
+-- several times are materialized.)
+new_events as materialized (
+    select message_key, event_type, ip_address, occurred_at
+    from all_keyed_events
+    where _loaded_at > (select max(_batch_loaded_at) from {{ this }})
+),
+
+-- Their messages, and those with a click from an address and day that got a new click.
+scope_messages as materialized (
+    select message_key from new_events
+    union
+    select clicks.message_key
+    from all_keyed_events as clicks
+    inner join (
+        select distinct ip_address, cast(occurred_at as date) as click_date
+        from new_events
+        where event_type = 'click'
+            and ip_address is not null
+    ) as new_click_days
+        on clicks.ip_address = new_click_days.ip_address
+        and cast(clicks.occurred_at as date) = new_click_days.click_date
+    where clicks.event_type = 'click'
+),
+
+{% endif -%}
+-- The events recomputed: every event of the messages in scope.
+keyed_events as (
+    select * from all_keyed_events
+    {%- if incremental_scope %}
+    where (select is_full_scope from run_scope)
+        or message_key in (select message_key from scope_messages)
+    {%- endif %}
 ),
 
 -- When the message reached the mailbox: its first delivery, else its first send.
@@ -137,9 +218,13 @@ click_ip_days as (
     select
         ip_address,
         cast(occurred_at as date) as click_date
-    from timed_events
+    from all_keyed_events
     where event_type = 'click'
         and ip_address is not null
+        {%- if incremental_scope %}
+        and ((select is_full_scope from run_scope)
+            or ip_address in (select ip_address from keyed_events where event_type = 'click'))
+        {%- endif %}
     group by ip_address, cast(occurred_at as date)
     having count(distinct email_domain) >= {{ min_click_domains }}
 ),
@@ -173,7 +258,7 @@ flagged as (
         on timed_events.message_key = reader_opens.message_key
 ),
 
-final as (
+recomputed as (
     select
         flagged.event_id,
         person_emails.person_id,
@@ -191,10 +276,34 @@ final as (
         flagged.ip_address,
         flagged.seconds_after_delivery,
         flagged.scanner_reason is not null as is_scanner_suspect,
-        flagged.scanner_reason
+        flagged.scanner_reason,
+        run_scope.settings_fingerprint as _settings_fingerprint,
+        run_scope.batch_loaded_at as _batch_loaded_at
     from flagged
+    cross join run_scope
     left join person_emails
         on flagged.email = person_emails.email
+),
+
+{% if incremental_scope -%}
+-- Events outside the scope whose address now identifies another person (or none).
+reidentified as (
+    select {{ stored_columns_with(event_columns, 'earlier', {'person_id': 'person_emails.person_id'}) }}
+    from {{ this }} as earlier
+    left join person_emails
+        on earlier.email = person_emails.email
+    where earlier.person_id is distinct from person_emails.person_id
+        and not (select is_full_scope from run_scope)
+        and earlier.message_key not in (select message_key from scope_messages)
+),
+
+{% endif -%}
+final as (
+    select * from recomputed
+    {%- if incremental_scope %}
+    union all
+    select * from reidentified
+    {%- endif %}
 )
 
 select * from final

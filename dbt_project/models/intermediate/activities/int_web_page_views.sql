@@ -236,11 +236,8 @@ recomputed as (
 {% if is_incremental() -%}
 -- Page views kept before that this run drops: tombstones, deleted by the post-hook.
 dropped as (
-    select
-        {%- for column in page_view_columns %}
-        {% if column == 'viewed_at' %}cast(null as {{ dbt.type_timestamp() }}) as viewed_at{% else %}earlier.{{ column }}{% endif %}
-        {{- ',' if not loop.last }}
-        {%- endfor %}
+    {%- set no_view_time = 'cast(null as ' ~ dbt.type_timestamp() ~ ')' %}
+    select {{ stored_columns_with(page_view_columns, 'earlier', {'viewed_at': no_view_time}) }}
     from {{ this }} as earlier
     where (
             (select is_full_scope from run_scope)
@@ -252,11 +249,7 @@ dropped as (
 
 -- Page views outside the scope whose cookie now belongs to another person (or to none).
 reidentified as (
-    select
-        {%- for column in page_view_columns %}
-        {% if column == 'person_id' %}visitor_identities.person_id as person_id{% else %}earlier.{{ column }}{% endif %}
-        {{- ',' if not loop.last }}
-        {%- endfor %}
+    select {{ stored_columns_with(page_view_columns, 'earlier', {'person_id': 'visitor_identities.person_id'}) }}
     from {{ this }} as earlier
     left join visitor_identities
         on earlier.visitor_id = visitor_identities.visitor_id
