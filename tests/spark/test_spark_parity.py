@@ -134,6 +134,7 @@ INCREMENTAL_MODELS = {
     "int_score_events": ("intermediate", ["score_event_id"]),
     "int_score_timeline": ("intermediate", ["person_id", "rulebook_id", "changed_at"]),
     "int_mql_crossings": ("intermediate", ["person_id", "rulebook_id", "crossed_at", "direction"]),
+    "int_repurchase_crossings": ("intermediate", ["account_id", "rulebook_id", "crossed_at"]),
     "int_score_daily": ("intermediate", ["person_id", "rulebook_id", "score_date"]),
     "int_score_ledger": ("intermediate", ["ledger_row_id"]),
 }

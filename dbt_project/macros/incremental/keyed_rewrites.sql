@@ -72,14 +72,13 @@
     no settings fingerprint when the columns are added, and the post-hook deletes them. -#}
 {% macro tombstone_rows(scope, current, keys) -%}
     {%- if is_incremental() %}
-    {%- set stored = (adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list)
-        if execute else [] %}
-    {%- set lacks_keys = stored | length > 0 and keys | map('lower') | reject('in', stored) | list | length > 0 %}
+    {%- set lacks_keys = namespace(value=false) %}
+    {%- for key in keys if not stored_column_exists(key) %}{% set lacks_keys.value = true %}{% endfor %}
     union all by name
     select {{ keys | join(', ') }}
     from (
         select {{ keys | join(', ') }} from {{ scope }}
-        {%- if not lacks_keys %}
+        {%- if not lacks_keys.value %}
         union
         (
             select {{ keys | join(', ') }} from {{ this }}
