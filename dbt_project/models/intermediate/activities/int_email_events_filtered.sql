@@ -12,7 +12,7 @@
                                              many readers block images, so opens go unrecorded
 
     Incremental: a run recomputes every event of the messages that received events since the
-    previous run (stg_email__events _loaded_at after this table's _batch_loaded_at), and of the
+    previous run (loads of stg_email__events none of this table's rows came from), and of the
     messages with a click from an address and day that received a click (a shared gateway is
     told by all the clicks of its day, whichever message they belong to). Every other flag
     depends on its own message's events only. An event outside those messages whose address now
@@ -40,13 +40,13 @@
     'email_scanner_burst_min_links': burst_min_links, 'email_scanner_burst_seconds': burst_seconds,
     'email_scanner_min_click_domains': min_click_domains,
     'email_scanner_flag_clicks_without_open': flag_clicks_without_open}) -%}
-{#- A table built before this model was incremental has no _batch_loaded_at: rebuilt whole once. -#}
-{%- set incremental_scope = is_incremental() and stored_column_exists('_batch_loaded_at') -%}
+{#- A table built before this model was incremental has no _load_id: rebuilt whole once. -#}
+{%- set incremental_scope = is_incremental() and stored_column_exists('_load_id') -%}
 {%- set event_columns = [
     'event_id', 'person_id', 'email', 'email_domain', 'event_type', 'occurred_at', 'campaign_id', 'message_id',
     'message_key', 'clicked_url', 'clicked_url_host', 'clicked_url_path', 'user_agent', 'ip_address',
     'seconds_after_delivery', 'is_scanner_suspect', 'scanner_reason', '_settings_fingerprint',
-    '_batch_loaded_at'] -%}
+    '_load_id'] -%}
 
 with
 
@@ -58,8 +58,7 @@ run_scope as (
         true
         {%- endif %} as is_full_scope,
         -- Joined to every row rather than inline: computed once, not once per event.
-        {{ fingerprint }} as settings_fingerprint,
-        (select max(_loaded_at) from {{ ref('stg_email__events') }}) as batch_loaded_at
+        {{ fingerprint }} as settings_fingerprint
 ),
 
 email_events as (
@@ -97,7 +96,7 @@ all_keyed_events as {{ inline_cte() }} (
             {{ dbt.concat(["coalesce(campaign_id, '')", "'|'", 'email']) }}
         ) as message_key,
         {{ seconds_since_epoch('occurred_at') }} as occurred_epoch,
-        email_events._loaded_at
+        email_events._load_id
     from email_events
 ),
 
@@ -107,7 +106,7 @@ all_keyed_events as {{ inline_cte() }} (
 new_events as materialized (
     select message_key, event_type, ip_address, occurred_at
     from all_keyed_events
-    where _loaded_at > (select max(_batch_loaded_at) from {{ this }})
+    where _load_id not in (select distinct _load_id from {{ this }})
 ),
 
 -- Their messages, and those with a click from an address and day that got a new click.
@@ -278,7 +277,7 @@ recomputed as (
         flagged.scanner_reason is not null as is_scanner_suspect,
         flagged.scanner_reason,
         run_scope.settings_fingerprint as _settings_fingerprint,
-        run_scope.batch_loaded_at as _batch_loaded_at
+        flagged._load_id
     from flagged
     cross join run_scope
     left join person_emails
