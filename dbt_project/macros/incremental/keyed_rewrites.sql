@@ -73,7 +73,7 @@
 {% macro tombstone_rows(scope, current, keys) -%}
     {%- if is_incremental() %}
     {%- set lacks_keys = namespace(value=false) %}
-    {%- for key in keys if not stored_column_exists(key) %}{% set lacks_keys.value = true %}{% endfor %}
+    {%- for key in keys if execute and not stored_column_exists(key) %}{% set lacks_keys.value = true %}{% endfor %}
     union all by name
     select {{ keys | join(', ') }}
     from (
