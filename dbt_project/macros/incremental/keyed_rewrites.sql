@@ -153,3 +153,11 @@
             {%- endif %}
     ) as run_values
 {%- endmacro %}
+
+{#- The rows of `relation` whose keys are in `scope`: what an incremental run recomputes. -#}
+{% macro rows_in_scope(relation, keys, scope='scope') -%}
+    select {{ relation }}.*
+    from {{ relation }}
+    inner join {{ scope }}
+        on {% for key in keys %}{{ relation }}.{{ key }} = {{ scope }}.{{ key }}{{ '\n        and ' if not loop.last }}{% endfor %}
+{%- endmacro %}

@@ -70,11 +70,7 @@ scope as materialized (
 ),
 
 terms as (
-    select all_terms.*
-    from all_terms
-    inner join scope
-        on all_terms.account_id = scope.account_id
-        and all_terms.rulebook_id = scope.rulebook_id
+    {{ rows_in_scope('all_terms', ['account_id', 'rulebook_id']) }}
 ),
 
 {% else -%}

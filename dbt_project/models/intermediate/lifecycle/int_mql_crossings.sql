@@ -71,11 +71,7 @@ scope as materialized (
 ),
 
 timeline as (
-    select all_timelines.*
-    from all_timelines
-    inner join scope
-        on all_timelines.person_id = scope.person_id
-        and all_timelines.rulebook_id = scope.rulebook_id
+    {{ rows_in_scope('all_timelines', ['person_id', 'rulebook_id']) }}
 ),
 
 timeline_keys as (

@@ -54,11 +54,7 @@ scope as materialized (
 ),
 
 events as materialized (
-    select all_events.*
-    from all_events
-    inner join scope
-        on all_events.person_id = scope.person_id
-        and all_events.rulebook_id = scope.rulebook_id
+    {{ rows_in_scope('all_events', ['person_id', 'rulebook_id']) }}
 ),
 
 event_keys as (
