@@ -62,12 +62,12 @@ def project_digest(roots: Iterable[Path]) -> str:
 
 def data_digest(con: duckdb.DuckDBPyConnection) -> str:
     """SHA-256 of the set of file loads in the warehouse (empty warehouse: digest of nothing)."""
-    exists = _table_exists(con, "raw", "load_manifest")
+    exists = table_exists(con, "raw", "load_manifest")
     load_ids = con.execute("select load_id from raw.load_manifest order by load_id").fetchall() if exists else []
     return hashlib.sha256("\n".join(load_id for (load_id,) in load_ids).encode()).hexdigest()
 
 
-def _table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
+def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     return con.execute(
         "select count(*) from information_schema.tables where table_schema = ? and table_name = ?", [schema, table]
     ).fetchone()[0] > 0
@@ -128,6 +128,12 @@ def dbt_args(as_of: str = "") -> list[str]:
     return [*BUILD_ARGS, *(["--vars", json.dumps(dbt_vars, sort_keys=True, default=str)] if dbt_vars else [])]
 
 
+def vars_of(dbt_args: Sequence[str]) -> dict:
+    """The dbt vars a build's arguments set (`dbt_args` above)."""
+    args = list(dbt_args)
+    return json.loads(args[args.index("--vars") + 1]) if "--vars" in args else {}
+
+
 def build_key(project: str, data: str, dbt_args: list[str]) -> str:
     return hashlib.sha256(json.dumps([project, data, dbt_args]).encode()).hexdigest()
 
@@ -157,7 +163,7 @@ class LastBuild:
 
 
 def last_build(con: duckdb.DuckDBPyConnection) -> LastBuild | None:
-    if not _table_exists(con, OPS_SCHEMA, "dbt_builds"):
+    if not table_exists(con, OPS_SCHEMA, "dbt_builds"):
         return None
     row = con.execute(
         f"select build_key, built_at, completed from {OPS_SCHEMA}.dbt_builds order by built_at desc limit 1"

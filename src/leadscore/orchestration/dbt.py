@@ -18,7 +18,7 @@ from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
 from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
 from packaging import version
 
-from leadscore import build_state
+from leadscore import build_state, passed_tests
 from leadscore.orchestration.dbt_checks import CheckDescribingTranslator
 from leadscore.orchestration.ingestion import INGESTION_ASSETS, WAREHOUSE_POOL
 from leadscore.orchestration.resources import WarehouseResource
@@ -71,9 +71,14 @@ def dbt_models(
     selection = None if selected == set(dbt_models.keys) else sorted(map(str, selected))
     # Opening the warehouse here also stops a run whose warehouse another process holds, with the
     # file named, before dbt starts and buries the lock error in its log.
+    manifest = get_manifest_and_translator_from_dbt_assets([dbt_models])[0]
     with warehouse.connection() as con:
         build = build_state.planned_build(con, dbt_args, selection)
         unchanged = build.key == build_state.last_build_key(con)
+        # Data tests that passed on the same inputs are left out, unless the build is forced.
+        test_digests = passed_tests.input_digests(manifest, build.project, build_state.vars_of(dbt_args),
+                                                  passed_tests.raw_table_digests(con))
+        unchanged_tests = [] if config.force else passed_tests.unchanged_since_passed(con, test_digests)
     if unchanged and not config.force:
         context.log.info("Nothing new since the last successful dbt build (same loaded files, dbt project, "
                          "seeds and parameters): dbt and the steps downstream of it are skipped.")
@@ -83,10 +88,14 @@ def dbt_models(
         validate_rulebooks()
     except RulebookError as error:
         raise dg.Failure(description=str(error)) from None
+    if unchanged_tests:
+        context.log.info(f"{len(unchanged_tests)} data tests left out: they passed on the same inputs (raw table "
+                         "loads, dbt project, vars, as_of where they read it) in an earlier build.")
     # dbt runs as a subprocess that opens the same DuckDB file (profiles.yml reads this variable).
     warehouse_path = Path(warehouse.path).resolve()
     os.environ["LEADSCORE_WAREHOUSE"] = str(warehouse_path)
-    invocation = dbt.cli(dbt_args, context=context, target_path=dbt_target_path(warehouse_path))
+    invocation = dbt.cli([*dbt_args, *passed_tests.exclude_args(manifest, unchanged_tests)], context=context,
+                         target_path=dbt_target_path(warehouse_path))
     # The events wait until dbt exits: DuckDB lets nobody else open the file while dbt writes it,
     # and their row counts and column types are read from it afterwards. (dagster-dbt's own
     # fetch_row_counts() leaves a read-only handle open in this process, which fails the next step.)
@@ -107,7 +116,10 @@ def dbt_models(
         context.log.warning(f"No row counts or column types for the dbt assets this time: {error}")
     yield from with_relation_metadata(events, metadata)
     # Reached only when dbt succeeded (a failed build raises above and is not recorded).
+    results = invocation.get_artifact("run_results.json")["results"]
     with warehouse.connection() as con:
+        passed_tests.record_results(con, test_digests, [(r["unique_id"], r["status"]) for r in results],
+                                    context.run_id)
         build_state.record_build(con, build.key, build.project, build.data, dbt_args, context.run_id)
 
 

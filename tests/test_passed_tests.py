@@ -1,0 +1,205 @@
+"""A build leaves out the data tests that passed on the same inputs, and only those."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from leadscore import passed_tests
+from leadscore.ingest.ledger import ensure_ledger
+from leadscore.warehouse import connect
+from tests.conftest import write
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def source(name: str, schema: str = "raw") -> dict:
+    return {"resource_type": "source", "schema": schema, "name": name, "identifier": name}
+
+
+def node(kind: str, *parents: str, name: str | None = None) -> dict:
+    return {"resource_type": kind, "name": name, "depends_on": {"nodes": list(parents)}}
+
+
+# A small project: leads staged with a seed, the scoring instant and a ledger reading it, a report
+# comparing with a table dbt's hooks keep, and a test per kind of input.
+MANIFEST = {
+    "sources": {
+        "source.p.crm.leads": source("leads"),
+        "source.p.crm.campaigns": source("campaigns"),
+        "source.p.previous_build.scores": source("scores_before_build", schema="ops"),
+    },
+    "nodes": {
+        "seed.p.countries": node("seed", name="countries"),
+        "model.p.stg_leads": node("model", "source.p.crm.leads", "seed.p.countries", name="stg_leads"),
+        "model.p.int_scoring_as_of": node("model", "model.p.stg_leads", name="int_scoring_as_of"),
+        "model.p.ledger": node("model", "model.p.int_scoring_as_of", "model.p.stg_leads", name="ledger"),
+        "model.p.changes": node("model", "model.p.ledger", "source.p.previous_build.scores", name="changes"),
+        "test.p.unique_leads": node("test", "model.p.stg_leads", name="unique_leads"),
+        "test.p.leads_campaigns": node("test", "model.p.stg_leads", "source.p.crm.campaigns", name="leads_campaigns"),
+        "test.p.countries_codes": node("test", "seed.p.countries", name="countries_codes"),
+        "test.p.ledger_not_null": node("test", "model.p.ledger", name="ledger_not_null"),
+        "test.p.changes_sum": node("test", "model.p.changes", name="changes_sum"),
+    },
+}
+RAW = {"raw.leads": "loads-1", "raw.campaigns": "loads-1"}
+
+
+def digests(project: str = "project-1", dbt_vars: dict | None = None, raw: dict | None = None) -> dict[str, str]:
+    return passed_tests.input_digests(MANIFEST, project, {"as_of": "2026-06-30"} if dbt_vars is None else dbt_vars,
+                                      RAW if raw is None else raw)
+
+
+def changed(after: dict[str, str], before: dict[str, str] | None = None) -> set[str]:
+    before = digests() if before is None else before
+    return {test.removeprefix("test.p.") for test in before if before[test] != after.get(test)}
+
+
+def test_a_test_reading_a_table_outside_the_raw_schema_has_no_digest_and_always_runs():
+    assert set(digests()) == {"test.p.unique_leads", "test.p.leads_campaigns", "test.p.countries_codes",
+                              "test.p.ledger_not_null"}
+
+
+def test_a_new_load_changes_the_digest_of_the_tests_downstream_of_its_table_only():
+    assert changed(digests(raw={**RAW, "raw.campaigns": "loads-2"})) == {"leads_campaigns"}
+    assert changed(digests(raw={**RAW, "raw.leads": "loads-2"})) == {"unique_leads", "leads_campaigns",
+                                                                       "ledger_not_null"}
+    # A table that had no load and gets one.
+    assert changed(digests(raw={"raw.leads": "loads-1"})) == {"leads_campaigns"}
+
+
+def test_as_of_changes_the_tests_that_read_the_scoring_instant_only():
+    assert changed(digests(dbt_vars={"as_of": "2026-07-01"})) == {"ledger_not_null"}
+
+
+def test_an_edit_of_the_project_another_var_or_an_engine_version_changes_every_digest(monkeypatch):
+    everything = {"unique_leads", "leads_campaigns", "countries_codes", "ledger_not_null"}
+    assert changed(digests(project="project-2")) == everything
+    assert changed(digests(dbt_vars={"as_of": "2026-06-30", "snapshot_mode": True})) == everything
+    before, real_version = digests(), passed_tests.metadata.version
+    monkeypatch.setattr(passed_tests.metadata, "version",
+                        lambda package: "9.9.9" if package == "duckdb" else real_version(package))
+    assert changed(digests(), before) == everything
+
+
+def test_only_tests_that_passed_on_the_same_inputs_are_left_out_and_a_warning_runs_again(con):
+    first = digests()
+    assert passed_tests.unchanged_since_passed(con, first) == []  # nothing recorded yet
+    passed_tests.record_results(con, first, [
+        ("test.p.unique_leads", "pass"), ("test.p.leads_campaigns", "pass"), ("test.p.countries_codes", "pass"),
+        ("test.p.ledger_not_null", "warn"), ("test.p.changes_sum", "pass"), ("model.p.ledger", "success"),
+    ], run_id="run-1")
+    assert passed_tests.unchanged_since_passed(con, first) == [
+        "test.p.countries_codes", "test.p.leads_campaigns", "test.p.unique_leads"]
+
+    # New campaigns: their test runs again and now fails; it stays out of the stored passes.
+    second = digests(raw={**RAW, "raw.campaigns": "loads-2"})
+    assert passed_tests.unchanged_since_passed(con, second) == ["test.p.countries_codes", "test.p.unique_leads"]
+    passed_tests.record_results(con, second, [("test.p.leads_campaigns", "fail"), ("test.p.ledger_not_null", "pass")],
+                                run_id="run-2")
+    assert passed_tests.unchanged_since_passed(con, second) == [
+        "test.p.countries_codes", "test.p.ledger_not_null", "test.p.unique_leads"]
+    # A test that passed once and then warned is forgotten, even on its old inputs.
+    passed_tests.record_results(con, second, [("test.p.unique_leads", "warn")], run_id="run-3")
+    assert "test.p.unique_leads" not in passed_tests.unchanged_since_passed(con, first)
+
+
+def test_the_raw_digests_follow_the_loads_of_each_table(con):
+    assert passed_tests.raw_table_digests(con) == {}  # no ledger yet
+    ensure_ledger(con)
+
+    def load(load_id: str, table: str | None) -> None:
+        con.execute("""insert into raw.load_manifest (load_id, source, target_table, source_file, file_checksum,
+                       rows_read, rows_loaded, rows_quarantined, status, loaded_at)
+                       values (?, 'crm', ?, ?, 'x', 1, 1, 0, 'loaded', ?)""",
+                    [load_id, table, f"{load_id}.csv", datetime(2026, 6, 30, tzinfo=UTC)])
+
+    load("a", "raw.leads")
+    load("b", "raw.campaigns")
+    load("c", None)  # a rejected file wrote no table
+    before = passed_tests.raw_table_digests(con)
+    assert set(before) == {"raw.leads", "raw.campaigns"}
+    load("d", "raw.leads")
+    after = passed_tests.raw_table_digests(con)
+    assert after["raw.campaigns"] == before["raw.campaigns"] and after["raw.leads"] != before["raw.leads"]
+
+
+def test_in_the_project_the_crm_tests_follow_their_tables_and_the_scoring_tests_follow_as_of():
+    manifest_path = REPO_ROOT / "dbt_project" / "target" / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    raw = {f"raw.{name}": "loads-1" for name in ("crm_leads", "crm_campaigns", "weblog_hits", "email_events")}
+
+    def by_name(found: dict[str, str]) -> dict[str, str]:
+        return {manifest["nodes"][test]["name"]: digest for test, digest in found.items()}
+
+    def digests_at(as_of: str, raw_tables: dict[str, str]) -> dict[str, str]:
+        return by_name(passed_tests.input_digests(manifest, "p", {"as_of": as_of}, raw_tables))
+
+    before = digests_at("2026-06-30", raw)
+    new_hits = digests_at("2026-06-30", {**raw, "raw.weblog_hits": "2"})
+    later = digests_at("2026-07-01", raw)
+    for name in ("unique_stg_crm__leads_lead_id", "unique_stg_crm__campaigns_campaign_id"):
+        assert before[name] == new_hits[name] == later[name]
+    assert before["unique_stg_weblogs__hits_hit_id"] != new_hits["unique_stg_weblogs__hits_hit_id"]
+    assert before["unique_stg_weblogs__hits_hit_id"] == later["unique_stg_weblogs__hits_hit_id"]
+    ledger_tests = [name for name in before if name.startswith("unique_int_score_events")]
+    assert ledger_tests and all(before[name] != later[name] for name in ledger_tests)
+    # The report comparing with the scores kept by dbt's hooks reads no raw table only: it always runs.
+    hooked = [test for test, node in manifest["nodes"].items() if node["resource_type"] == "test"
+              and any("rpt_score_changes" in parent for parent in node["depends_on"]["nodes"])]
+    assert hooked and not set(hooked) & set(passed_tests.input_digests(manifest, "p", {}, raw))
+
+
+@pytest.mark.parametrize("ids", [[], ["test.p.missing"]])
+def test_no_test_left_out_means_no_exclude_argument(ids):
+    assert passed_tests.exclude_args(MANIFEST, ids) == []
+
+
+# --- In a run: two builds on one warehouse, the second after one more web log and new campaigns --
+
+# Slow (make test-slow): two runs of every asset on their own warehouse.
+@pytest.mark.slow
+def test_a_run_leaves_out_the_tests_whose_inputs_are_unchanged_and_runs_those_of_new_data(tmp_path):
+    from tests.conftest import run_pipeline, tmp_settings
+    from tests.headless import generate_landing
+
+    source = generate_landing(tmp_path / "source")
+    settings = tmp_settings(tmp_path / "run")
+    held_back = Path("weblogs/2026/06/access-2026-06-30.log")
+    shutil.copytree(source, settings.landing, ignore=lambda folder, names: [
+        name for name in names if Path(folder, name) == source / held_back])
+    first = run_pipeline(settings)
+    assert first.success
+
+    # One more day of web logs, and a campaign renamed in a new export of the campaigns only.
+    shutil.copy(source / held_back, settings.landing / held_back)
+    campaigns = (source / "crm" / "2026-06-30" / "Campaign.csv").read_text(encoding="utf-8-sig")
+    write(settings.landing / "crm" / "2026-07-01" / "Campaign.csv",
+          campaigns.replace("The Tessellate Brief - Jan 2025", "The Tessellate Brief - January 2025", 1))
+    second = run_pipeline(settings)
+    assert second.success
+
+    def checks(result) -> set[str]:
+        return {evaluation.check_name for evaluation in result.get_asset_check_evaluations()}
+
+    ran_first, ran_second = checks(first), checks(second)
+    # Unchanged inputs: the leads and the seeds' tests are left out.
+    assert {"unique_stg_crm__leads_lead_id", "unique_rulebooks_rulebook_id"} <= ran_first - ran_second
+    # New inputs: the web log, the campaigns and everything that reads as_of (moved a day) are tested.
+    assert {"unique_stg_weblogs__hits_hit_id", "unique_stg_crm__campaigns_campaign_id",
+            "unique_int_score_events_score_event_id"} <= ran_second
+    assert ran_second < ran_first
+    with connect(settings.warehouse, read_only=True) as con:
+        passes = dict(con.execute("select test_id, run_id from ops.dbt_test_passes").fetchall())
+    leads_test = next(test for test in passes if test.split(".")[2] == "unique_stg_crm__leads_lead_id")
+    campaigns_test = next(test for test in passes if test.split(".")[2] == "unique_stg_crm__campaigns_campaign_id")
+    assert (passes[leads_test], passes[campaigns_test]) == (first.run_id, second.run_id)
+
+
+def test_the_tests_left_out_are_one_exclude_value_of_names():
+    assert passed_tests.exclude_args(MANIFEST, ["test.p.unique_leads", "test.p.changes_sum"]) == [
+        "--exclude", "changes_sum unique_leads"]
