@@ -13,6 +13,7 @@ from leadscore import passed_tests
 from leadscore.ingest.ledger import ensure_ledger
 from leadscore.warehouse import connect
 from tests.conftest import write
+from tests.dbt_runner import run_dbt
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,23 +89,24 @@ def test_an_edit_of_the_project_another_var_or_an_engine_version_changes_every_d
 
 def test_only_tests_that_passed_on_the_same_inputs_are_left_out_and_a_warning_runs_again(con):
     first = digests()
-    assert passed_tests.unchanged_since_passed(con, first) == []  # nothing recorded yet
+    assert passed_tests.unchanged_since_passed(con, first) == {}  # nothing recorded yet
     passed_tests.record_results(con, first, [
         ("test.p.unique_leads", "pass"), ("test.p.leads_campaigns", "pass"), ("test.p.countries_codes", "pass"),
         ("test.p.ledger_not_null", "warn"), ("test.p.changes_sum", "pass"), ("model.p.ledger", "success"),
-    ], run_id="run-1")
-    assert passed_tests.unchanged_since_passed(con, first) == [
-        "test.p.countries_codes", "test.p.leads_campaigns", "test.p.unique_leads"]
+    ], run_id="run-1", project_digest="project-1")
+    assert passed_tests.unchanged_since_passed(con, first) == {
+        "test.p.countries_codes": "run-1", "test.p.leads_campaigns": "run-1", "test.p.unique_leads": "run-1"}
 
     # New campaigns: their test runs again and now fails; it stays out of the stored passes.
     second = digests(raw={**RAW, "raw.campaigns": "loads-2"})
-    assert passed_tests.unchanged_since_passed(con, second) == ["test.p.countries_codes", "test.p.unique_leads"]
+    assert list(passed_tests.unchanged_since_passed(con, second)) == ["test.p.countries_codes", "test.p.unique_leads"]
     passed_tests.record_results(con, second, [("test.p.leads_campaigns", "fail"), ("test.p.ledger_not_null", "pass")],
-                                run_id="run-2")
-    assert passed_tests.unchanged_since_passed(con, second) == [
-        "test.p.countries_codes", "test.p.ledger_not_null", "test.p.unique_leads"]
+                                run_id="run-2", project_digest="project-1")
+    assert passed_tests.unchanged_since_passed(con, second) == {
+        "test.p.countries_codes": "run-1", "test.p.ledger_not_null": "run-2", "test.p.unique_leads": "run-1"}
     # A test that passed once and then warned is forgotten, even on its old inputs.
-    passed_tests.record_results(con, second, [("test.p.unique_leads", "warn")], run_id="run-3")
+    passed_tests.record_results(con, second, [("test.p.unique_leads", "warn")], run_id="run-3",
+                                project_digest="project-1")
     assert "test.p.unique_leads" not in passed_tests.unchanged_since_passed(con, first)
 
 
@@ -159,6 +161,11 @@ def test_no_test_left_out_means_no_exclude_argument(ids):
     assert passed_tests.exclude_args(MANIFEST, ids) == []
 
 
+def test_the_tests_left_out_are_one_exclude_value_of_names():
+    assert passed_tests.exclude_args(MANIFEST, ["test.p.unique_leads", "test.p.changes_sum"]) == [
+        "--exclude", "changes_sum unique_leads"]
+
+
 # --- In a run: two builds on one warehouse, the second after one more web log and new campaigns --
 
 # Slow (make test-slow): two runs of every asset on their own warehouse.
@@ -182,24 +189,63 @@ def test_a_run_leaves_out_the_tests_whose_inputs_are_unchanged_and_runs_those_of
           campaigns.replace("The Tessellate Brief - Jan 2025", "The Tessellate Brief - January 2025", 1))
     second = run_pipeline(settings)
     assert second.success
+    # The checks left out hold nothing back: every step after dbt runs.
+    outcomes = {event.step_key: event.event_type_value for event in second.all_events
+                if event.event_type_value in ("STEP_SUCCESS", "STEP_SKIPPED", "STEP_FAILURE")}
+    steps = ("dbt_models", "published__bi_copy", "ops__dbt_builds")
+    assert {step: outcomes.get(step) for step in steps} == dict.fromkeys(steps, "STEP_SUCCESS")
+    assert "STEP_SKIPPED" not in outcomes.values()
 
-    def checks(result) -> set[str]:
-        return {evaluation.check_name for evaluation in result.get_asset_check_evaluations()}
+    def checks(result) -> tuple[set[str], dict[str, str]]:
+        """The checks run, and those left out with the run they passed in."""
+        evaluations = result.get_asset_check_evaluations()
+        left_out = {e.check_name: e.metadata["passed_in_run"].value
+                    for e in evaluations if "passed_in_run" in e.metadata}
+        return {e.check_name for e in evaluations} - set(left_out), left_out
 
-    ran_first, ran_second = checks(first), checks(second)
-    # Unchanged inputs: the leads and the seeds' tests are left out.
-    assert {"unique_stg_crm__leads_lead_id", "unique_rulebooks_rulebook_id"} <= ran_first - ran_second
+    ran_first, left_out_first = checks(first)
+    ran_second, left_out_second = checks(second)
+    assert not left_out_first
+    # Unchanged inputs: the leads and the seeds' tests are left out; their checks pass as in the first run.
+    assert {"unique_stg_crm__leads_lead_id", "unique_rulebooks_rulebook_id"} <= set(left_out_second)
+    assert set(left_out_second.values()) == {first.run_id}
     # New inputs: the web log, the campaigns and everything that reads as_of (moved a day) are tested.
     assert {"unique_stg_weblogs__hits_hit_id", "unique_stg_crm__campaigns_campaign_id",
             "unique_int_score_events_score_event_id"} <= ran_second
-    assert ran_second < ran_first
+    assert ran_second | set(left_out_second) == ran_first and not ran_second & set(left_out_second)
     with connect(settings.warehouse, read_only=True) as con:
         passes = dict(con.execute("select test_id, run_id from ops.dbt_test_passes").fetchall())
     leads_test = next(test for test in passes if test.split(".")[2] == "unique_stg_crm__leads_lead_id")
     campaigns_test = next(test for test in passes if test.split(".")[2] == "unique_stg_crm__campaigns_campaign_id")
     assert (passes[leads_test], passes[campaigns_test]) == (first.run_id, second.run_id)
 
+    # The score events' tests of the second run read only the rows rewritten since the first.
+    compiled = next((settings.warehouse.parent / "leadscore_dbt_target" / "compiled").rglob(
+        "unique_int_score_events_score_event_id.sql")).read_text(encoding="utf-8")
+    assert "_built_at > cast(" in compiled
 
-def test_the_tests_left_out_are_one_exclude_value_of_names():
-    assert passed_tests.exclude_args(MANIFEST, ["test.p.unique_leads", "test.p.changes_sum"]) == [
-        "--exclude", "changes_sum unique_leads"]
+    # A rewrite that duplicates the key of a row kept from before is caught; a null in a kept row,
+    # which passed before, is not read again unless the whole table is tested.
+    with connect(settings.warehouse) as con:
+        latest = con.execute("select max(_built_at) from intermediate.int_score_events").fetchone()[0]
+        oldest = con.execute("select min(_built_at) from intermediate.int_score_events").fetchone()[0]
+        assert oldest < latest
+        con.execute("""insert into intermediate.int_score_events
+                       select * replace (_built_at + interval 1 hour as _built_at)
+                       from intermediate.int_score_events where _built_at = ? limit 1""", [oldest])
+        con.execute("""update intermediate.int_score_events set rule_id = null
+                       where score_event_id = (select max(score_event_id) from intermediate.int_score_events
+                                               where _built_at = ?)""", [oldest])
+    tests = ["unique_int_score_events_score_event_id", "not_null_int_score_events"]
+
+    def test_statuses(tested_through: dict[str, str], target: Path) -> dict[str, str]:
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv(passed_tests.TESTED_THROUGH_ENV, json.dumps(tested_through))
+            run_dbt(["test", "--select", " ".join(tests)], settings.warehouse, target)
+        results = json.loads((target / "run_results.json").read_text(encoding="utf-8"))["results"]
+        return {result["unique_id"].split(".")[2]: result["status"] for result in results
+                if result["unique_id"].startswith("test.")}
+
+    assert test_statuses(dict.fromkeys(tests, str(latest)), tmp_path / "scoped") == {
+        "unique_int_score_events_score_event_id": "fail", "not_null_int_score_events": "pass"}
+    assert test_statuses({}, tmp_path / "whole") == dict.fromkeys(tests, "fail")

@@ -11,6 +11,12 @@ A test reading anything else (a table dbt's hooks keep, one the Python steps wri
 digest and always runs, as does every test of a forced build. A test that warned or failed runs
 again next time, so its warning shows in every run. The digests of passed tests live in the
 warehouse (`ops.dbt_test_passes`), beside the build keys of src/leadscore/build_state.py.
+
+A test that must run on a keyed-rewrite model (rows stamped `_built_at`) reads only the rows
+rewritten since it last passed, when it passed on the same project: not null, accepted values
+and uniqueness are about rows or keys, and the rows kept since were checked then. The latest
+stamp at each pass is stored with it, and the dbt step hands the stamps to dbt
+(LEADSCORE_TESTED_THROUGH, read by dbt_project/macros/incremental/tested_rows.sql).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 from importlib import metadata
 from typing import Any
 
@@ -30,6 +37,10 @@ from leadscore.ingest.ledger import RAW_SCHEMA
 AS_OF_MODEL = "int_scoring_as_of"
 # Libraries whose upgrade may change a test's result.
 ENGINE_PACKAGES = ("dbt-core", "dbt-duckdb", "duckdb")
+# Tests about single rows or keys, which may read only the rewritten rows of a stamped model.
+ROW_AND_KEY_TESTS = ("unique", "unique_combination", "not_null", "not_null_columns", "accepted_values")
+STAMP_COLUMN = "_built_at"
+TESTED_THROUGH_ENV = "LEADSCORE_TESTED_THROUGH"
 
 _DDL = f"""
 create schema if not exists {OPS_SCHEMA};
@@ -39,6 +50,8 @@ create table if not exists {OPS_SCHEMA}.dbt_test_passes (
     run_id varchar,
     passed_at timestamptz not null
 );
+alter table {OPS_SCHEMA}.dbt_test_passes add column if not exists project_digest varchar;
+alter table {OPS_SCHEMA}.dbt_test_passes add column if not exists rows_through timestamp;
 """
 
 
@@ -103,24 +116,28 @@ def input_digests(
     return digests
 
 
-def unchanged_since_passed(con: duckdb.DuckDBPyConnection, digests: Mapping[str, str]) -> list[str]:
-    """The tests whose inputs digest is the one they last passed with."""
+def unchanged_since_passed(con: duckdb.DuckDBPyConnection, digests: Mapping[str, str]) -> dict[str, str | None]:
+    """The tests whose inputs digest is the one they last passed with, each with the run it passed in."""
     if not digests or not table_exists(con, OPS_SCHEMA, "dbt_test_passes"):
-        return []
-    stored = dict(con.execute(f"select test_id, inputs_digest from {OPS_SCHEMA}.dbt_test_passes").fetchall())
-    return sorted(test_id for test_id, digest in digests.items() if stored.get(test_id) == digest)
+        return {}
+    stored = {test_id: (digest, run_id) for test_id, digest, run_id in con.execute(
+        f"select test_id, inputs_digest, run_id from {OPS_SCHEMA}.dbt_test_passes").fetchall()}
+    return {test_id: stored[test_id][1] for test_id, digest in sorted(digests.items())
+            if test_id in stored and stored[test_id][0] == digest}
 
 
 def record_results(
     con: duckdb.DuckDBPyConnection, digests: Mapping[str, str], results: Iterable[tuple[str, str]],
-    run_id: str | None,
+    run_id: str | None, project_digest: str, rows_through: Mapping[str, datetime] | None = None,
 ) -> int:
-    """Store the digest of each test that passed (status 'pass'); forget the tests that ran with any
-    other status, so they run again. Returns the number of passes stored."""
+    """Store each test that passed (status 'pass'): its inputs digest, the project's, and its
+    model's latest stamp (`rows_through`, for tests of stamped models); forget the tests that ran
+    with any other status, so they run again on every row. Returns the number of passes stored.
+    A test without a digest (it always runs) is stored too, for its stamp."""
+    rows_through = rows_through or {}
     statuses = [(test_id, status) for test_id, status in results if test_id.startswith("test.")]
-    passed = [(test_id, digests[test_id]) for test_id, status in statuses
-              if status == "pass" and test_id in digests]
-    not_passed = [test_id for test_id, status in statuses if status != "pass" or test_id not in digests]
+    passed = [test_id for test_id, status in statuses if status == "pass"]
+    not_passed = [test_id for test_id, status in statuses if status != "pass"]
     con.execute(_DDL)
     con.begin()
     try:
@@ -128,15 +145,59 @@ def record_results(
             con.execute(f"delete from {OPS_SCHEMA}.dbt_test_passes where list_contains(?, test_id)", [not_passed])
         if passed:
             con.execute(
-                f"""insert or replace into {OPS_SCHEMA}.dbt_test_passes (test_id, inputs_digest, run_id, passed_at)
-                    select unnest(?::varchar[]), unnest(?::varchar[]), ?, current_timestamp""",
-                [[test_id for test_id, _ in passed], [digest for _, digest in passed], run_id],
+                f"""insert or replace into {OPS_SCHEMA}.dbt_test_passes
+                        (test_id, inputs_digest, run_id, passed_at, project_digest, rows_through)
+                    select unnest(?::varchar[]), unnest(?::varchar[]), ?, current_timestamp, ?,
+                        unnest(?::timestamp[])""",
+                [passed, [digests.get(test_id, "") for test_id in passed], run_id, project_digest,
+                 [rows_through.get(test_id) for test_id in passed]],
             )
     except BaseException:
         con.rollback()
         raise
     con.commit()
     return len(passed)
+
+
+def _stamped_tests(con: duckdb.DuckDBPyConnection, manifest: Mapping[str, Any], test_ids: Iterable[str]
+                   ) -> dict[str, tuple[str, str]]:
+    """The row and key tests among `test_ids` whose model has `_built_at` stamps: test -> (schema, table)."""
+    stamped = set(con.execute(
+        "select table_schema, table_name from information_schema.columns where column_name = ?", [STAMP_COLUMN]
+    ).fetchall())
+    found = {}
+    for test_id in test_ids:
+        node = manifest["nodes"].get(test_id) or {}
+        model = manifest["nodes"].get(node.get("attached_node") or "") or {}
+        relation = (model.get("schema"), model.get("alias") or model.get("name"))
+        if (node.get("test_metadata") or {}).get("name") in ROW_AND_KEY_TESTS and relation in stamped:
+            found[test_id] = relation
+    return found
+
+
+def latest_stamps(con: duckdb.DuckDBPyConnection, manifest: Mapping[str, Any], test_ids: Iterable[str]
+                  ) -> dict[str, datetime]:
+    """Per row or key test of a stamped model, the model's latest `_built_at`: every row up to it
+    has been read by a pass of the test once it passes now."""
+    tests = _stamped_tests(con, manifest, test_ids)
+    latest = {relation: con.execute(f'select max({STAMP_COLUMN}) from "{relation[0]}"."{relation[1]}"').fetchone()[0]
+              for relation in set(tests.values())}
+    return {test_id: latest[relation] for test_id, relation in tests.items() if latest[relation] is not None}
+
+
+def tested_through(con: duckdb.DuckDBPyConnection, manifest: Mapping[str, Any], project_digest: str
+                   ) -> dict[str, str]:
+    """Per test name, the stamp up to which the test has read its model's rows: the row and key
+    tests of stamped models that last passed on this same project (an edited test reads everything)."""
+    if not table_exists(con, OPS_SCHEMA, "dbt_test_passes"):
+        return {}
+    con.execute(_DDL)  # a table from before the stamps gets their columns
+    stored = con.execute(
+        f"""select test_id, rows_through from {OPS_SCHEMA}.dbt_test_passes
+            where project_digest = ? and rows_through is not null""", [project_digest]
+    ).fetchall()
+    tests = _stamped_tests(con, manifest, [test_id for test_id, _ in stored])
+    return {manifest["nodes"][test_id]["name"]: str(stamp) for test_id, stamp in stored if test_id in tests}
 
 
 def exclude_args(manifest: Mapping[str, Any], test_ids: Iterable[str]) -> list[str]:

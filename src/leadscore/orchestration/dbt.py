@@ -2,6 +2,7 @@
 runs `dbt parse`), never when this module is imported."""
 
 import importlib.metadata
+import json
 import os
 import shutil
 import sys
@@ -10,12 +11,13 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import dagster as dg
 import duckdb
 import pydantic
 from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, DbtProject, dbt_assets
-from dagster_dbt.asset_utils import get_manifest_and_translator_from_dbt_assets
+from dagster_dbt.asset_utils import get_asset_check_key_for_test, get_manifest_and_translator_from_dbt_assets
 from packaging import version
 
 from leadscore import build_state, passed_tests
@@ -71,14 +73,16 @@ def dbt_models(
     selection = None if selected == set(dbt_models.keys) else sorted(map(str, selected))
     # Opening the warehouse here also stops a run whose warehouse another process holds, with the
     # file named, before dbt starts and buries the lock error in its log.
-    manifest = get_manifest_and_translator_from_dbt_assets([dbt_models])[0]
+    manifest, translator, project = get_manifest_and_translator_from_dbt_assets([dbt_models])
     with warehouse.connection() as con:
         build = build_state.planned_build(con, dbt_args, selection)
         unchanged = build.key == build_state.last_build_key(con)
         # Data tests that passed on the same inputs are left out, unless the build is forced.
         test_digests = passed_tests.input_digests(manifest, build.project, build_state.vars_of(dbt_args),
                                                   passed_tests.raw_table_digests(con))
-        unchanged_tests = [] if config.force else passed_tests.unchanged_since_passed(con, test_digests)
+        left_out = {} if config.force else passed_tests.unchanged_since_passed(con, test_digests)
+        # and those that run on a keyed-rewrite model read only the rows rewritten since they passed.
+        tested_through = {} if config.force else passed_tests.tested_through(con, manifest, build.project)
     if unchanged and not config.force:
         context.log.info("Nothing new since the last successful dbt build (same loaded files, dbt project, "
                          "seeds and parameters): dbt and the steps downstream of it are skipped.")
@@ -88,14 +92,16 @@ def dbt_models(
         validate_rulebooks()
     except RulebookError as error:
         raise dg.Failure(description=str(error)) from None
-    if unchanged_tests:
-        context.log.info(f"{len(unchanged_tests)} data tests left out: they passed on the same inputs (raw table "
+    if left_out:
+        context.log.info(f"{len(left_out)} data tests left out: they passed on the same inputs (raw table "
                          "loads, dbt project, vars, as_of where they read it) in an earlier build.")
     # dbt runs as a subprocess that opens the same DuckDB file (profiles.yml reads this variable).
     warehouse_path = Path(warehouse.path).resolve()
     os.environ["LEADSCORE_WAREHOUSE"] = str(warehouse_path)
-    invocation = dbt.cli([*dbt_args, *passed_tests.exclude_args(manifest, unchanged_tests)], context=context,
-                         target_path=dbt_target_path(warehouse_path))
+    # Only this dbt process gets the stamps (dbt reads the variable when the tests run).
+    with mock.patch.dict(os.environ, {passed_tests.TESTED_THROUGH_ENV: json.dumps(tested_through)}):
+        invocation = dbt.cli([*dbt_args, *passed_tests.exclude_args(manifest, left_out)], context=context,
+                             target_path=dbt_target_path(warehouse_path))
     # The events wait until dbt exits: DuckDB lets nobody else open the file while dbt writes it,
     # and their row counts and column types are read from it afterwards. (dagster-dbt's own
     # fetch_row_counts() leaves a read-only handle open in this process, which fails the next step.)
@@ -115,12 +121,31 @@ def dbt_models(
         metadata = {}
         context.log.warning(f"No row counts or column types for the dbt assets this time: {error}")
     yield from with_relation_metadata(events, metadata)
+    yield from cached_check_results(context, manifest, translator, project, left_out)
     # Reached only when dbt succeeded (a failed build raises above and is not recorded).
-    results = invocation.get_artifact("run_results.json")["results"]
+    run_results = invocation.get_artifact("run_results.json")["results"]
+    results = [(result["unique_id"], result["status"]) for result in run_results]
     with warehouse.connection() as con:
-        passed_tests.record_results(con, test_digests, [(r["unique_id"], r["status"]) for r in results],
-                                    context.run_id)
+        passed = [test_id for test_id, status in results if status == "pass"]
+        stamps = passed_tests.latest_stamps(con, manifest, passed)
+        passed_tests.record_results(con, test_digests, results, context.run_id, build.project, stamps)
         build_state.record_build(con, build.key, build.project, build.data, dbt_args, context.run_id)
+
+
+def cached_check_results(context: dg.AssetExecutionContext, manifest: Mapping[str, Any], translator: Any,
+                         project: DbtProject | None, passes: Mapping[str, str | None]) -> Iterator[dg.AssetCheckResult]:
+    """The checks of the tests left out, passed as on the same inputs before (like a build tool's
+    cached test result), each naming the run it ran in: their blocking checks then gate the
+    steps after dbt as executed ones do, and the UI tells them apart by the description."""
+    selected = context.selected_asset_check_keys
+    for test_id, run_id in passes.items():
+        key = get_asset_check_key_for_test(manifest, translator, test_id, project)
+        if key in selected:
+            yield dg.AssetCheckResult(
+                asset_key=key.asset_key, check_name=key.name, passed=True,
+                description=f"Not run again: it passed on the same inputs in run {run_id}.",
+                metadata={"passed_in_run": run_id or "", "run_again": False},
+            )
 
 
 def dbt_hook_source_specs() -> list[dg.AssetSpec]:
