@@ -6,9 +6,10 @@
     model's latest `_built_at` when the test last passed; src/leadscore/passed_tests.py). A row
     test (not null, accepted values) then reads the rows stamped later; a uniqueness test reads
     every row sharing the first key column with one of them, since a duplicate key always
-    involves a rewritten row. The rows kept from earlier builds passed then and are unchanged.
-    A forced build, a test edited since, a test that last failed, and plain `dbt build` or
-    `dbt test` leave the variable out: the whole table is read. -#}
+    involves a rewritten row. The rows kept from earlier builds passed then and are unchanged;
+    the rows of a build whose tests failed are stamped after the last pass, so they are read
+    again. A forced build, a test edited or warning since, and plain `dbt build` or `dbt test`
+    leave the test out of the variable: the whole table is read. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set conditions = [] -%}
     {%- if config.get('where') -%}
