@@ -171,6 +171,7 @@ def test_the_tests_left_out_are_one_exclude_value_of_names():
 # Slow (make test-slow): two runs of every asset on their own warehouse.
 @pytest.mark.slow
 def test_a_run_leaves_out_the_tests_whose_inputs_are_unchanged_and_runs_those_of_new_data(tmp_path):
+    from leadscore.orchestration.run import run_facts
     from tests.conftest import run_pipeline, tmp_settings
     from tests.headless import generate_landing
 
@@ -213,6 +214,11 @@ def test_a_run_leaves_out_the_tests_whose_inputs_are_unchanged_and_runs_those_of
     assert {"unique_stg_weblogs__hits_hit_id", "unique_stg_crm__campaigns_campaign_id",
             "unique_int_score_events_score_event_id"} <= ran_second
     assert ran_second | set(left_out_second) == ran_first and not ran_second & set(left_out_second)
+    # The run's summary counts them apart from the checks it ran.
+    facts = run_facts(second, 0.0)
+    evaluations = second.get_asset_check_evaluations()
+    assert facts["checks_not_run"] == len(left_out_second)
+    assert sum(facts["checks"].values()) == len(evaluations) - len(left_out_second)
     with connect(settings.warehouse, read_only=True) as con:
         passes = dict(con.execute("select test_id, run_id from ops.dbt_test_passes").fetchall())
     leads_test = next(test for test in passes if test.split(".")[2] == "unique_stg_crm__leads_lead_id")

@@ -144,7 +144,7 @@ def cached_check_results(context: dg.AssetExecutionContext, manifest: Mapping[st
             yield dg.AssetCheckResult(
                 asset_key=key.asset_key, check_name=key.name, passed=True,
                 description=f"Not run again: it passed on the same inputs in run {run_id}.",
-                metadata={"passed_in_run": run_id or "", "run_again": False},
+                metadata={"passed_in_run": run_id or ""},
             )
 
 

@@ -182,11 +182,15 @@ def run_facts(result: dg.ExecuteInProcessResult, elapsed: float) -> dict:
     """What the summary needs from the run itself: its checks (counts and the failed ones'
     messages), the outputs it wrote, why it failed."""
     checks = {"passed": 0, "warned": 0, "failed": 0}
+    checks_not_run = 0
     failed_checks, outputs = [], []
     published = None
     for event in result.all_events:
         if event.event_type_value == "ASSET_CHECK_EVALUATION":
             evaluation = event.event_specific_data
+            if evaluation.passed and "passed_in_run" in evaluation.metadata:  # a dbt test left out
+                checks_not_run += 1
+                continue
             if evaluation.passed:
                 checks["passed"] += 1
                 continue
@@ -206,7 +210,8 @@ def run_facts(result: dg.ExecuteInProcessResult, elapsed: float) -> dict:
                 published = {"tables": len(metadata["tables"].value),
                              "rewritten": len(metadata["tables rewritten"].value)}
     return {"run_id": result.run_id, "success": result.success, "seconds": round(elapsed, 1),
-            "checks": checks, "failed_checks": failed_checks, "outputs": outputs, "published": published,
+            "checks": checks, "checks_not_run": checks_not_run, "failed_checks": failed_checks, "outputs": outputs,
+            "published": published,
             "failures": [] if result.success else failure_reasons(result)}
 
 
@@ -267,8 +272,10 @@ def results_lines(con, tables: set[tuple[str, str]], facts: dict) -> list[str]:
                        f"{overdue:,} overdue in their purchase cycle")
     if facts.get("checks"):
         c = facts["checks"]
+        not_run = facts.get("checks_not_run", 0)
         out.append(f"  Checks         {sum(c.values()):,} run: {c['passed']:,} passed, {c['warned']:,} warned, "
-                   f"{c['failed']:,} failed")
+                   f"{c['failed']:,} failed" + (f"; {not_run:,} not run again (passed on the same inputs before)"
+                                                if not_run else ""))
         out += [f"    warning  {f['asset']} {f['check']}: {f['message']}" for f in facts["failed_checks"]][:10]
     if ("marts", "rpt_call_list") in tables:
         calls = con.execute(
