@@ -161,6 +161,38 @@ def test_no_test_left_out_means_no_exclude_argument(ids):
     assert passed_tests.exclude_args(MANIFEST, ids) == []
 
 
+def test_row_and_key_tests_of_stamped_models_read_from_their_last_pass_on_the_same_project(con):
+    def test(name: str, kind: str, model: str) -> dict:
+        return {"resource_type": "test", "name": name, "test_metadata": {"name": kind},
+                "attached_node": f"model.p.{model}", "depends_on": {"nodes": [f"model.p.{model}"]}}
+
+    manifest = {"sources": {}, "nodes": {
+        "model.p.events": {"resource_type": "model", "name": "events", "schema": "intermediate", "alias": "events"},
+        "model.p.people": {"resource_type": "model", "name": "people", "schema": "intermediate", "alias": "people"},
+        "test.p.unique_events": test("unique_events", "unique", "events"),
+        "test.p.not_null_events": test("not_null_events", "not_null_columns", "events"),
+        "test.p.events_rulebooks": test("events_rulebooks", "relationships", "events"),
+        "test.p.unique_people": test("unique_people", "unique", "people"),
+    }}
+    con.execute("create schema intermediate")
+    con.execute("create table intermediate.events (event_id int, _built_at timestamp)")
+    con.execute("insert into intermediate.events values (1, '2026-06-29 02:00:00'), (2, '2026-06-30 02:00:00.25')")
+    con.execute("create table intermediate.people (person_id int)")
+    assert passed_tests.tested_through(con, manifest, "project-1") == {}  # nothing stored yet
+
+    tests = [test_id for test_id in manifest["nodes"] if test_id.startswith("test.")]
+    stamps = passed_tests.latest_stamps(con, manifest, tests)
+    latest = datetime(2026, 6, 30, 2, 0, 0, 250000)
+    assert stamps == dict.fromkeys(["test.p.unique_events", "test.p.not_null_events"], latest)
+    passed_tests.record_results(con, {}, [(test_id, "pass") for test_id in tests], "run-1", "project-1", stamps)
+    assert passed_tests.tested_through(con, manifest, "project-1") == dict.fromkeys(
+        ["unique_events", "not_null_events"], "2026-06-30 02:00:00.250000")
+    # An edit of the project: every row is read again.
+    assert passed_tests.tested_through(con, manifest, "project-2") == {}
+    # A warning: that test reads every row next time.
+    passed_tests.record_results(con, {}, [("test.p.not_null_events", "warn")], "run-2", "project-1")
+    assert passed_tests.tested_through(con, manifest, "project-1") == {"unique_events": "2026-06-30 02:00:00.250000"}
+
 def test_the_tests_left_out_are_one_exclude_value_of_names():
     assert passed_tests.exclude_args(MANIFEST, ["test.p.unique_leads", "test.p.changes_sum"]) == [
         "--exclude", "changes_sum unique_leads"]

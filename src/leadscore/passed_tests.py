@@ -189,9 +189,11 @@ def tested_through(con: duckdb.DuckDBPyConnection, manifest: Mapping[str, Any], 
                    ) -> dict[str, str]:
     """Per test name, the stamp up to which the test has read its model's rows: the row and key
     tests of stamped models that last passed on this same project (an edited test reads everything)."""
-    if not table_exists(con, OPS_SCHEMA, "dbt_test_passes"):
+    stamped_passes = con.execute(
+        "select count(*) from information_schema.columns where table_schema = ? and table_name = ? "
+        "and column_name = 'rows_through'", [OPS_SCHEMA, "dbt_test_passes"]).fetchone()[0]
+    if not stamped_passes:  # none stored yet, or only before the stamps were
         return {}
-    con.execute(_DDL)  # a table from before the stamps gets their columns
     stored = con.execute(
         f"""select test_id, rows_through from {OPS_SCHEMA}.dbt_test_passes
             where project_digest = ? and rows_through is not null""", [project_digest]
