@@ -10,7 +10,8 @@ tests of the CRM and the seeds, checked an hour before on the same rows.
 A test reading anything else (a table dbt's hooks keep, one the Python steps write) has no
 digest and always runs, as does every test of a forced build. A test that warned or failed runs
 again next time, so its warning shows in every run. The digests of passed tests live in the
-warehouse (`ops.dbt_test_passes`), beside the build keys of src/leadscore/build_state.py.
+warehouse (`ops.dbt_test_passes`), beside the build keys of src/leadscore/build_state.py, and
+come from builds of the whole project only (the dbt step records them).
 
 A test that must run on a keyed-rewrite model (rows stamped `_built_at`) reads only the rows
 rewritten since it last passed, when it passed on the same project: not null, accepted values

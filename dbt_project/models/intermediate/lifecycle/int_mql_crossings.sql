@@ -259,9 +259,10 @@ final as (
         crossings.fit_score,
         crossings.mql_threshold,
         run_values.upstream_built_at as _upstream_built_at,
-        run_values.fingerprint as _settings_fingerprint
+        run_values.fingerprint as _settings_fingerprint,
+        run_values.built_at as _built_at
     from crossings
-    {{ run_values(fingerprint, upstream='all_timelines') }}
+    {{ run_values(fingerprint, upstream='all_timelines', stamp=true) }}
 )
 
 select * from final
