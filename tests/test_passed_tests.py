@@ -73,6 +73,21 @@ def test_a_new_load_changes_the_digest_of_the_tests_downstream_of_its_table_only
     assert changed(digests(raw={"raw.leads": "loads-1"})) == {"leads_campaigns"}
 
 
+def test_a_seed_table_changed_in_the_warehouse_changes_the_tests_that_read_it(con):
+    con.execute("create schema seeds")
+    con.execute("create table seeds.countries (iso2 varchar, country_name varchar)")
+    con.execute("insert into seeds.countries values ('FR', 'France'), ('DE', 'Germany')")
+    seeds = {"sources": {}, "nodes": {"seed.p.countries": {"resource_type": "seed", "name": "countries",
+                                                           "schema": "seeds", "alias": "countries"}}}
+    before = passed_tests.seed_table_digests(con, seeds)
+    con.execute("update seeds.countries set country_name = 'Deutschland' where iso2 = 'DE'")
+    after = passed_tests.seed_table_digests(con, seeds)
+    assert set(before) == {"seed.p.countries"} and before != after
+    assert changed(passed_tests.input_digests(MANIFEST, "project-1", {"as_of": "2026-06-30"}, RAW, after),
+                   passed_tests.input_digests(MANIFEST, "project-1", {"as_of": "2026-06-30"}, RAW, before)) == {
+        "unique_leads", "leads_campaigns", "countries_codes", "ledger_not_null"}
+
+
 def test_as_of_changes_the_tests_that_read_the_scoring_instant_only():
     assert changed(digests(dbt_vars={"as_of": "2026-07-01"})) == {"ledger_not_null"}
 

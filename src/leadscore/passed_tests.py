@@ -1,9 +1,12 @@
 """Which dbt data tests a build can leave out: those whose inputs are unchanged since they passed.
 
 A data test's result is a function of what it reads: the raw tables upstream of it (their rows
-are exactly the files loaded into them, `raw.load_manifest`), the dbt project and seeds, the dbt
-vars, as_of when the test reads the scoring instant (`int_scoring_as_of` upstream), and the
-versions of dbt and DuckDB. A test that passed on the same inputs passes again, so an hourly run
+are exactly the files loaded into them, `raw.load_manifest`), the seed tables upstream of it (as
+the warehouse holds them), the dbt project, the dbt vars, as_of when the test reads the scoring
+instant (`int_scoring_as_of` upstream), and the versions of dbt and DuckDB. The tables dbt
+builds are taken to change only through dbt builds: an edit by hand of a model's table is seen
+by the next forced build (the daily one), which runs every test, or when the model's inputs
+change. A test that passed on the same inputs passes again, so an hourly run
 that brings web logs only runs the tests downstream of the web logs and of as_of, not the 200-odd
 tests of the CRM and the seeds, checked an hour before on the same rows.
 
@@ -67,6 +70,23 @@ def raw_table_digests(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return {table: hashlib.sha256(load_ids.encode()).hexdigest() for table, load_ids in rows}
 
 
+def seed_table_digests(con: duckdb.DuckDBPyConnection, manifest: Mapping[str, Any]) -> dict[str, str]:
+    """Per seed, the digest of its table's rows as the warehouse holds them (count and sum of row
+    hashes, order-free): normally its file, but a build that does not load seeds reads the table."""
+    tables = set(con.execute("select table_schema, table_name from information_schema.tables").fetchall())
+    digests = {}
+    for unique_id, node in manifest["nodes"].items():
+        if node["resource_type"] != "seed":
+            continue
+        relation = (node["schema"], node.get("alias") or node["name"])
+        if relation in tables:
+            rows, hashes = con.execute(
+                f'select count(*), coalesce(sum(hash(seed_row)), 0) from "{relation[0]}"."{relation[1]}" as seed_row'
+            ).fetchone()
+            digests[unique_id] = f"{rows}:{hashes}"
+    return digests
+
+
 def _upstream(manifest: Mapping[str, Any], unique_id: str, memo: dict[str, frozenset[str]]) -> frozenset[str]:
     """The sources and seeds a node reads, directly or through models, and AS_OF_MODEL if it is among them."""
     if unique_id in memo:
@@ -86,9 +106,12 @@ def _upstream(manifest: Mapping[str, Any], unique_id: str, memo: dict[str, froze
 
 def input_digests(
     manifest: Mapping[str, Any], project_digest: str, dbt_vars: Mapping[str, Any], raw_tables: Mapping[str, str],
+    seed_tables: Mapping[str, str] | None = None,
 ) -> dict[str, str]:
-    """Per data test of the manifest whose inputs are all known, the digest of those inputs.
-    Tests reading a source outside the raw schema are left out: they always run."""
+    """Per data test of the manifest whose inputs are all known, the digest of those inputs: the
+    loads of the raw tables (`raw_tables`) and the rows of the seed tables (`seed_tables`) it
+    reads. Tests reading a source outside the raw schema are left out: they always run."""
+    seed_tables = seed_tables or {}
     other_vars = {name: value for name, value in dbt_vars.items() if name != "as_of"}
     common = [project_digest, json.dumps(other_vars, sort_keys=True, default=str),
               [f"{package}={metadata.version(package)}" for package in ENGINE_PACKAGES]]
@@ -102,7 +125,8 @@ def input_digests(
         for upstream in sorted(_upstream(manifest, unique_id, memo)):
             kind = upstream.split(".", 1)[0]
             if kind == "seed":
-                continue  # its rows are its file, in the project digest
+                parts.append([upstream, seed_tables.get(upstream, "no table")])
+                continue
             if kind == "model":  # AS_OF_MODEL
                 parts.append(["as_of", str(dbt_vars.get("as_of", ""))])
                 continue

@@ -79,7 +79,8 @@ def dbt_models(
         unchanged = build.key == build_state.last_build_key(con)
         # Data tests that passed on the same inputs are left out, unless the build is forced.
         test_digests = passed_tests.input_digests(manifest, build.project, build_state.vars_of(dbt_args),
-                                                  passed_tests.raw_table_digests(con))
+                                                  passed_tests.raw_table_digests(con),
+                                                  passed_tests.seed_table_digests(con, manifest))
         left_out = {} if config.force else passed_tests.unchanged_since_passed(con, test_digests)
         # and those that run on a keyed-rewrite model read only the rows rewritten since they passed.
         tested_through = {} if config.force else passed_tests.tested_through(con, manifest, build.project)
