@@ -8,10 +8,11 @@ from pathlib import Path
 
 import duckdb
 
-# Tables that gain rows at every run by design, so two histories of runs over the same data differ
-# there and nowhere else: each CRM export, each dbt build (run id, time, completed) and each
-# row-count check's observation.
-RUN_LOG_TABLES = frozenset({"exports.crm_sync_log", "ops.dbt_builds", "checks.row_count_history"})
+# Tables that record the runs themselves, so two histories of runs over the same data differ
+# there and nowhere else: each CRM export, each dbt build (run id, time, completed), each
+# row-count check's observation, and the run each data test last passed in.
+RUN_LOG_TABLES = frozenset({"exports.crm_sync_log", "ops.dbt_builds", "checks.row_count_history",
+                            "ops.dbt_test_passes"})
 
 # DuckDB's memory cap for writing connections, as in dbt_project/profiles.yml.
 MEMORY_LIMIT_VARIABLE = "LEADSCORE_DUCKDB_MEMORY_LIMIT"

@@ -132,7 +132,11 @@ def dbt_models(
         if selection is None:
             passed = [test_id for test_id, status in results if status == "pass"]
             stamps = passed_tests.latest_stamps(con, manifest, passed)
-            passed_tests.record_results(con, test_digests, results, context.run_id, build.project, stamps)
+            # The seed tables as the tests read them: the build loaded them first.
+            tested_digests = passed_tests.input_digests(manifest, build.project, build_state.vars_of(dbt_args),
+                                                        passed_tests.raw_table_digests(con),
+                                                        passed_tests.seed_table_digests(con, manifest))
+            passed_tests.record_results(con, tested_digests, results, context.run_id, build.project, stamps)
         build_state.record_build(con, build.key, build.project, build.data, dbt_args, context.run_id)
 
 

@@ -259,10 +259,9 @@ final as (
         crossings.fit_score,
         crossings.mql_threshold,
         run_values.upstream_built_at as _upstream_built_at,
-        run_values.fingerprint as _settings_fingerprint,
-        run_values.built_at as _built_at
+        run_values.fingerprint as _settings_fingerprint
     from crossings
-    {{ run_values(fingerprint, upstream='all_timelines', stamp=true) }}
+    {{ run_values(fingerprint, upstream='all_timelines') }}
 )
 
 select * from final
