@@ -3,12 +3,12 @@
 A data test's result is a function of what it reads: the raw tables upstream of it (their rows
 are exactly the files loaded into them, `raw.load_manifest`), the seed tables upstream of it (as
 the warehouse holds them), the dbt project, the dbt vars, as_of when the test reads the scoring
-instant (`int_scoring_as_of` upstream), and the versions of dbt and DuckDB. The tables dbt
-builds are taken to change only through dbt builds: an edit by hand of a model's table is seen
-by the next forced build (the daily one), which runs every test, or when the model's inputs
-change. A test that passed on the same inputs passes again, so an hourly run
-that brings web logs only runs the tests downstream of the web logs and of as_of, not the 200-odd
-tests of the CRM and the seeds, checked an hour before on the same rows.
+instant (`int_scoring_as_of` upstream), and the versions of dbt and DuckDB. A test that passed
+on the same inputs passes again, so an hourly run that brings web logs only runs the tests
+downstream of the web logs and of as_of, not the 200-odd tests of the CRM and the seeds,
+checked an hour before on the same rows. The tables dbt builds are taken to change only
+through dbt: an edit by hand of a model's table is seen by the next forced build (the daily
+one), which runs every test, or when the model's inputs change.
 
 A test reading anything else (a table dbt's hooks keep, one the Python steps write) has no
 digest and always runs, as does every test of a forced build. A test that warned or failed runs
@@ -36,6 +36,7 @@ import duckdb
 
 from leadscore.build_state import OPS_SCHEMA, table_exists
 from leadscore.ingest.ledger import RAW_SCHEMA
+from leadscore.warehouse import rows_digest
 
 # The model that resolves as_of: a test downstream of it depends on the as_of var.
 AS_OF_MODEL = "int_scoring_as_of"
@@ -80,10 +81,7 @@ def seed_table_digests(con: duckdb.DuckDBPyConnection, manifest: Mapping[str, An
             continue
         relation = (node["schema"], node.get("alias") or node["name"])
         if relation in tables:
-            rows, hashes = con.execute(
-                f'select count(*), coalesce(sum(hash(seed_row)), 0) from "{relation[0]}"."{relation[1]}" as seed_row'
-            ).fetchone()
-            digests[unique_id] = f"{rows}:{hashes}"
+            digests[unique_id] = rows_digest(con, f'select * from "{relation[0]}"."{relation[1]}"')[1]
     return digests
 
 

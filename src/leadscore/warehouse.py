@@ -27,6 +27,14 @@ class DiskFullError(RuntimeError):
     """The disk holding the warehouse (or another output) is full; what was committed is kept."""
 
 
+def rows_digest(con: duckdb.DuckDBPyConnection, select: str) -> tuple[int, str]:
+    """Count and digest of the rows of `select`: the sum of the rows' hashes, so the digest does
+    not depend on the rows' order and one pass computes it."""
+    rows, hashes = con.execute(f"select count(*), coalesce(sum(hash(digested_row)), 0) "
+                               f"from ({select}) as digested_row").fetchone()
+    return rows, f"{rows}:{hashes}"
+
+
 def is_disk_full(error: BaseException) -> bool:
     """True for an OSError with ENOSPC and for DuckDB's own report of it (DuckDB errors carry
     only the operating system's text)."""

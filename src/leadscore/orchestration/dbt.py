@@ -76,18 +76,21 @@ def dbt_models(
     manifest, translator, project = get_manifest_and_translator_from_dbt_assets([dbt_models])
     with warehouse.connection() as con:
         build = build_state.planned_build(con, dbt_args, selection)
-        unchanged = build.key == build_state.last_build_key(con)
-        # Data tests that passed on the same inputs are left out, unless the build is forced.
-        test_digests = passed_tests.input_digests(manifest, build.project, build_state.vars_of(dbt_args),
-                                                  passed_tests.raw_table_digests(con),
-                                                  passed_tests.seed_table_digests(con, manifest))
-        left_out = {} if config.force else passed_tests.unchanged_since_passed(con, test_digests)
-        # and those that run on a keyed-rewrite model read only the rows rewritten since they passed.
+        if build.key == build_state.last_build_key(con) and not config.force:
+            context.log.info("Nothing new since the last successful dbt build (same loaded files, dbt project, "
+                             "seeds and parameters): dbt and the steps downstream of it are skipped.")
+            return
+        # dbt writes no raw table: their loads are the same before and after the build.
+        raw_tables = passed_tests.raw_table_digests(con)
+
+        def test_digests(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+            return passed_tests.input_digests(manifest, build.project, build_state.vars_of(dbt_args), raw_tables,
+                                              passed_tests.seed_table_digests(con, manifest))
+
+        # Data tests that passed on the same inputs are left out, unless the build is forced, and
+        # those that run on a keyed-rewrite model read only the rows rewritten since they passed.
+        left_out = {} if config.force else passed_tests.unchanged_since_passed(con, test_digests(con))
         tested_through = {} if config.force else passed_tests.tested_through(con, manifest, build.project)
-    if unchanged and not config.force:
-        context.log.info("Nothing new since the last successful dbt build (same loaded files, dbt project, "
-                         "seeds and parameters): dbt and the steps downstream of it are skipped.")
-        return
     # A bad rule in the rulebook seeds stops the run here, naming the rule, before any SQL runs.
     try:
         validate_rulebooks()
@@ -132,11 +135,8 @@ def dbt_models(
         if selection is None:
             passed = [test_id for test_id, status in results if status == "pass"]
             stamps = passed_tests.latest_stamps(con, manifest, passed)
-            # The seed tables as the tests read them: the build loaded them first.
-            tested_digests = passed_tests.input_digests(manifest, build.project, build_state.vars_of(dbt_args),
-                                                        passed_tests.raw_table_digests(con),
-                                                        passed_tests.seed_table_digests(con, manifest))
-            passed_tests.record_results(con, tested_digests, results, context.run_id, build.project, stamps)
+            # With the seed tables as the tests read them: the build loaded them first.
+            passed_tests.record_results(con, test_digests(con), results, context.run_id, build.project, stamps)
         build_state.record_build(con, build.key, build.project, build.data, dbt_args, context.run_id)
 
 

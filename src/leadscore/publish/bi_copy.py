@@ -25,7 +25,7 @@ from pathlib import Path
 import duckdb
 
 from leadscore.faults import pause_point
-from leadscore.warehouse import connect, is_disk_full
+from leadscore.warehouse import connect, is_disk_full, rows_digest
 
 PERSONAL_DATA_POLICIES = ("keep", "hash", "drop")
 PUBLISHED_SCHEMAS = ("marts", "feedback")
@@ -181,14 +181,6 @@ class PublicationPlan:
     kept: set[tuple[str, str]]
     # Start from a copy of the previous file (kept tables present) rather than an empty one.
     update_previous: bool
-
-
-def rows_digest(con: duckdb.DuckDBPyConnection, select: str) -> tuple[int, str]:
-    """Count and digest of the rows of `select`: the sum of the rows' hashes, so the digest does
-    not depend on the rows' order and one pass computes it."""
-    rows, hashes = con.execute(f"select count(*), coalesce(sum(hash(published_row)), 0) "
-                               f"from ({select}) as published_row").fetchone()
-    return rows, f"{rows}:{hashes}"
 
 
 def plan_publication(warehouse: Path, database: Path, personal_columns: dict[tuple[str, str], set[str]],
