@@ -242,7 +242,7 @@ def run_backtest(
         })
         band_rows.extend({"scorer": scorer, "motion": motion, "as_of_date": when.score_date,
                           "horizon_days": when.horizon_days, **band} for band in band_conversion(scored))
-    data = grid = None
+    data = grid = previous_model = None
     if dates:
         base = model_settings or predictive.model_settings(con)
         predictive.check_settings(con, base)
@@ -256,7 +256,9 @@ def run_backtest(
             scorers.append((scorer, bool(is_champion), population.merge(scores, on="person_id", how="inner")))
         champion_mqls = sum(int(s["is_mql"].sum()) for _, champion, s in scorers if champion)
         model_settings_h, points = grid[when.horizon_days]
-        model = predictive.fit_at_cutoff(data, points, when.snapshot, model_settings_h)
+        # Each date's fit starts where the previous date's ended: their training rows overlap.
+        model = predictive.fit_at_cutoff(data, points, when.snapshot, model_settings_h, start=previous_model)
+        previous_model = model if model.fitted else previous_model
         features = predictive.at_snapshot(data, when.snapshot)
         modelled = population.merge(
             pd.DataFrame({"person_id": features["person_id"], "score": model.probability(features)}), on="person_id",

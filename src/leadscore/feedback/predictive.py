@@ -188,10 +188,19 @@ class FittedModel:
     scales: np.ndarray | None = None
     coefficients: np.ndarray | None = None
     intercept: float = 0.0
+    # The solver's iterations (0 for a fit read back from the warehouse).
+    iterations: int = 0
 
     @property
     def fitted(self) -> bool:
         return self.coefficients is not None
+
+    def start_for(self, means: np.ndarray, scales: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """This fit's coefficients and intercept restated for another standardization (`means`,
+        `scales`), with the same log-odds for every person: where a fit on similar rows starts."""
+        coefficients = self.coefficients * scales / self.scales
+        intercept = self.intercept + float(np.sum(self.coefficients * (means - self.means) / self.scales))
+        return coefficients[np.newaxis, :], np.array([intercept])
 
     def probability(self, frame: pd.DataFrame) -> np.ndarray:
         if not self.fitted:
@@ -554,30 +563,37 @@ def labels(frame: pd.DataFrame, horizon_days: int, snapshot_mode: bool = False) 
 
 def standardized_training_matrix(frame: pd.DataFrame, features: list[str], rows: np.ndarray
                                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The training rows' features as one C-ordered float64 matrix, standardized in place, with
-    the means and scales (population standard deviations, 1 for a constant feature, as
-    scikit-learn's StandardScaler). Filled a column at a time and never copied: the solver would
-    copy any other layout, and the scaler makes a temporary of the same size."""
-    matrix = np.empty((int(rows.sum()), len(features)))
+    """The training rows' features as one C-ordered float32 matrix, standardized, with the means
+    and scales (population standard deviations, 1 for a constant feature, as scikit-learn's
+    StandardScaler) computed in float64 a column at a time. Filled a column at a time and never
+    copied: the solver would copy any other layout. 32-bit values halve the memory the solver
+    reads at every iteration, which is most of its time; the coefficients they give differ from
+    64-bit ones by far less than the solver's own tolerance."""
+    matrix = np.empty((int(rows.sum()), len(features)), dtype=np.float32)
+    means, scales = np.zeros(len(features)), np.ones(len(features))
     for j, name in enumerate(features):
-        matrix[:, j] = frame[name].to_numpy()[rows]
-    means = matrix.mean(axis=0)
-    matrix -= means
-    scales = np.sqrt(np.einsum("ij,ij->j", matrix, matrix) / len(matrix))
-    scales[scales < 10 * np.finfo(float).eps] = 1.0
-    matrix /= scales
+        column = frame[name].to_numpy()[rows].astype(np.float64)
+        means[j] = column.mean() if len(column) else 0.0
+        column -= means[j]
+        scale = np.sqrt(np.dot(column, column) / len(column)) if len(column) else 0.0
+        scales[j] = scale if scale >= 10 * np.finfo(float).eps else 1.0
+        matrix[:, j] = column / scales[j]
     return matrix, means, scales
 
 
-def fit_at_cutoff(data: SnapshotData, grid: list[datetime], cutoff: datetime, settings: ModelSettings) -> FittedModel:
+def fit_at_cutoff(data: SnapshotData, grid: list[datetime], cutoff: datetime, settings: ModelSettings,
+                  start: FittedModel | None = None) -> FittedModel:
     snapshots = training_snapshots(grid, cutoff, settings)
     rows = data.frame["snapshot_at"].isin(snapshots).to_numpy()
-    return fit_rows(data, rows, cutoff, snapshots, settings)
+    return fit_rows(data, rows, cutoff, snapshots, settings, start)
 
 
 def fit_rows(data: SnapshotData, rows: np.ndarray, cutoff: datetime, snapshots: list[datetime],
-             settings: ModelSettings) -> FittedModel:
-    """The standardization and regression fitted on the selected rows."""
+             settings: ModelSettings, start: FittedModel | None = None) -> FittedModel:
+    """The standardization and regression fitted on the selected rows. A `start` fitted on
+    similar rows (the previous date of a backtest, the validation fit for the fit at as_of)
+    is where the solver starts: it then stops after a handful of iterations instead of thirty
+    or more, at the same tolerance."""
     label_columns = ["is_converted"] if settings.snapshot_mode else ["snapshot_at", "converted_at"]
     y = labels(data.frame.loc[rows, label_columns], settings.horizon_days, settings.snapshot_mode)
     model = FittedModel(cutoff=cutoff, features=data.features, snapshots=snapshots, rows=len(y),
@@ -586,11 +602,16 @@ def fit_rows(data: SnapshotData, rows: np.ndarray, cutoff: datetime, snapshots: 
         from sklearn.linear_model import LogisticRegression
 
         matrix, model.means, model.scales = standardized_training_matrix(data.frame, data.features, rows)
+        warm = start is not None and start.fitted and start.features == data.features
         regression = LogisticRegression(
-            C=settings.regularization_c, l1_ratio=0, max_iter=2000, random_state=0
-        ).fit(matrix, y)
-        model.coefficients = regression.coef_[0].copy()
+            C=settings.regularization_c, l1_ratio=0, max_iter=2000, random_state=0, warm_start=warm
+        )
+        if warm:
+            regression.coef_, regression.intercept_ = start.start_for(model.means, model.scales)
+        regression.fit(matrix, y)
+        model.coefficients = regression.coef_[0].astype(np.float64)
         model.intercept = float(regression.intercept_[0])
+        model.iterations = int(regression.n_iter_[0])
     return model
 
 
@@ -728,9 +749,9 @@ def log_loss(outcome: np.ndarray, probability: np.ndarray) -> float | None:
     return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
 
 
-def validate(data: SnapshotData, grid: list[datetime], validation_snapshot: datetime,
+def validate(data: SnapshotData, model: FittedModel, validation_snapshot: datetime,
              settings: ModelSettings, champion: pd.Series | None = None) -> Validation:
-    model = fit_at_cutoff(data, grid, validation_snapshot, settings)
+    """The fit at the validation snapshot (`model`) measured on the people there."""
     frame = at_snapshot(data, validation_snapshot)
     outcome = labels(frame, settings.horizon_days)
     predicted = model.probability(frame)
@@ -764,6 +785,8 @@ def cross_validate(data: SnapshotData, as_of: datetime, settings: ModelSettings,
         from sklearn.model_selection import StratifiedKFold
 
         fold_data = SnapshotData(frame=frame, features=data.features, descriptions=data.descriptions)
+        # Each fold starts cold: a start fitted on another fold's rows would carry what this
+        # fold holds out.
         folds = StratifiedKFold(n_splits=FOLDS, shuffle=True, random_state=0)
         for train, test in folds.split(np.zeros(len(outcome)), outcome):
             rows = np.zeros(len(outcome), dtype=bool)
@@ -855,8 +878,10 @@ def fit_and_score(data: SnapshotData, grid: list[datetime], as_of: datetime, set
         validation = cross_validate(data, as_of, settings, champion)
         model = fit_rows(data, (data.frame["snapshot_at"] == as_of).to_numpy(), as_of, [as_of], settings)
     else:
-        validation = validate(data, grid, validation_snapshot_of(as_of, settings), settings, champion)
-        model = fit_at_cutoff(data, grid, as_of, settings)
+        validation_snapshot = validation_snapshot_of(as_of, settings)
+        validation_model = fit_at_cutoff(data, grid, validation_snapshot, settings)
+        validation = validate(data, validation_model, validation_snapshot, settings, champion)
+        model = fit_at_cutoff(data, grid, as_of, settings, start=validation_model)
     decision = publish_decision(model, validation)
     return PredictiveTables(
         scores=score_table(model, at_snapshot(data, as_of), as_of, decision),
