@@ -504,10 +504,12 @@ def feature_columns(frame: pd.DataFrame, profile_values: dict[str, list[str]]
     features["days_since_first_record"] = np.log1p(since_created)
     descriptions["days_since_first_record"] = "days since the person's first CRM record, log(1 + days)"
     for attribute in PROFILE_ATTRIBUTES:
-        values = frame[attribute].fillna("unknown")
-        for value in profile_values[attribute]:
+        # Codes of the known values (-1 for any other), compared as integers: comparing the
+        # strings once per value took a third of the load.
+        codes = pd.Categorical(frame[attribute].fillna("unknown"), categories=profile_values[attribute]).codes
+        for code, value in enumerate(profile_values[attribute]):
             name = f"{attribute}={value}"
-            features[name] = (values == value).astype(bool)
+            features[name] = codes == code
             descriptions[name] = f"{attribute} is {value}"
     return features, descriptions
 
@@ -569,10 +571,11 @@ def standardized_training_matrix(frame: pd.DataFrame, features: list[str], rows:
     copied: the solver would copy any other layout. 32-bit values halve the memory the solver
     reads at every iteration, which is most of its time; the coefficients they give differ from
     64-bit ones by far less than the solver's own tolerance."""
-    matrix = np.empty((int(rows.sum()), len(features)), dtype=np.float32)
+    selected = np.flatnonzero(rows)
+    matrix = np.empty((len(selected), len(features)), dtype=np.float32)
     means, scales = np.zeros(len(features)), np.ones(len(features))
     for j, name in enumerate(features):
-        column = frame[name].to_numpy()[rows].astype(np.float64)
+        column = frame[name].to_numpy()[selected].astype(np.float64)
         means[j] = column.mean() if len(column) else 0.0
         column -= means[j]
         scale = np.sqrt(np.dot(column, column) / len(column)) if len(column) else 0.0
