@@ -346,3 +346,43 @@ def test_updating_the_previous_copy_keeps_its_file_from_growing(tmp_path):
             assert con.execute("select text from marts.changing where id = 7").fetchone() == (
                 con.execute(f"select md5('{7 + version}')").fetchone())
     assert max(sizes) <= 2 * sizes[0], sizes
+
+
+def test_a_big_table_is_patched_where_people_changed_and_equals_the_warehouse(tmp_path):
+    warehouse, target = tmp_path / "w.duckdb", tmp_path / "published"
+    with connect(warehouse) as con:
+        con.execute("create schema marts")
+        # 50,000 people with three rows each, two of them identical (a multiset, not a set).
+        con.execute("""create table marts.fct_daily as
+            select 'P' || (i // 3) as person_id, (i // 3) % 7 as score, i % 3 = 2 as is_latest
+            from range(150000) t(i)""")
+    first = publish(warehouse, target, {})
+    assert first.tables[0].patched_rows is None
+
+    with connect(warehouse) as con:
+        # Two people change, one gains a row, one leaves, one arrives.
+        con.execute("update marts.fct_daily set score = 99 where person_id in ('P10', 'P20000')")
+        con.execute("insert into marts.fct_daily values ('P30', 5, false), ('P-new', 1, true)")
+        con.execute("delete from marts.fct_daily where person_id = 'P40'")
+    patched = publish(warehouse, target, {})
+    (table,) = patched.tables
+    assert table.rewritten and table.rows == 150000 + 2 - 3
+    # The groups of the five people hold a few rows each: far fewer than the table's.
+    assert table.patched_rows is not None and 10 <= table.patched_rows < 1000
+    expected = "select person_id, score, is_latest, count(*) from {} group by all order by all"
+    with connect(warehouse, read_only=True) as con:
+        rows = con.execute(expected.format("marts.fct_daily")).fetchall()
+    with duckdb.connect(str(patched.database), read_only=True) as con:
+        assert con.execute(expected.format("marts.fct_daily")).fetchall() == rows
+    with duckdb.connect() as con:
+        parquet = f"'{patched.parquet_dir / 'marts' / 'fct_daily.parquet'}'"
+        assert con.execute(expected.format(parquet)).fetchall() == rows
+
+    # Most people change: the table is written whole.
+    with connect(warehouse) as con:
+        con.execute("update marts.fct_daily set score = score + 1")
+    rewritten = publish(warehouse, target, {})
+    assert rewritten.tables[0].rewritten and rewritten.tables[0].patched_rows is None
+    with duckdb.connect(str(rewritten.database), read_only=True) as con:
+        assert con.execute("select sum(score) from marts.fct_daily").fetchone() == (
+            sum(score + 1 for _, score, _, count in rows for _ in range(count)),)

@@ -91,5 +91,8 @@ def bi_copy(warehouse: WarehouseResource, publishing: PublishConfigResource) -> 
         "tables": dg.MetadataValue.json(tables),
         # Tables whose rows changed since the previous copy; the others were kept as they were.
         "tables rewritten": dg.MetadataValue.json(rewritten),
+        # Of those, the tables where only the changed people's rows were written again, and how many.
+        "tables patched": dg.MetadataValue.json(
+            {f"{t.schema}.{t.table}": t.patched_rows for t in publication.tables if t.patched_rows is not None}),
         "personal data": publishing.personal_data,
     })
