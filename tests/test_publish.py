@@ -358,6 +358,9 @@ def test_a_big_table_is_patched_where_people_changed_and_equals_the_warehouse(tm
             from range(150000) t(i)""")
     first = publish(warehouse, target, {})
     assert first.tables[0].patched_rows is None
+    # Digested per group of people, the same rows are kept as they are.
+    same = publish(warehouse, target, {})
+    assert not same.tables[0].rewritten and same.tables[0].patched_rows is None
 
     with connect(warehouse) as con:
         # Two people change, one gains a row, one leaves, one arrives.

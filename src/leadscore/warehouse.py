@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import os
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
@@ -32,7 +33,20 @@ def rows_digest(con: duckdb.DuckDBPyConnection, select: str) -> tuple[int, str]:
     not depend on the rows' order and one pass computes it."""
     rows, hashes = con.execute(f"select count(*), coalesce(sum(hash(digested_row)), 0) "
                                f"from ({select}) as digested_row").fetchone()
-    return rows, f"{rows}:{hashes}"
+    return rows, digest_text(rows, hashes)
+
+
+def grouped_rows_digests(con: duckdb.DuckDBPyConnection, select: str, group: str) -> dict[Any, tuple[int, int]]:
+    """Per value of the expression `group` (over the columns of `select`, as digested_row.<column>):
+    the count and the sum of the hashes of its rows, as rows_digest hashes them."""
+    return {key: (rows, hashes) for key, rows, hashes in con.execute(
+        f"select {group} as digest_group, count(*), sum(hash(digested_row)) "
+        f"from ({select}) as digested_row group by digest_group").fetchall()}
+
+
+def digest_text(rows: int, hashes: int) -> str:
+    """The digest of rows_digest from a count and a sum of row hashes (sums of groups add up)."""
+    return f"{rows}:{hashes}"
 
 
 def is_disk_full(error: BaseException) -> bool:

@@ -308,11 +308,11 @@ def load_snapshots(
     (rows,) = con.execute(f"select count(*) {selected}").fetchone()
     # The profile attributes arrive as their values' positions in `profile_values`: DuckDB
     # handing over a million strings per attribute to pandas took longer than the counts.
-    read = [profile_code_sql(name, profile_values[name]) if name in PROFILE_ATTRIBUTES else name
-            for name in FEATURE_INPUTS]
+    read = [profile_code_sql(name) if name in PROFILE_ATTRIBUTES else name for name in FEATURE_INPUTS]
     cursor = con.execute(
         f"""select {", ".join([*read, *count_columns()])} {selected}
-        order by snapshot_at, person_id"""
+        order by snapshot_at, person_id""",
+        [profile_values[name] for name in FEATURE_INPUTS if name in PROFILE_ATTRIBUTES],
     )
     # Read a chunk at a time into matrices sized from the count: the loaded columns (profile
     # values as Python strings) of every person at every snapshot would hold several times the
@@ -359,11 +359,10 @@ def load_snapshots(
     )
 
 
-def profile_code_sql(attribute: str, values: list[str]) -> str:
+def profile_code_sql(attribute: str) -> str:
     """The select expression of a profile attribute read as the position from 0 of its value (an
-    empty one is 'unknown') in `values`, -1 for any other value."""
-    listed = ", ".join("'" + value.replace("'", "''") + "'" for value in values)
-    return (f"coalesce(list_position([{listed}]::varchar[], coalesce(cast({attribute} as varchar), 'unknown')), 0) - 1 "
+    empty one is 'unknown') in the list bound to its parameter, -1 for any other value."""
+    return (f"coalesce(list_position(?::varchar[], coalesce(cast({attribute} as varchar), 'unknown')), 0) - 1 "
             f"as {attribute}")
 
 
@@ -587,9 +586,9 @@ def standardized_training_matrix(frame: pd.DataFrame, features: list[str], rows:
     means, scales = np.zeros(len(features)), np.ones(len(features))
     for j, name in enumerate(features):
         column = frame[name].to_numpy()[selected].astype(np.float64)
-        means[j] = column.mean() if len(column) else 0.0
+        means[j] = column.mean()
         column -= means[j]
-        scale = np.sqrt(np.dot(column, column) / len(column)) if len(column) else 0.0
+        scale = np.sqrt(np.dot(column, column) / len(column))
         scales[j] = scale if scale >= 10 * np.finfo(float).eps else 1.0
         matrix[:, j] = column / scales[j]
     return matrix, means, scales

@@ -28,7 +28,7 @@ from pathlib import Path
 import duckdb
 
 from leadscore.faults import pause_point
-from leadscore.warehouse import connect, is_disk_full, rows_digest
+from leadscore.warehouse import connect, digest_text, grouped_rows_digests, is_disk_full, rows_digest
 
 PERSONAL_DATA_POLICIES = ("keep", "hash", "drop")
 PUBLISHED_SCHEMAS = ("marts", "feedback")
@@ -189,7 +189,12 @@ class PlannedTable:
 
     @property
     def select(self) -> str:
-        return f"select {', '.join(self.selected)} from source.{self.name}"
+        return published_select(self.schema, self.table, self.selected)
+
+
+def published_select(schema: str, table: str, selected: list[str]) -> str:
+    """The query giving a warehouse table's rows as published (`selected`: its select list)."""
+    return f"select {', '.join(selected)} from source.{quoted(schema)}.{quoted(table)}"
 
 
 @dataclass(frozen=True)
@@ -207,18 +212,20 @@ class PublicationPlan:
 Buckets = dict[int, tuple[int, int]]
 
 
+def bucket_of(key: str) -> str:
+    """The group of people of a row whose PATCH_KEY column is `key` (a column reference)."""
+    return f"hash({key}) % {PATCH_BUCKETS}"
+
+
 def bucket_digests(con: duckdb.DuckDBPyConnection, select: str) -> Buckets:
-    """Per group of PATCH_KEY values (the hash modulo PATCH_BUCKETS): the count and the sum of
-    the hashes of the rows of `select`, hashed as rows_digest hashes them."""
-    return {bucket: (rows, hashes) for bucket, rows, hashes in con.execute(
-        f"select hash(digested_row.{quoted(PATCH_KEY)}) % {PATCH_BUCKETS} as bucket, count(*), "
-        f"sum(hash(digested_row)) from ({select}) as digested_row group by bucket").fetchall()}
+    """Per group of people: the count and the sum of the hashes of the rows of `select`."""
+    return grouped_rows_digests(con, select, bucket_of(f"digested_row.{quoted(PATCH_KEY)}"))
 
 
 def digest_of(buckets: Buckets) -> tuple[int, str]:
     """The count and digest rows_digest gives for the same rows."""
     rows = sum(count for count, _ in buckets.values())
-    return rows, f"{rows}:{sum(hashes for _, hashes in buckets.values())}"
+    return rows, digest_text(rows, sum(hashes for _, hashes in buckets.values()))
 
 
 def plan_publication(warehouse: Path, database: Path, personal_columns: dict[tuple[str, str], set[str]],
@@ -235,7 +242,7 @@ def plan_publication(warehouse: Path, database: Path, personal_columns: dict[tup
         for schema, table, columns in tables_to_publish(con, unpublished):
             personal = personal_columns.get((schema, table), set())
             selected = [sql for c in columns if (sql := column_sql(c, c in personal, policy, salt))]
-            select = f"select {', '.join(selected)} from source.{quoted(schema)}.{quoted(table)}"
+            select = published_select(schema, table, selected)
             types = [(name, kind) for name, kind, *_ in con.execute(f"describe ({select})").fetchall()]
             by_people = PATCH_KEY in [name for name, _ in types]
             buckets = bucket_digests(con, select) if by_people else {}
@@ -404,7 +411,7 @@ def patch_table(con: duckdb.DuckDBPyConnection, table: PlannedTable, buckets: li
     is written whole instead if the count then differs from the plan's (the warehouse changed
     in between). Returns the rows inserted, None when written whole."""
     con.execute("create or replace temp table changed_buckets as select unnest(?::ubigint[]) as bucket", [buckets])
-    in_changed = f"hash({quoted(PATCH_KEY)}) % {PATCH_BUCKETS} in (select bucket from changed_buckets)"
+    in_changed = f"{bucket_of(quoted(PATCH_KEY))} in (select bucket from changed_buckets)"
     con.execute(f"delete from {table.name} where {in_changed}")
     (inserted,) = con.execute(f"insert into {table.name} select * from ({table.select}) as published "
                               f"where {in_changed}").fetchone()
