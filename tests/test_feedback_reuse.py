@@ -1,8 +1,10 @@
 """The feedback steps keep their stored results while what they depend on is unchanged: on a copy
 of the tiny demo warehouse, a run with as_of a day later reuses the backtest and the predictive
 fit and gives the tables a fresh computation gives; a new opportunity inside a horizon, a changed
-score, a changed setting, an earlier activity or edited result tables make them compute again,
-with the expected effect on the numbers; changes outside the ranges they read do not."""
+setting, an edited rulebook or edited result tables make them compute again, with the expected
+effect on the numbers; changes outside the ranges they read do not. What late data moves at past
+snapshots (activity counts, rulebook scores) keeps the stored results for REFIT_AFTER_DAYS days of
+as_of, and recomputes at once when that is 0."""
 
 from __future__ import annotations
 
@@ -176,11 +178,30 @@ def test_a_changed_score_at_a_snapshot_computes_the_backtest_again(con):
         where person_id = ? and rulebook_id = ? and snapshot_at = ?""",
         [person, rulebook, snapshot],
     )
-    run = backtest.refresh_backtest(con)
+    run = backtest.refresh_backtest(con, refit_after_days=0)
     assert not run.reused and "rulebook scores" in run.reason
     # One more MQL for the champion, and so for the model, which passes as many.
     for scorer in (rulebook, predictive.MODEL_NAME):
         assert row_at(run.tables, snapshot, scorer).mql_count == row_at(before, snapshot, scorer).mql_count + 1
+
+
+def test_a_score_moved_by_late_data_keeps_the_backtest_but_an_edited_rulebook_does_not(con):
+    snapshot = latest_backtest_snapshot(con)
+    rulebook = champion(con)
+    before = backtest.refresh_backtest(con).tables
+    con.execute(
+        """update marts.fct_score_snapshots set total_score = total_score + 1
+        where rulebook_id = ? and snapshot_at = ?""",
+        [rulebook, snapshot],
+    )
+    kept = backtest.refresh_backtest(con)
+    assert kept.reused and "rulebook scores at the snapshots moved" in kept.reason
+    pd.testing.assert_frame_equal(kept.tables.backtest.drop(columns="as_of"), before.backtest.drop(columns="as_of"))
+    # The same scores with the rulebook's seeds edited (the build fingerprints them): computed again.
+    con.execute("update intermediate.int_rulebook_fingerprints set fingerprint = 'edited' where rulebook_id = ?",
+                [rulebook])
+    run = backtest.refresh_backtest(con)
+    assert not run.reused and "rulebook definitions" in run.reason
 
 
 def test_a_changed_setting_computes_again(con):
@@ -200,12 +221,61 @@ def test_only_activities_before_the_last_training_snapshot_refit(con):
     as_of = predictive.effective_as_of(con)
     validation = predictive.validation_snapshot_of(as_of, predictive.model_settings(con))
     person = person_without_opportunity(con, validation, 90)
-    assert predictive.refresh_predictive(con).reused
+    assert predictive.refresh_predictive(con, refit_after_days=0).reused
     con = add_pricing_view(con, person, validation + timedelta(hours=1))
-    assert predictive.refresh_predictive(con).reused
+    assert predictive.refresh_predictive(con, refit_after_days=0).reused
     con = add_pricing_view(con, person, validation - timedelta(hours=1))
-    run = predictive.refresh_predictive(con)
+    run = predictive.refresh_predictive(con, refit_after_days=0)
     assert not run.reused and "activities" in run.reason
+
+
+def test_a_late_activity_keeps_the_fit_for_refit_after_days_of_as_of(con):
+    as_of = predictive.effective_as_of(con)
+    validation = predictive.validation_snapshot_of(as_of, predictive.model_settings(con))
+    stored_coefficients = stored(con, "predictive_coefficients", "feature")
+    # A view before the validation snapshot, loaded late (its visitor identified since).
+    con = add_pricing_view(con, person_without_opportunity(con, validation, 90), validation - timedelta(hours=1))
+    con = move_as_of(con, predictive.REFIT_AFTER_DAYS - 1)
+    kept = predictive.refresh_predictive(con)
+    assert kept.reused and "activity counts" in kept.reason and "6.0 days ago" in kept.reason
+    pd.testing.assert_frame_equal(stored(con, "predictive_coefficients", "feature"), stored_coefficients)
+    # Everyone is scored again at the new as_of with the kept fit.
+    assert (stored(con, "predictive_scores", "person_id")["as_of"] == as_of + timedelta(days=6)).all()
+    # A week of as_of after the fit, it is refitted on the late activity.
+    con = move_as_of(con, 1)
+    run = predictive.refresh_predictive(con)
+    assert not run.reused and "activities" in run.reason and "computed 7.0 days of as_of ago" in run.reason
+    fresh = predictive.train_and_score(con)
+    pd.testing.assert_frame_equal(stored(con, "predictive_coefficients", "feature"),
+                                  through_duckdb(con, fresh.coefficients, "feature"))
+
+
+def stored_state(parts: dict[str, str], computed_as_of: datetime | None) -> predictive.StoredState:
+    return predictive.StoredState(parts=parts, outputs="tables", values={"computed_as_of": computed_as_of})
+
+
+@pytest.mark.parametrize(("changed", "computed_days_ago", "refit_after_days", "reused"), [
+    ({}, 30, 0, True),  # nothing changed: kept whatever its age
+    ({"activities": "b"}, 6.9, 7, True),
+    ({"activities": "b", "scores": "b", "champion": "b"}, 0, 7, True),
+    ({"activities": "b"}, 7, 7, False),  # a week old
+    ({"activities": "b"}, 0, 0, False),  # late data tolerated for no day
+    ({"activities": "b"}, -1, 7, False),  # as_of moved back before it
+    ({"activities": "b"}, None, 7, False),  # stored by a version without the instant
+    ({"activities": "b", "labels": "b"}, 1, 7, False),
+    ({"rulebooks": "b"}, 1, 7, False),
+    ({"custom_fields": "b"}, 1, 7, False),
+])
+def test_reuse_verdict_tolerates_only_late_data_and_only_for_a_while(changed, computed_days_ago, refit_after_days,
+                                                                      reused):
+    as_of = datetime(2026, 6, 30, 12)
+    parts = {"activities": "a", "scores": "a", "champion": "a", "labels": "a", "rulebooks": "a", "custom_fields": "a"}
+    computed = None if computed_days_ago is None else as_of - timedelta(days=computed_days_ago)
+    inputs = predictive.InputsDigest({**parts, **changed})
+    verdict = predictive.reuse_verdict(stored_state(parts, computed), inputs, "tables", as_of, refit_after_days)
+    assert verdict.reused == reused, verdict.reason
+    # Other stored tables than the ones stored with the digest are never reused.
+    assert not predictive.reuse_verdict(stored_state(parts, computed), inputs, "other", as_of, refit_after_days).reused
 
 
 def test_edited_result_tables_are_not_reused(con):

@@ -384,8 +384,8 @@ def backtest_inputs(
         [labels_until],
     )
     # The models at the dates read the people's custom fields too.
-    parts["custom_fields"] = predictive.row_digest(con, predictive.CUSTOM_FIELDS, ("person_id", "custom_fields"),
-                                                   "true")
+    parts["custom_fields"] = predictive.custom_fields_digest(con, instants)
+    parts["rulebooks"] = predictive.rulebooks_digest(con)
     parts["schema"] = predictive.schema_digest(
         con, [tuple(name.split(".")) for name in (predictive.FEATURES, predictive.CONVERSIONS)]
         + [("marts", "fct_score_snapshots")]
@@ -413,21 +413,26 @@ def refresh_backtest(
     con: duckdb.DuckDBPyConnection,
     settings: BacktestSettings | None = None,
     model_settings: predictive.ModelSettings | None = None,
+    refit_after_days: int = predictive.REFIT_AFTER_DAYS,
 ) -> BacktestRun:
-    """Keep the stored backtest when its inputs' digest is unchanged (only as_of is rewritten),
-    else run it and write the tables with the digest."""
+    """Keep the stored backtest when its inputs' digest is unchanged, or only late data moved it
+    for `refit_after_days` days of as_of (see `predictive.reuse_verdict`); only as_of is rewritten.
+    Else run it and write the tables with the digest."""
     settings = settings or BacktestSettings()
     model_settings = model_settings or predictive.model_settings(con)
     predictive.check_settings(con, model_settings)
+    as_of = predictive.effective_as_of(con)
     inputs = backtest_inputs(con, settings, model_settings)
     stored = predictive.read_state(con, BACKTEST_STATE)
-    verdict = predictive.reuse_verdict(stored, inputs, predictive.tables_digest(con, BACKTEST_OUTPUTS))
+    verdict = predictive.reuse_verdict(stored, inputs, predictive.tables_digest(con, BACKTEST_OUTPUTS), as_of,
+                                       refit_after_days)
     if verdict.reused:
         with predictive.transaction(con):
-            con.execute(f"update {predictive.SCHEMA}.rpt_backtest set as_of = ?", [predictive.effective_as_of(con)])
+            con.execute(f"update {predictive.SCHEMA}.rpt_backtest set as_of = ?", [as_of])
         return BacktestRun(read_backtest_tables(con), True, verdict.reason)
     tables = run_backtest(con, settings, model_settings)
     with predictive.transaction(con):
         write_backtest_tables(con, tables)
-        predictive.write_state(con, BACKTEST_STATE, inputs, predictive.tables_digest(con, BACKTEST_OUTPUTS))
+        predictive.write_state(con, BACKTEST_STATE, inputs, predictive.tables_digest(con, BACKTEST_OUTPUTS),
+                               [("computed_as_of", "timestamp", as_of)])
     return BacktestRun(tables, False, verdict.reason)

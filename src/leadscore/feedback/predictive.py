@@ -18,7 +18,8 @@ function trains the published model (cutoff = as_of) and the model each backtest
 (cutoff = that date), so a backtest never sees data after its date. As the grid does not follow
 as_of, the training snapshots change once every step: between two daily runs the fit's inputs are
 usually the same, and the stored fit (coefficients, standardization, calibration) is reused when
-the digest of everything it was made from is unchanged; only scoring at as_of runs every time.
+the digest of everything it was made from is unchanged, or for a week of as_of when only late
+data moved it (`reuse_verdict`); only scoring at as_of runs every time.
 
 What counts as each activity kind, the windows and who is in the population are business
 logic and live in dbt (fct_person_features); the model's own transforms stay here: log counts,
@@ -987,6 +988,15 @@ def write_predictive_tables(con: duckdb.DuckDBPyConnection, tables: PredictiveTa
 
 LIBRARIES = ("duckdb", "numpy", "pandas", "scikit-learn", "scipy")
 
+# How many days of as_of a stored fit or backtest is kept while only late data moved its inputs:
+# a refit a week, as the CRM vendors' predictive scores retrain on a schedule (0: recompute on
+# every change).
+REFIT_AFTER_DAYS = 7
+# The parts data arriving late moves at past snapshots: a visitor identified today is credited
+# with their earlier browsing, which changes activity counts and rulebook scores back then. Labels,
+# population, profiles, dates, rulebooks, settings and code changing always recompute.
+LATE_DATA_PARTS = frozenset({"activities", "champion", "scores"})
+
 # What each part of a digest covers, to say what changed.
 PART_NAMES = {
     "activities": "activity counts and latest activities at the snapshots",
@@ -1001,6 +1011,7 @@ PART_NAMES = {
     "grid": "training snapshots",
     "dates": "snapshot dates",
     "scores": "rulebook scores at the snapshots",
+    "rulebooks": "rulebook definitions (seeds) or the champion",
 }
 
 
@@ -1041,6 +1052,25 @@ DIGEST_COLUMNS = {
     "activities": ("snapshot_at", "person_id", "last_activity_at", *count_columns()),
     "labels": ("snapshot_at", "person_id", "converted_at", "is_converted"),
 }
+
+
+def rulebooks_digest(con: duckdb.DuckDBPyConnection) -> str:
+    """Each rulebook's fingerprint (every seed row that changes its scores) and which is champion:
+    an edited rule moves the scores at past snapshots as late data does, but always recomputes."""
+    return row_digest(
+        con, f"(select distinct rulebook_id, rulebook_fingerprint, is_champion from {CHAMPION_DAILY})",
+        ("rulebook_id", "rulebook_fingerprint", "is_champion"), "true",
+    )
+
+
+def custom_fields_digest(con: duckdb.DuckDBPyConnection, snapshots: Sequence[datetime]) -> str:
+    """The custom fields of the people in the feature rows at `snapshots`, the only ones a fit
+    reads (people created since are scored at as_of, which runs every time)."""
+    return row_digest(
+        con, CUSTOM_FIELDS, ("person_id", "custom_fields"),
+        f"person_id in (select person_id from {FEATURES} where snapshot_at in (select unnest(?::timestamp[])))",
+        [sorted(set(snapshots))],
+    )
 
 
 def feature_source_digests(con: duckdb.DuckDBPyConnection, snapshots: Sequence[datetime], labels_until: datetime
@@ -1134,16 +1164,35 @@ def tables_digest(con: duckdb.DuckDBPyConnection, tables: dict[str, tuple[str, .
     return ";".join(parts)
 
 
-def reuse_verdict(stored: StoredState | None, inputs: InputsDigest, outputs: str | None) -> Verdict:
-    """Reuse only when every part of the digest matches and the stored tables are those it was stored with."""
+def computed_days_ago(stored: StoredState, as_of: datetime | None) -> float | None:
+    """Days of as_of since the stored result was computed; None when unknown or as_of moved back."""
+    computed = stored.values.get("computed_as_of")
+    if as_of is None or not isinstance(computed, datetime) or as_of < computed:
+        return None
+    return (as_of - computed) / timedelta(days=1)
+
+
+def reuse_verdict(stored: StoredState | None, inputs: InputsDigest, outputs: str | None,
+                  as_of: datetime | None = None, refit_after_days: int = 0) -> Verdict:
+    """Reuse when the stored tables are those stored with the digest and either every part of the
+    digest matches, or only parts late data moves (LATE_DATA_PARTS) changed and the result was
+    computed less than `refit_after_days` days of as_of ago."""
     if stored is None:
         return Verdict(False, "computed: no stored result to reuse")
-    changed = [PART_NAMES.get(part, part) for part in sorted(set(stored.parts) | set(inputs.parts))
-               if stored.parts.get(part) != inputs.parts.get(part)]
-    if changed:
-        return Verdict(False, f"recomputed: {', '.join(changed)} changed since the stored result")
+    changed = sorted(part for part in set(stored.parts) | set(inputs.parts)
+                     if stored.parts.get(part) != inputs.parts.get(part))
+    named = ", ".join(PART_NAMES.get(part, part) for part in changed)
+    days_ago = computed_days_ago(stored, as_of)
+    late_only = bool(changed) and set(changed) <= LATE_DATA_PARTS and days_ago is not None
+    if changed and not (late_only and days_ago < refit_after_days):
+        age = f" (computed {days_ago:.1f} days of as_of ago, kept up to {refit_after_days})" if late_only else ""
+        return Verdict(False, f"recomputed: {named} changed since the stored result{age}")
     if outputs is None or outputs != stored.outputs:
         return Verdict(False, "recomputed: the stored tables are missing or not the ones stored with the digest")
+    if changed:
+        return Verdict(True, f"reused the result computed at as_of {stored.values['computed_as_of']:%Y-%m-%d %H:%M} "
+                       f"({days_ago:.1f} days ago, kept up to {refit_after_days}): only {named} moved since, "
+                       "as late data does")
     unchanged = ", ".join(PART_NAMES.get(part, part) for part in sorted(inputs.parts))
     return Verdict(True, f"reused the stored result (inputs digest {inputs.digest[:12]}): unchanged {unchanged}")
 
@@ -1181,7 +1230,8 @@ def fit_inputs(con: duckdb.DuckDBPyConnection, settings: ModelSettings, as_of: d
     grid = fit_grid(as_of, settings)
     parts = feature_source_digests(con, grid, max(grid) + timedelta(days=settings.horizon_days))
     parts["grid"] = ",".join(point.isoformat() for point in grid)
-    parts["custom_fields"] = row_digest(con, CUSTOM_FIELDS, ("person_id", "custom_fields"), "true")
+    parts["custom_fields"] = custom_fields_digest(con, grid)
+    parts["rulebooks"] = rulebooks_digest(con)
     if settings.snapshot_mode:
         parts["champion"] = row_digest(con, CHAMPION_NOW, ("person_id", "total_score"), "is_champion")
     else:
@@ -1193,7 +1243,7 @@ def fit_inputs(con: duckdb.DuckDBPyConnection, settings: ModelSettings, as_of: d
     return InputsDigest(parts)
 
 
-def fit_state_values(tables: PredictiveTables) -> list[tuple[str, str, object]]:
+def fit_state_values(tables: PredictiveTables, as_of: datetime) -> list[tuple[str, str, object]]:
     model = tables.model
 
     def floats(values: np.ndarray | None) -> list[float] | None:
@@ -1214,6 +1264,7 @@ def fit_state_values(tables: PredictiveTables) -> list[tuple[str, str, object]]:
         ("brier_score", "double", tables.brier_score),
         ("is_published", "boolean", tables.decision.published),
         ("publish_reason", "varchar", tables.decision.reason),
+        ("computed_as_of", "timestamp", as_of),
     ]
 
 
@@ -1229,15 +1280,17 @@ def stored_model(values: dict[str, object], as_of: datetime) -> FittedModel:
     )
 
 
-def refresh_predictive(con: duckdb.DuckDBPyConnection, settings: ModelSettings | None = None) -> PredictiveRun:
-    """Score everyone at as_of with the stored fit when its inputs are unchanged, else fit anew;
+def refresh_predictive(con: duckdb.DuckDBPyConnection, settings: ModelSettings | None = None,
+                       refit_after_days: int = REFIT_AFTER_DAYS) -> PredictiveRun:
+    """Score everyone at as_of with the stored fit when its inputs are unchanged (or only late
+    data moved them, for `refit_after_days` days of as_of: see `reuse_verdict`), else fit anew;
     write the tables (and the fit with its digest)."""
     settings = settings or model_settings(con)
     check_settings(con, settings)
     as_of = effective_as_of(con)
     inputs = fit_inputs(con, settings, as_of)
     stored = read_state(con, FIT_STATE)
-    verdict = reuse_verdict(stored, inputs, tables_digest(con, FIT_OUTPUTS))
+    verdict = reuse_verdict(stored, inputs, tables_digest(con, FIT_OUTPUTS), as_of, refit_after_days)
     model = None
     if verdict.reused:
         try:
@@ -1268,5 +1321,5 @@ def refresh_predictive(con: duckdb.DuckDBPyConnection, settings: ModelSettings |
     tables = train_and_score(con, settings)
     with transaction(con):
         write_predictive_tables(con, tables)
-        write_state(con, FIT_STATE, inputs, tables_digest(con, FIT_OUTPUTS), fit_state_values(tables))
+        write_state(con, FIT_STATE, inputs, tables_digest(con, FIT_OUTPUTS), fit_state_values(tables, as_of))
     return PredictiveRun(tables, False, verdict.reason)

@@ -41,12 +41,18 @@ TEST_BENCH = dg.AssetKey(["feedback", "rpt_test_bench"])
 
 
 class FeedbackConfigResource(dg.ConfigurableResource):
-    """Settings of the feedback assets (defaults: sales capacity 200). The predictive model's
+    """Settings of the feedback assets (defaults: sales capacity 200, a refit a week). The predictive model's
     horizon, training snapshots and grid step are the dbt vars predictive_*, and the backtest's
     dates and horizon the dbt vars backtest_*: dbt computes the features and scores at those
-    dates, so the settings are read from the warehouse rather than set twice."""
+    dates, so the settings are read from the warehouse rather than set twice.
+
+    refit_after_days: for how many days of as_of the stored fit and backtest are kept when only
+    late data (visitors identified since, credited with their earlier browsing) moved the
+    activity counts and rulebook scores at their past snapshots; 0 recomputes on every change.
+    New labels, dates, rulebooks, settings or code always recompute."""
 
     regularization_c: float = 0.5
+    refit_after_days: int = predictive.REFIT_AFTER_DAYS
     sales_capacity: int = 200
     bench_sample_size: int = 500
     bench_seed: int = 20240601
@@ -94,7 +100,7 @@ def finite(value: float | None) -> float | None:
 def predictive_score(warehouse: WarehouseResource, feedback: FeedbackConfigResource):
     started = time.monotonic()
     with warehouse.connection(memory_limit=FEEDBACK_DUCKDB_MEMORY_LIMIT) as con:
-        run = predictive.refresh_predictive(con, feedback.model_settings(con))
+        run = predictive.refresh_predictive(con, feedback.model_settings(con), feedback.refit_after_days)
     tables = run.tables
     seconds = round(time.monotonic() - started, 2)
     probability = tables.scores["probability"]
@@ -152,7 +158,7 @@ def scorer_backtest(warehouse: WarehouseResource, feedback: FeedbackConfigResour
     started = time.monotonic()
     with warehouse.connection(memory_limit=FEEDBACK_DUCKDB_MEMORY_LIMIT) as con:
         model_settings = feedback.model_settings(con)
-        run = backtest.refresh_backtest(con, feedback.backtest_settings(), model_settings)
+        run = backtest.refresh_backtest(con, feedback.backtest_settings(), model_settings, feedback.refit_after_days)
     tables = run.tables
     seconds = round(time.monotonic() - started, 2)
     rows = tables.backtest
