@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from leadscore.feedback import backtest, evaluation
+from leadscore.feedback import backtest, evaluation, predictive
 from leadscore.warehouse import connect
 
 
@@ -137,6 +137,23 @@ def test_the_model_is_measured_on_the_same_people_and_passes_as_many_as_the_cham
         assert (row.people, row.positives, row.mql_count) == (champion.people, champion.positives, champion.mql_count)
         assert not row.is_champion
     assert rows["is_champion"].sum() == rows["as_of_date"].nunique()
+
+
+def test_dates_training_on_the_same_snapshots_share_one_fit(first_run, demo_settings, monkeypatch):
+    fitted = []
+    fit_at_cutoff = predictive.fit_at_cutoff
+
+    def recorded(data, grid, cutoff, settings, start=None):
+        fitted.append((settings.horizon_days, tuple(predictive.training_snapshots(grid, cutoff, settings))))
+        return fit_at_cutoff(data, grid, cutoff, settings, start)
+
+    monkeypatch.setattr(predictive, "fit_at_cutoff", recorded)
+    with connect(demo_settings.warehouse, read_only=True) as con:
+        computed = backtest.run_backtest(con)
+    # Every date has its model, but no training set is fitted twice: the demo's dates are 14 days
+    # apart on a 28-day grid, so every other date trains on the snapshots of the date before.
+    models = new_business(computed.backtest).query("scorer_kind == 'model'")
+    assert len(fitted) == len(set(fitted)) < len(models)
 
 
 def test_bands_split_each_scorer_exactly(tables):

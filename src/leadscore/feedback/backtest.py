@@ -243,6 +243,9 @@ def run_backtest(
         band_rows.extend({"scorer": scorer, "motion": motion, "as_of_date": when.score_date,
                           "horizon_days": when.horizon_days, **band} for band in band_conversion(scored))
     data = grid = previous_model = None
+    # The fit of each (horizon, training snapshots): dates 14 days apart on a 28-day grid train on
+    # the same snapshots every other date, and so on the same rows and labels.
+    fits: dict[tuple[int, tuple[datetime, ...]], predictive.FittedModel] = {}
     if dates:
         base = model_settings or predictive.model_settings(con)
         predictive.check_settings(con, base)
@@ -256,8 +259,13 @@ def run_backtest(
             scorers.append((scorer, bool(is_champion), population.merge(scores, on="person_id", how="inner")))
         champion_mqls = sum(int(s["is_mql"].sum()) for _, champion, s in scorers if champion)
         model_settings_h, points = grid[when.horizon_days]
-        # Each date's fit starts where the previous date's ended: their training rows overlap.
-        model = predictive.fit_at_cutoff(data, points, when.snapshot, model_settings_h, start=previous_model)
+        trained_on = (when.horizon_days, tuple(predictive.training_snapshots(points, when.snapshot, model_settings_h)))
+        if trained_on in fits:
+            model = dataclasses.replace(fits[trained_on], cutoff=when.snapshot)
+        else:
+            # Each date's fit starts where the previous date's ended: their training rows overlap.
+            model = predictive.fit_at_cutoff(data, points, when.snapshot, model_settings_h, start=previous_model)
+            fits[trained_on] = model
         previous_model = model if model.fitted else previous_model
         features = predictive.at_snapshot(data, when.snapshot)
         modelled = population.merge(
