@@ -289,7 +289,16 @@ def test_a_run_leaves_out_the_tests_whose_inputs_are_unchanged_and_runs_those_of
         con.execute("""update intermediate.int_score_events set rule_id = null
                        where score_event_id = (select max(score_event_id) from intermediate.int_score_events
                                                where _built_at = ?)""", [oldest])
-    tests = ["unique_int_score_events_score_event_id", "not_null_int_score_events"]
+        # The daily scores get a day for everyone at each run: their key test matches rows on the
+        # whole key (person, rulebook, day), and still catches a day written twice.
+        daily_oldest, daily_latest = con.execute(
+            "select min(_built_at), max(_built_at) from intermediate.int_score_daily").fetchone()
+        assert daily_oldest < daily_latest
+        con.execute("""insert into intermediate.int_score_daily
+                       select * replace (_built_at + interval 1 hour as _built_at)
+                       from intermediate.int_score_daily where _built_at = ? limit 1""", [daily_oldest])
+    daily_key_test = "unique_combination_int_score_daily_person_id__rulebook_id__score_date"
+    tests = ["unique_int_score_events_score_event_id", "not_null_int_score_events", daily_key_test]
 
     def test_statuses(tested_through: dict[str, str], target: Path) -> dict[str, str]:
         with pytest.MonkeyPatch.context() as env:
@@ -299,6 +308,12 @@ def test_a_run_leaves_out_the_tests_whose_inputs_are_unchanged_and_runs_those_of
         return {result["unique_id"].split(".")[2]: result["status"] for result in results
                 if result["unique_id"].startswith("test.")}
 
-    assert test_statuses(dict.fromkeys(tests, str(latest)), tmp_path / "scoped") == {
-        "unique_int_score_events_score_event_id": "fail", "not_null_int_score_events": "pass"}
+    stamps = {**dict.fromkeys(tests[:2], str(latest)), daily_key_test: str(daily_latest)}
+    assert test_statuses(stamps, tmp_path / "scoped") == {
+        "unique_int_score_events_score_event_id": "fail", "not_null_int_score_events": "pass", daily_key_test: "fail"}
     assert test_statuses({}, tmp_path / "whole") == dict.fromkeys(tests, "fail")
+    # Scoped, the key test reads the rows sharing a whole key with a row written since: not every
+    # person's rows, although each of them got a new day.
+    compiled = [path.read_text(encoding="utf-8") for path in (tmp_path / "scoped" / "compiled").rglob("*.sql")]
+    assert any("(person_id, rulebook_id, score_date) in (select person_id, rulebook_id, score_date" in sql
+               for sql in compiled)

@@ -5,8 +5,9 @@
     The pipeline names those tests in LEADSCORE_TESTED_THROUGH (a JSON object: test name -> the
     model's latest `_built_at` when the test last passed; src/leadscore/passed_tests.py). A row
     test (not null, accepted values) then reads the rows stamped later; a uniqueness test reads
-    every row sharing the first key column with one of them, since a duplicate key always
-    involves a rewritten row. The rows kept from earlier builds passed then and are unchanged;
+    every row whose whole key is the key of one of them, since a duplicate key always involves a
+    rewritten row. (Matching on the first key column alone read every row of a table that gets a
+    row per person each day.) The rows kept from earlier builds passed then and are unchanged;
     the rows of a build whose tests failed are stamped after the last pass, so they are read
     again. A forced build, a test edited or warning since, and plain `dbt build` or `dbt test`
     leave the test out of the variable: the whole table is read. -#}
@@ -41,9 +42,9 @@
     {%- if test.name == 'unique' -%}
         {%- set key = test.kwargs.column_name -%}
     {%- elif test.name == 'unique_combination' -%}
-        {%- set key = test.kwargs.columns[0] -%}
+        {%- set key = test.kwargs.columns | join(', ') -%}
     {%- else -%}
         {%- do return(rewritten) -%}
     {%- endif -%}
-    {%- do return(key ~ ' in (select ' ~ key ~ ' from ' ~ relation ~ ' where ' ~ rewritten ~ ')') -%}
+    {%- do return('(' ~ key ~ ') in (select ' ~ key ~ ' from ' ~ relation ~ ' where ' ~ rewritten ~ ')') -%}
 {%- endmacro %}

@@ -8,7 +8,9 @@
     the post-hook drops the days that left the window and the people gone. Days before a
     rewritten timeline's first row are written as tombstones (see
     macros/incremental/keyed_rewrites.sql), so a record whose creation moved later loses them.
-    Spark rebuilds it in full. -#}
+    Each row keeps the stamp of the run that wrote it (_built_at), so its data tests read only
+    the rows written since they last passed (macros/incremental/tested_rows.sql). Spark rebuilds
+    it in full. -#}
 
 -- depends_on: {{ ref('decay_profiles') }}
 {{ keyed_rewrite_config(['person_id', 'rulebook_id', 'score_date'], post_hooks=[
@@ -97,9 +99,10 @@ final as (
         cast(scored.adjustment_score as {{ points_type() }}) as adjustment_score,
         cast(scored.total_score as {{ points_type() }}) as total_score,
         run_values.upstream_built_at as _upstream_built_at,
-        run_values.fingerprint as _settings_fingerprint
+        run_values.fingerprint as _settings_fingerprint,
+        run_values.built_at as _built_at
     from scored
-    {{ run_values(fingerprint, upstream='all_timelines') }}
+    {{ run_values(fingerprint, upstream='all_timelines', stamp=true) }}
 )
 
 select * from final
