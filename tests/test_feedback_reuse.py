@@ -204,6 +204,17 @@ def test_a_score_moved_by_late_data_keeps_the_backtest_but_an_edited_rulebook_do
     assert not run.reused and "rulebook definitions" in run.reason
 
 
+def test_a_repurchase_score_moved_by_late_data_is_kept_but_an_edited_repurchase_rule_is_not(con):
+    before = backtest.refresh_backtest(con).tables
+    con.execute("update marts.fct_account_repurchase_snapshots set repurchase_score = repurchase_score + 1")
+    kept = backtest.refresh_backtest(con)
+    assert kept.reused and "repurchase scores at the snapshots moved" in kept.reason
+    pd.testing.assert_frame_equal(kept.tables.backtest.drop(columns="as_of"), before.backtest.drop(columns="as_of"))
+    con.execute("update seeds.customer_rules set points = points + 1 where rule_type = 'purchase_cycle'")
+    run = backtest.refresh_backtest(con)
+    assert not run.reused and "repurchase rules" in run.reason
+
+
 def test_a_changed_setting_computes_again(con):
     run = backtest.refresh_backtest(con, backtest.BacktestSettings(sales_capacity=7))
     assert not run.reused and "settings" in run.reason
@@ -264,12 +275,15 @@ def stored_state(parts: dict[str, str], computed_as_of: datetime | None) -> pred
     ({"activities": "b"}, None, 7, False),  # stored by a version without the instant
     ({"activities": "b", "labels": "b"}, 1, 7, False),
     ({"rulebooks": "b"}, 1, 7, False),
+    ({"repurchase_scores": "b"}, 1, 7, True),
+    ({"repurchase_rules": "b"}, 1, 7, False),
     ({"custom_fields": "b"}, 1, 7, False),
 ])
 def test_reuse_verdict_tolerates_only_late_data_and_only_for_a_while(changed, computed_days_ago, refit_after_days,
                                                                       reused):
     as_of = datetime(2026, 6, 30, 12)
-    parts = {"activities": "a", "scores": "a", "champion": "a", "labels": "a", "rulebooks": "a", "custom_fields": "a"}
+    parts = {"activities": "a", "scores": "a", "champion": "a", "labels": "a", "rulebooks": "a", "custom_fields": "a",
+             "repurchase_scores": "a", "repurchase_rules": "a"}
     computed = None if computed_days_ago is None else as_of - timedelta(days=computed_days_ago)
     inputs = predictive.InputsDigest({**parts, **changed})
     verdict = predictive.reuse_verdict(stored_state(parts, computed), inputs, "tables", as_of, refit_after_days)

@@ -363,6 +363,7 @@ def write_backtest_tables(con: duckdb.DuckDBPyConnection, tables: BacktestTables
 BACKTEST_STATE = "backtest_inputs"
 # Result tables the stored digest stands for; as_of is rewritten when they are reused.
 BACKTEST_OUTPUTS = {"rpt_backtest": ("as_of",), "rpt_backtest_bands": ()}
+REPURCHASE_RULE_SEEDS = ("seeds.customer_rules", "seeds.purchase_cycle_defaults")
 REPURCHASE_COLUMNS = ("score_date", "snapshot_at", "horizon_days", "account_id", "rulebook_id", "is_champion",
                       "repurchase_score", "is_repurchase_qualified", "has_open_opportunity",
                       "next_opportunity_opened_at")
@@ -402,6 +403,11 @@ def backtest_inputs(
     parts["scores"] = predictive.row_digest(con, "marts.fct_score_snapshots", SCORE_COLUMNS, "true")
     parts["repurchase_scores"] = predictive.row_digest(
         con, "marts.fct_account_repurchase_snapshots", REPURCHASE_COLUMNS, "true")
+    # What defines the repurchase scores besides the rulebooks (their fingerprints leave these out):
+    # an edit recomputes at once, while the scores themselves move with late data too.
+    parts["repurchase_rules"] = ";".join(
+        predictive.row_digest(con, f"(select seed as seed_row from {seed} as seed)", ("seed_row",), "true")
+        for seed in REPURCHASE_RULE_SEEDS)
     parts["settings"] = json.dumps({"backtest": asdict(settings), "model": asdict(model_settings)}, sort_keys=True)
     parts["code"] = predictive.code_digest(__file__, predictive.__file__, evaluation.__file__)
     return predictive.InputsDigest(parts)

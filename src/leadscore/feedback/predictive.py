@@ -993,9 +993,10 @@ LIBRARIES = ("duckdb", "numpy", "pandas", "scikit-learn", "scipy")
 # every change).
 REFIT_AFTER_DAYS = 7
 # The parts data arriving late moves at past snapshots: a visitor identified today is credited
-# with their earlier browsing, which changes activity counts and rulebook scores back then. Labels,
-# population, profiles, dates, rulebooks, settings and code changing always recompute.
-LATE_DATA_PARTS = frozenset({"activities", "champion", "scores"})
+# with their earlier browsing, which changes activity counts, rulebook scores and customers'
+# repurchase scores back then. Labels, population, profiles, dates, rulebooks and repurchase rules,
+# settings and code changing always recompute.
+LATE_DATA_PARTS = frozenset({"activities", "champion", "scores", "repurchase_scores"})
 
 # What each part of a digest covers, to say what changed.
 PART_NAMES = {
@@ -1012,6 +1013,8 @@ PART_NAMES = {
     "dates": "snapshot dates",
     "scores": "rulebook scores at the snapshots",
     "rulebooks": "rulebook definitions (seeds) or the champion",
+    "repurchase_scores": "customer accounts' repurchase scores at the snapshots",
+    "repurchase_rules": "repurchase rules (seeds customer_rules and purchase_cycle_defaults)",
 }
 
 
