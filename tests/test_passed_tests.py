@@ -11,9 +11,9 @@ import pytest
 
 from leadscore import passed_tests
 from leadscore.ingest.ledger import ensure_ledger
-from leadscore.warehouse import connect
+from leadscore.warehouse import connect, rows_digest
 from tests.conftest import write
-from tests.dbt_runner import run_dbt
+from tests.dbt_runner import dbt_failure, run_dbt
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -266,8 +266,39 @@ def test_a_run_leaves_out_the_tests_whose_inputs_are_unchanged_and_runs_those_of
     evaluations = second.get_asset_check_evaluations()
     assert facts["checks_not_run"] == len(left_out_second)
     assert sum(facts["checks"].values()) == len(evaluations) - len(left_out_second)
+    # The models and seeds whose inputs did not move are kept, their materializations naming the
+    # first run; a test across a kept model and a rebuilt one still ran.
+    def statuses(result) -> dict[str, str]:
+        return {event.asset_key.path[-1]: event.step_materialization_data.materialization.metadata["status"].value
+                for event in result.all_events if event.is_step_materialization and "status" in
+                event.step_materialization_data.materialization.metadata}
+
+    first_statuses, second_statuses = statuses(first), statuses(second)
+    assert "kept" not in first_statuses.values()
+    kept = {name for name, status in second_statuses.items() if status == "kept"}
+    assert {"int_people", "int_person_records", "stg_crm__leads", "rulebooks", "activity_rules"} <= kept
+    assert not {"stg_crm__campaigns", "stg_weblogs__hits", "int_activities", "int_score_ledger",
+                "fct_lead_scores"} & kept
+    assert set(second_statuses) == set(first_statuses)  # every model and seed materialized, kept or built
+    assert facts["dbt_nodes"] == {"built": len(second_statuses) - len(kept), "kept": len(kept)}
+    assert "relationships_int_activities_person_id__person_id__ref_int_person_records_" in ran_second
+    # A kept table is what dbt builds again from the same inputs: rebuilt on a copy, row for row.
+    copy = tmp_path / "rebuilt" / "leadscore.duckdb"
+    copy.parent.mkdir()
+    shutil.copy(settings.warehouse, copy)
     with connect(settings.warehouse, read_only=True) as con:
         passes = dict(con.execute("select test_id, run_id from ops.dbt_test_passes").fetchall())
+        relations = dict(con.execute(
+            "select table_name, table_schema from information_schema.tables where list_contains(?, table_name)",
+            [sorted(kept)]).fetchall())
+        before = {name: rows_digest(con, f'select * from "{schema}"."{name}"') for name, schema in relations.items()}
+    assert set(relations) == kept
+    rebuilt = run_dbt(["build", "--resource-type", "model", "--resource-type", "seed", "--select", " ".join(kept)],
+                      copy, tmp_path / "rebuilt" / "target")
+    assert rebuilt.returncode == 0, dbt_failure(rebuilt)
+    with connect(copy, read_only=True) as con:
+        after = {name: rows_digest(con, f'select * from "{schema}"."{name}"') for name, schema in relations.items()}
+    assert after == before
     leads_test = next(test for test in passes if test.split(".")[2] == "unique_stg_crm__leads_lead_id")
     campaigns_test = next(test for test in passes if test.split(".")[2] == "unique_stg_crm__campaigns_campaign_id")
     assert (passes[leads_test], passes[campaigns_test]) == (first.run_id, second.run_id)

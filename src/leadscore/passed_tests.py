@@ -104,19 +104,22 @@ def _upstream(manifest: Mapping[str, Any], unique_id: str, memo: dict[str, froze
 
 def input_digests(
     manifest: Mapping[str, Any], project_digest: str, dbt_vars: Mapping[str, Any], raw_tables: Mapping[str, str],
-    seed_tables: Mapping[str, str] | None = None,
+    seed_tables: Mapping[str, str] | None = None, kinds: Iterable[str] = ("test",),
 ) -> dict[str, str]:
-    """Per data test of the manifest whose inputs are all known, the digest of those inputs: the
+    """Per node of the manifest of these `kinds` (data tests; models and seeds for
+    src/leadscore/kept_models.py) whose inputs are all known, the digest of those inputs: the
     loads of the raw tables (`raw_tables`) and the rows of the seed tables (`seed_tables`) it
-    reads. Tests reading a source outside the raw schema are left out: they always run."""
+    reads (a seed reads its own table). Nodes reading a source outside the raw schema get none:
+    they always run."""
     seed_tables = seed_tables or {}
     other_vars = {name: value for name, value in dbt_vars.items() if name != "as_of"}
     common = [project_digest, json.dumps(other_vars, sort_keys=True, default=str),
               [f"{package}={metadata.version(package)}" for package in ENGINE_PACKAGES]]
     memo: dict[str, frozenset[str]] = {}
+    kinds = set(kinds)
     digests = {}
     for unique_id, node in manifest["nodes"].items():
-        if node["resource_type"] != "test":
+        if node["resource_type"] not in kinds:
             continue
         parts: list[Any] = [*common]
         tracked = True
@@ -225,9 +228,10 @@ def tested_through(con: duckdb.DuckDBPyConnection, manifest: Mapping[str, Any], 
     return {manifest["nodes"][test_id]["name"]: str(stamp) for test_id, stamp in stored if test_id in tests}
 
 
-def exclude_args(manifest: Mapping[str, Any], test_ids: Iterable[str]) -> list[str]:
-    """dbt arguments leaving out these tests (by name, as dbt selects tests). One value, its names
-    separated by spaces (dbt's union): dagster-dbt takes the `--exclude` out of the arguments, one
-    value after the flag, and folds its names into the selection it passes to dbt."""
-    names = sorted(manifest["nodes"][test_id]["name"] for test_id in test_ids if test_id in manifest["nodes"])
+def exclude_args(manifest: Mapping[str, Any], node_ids: Iterable[str]) -> list[str]:
+    """dbt arguments leaving out these nodes (tests, and models and seeds a build keeps) by name,
+    as dbt selects them. One value, its names separated by spaces (dbt's union): dagster-dbt takes
+    the `--exclude` out of the arguments, one value after the flag, and folds its names into the
+    selection it passes to dbt."""
+    names = sorted(manifest["nodes"][node_id]["name"] for node_id in node_ids if node_id in manifest["nodes"])
     return ["--exclude", " ".join(names)] if names else []

@@ -20,7 +20,7 @@ from dagster_dbt import DagsterDbtTranslatorSettings, DbtCliResource, DbtProject
 from dagster_dbt.asset_utils import get_asset_check_key_for_test, get_manifest_and_translator_from_dbt_assets
 from packaging import version
 
-from leadscore import build_state, passed_tests
+from leadscore import build_state, kept_models, passed_tests
 from leadscore.orchestration.dbt_checks import CheckDescribingTranslator
 from leadscore.orchestration.ingestion import INGESTION_ASSETS, WAREHOUSE_POOL
 from leadscore.orchestration.resources import WarehouseResource
@@ -83,33 +83,46 @@ def dbt_models(
         # dbt writes no raw table: their loads are the same before and after the build.
         raw_tables = passed_tests.raw_table_digests(con)
 
-        def test_digests(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+        def input_digests(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+            """Per test, model and seed, the digest of its inputs as the warehouse holds them now."""
             return passed_tests.input_digests(manifest, build.project, build_state.vars_of(dbt_args), raw_tables,
-                                              passed_tests.seed_table_digests(con, manifest))
+                                              passed_tests.seed_table_digests(con, manifest),
+                                              kinds=("test", *kept_models.KEPT_KINDS))
 
         # Data tests that passed on the same inputs are left out, unless the build is forced, and
         # those that run on a keyed-rewrite model read only the rows rewritten since they passed.
-        left_out = {} if config.force else passed_tests.unchanged_since_passed(con, test_digests(con))
+        # A whole build keeps the models and seeds built from the same inputs as they are.
+        digests = {} if config.force else input_digests(con)
+        left_out = passed_tests.unchanged_since_passed(con, digests)
         tested_through = {} if config.force else passed_tests.tested_through(con, manifest, build.project)
+        kept = {} if selection is not None else kept_models.keepable(con, manifest, digests, left_out)
     # A bad rule in the rulebook seeds stops the run here, naming the rule, before any SQL runs.
     try:
         validate_rulebooks()
     except RulebookError as error:
         raise dg.Failure(description=str(error)) from None
+    # Whatever the build writes loses its record first: a failed build vouches for nothing.
+    with warehouse.connection() as con:
+        kept_models.forget(con, [unique_id for key, unique_id in node_ids_by_key(manifest, translator, project).items()
+                                 if key in selected and unique_id not in kept])
     if left_out:
         context.log.info(f"{len(left_out)} data tests left out: they passed on the same inputs (raw table "
                          "loads, dbt project, vars, as_of where they read it) in an earlier build.")
+    if kept:
+        context.log.info(f"{len(kept)} models and seeds kept as they are: they were built from the same inputs "
+                         "in an earlier build.")
     # dbt runs as a subprocess that opens the same DuckDB file (profiles.yml reads this variable).
     warehouse_path = Path(warehouse.path).resolve()
     os.environ["LEADSCORE_WAREHOUSE"] = str(warehouse_path)
     # Only this dbt process gets the stamps (dbt reads the variable when the tests run).
-    with mock.patch.dict(os.environ, {passed_tests.TESTED_THROUGH_ENV: json.dumps(tested_through)}):
-        invocation = dbt.cli([*dbt_args, *passed_tests.exclude_args(manifest, left_out)], context=context,
+    with mock.patch.dict(os.environ, {passed_tests.TESTED_THROUGH_ENV: json.dumps(tested_through),
+                                      **(kept_models.INDIRECT_SELECTION_ENV if kept else {})}):
+        invocation = dbt.cli([*dbt_args, *passed_tests.exclude_args(manifest, [*left_out, *kept])], context=context,
                              target_path=dbt_target_path(warehouse_path))
     # The events wait until dbt exits: DuckDB lets nobody else open the file while dbt writes it,
     # and their row counts and column types are read from it afterwards. (dagster-dbt's own
     # fetch_row_counts() leaves a read-only handle open in this process, which fails the next step.)
-    events = []
+    events = list(kept_outputs(context, manifest, translator, project, kept))
     try:
         events.extend(invocation.stream())
     except Exception:
@@ -136,7 +149,9 @@ def dbt_models(
             passed = [test_id for test_id, status in results if status == "pass"]
             stamps = passed_tests.latest_stamps(con, manifest, passed)
             # With the seed tables as the tests read them: the build loaded them first.
-            passed_tests.record_results(con, test_digests(con), results, context.run_id, build.project, stamps)
+            digests = input_digests(con)
+            passed_tests.record_results(con, digests, results, context.run_id, build.project, stamps)
+            kept_models.record(con, digests, results, context.run_id)
         build_state.record_build(con, build.key, build.project, build.data, dbt_args, context.run_id)
 
 
@@ -154,6 +169,24 @@ def cached_check_results(context: dg.AssetExecutionContext, manifest: Mapping[st
                 description=f"Not run again: it passed on the same inputs in run {run_id}.",
                 metadata={"passed_in_run": run_id or ""},
             )
+
+
+def node_ids_by_key(manifest: Mapping[str, Any], translator: Any, project: DbtProject | None) -> dict[dg.AssetKey, str]:
+    """The dbt models and seeds by their asset key."""
+    return {translator.get_asset_spec(manifest, unique_id, project).key: unique_id
+            for unique_id, node in manifest["nodes"].items() if node["resource_type"] in kept_models.KEPT_KINDS}
+
+
+def kept_outputs(context: dg.AssetExecutionContext, manifest: Mapping[str, Any], translator: Any,
+                 project: DbtProject | None, kept: Mapping[str, str | None]) -> Iterator[dg.Output]:
+    """A materialization for each model or seed kept as it is (dagster-dbt's own form, status
+    `kept`), naming the run that built it: the steps after dbt then run as when dbt rebuilds it."""
+    for unique_id, run_id in kept.items():
+        key = translator.get_asset_spec(manifest, unique_id, project).key
+        if key in context.selected_asset_keys:
+            yield dg.Output(None, output_name=key.to_python_identifier(), metadata={
+                "unique_id": unique_id, "status": "kept", "built_in_run": run_id or "",
+            })
 
 
 def dbt_hook_source_specs() -> list[dg.AssetSpec]:

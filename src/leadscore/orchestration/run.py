@@ -183,6 +183,7 @@ def run_facts(result: dg.ExecuteInProcessResult, elapsed: float) -> dict:
     messages), the outputs it wrote, why it failed."""
     checks = {"passed": 0, "warned": 0, "failed": 0}
     checks_not_run = 0
+    nodes = {"built": 0, "kept": 0}  # dbt models and seeds
     failed_checks, outputs = [], []
     published = None
     for event in result.all_events:
@@ -203,6 +204,9 @@ def run_facts(result: dg.ExecuteInProcessResult, elapsed: float) -> dict:
             })
         elif event.is_step_materialization:
             key = event.asset_key.to_user_string()
+            if event.step_key == "dbt_models":
+                status = event.step_materialization_data.materialization.metadata.get("status")
+                nodes["kept" if status is not None and status.value == "kept" else "built"] += 1
             if key in OUTPUT_ASSETS:
                 outputs.append(OUTPUT_ASSETS[key])
             if key == "published/bi_copy":
@@ -210,7 +214,8 @@ def run_facts(result: dg.ExecuteInProcessResult, elapsed: float) -> dict:
                 published = {"tables": len(metadata["tables"].value),
                              "rewritten": len(metadata["tables rewritten"].value)}
     return {"run_id": result.run_id, "success": result.success, "seconds": round(elapsed, 1),
-            "checks": checks, "checks_not_run": checks_not_run, "failed_checks": failed_checks, "outputs": outputs,
+            "checks": checks, "checks_not_run": checks_not_run, "dbt_nodes": nodes, "failed_checks": failed_checks,
+            "outputs": outputs,
             "published": published,
             "failures": [] if result.success else failure_reasons(result)}
 
@@ -277,6 +282,10 @@ def results_lines(con, tables: set[tuple[str, str]], facts: dict) -> list[str]:
                    f"{c['failed']:,} failed" + (f"; {not_run:,} not run again (passed on the same inputs before)"
                                                 if not_run else ""))
         out += [f"    warning  {f['asset']} {f['check']}: {f['message']}" for f in facts["failed_checks"]][:10]
+    if (facts.get("dbt_nodes") or {}).get("kept"):
+        nodes = facts["dbt_nodes"]
+        out.append(f"  dbt            {nodes['built']:,} models and seeds built, {nodes['kept']:,} kept as they were "
+                   "(built from the same inputs before)")
     if ("marts", "rpt_call_list") in tables:
         calls = con.execute(
             """select call_rank, coalesce(person_name, email, person_id), company_name, coalesce(owner_name, owner_id),
