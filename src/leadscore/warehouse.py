@@ -11,9 +11,10 @@ import duckdb
 
 # Tables that record the runs themselves, so two histories of runs over the same data differ
 # there and nowhere else: each CRM export, each dbt build (run id, time, completed), each
-# row-count check's observation, and the run each data test last passed in.
+# row-count check's observation, the run each data test last passed in and the run each model
+# and seed was last built in.
 RUN_LOG_TABLES = frozenset({"exports.crm_sync_log", "ops.dbt_builds", "checks.row_count_history",
-                            "ops.dbt_test_passes"})
+                            "ops.dbt_test_passes", "ops.dbt_node_builds"})
 
 # DuckDB's memory cap for writing connections, as in dbt_project/profiles.yml.
 MEMORY_LIMIT_VARIABLE = "LEADSCORE_DUCKDB_MEMORY_LIMIT"
