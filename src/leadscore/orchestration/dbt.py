@@ -102,8 +102,10 @@ def dbt_models(
     except RulebookError as error:
         raise dg.Failure(description=str(error)) from None
     # Whatever the build writes loses its record first: a failed build vouches for nothing.
+    node_keys = {unique_id: translator.get_asset_spec(manifest, unique_id, project).key
+                 for unique_id, node in manifest["nodes"].items() if node["resource_type"] in kept_models.KEPT_KINDS}
     with warehouse.connection() as con:
-        kept_models.forget(con, [unique_id for key, unique_id in node_ids_by_key(manifest, translator, project).items()
+        kept_models.forget(con, [unique_id for unique_id, key in node_keys.items()
                                  if key in selected and unique_id not in kept])
     if left_out:
         context.log.info(f"{len(left_out)} data tests left out: they passed on the same inputs (raw table "
@@ -122,7 +124,7 @@ def dbt_models(
     # The events wait until dbt exits: DuckDB lets nobody else open the file while dbt writes it,
     # and their row counts and column types are read from it afterwards. (dagster-dbt's own
     # fetch_row_counts() leaves a read-only handle open in this process, which fails the next step.)
-    events = list(kept_outputs(context, manifest, translator, project, kept))
+    events = list(kept_outputs(kept, node_keys))
     try:
         events.extend(invocation.stream())
     except Exception:
@@ -171,22 +173,14 @@ def cached_check_results(context: dg.AssetExecutionContext, manifest: Mapping[st
             )
 
 
-def node_ids_by_key(manifest: Mapping[str, Any], translator: Any, project: DbtProject | None) -> dict[dg.AssetKey, str]:
-    """The dbt models and seeds by their asset key."""
-    return {translator.get_asset_spec(manifest, unique_id, project).key: unique_id
-            for unique_id, node in manifest["nodes"].items() if node["resource_type"] in kept_models.KEPT_KINDS}
-
-
-def kept_outputs(context: dg.AssetExecutionContext, manifest: Mapping[str, Any], translator: Any,
-                 project: DbtProject | None, kept: Mapping[str, str | None]) -> Iterator[dg.Output]:
+def kept_outputs(kept: Mapping[str, str | None], node_keys: Mapping[str, dg.AssetKey]) -> Iterator[dg.Output]:
     """A materialization for each model or seed kept as it is (dagster-dbt's own form, status
-    `kept`), naming the run that built it: the steps after dbt then run as when dbt rebuilds it."""
+    `kept`), naming the run that built it: the steps after dbt then run as when dbt rebuilds it.
+    Only whole builds keep nodes, so each is among the step's selected assets."""
     for unique_id, run_id in kept.items():
-        key = translator.get_asset_spec(manifest, unique_id, project).key
-        if key in context.selected_asset_keys:
-            yield dg.Output(None, output_name=key.to_python_identifier(), metadata={
-                "unique_id": unique_id, "status": "kept", "built_in_run": run_id or "",
-            })
+        yield dg.Output(None, output_name=node_keys[unique_id].to_python_identifier(), metadata={
+            "unique_id": unique_id, "status": "kept", "built_in_run": run_id or "",
+        })
 
 
 def dbt_hook_source_specs() -> list[dg.AssetSpec]:
