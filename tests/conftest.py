@@ -68,9 +68,11 @@ def con(tmp_path: Path):
     connection.close()
 
 
-def run_pipeline(settings: Settings, as_of: str = "", **dbt_config) -> dg.ExecuteInProcessResult:
-    """One in-process run of every asset; `dbt_config` adds dbt_models settings (force)."""
-    job = build_definitions(settings).resolve_job_def("materialize_all")
+def run_pipeline(settings: Settings, as_of: str = "", job_name: str = "materialize_all", **dbt_config
+                 ) -> dg.ExecuteInProcessResult:
+    """One in-process run of every asset (or of the job `job_name`); `dbt_config` adds
+    dbt_models settings (force)."""
+    job = build_definitions(settings).resolve_job_def(job_name)
     run_config = {"ops": {"dbt_models": {"config": {"as_of": as_of, **dbt_config}}}}
     with dg.DagsterInstance.ephemeral() as instance:
         return job.execute_in_process(instance=instance, raise_on_error=False, run_config=run_config)

@@ -118,6 +118,23 @@ def test_a_build_forgets_what_it_will_write_and_records_what_it_built(built):
     assert kept_models.keepable(built, MANIFEST, digests(), EVERY_TEST)["model.p.ledger"] == "run-2"
 
 
+def test_a_partial_build_keeps_within_its_selection_and_names_the_tests_dbt_would_run(built):
+    """A partial build keeps only selected nodes whose upstream nodes are kept too, and names the
+    tests reading any selected node, a kept one included, less those left out: none goes out
+    with a kept node, and the test from the leads to the campaigns' raw table still runs."""
+    selection = ["seed.p.countries", "model.p.stg_leads", "model.p.int_scoring_as_of", "model.p.ledger"]
+    later = digests(as_of="2026-07-01")
+    # Every test must run (none left out): the kept nodes stay kept, as their tests are named.
+    assert list(kept_models.keepable(built, MANIFEST, later, [], within=selection)) == [
+        "seed.p.countries", "model.p.stg_leads"]
+    assert kept_models.partial_build_tests(MANIFEST, selection, ["test.p.countries_codes"]) == [
+        "test.p.leads_campaigns", "test.p.ledger_leads", "test.p.unique_leads"]
+    # The ledger selected without what it reads: those are not rebuilt, so nothing vouches for
+    # them in this build and the ledger is built.
+    assert kept_models.keepable(built, MANIFEST, digests(), EVERY_TEST, within=["model.p.ledger"]) == {}
+    assert kept_models.partial_build_tests(MANIFEST, ["model.p.ledger"], []) == ["test.p.ledger_leads"]
+
+
 def test_in_the_project_new_web_logs_and_a_new_as_of_keep_the_crm_models_and_the_seeds():
     manifest = json.loads((REPO_ROOT / "dbt_project" / "target" / "manifest.json").read_text(encoding="utf-8"))
     raw = {f"raw.{name}": "loads-1" for name in ("crm_leads", "crm_contacts", "crm_accounts", "weblog_hits",

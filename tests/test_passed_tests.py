@@ -303,6 +303,32 @@ def test_a_run_leaves_out_the_tests_whose_inputs_are_unchanged_and_runs_those_of
     campaigns_test = next(test for test in passes if test.split(".")[2] == "unique_stg_crm__campaigns_campaign_id")
     assert (passes[leads_test], passes[campaigns_test]) == (first.run_id, second.run_id)
 
+    # An hourly run (fresh_scores) an hour later, on a copy: it keeps the unchanged nodes of its
+    # selection too, and runs every test that reads a kept node and a rebuilt one.
+    hourly = tmp_settings(tmp_path / "hourly")
+    hourly.warehouse.parent.mkdir(parents=True)
+    shutil.copy(settings.warehouse, hourly.warehouse)
+    shutil.copytree(settings.landing, hourly.landing)
+    with connect(hourly.warehouse, read_only=True) as con:
+        (as_of,) = con.execute("select as_of + interval 1 hour from intermediate.int_scoring_as_of").fetchone()
+    third = run_pipeline(hourly, as_of=f"{as_of:%Y-%m-%d %H:%M:%S}", job_name="fresh_scores")
+    assert third.success
+    third_statuses = statuses(third)
+    kept_hourly = {name for name, status in third_statuses.items() if status == "kept"}
+    assert {"int_people", "int_person_records", "stg_crm__leads", "rulebooks"} <= kept_hourly
+    assert not {"int_scoring_as_of", "int_score_ledger", "fct_lead_scores", "fct_lead_sla"} & kept_hourly
+    results = json.loads((hourly.warehouse.parent / "leadscore_dbt_target" / "run_results.json").read_text(
+        encoding="utf-8"))["results"]
+    ran = {result["unique_id"]: result["status"] for result in results}
+    manifest = json.loads((REPO_ROOT / "dbt_project" / "target" / "manifest.json").read_text(encoding="utf-8"))
+    name_of = {unique_id: found["name"] for unique_id, found in manifest["nodes"].items()}
+    built_hourly = {name_of[unique_id] for unique_id in ran if unique_id.split(".")[0] in ("model", "seed")}
+    assert not built_hourly & kept_hourly and built_hourly | kept_hourly == set(third_statuses)
+    crossing = [test_id for test_id, found in manifest["nodes"].items() if found["resource_type"] == "test"
+                and {name_of.get(parent) for parent in found["depends_on"]["nodes"]} & kept_hourly
+                and {name_of.get(parent) for parent in found["depends_on"]["nodes"]} & built_hourly]
+    assert crossing and {test_id: ran.get(test_id) for test_id in crossing} == dict.fromkeys(crossing, "pass")
+
     # The score events' tests of the second run read only the rows rewritten since the first.
     compiled = next((settings.warehouse.parent / "leadscore_dbt_target" / "compiled").rglob(
         "unique_int_score_events_score_event_id.sql")).read_text(encoding="utf-8")

@@ -228,10 +228,21 @@ def tested_through(con: duckdb.DuckDBPyConnection, manifest: Mapping[str, Any], 
     return {manifest["nodes"][test_id]["name"]: str(stamp) for test_id, stamp in stored if test_id in tests}
 
 
+def select_args(manifest: Mapping[str, Any], node_ids: Iterable[str]) -> list[str]:
+    """dbt arguments adding these nodes to the selection by name (one value, as `exclude_args`):
+    dagster-dbt passes it on before its own `--select`, and dbt takes the union of the two."""
+    names = node_names(manifest, node_ids)
+    return ["--select", " ".join(names)] if names else []
+
+
+def node_names(manifest: Mapping[str, Any], node_ids: Iterable[str]) -> list[str]:
+    return sorted(manifest["nodes"][node_id]["name"] for node_id in node_ids if node_id in manifest["nodes"])
+
+
 def exclude_args(manifest: Mapping[str, Any], node_ids: Iterable[str]) -> list[str]:
     """dbt arguments leaving out these nodes (tests, and models and seeds a build keeps) by name,
     as dbt selects them. One value, its names separated by spaces (dbt's union): dagster-dbt takes
     the `--exclude` out of the arguments, one value after the flag, and folds its names into the
     selection it passes to dbt."""
-    names = sorted(manifest["nodes"][node_id]["name"] for node_id in node_ids if node_id in manifest["nodes"])
+    names = node_names(manifest, node_ids)
     return ["--exclude", " ".join(names)] if names else []

@@ -95,18 +95,20 @@ def dbt_models(
         digests = {} if config.force else input_digests(con)
         left_out = passed_tests.unchanged_since_passed(con, digests)
         tested_through = {} if config.force else passed_tests.tested_through(con, manifest, build.project)
-        kept = {} if selection is not None else kept_models.keepable(con, manifest, digests, left_out)
+        node_keys = {unique_id: translator.get_asset_spec(manifest, unique_id, project).key
+                     for unique_id, node in manifest["nodes"].items()
+                     if node["resource_type"] in kept_models.KEPT_KINDS}
+        selected_nodes = [unique_id for unique_id, key in node_keys.items() if key in selected]
+        kept = kept_models.keepable(con, manifest, digests, left_out,
+                                    within=None if selection is None else selected_nodes)
     # A bad rule in the rulebook seeds stops the run here, naming the rule, before any SQL runs.
     try:
         validate_rulebooks()
     except RulebookError as error:
         raise dg.Failure(description=str(error)) from None
     # Whatever the build writes loses its record first: a failed build vouches for nothing.
-    node_keys = {unique_id: translator.get_asset_spec(manifest, unique_id, project).key
-                 for unique_id, node in manifest["nodes"].items() if node["resource_type"] in kept_models.KEPT_KINDS}
     with warehouse.connection() as con:
-        kept_models.forget(con, [unique_id for unique_id, key in node_keys.items()
-                                 if key in selected and unique_id not in kept])
+        kept_models.forget(con, [unique_id for unique_id in selected_nodes if unique_id not in kept])
     if left_out:
         context.log.info(f"{len(left_out)} data tests left out: they passed on the same inputs (raw table "
                          "loads, dbt project, vars, as_of where they read it) in an earlier build.")
@@ -117,10 +119,17 @@ def dbt_models(
     warehouse_path = Path(warehouse.path).resolve()
     os.environ["LEADSCORE_WAREHOUSE"] = str(warehouse_path)
     # Only this dbt process gets the stamps (dbt reads the variable when the tests run).
-    with mock.patch.dict(os.environ, {passed_tests.TESTED_THROUGH_ENV: json.dumps(tested_through),
-                                      **(kept_models.INDIRECT_SELECTION_ENV if kept else {})}):
-        invocation = dbt.cli([*dbt_args, *passed_tests.exclude_args(manifest, [*left_out, *kept])], context=context,
-                             target_path=dbt_target_path(warehouse_path))
+    # Excluding kept nodes needs another indirect selection of the tests (see kept_models).
+    selection_env, test_args = {}, []
+    if kept and selection is None:
+        selection_env = kept_models.INDIRECT_SELECTION_ENV
+    elif kept:
+        selection_env = kept_models.PARTIAL_BUILD_INDIRECT_SELECTION_ENV
+        test_args = passed_tests.select_args(
+            manifest, kept_models.partial_build_tests(manifest, selected_nodes, left_out))
+    with mock.patch.dict(os.environ, {passed_tests.TESTED_THROUGH_ENV: json.dumps(tested_through), **selection_env}):
+        invocation = dbt.cli([*dbt_args, *test_args, *passed_tests.exclude_args(manifest, [*left_out, *kept])],
+                             context=context, target_path=dbt_target_path(warehouse_path))
     # The events wait until dbt exits: DuckDB lets nobody else open the file while dbt writes it,
     # and their row counts and column types are read from it afterwards. (dagster-dbt's own
     # fetch_row_counts() leaves a read-only handle open in this process, which fails the next step.)
@@ -176,7 +185,7 @@ def cached_check_results(context: dg.AssetExecutionContext, manifest: Mapping[st
 def kept_outputs(kept: Mapping[str, str | None], node_keys: Mapping[str, dg.AssetKey]) -> Iterator[dg.Output]:
     """A materialization for each model or seed kept as it is (dagster-dbt's own form, status
     `kept`), naming the run that built it: the steps after dbt then run as when dbt rebuilds it.
-    Only whole builds keep nodes, so each is among the step's selected assets."""
+    Only selected nodes are kept, so each is among the step's outputs."""
     for unique_id, run_id in kept.items():
         yield dg.Output(None, output_name=node_keys[unique_id].to_python_identifier(), metadata={
             "unique_id": unique_id, "status": "kept", "built_in_run": run_id or "",
