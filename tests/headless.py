@@ -224,11 +224,11 @@ def exported_rows(root: Path) -> list[tuple[str, ...]]:
 
 def publish_like_the_pipeline(warehouse: Path, target: Path) -> None:
     """What the pipeline's publishing step does, with the runs' personal data policy and salt."""
-    from leadscore.publish.bi_copy import personal_columns_from_manifest, publish, unpublished_tables_from_manifest
+    from leadscore.publish.bi_copy import publish, read_manifest
 
-    manifest = REPO_ROOT / "dbt_project" / "target" / "manifest.json"
-    publish(warehouse, target, personal_columns_from_manifest(manifest), "hash", SECRET_SALT,
-            unpublished=unpublished_tables_from_manifest(manifest))
+    catalog = read_manifest(REPO_ROOT / "dbt_project" / "target" / "manifest.json")
+    publish(warehouse, target, catalog.personal_columns, "hash", SECRET_SALT, unpublished=catalog.unpublished,
+            files_by=catalog.files_by)
 
 
 def error_text(error) -> str:

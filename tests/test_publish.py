@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from leadscore.publish.bi_copy import PublishError, TableDocs, personal_columns_from_manifest, publish, read_manifest
-from leadscore.warehouse import connect
+from leadscore.warehouse import connect, grouped_rows_digests, rows_digest
 from tests.conftest import REPO_ROOT
 from tests.headless import held_open_elsewhere
 
@@ -235,8 +235,13 @@ def test_the_published_copy_carries_every_dbt_description(first_run, demo_settin
 
     for name in tables:
         schema, table = name.split(".")
-        metadata = parquet_metadata(publish_dir / "parquet" / schema / f"{table}.parquet")
-        assert metadata["table"] == name and metadata["description"] == tables[name]
+        # A table published as a file per period has the same metadata in each.
+        files = [publish_dir / "parquet" / schema / f"{table}.parquet"] if (schema, table) not in catalog.files_by \
+            else sorted((publish_dir / "parquet" / schema / table).glob("*.parquet"))
+        assert files, name
+        for path in files:
+            metadata = parquet_metadata(path)
+            assert metadata["table"] == name and metadata["description"] == tables[name]
     assert parquet_metadata(publish_dir / "parquet" / "marts" / "dim_people.parquet")["dbt_model"] == "dim_people"
 
 
@@ -389,3 +394,107 @@ def test_a_big_table_is_patched_where_people_changed_and_equals_the_warehouse(tm
     with duckdb.connect(str(rewritten.database), read_only=True) as con:
         assert con.execute("select sum(score) from marts.fct_daily").fetchone() == (
             sum(score + 1 for _, score, _, count in rows for _ in range(count)),)
+
+
+def test_the_next_publication_reads_the_previous_digests_unless_the_copy_changed_since(tmp_path, monkeypatch):
+    """Each publication keeps its tables' digests beside the copy, so the next one digests only
+    the warehouse. A copy edited since (another file, or the same rewritten) is digested again:
+    its edited table is published again; a torn digests file is ignored."""
+    import leadscore.publish.bi_copy as bi_copy
+
+    warehouse, target = tmp_path / "w.duckdb", tmp_path / "published"
+    with connect(warehouse) as con:
+        con.execute("create schema marts")
+        con.execute("""create table marts.fct_daily as
+            select 'P' || (i // 3) as person_id, (i // 3) % 7 as score from range(150000) t(i)""")
+        con.execute("create table marts.rpt_small as select 1 as id")
+    publish(warehouse, target, {})
+    assert (target / bi_copy.DIGESTS_NAME).exists()
+
+    digested = []
+    monkeypatch.setattr(bi_copy, "grouped_rows_digests", lambda con, select, group: digested.append(select) or
+                        grouped_rows_digests(con, select, group))
+    monkeypatch.setattr(bi_copy, "rows_digest", lambda con, select: digested.append(select) or rows_digest(con, select))
+    with connect(warehouse) as con:
+        con.execute("update marts.fct_daily set score = 99 where person_id = 'P10'")
+    patched = publish(warehouse, target, {})
+    assert {t.table: (t.rewritten, t.patched_rows is not None) for t in patched.tables} == {
+        "fct_daily": (True, True), "rpt_small": (False, False)}
+    assert digested and not [select for select in digested if "previous." in select]
+
+    # The copy edited behind the publication's back: its digests are read from it again, and the
+    # edited table is published again from the warehouse.
+    with duckdb.connect(str(target / "leadscore.duckdb")) as con:
+        con.execute("update marts.rpt_small set id = 2")
+        con.execute("update marts.fct_daily set score = -1 where person_id = 'P20'")
+    digested.clear()
+    repaired = publish(warehouse, target, {})
+    assert {t.table for t in repaired.tables if t.rewritten} == {"fct_daily", "rpt_small"}
+    assert [select for select in digested if "previous." in select]
+    query = "select person_id, score, count(*) from marts.fct_daily group by all order by all"
+    with duckdb.connect(str(repaired.database), read_only=True) as published, \
+            connect(warehouse, read_only=True) as source:
+        assert published.execute(query).fetchall() == source.execute(query).fetchall()
+        assert published.execute("select id from marts.rpt_small").fetchall() == [(1,)]
+
+    # A torn digests file: ignored, the copy is digested.
+    (target / bi_copy.DIGESTS_NAME).write_bytes(b"torn")
+    again = publish(warehouse, target, {})
+    assert not any(t.rewritten for t in again.tables)
+
+
+def test_a_table_published_as_a_file_per_period_rewrites_only_the_files_whose_rows_changed(tmp_path):
+    """The daily trend as a Parquet file per week: a day more writes that week's file and the one
+    the oldest day leaves; the other weeks' files are kept as they are, the folder reads as the
+    table, and a table published per period whose column is missing is refused by name."""
+    from leadscore.publish.bi_copy import FilesBy
+
+    warehouse, target = tmp_path / "w.duckdb", tmp_path / "published"
+    weekly = {("marts", "fct_daily"): FilesBy("score_date", "week")}
+
+    def build(first_day: str) -> None:
+        # 28 days (Monday 2026-06-01 on) for 5,000 people, and a row without a date.
+        with connect(warehouse) as con:
+            con.execute("create schema if not exists marts")
+            con.execute(f"""create or replace table marts.fct_daily as
+                select 'P' || p as person_id, day as score_date, (p + dayofmonth(day)) % 9 as score
+                from range(5000) people(p), (select cast('{first_day}' as date) + d::integer as day from range(28) t(d))
+                union all select 'P-undated', null, 1""")
+
+    build("2026-06-01")
+    publish(warehouse, target, {}, files_by=weekly)
+    folder = target / "parquet" / "marts" / "fct_daily"
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "2026-06-01.parquet", "2026-06-08.parquet", "2026-06-15.parquet", "2026-06-22.parquet", "undated.parquet"]
+    assert not (target / "parquet" / "marts" / "fct_daily.parquet").exists()
+    files = files_by_inode(folder)
+
+    build("2026-06-02")  # a day more, the oldest day gone
+    moved = publish(warehouse, target, {}, files_by=weekly)
+    now = files_by_inode(folder)
+    assert sorted(now) == [
+        "2026-06-01.parquet", "2026-06-08.parquet", "2026-06-15.parquet", "2026-06-22.parquet",
+        "2026-06-29.parquet", "undated.parquet"]
+    assert {name for name in files if now[name] == files[name]} == {
+        "2026-06-08.parquet", "2026-06-15.parquet", "2026-06-22.parquet", "undated.parquet"}
+    query = "select person_id, score_date, score, count(*) from {} group by all order by all"
+    with connect(warehouse, read_only=True) as con:
+        expected = con.execute(query.format("marts.fct_daily")).fetchall()
+    with duckdb.connect() as con:
+        assert con.execute(query.format(f"read_parquet('{folder}/*.parquet')")).fetchall() == expected
+        week = parquet_metadata(folder / "2026-06-29.parquet")
+        assert week["rows"] == "score_date: the week of 2026-06-29" and week["table"] == "marts.fct_daily"
+    with duckdb.connect(str(moved.database), read_only=True) as con:
+        assert con.execute(query.format("marts.fct_daily")).fetchall() == expected
+
+    # Published whole again: the folder goes, one file comes back.
+    publish(warehouse, target, {})
+    assert not folder.exists() and (target / "parquet" / "marts" / "fct_daily.parquet").exists()
+    with pytest.raises(PublishError, match="fct_daily is published as a Parquet file per month of day"):
+        publish(warehouse, target, {}, files_by={("marts", "fct_daily"): FilesBy("day", "month")})
+
+
+def test_the_models_published_per_period_name_a_documented_column():
+    catalog = read_manifest(REPO_ROOT / "dbt_project" / "target" / "manifest.json")
+    assert {table: (files_by.column, files_by.period) for (_, table), files_by in catalog.files_by.items()} == {
+        "fct_lead_score_daily": ("score_date", "week"), "fct_score_timeline": ("changed_at", "month")}

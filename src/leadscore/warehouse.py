@@ -32,9 +32,14 @@ class DiskFullError(RuntimeError):
 def rows_digest(con: duckdb.DuckDBPyConnection, select: str) -> tuple[int, str]:
     """Count and digest of the rows of `select`: the sum of the rows' hashes, so the digest does
     not depend on the rows' order and one pass computes it."""
-    rows, hashes = con.execute(f"select count(*), coalesce(sum(hash(digested_row)), 0) "
-                               f"from ({select}) as digested_row").fetchone()
+    rows, hashes = rows_hashes(con, select)
     return rows, digest_text(rows, hashes)
+
+
+def rows_hashes(con: duckdb.DuckDBPyConnection, select: str) -> tuple[int, int]:
+    """The count of the rows of `select` and the sum of their hashes (rows_digest's terms)."""
+    return con.execute(f"select count(*), coalesce(sum(hash(digested_row)), 0) "
+                       f"from ({select}) as digested_row").fetchone()
 
 
 def grouped_rows_digests(con: duckdb.DuckDBPyConnection, select: str, group: str) -> dict[Any, tuple[int, int]]:
@@ -43,6 +48,23 @@ def grouped_rows_digests(con: duckdb.DuckDBPyConnection, select: str, group: str
     return {key: (rows, hashes) for key, rows, hashes in con.execute(
         f"select {group} as digest_group, count(*), sum(hash(digested_row)) "
         f"from ({select}) as digested_row group by digest_group").fetchall()}
+
+
+def grouped_rows_digests_sets(con: duckdb.DuckDBPyConnection, select: str, groups: list[str]
+                              ) -> list[dict[Any, tuple[int, int]]]:
+    """grouped_rows_digests for each expression of `groups`, in one pass over the rows (grouping
+    sets: the rows' hashes are computed once)."""
+    names = [f"digest_group_{index}" for index in range(len(groups))]
+    found: list[dict[Any, tuple[int, int]]] = [{} for _ in groups]
+    for row in con.execute(
+            f"select {', '.join(f'{group} as {name}' for group, name in zip(groups, names, strict=True))}, "
+            f"{', '.join(f'grouping({name})' for name in names)}, count(*), sum(hash(digested_row)) "
+            f"from ({select}) as digested_row group by grouping sets ({', '.join(f'({n})' for n in names)})"
+    ).fetchall():
+        keys, grouped, (rows, hashes) = row[:len(names)], row[len(names):-2], row[-2:]
+        index = grouped.index(0)  # the one expression grouped on in this row
+        found[index][keys[index]] = (rows, hashes)
+    return found
 
 
 def digest_text(rows: int, hashes: int) -> str:
