@@ -227,8 +227,7 @@ def publish_like_the_pipeline(warehouse: Path, target: Path) -> None:
     from leadscore.publish.bi_copy import publish, read_manifest
 
     catalog = read_manifest(REPO_ROOT / "dbt_project" / "target" / "manifest.json")
-    publish(warehouse, target, catalog.personal_columns, "hash", SECRET_SALT, unpublished=catalog.unpublished,
-            files_by=catalog.files_by)
+    publish(warehouse, target, catalog.personal_columns, "hash", SECRET_SALT, unpublished=catalog.unpublished)
 
 
 def error_text(error) -> str:

@@ -235,13 +235,8 @@ def test_the_published_copy_carries_every_dbt_description(first_run, demo_settin
 
     for name in tables:
         schema, table = name.split(".")
-        # A table published as a file per period has the same metadata in each.
-        files = [publish_dir / "parquet" / schema / f"{table}.parquet"] if (schema, table) not in catalog.files_by \
-            else sorted((publish_dir / "parquet" / schema / table).glob("*.parquet"))
-        assert files, name
-        for path in files:
-            metadata = parquet_metadata(path)
-            assert metadata["table"] == name and metadata["description"] == tables[name]
+        metadata = parquet_metadata(publish_dir / "parquet" / schema / f"{table}.parquet")
+        assert metadata["table"] == name and metadata["description"] == tables[name]
     assert parquet_metadata(publish_dir / "parquet" / "marts" / "dim_people.parquet")["dbt_model"] == "dim_people"
 
 
@@ -442,59 +437,3 @@ def test_the_next_publication_reads_the_previous_digests_unless_the_copy_changed
     again = publish(warehouse, target, {})
     assert not any(t.rewritten for t in again.tables)
 
-
-def test_a_table_published_as_a_file_per_period_rewrites_only_the_files_whose_rows_changed(tmp_path):
-    """The daily trend as a Parquet file per week: a day more writes that week's file and the one
-    the oldest day leaves; the other weeks' files are kept as they are, the folder reads as the
-    table, and a table published per period whose column is missing is refused by name."""
-    from leadscore.publish.bi_copy import FilesBy
-
-    warehouse, target = tmp_path / "w.duckdb", tmp_path / "published"
-    weekly = {("marts", "fct_daily"): FilesBy("score_date", "week")}
-
-    def build(first_day: str) -> None:
-        # 28 days (Monday 2026-06-01 on) for 5,000 people, and a row without a date.
-        with connect(warehouse) as con:
-            con.execute("create schema if not exists marts")
-            con.execute(f"""create or replace table marts.fct_daily as
-                select 'P' || p as person_id, day as score_date, (p + dayofmonth(day)) % 9 as score
-                from range(5000) people(p), (select cast('{first_day}' as date) + d::integer as day from range(28) t(d))
-                union all select 'P-undated', null, 1""")
-
-    build("2026-06-01")
-    publish(warehouse, target, {}, files_by=weekly)
-    folder = target / "parquet" / "marts" / "fct_daily"
-    assert sorted(p.name for p in folder.iterdir()) == [
-        "2026-06-01.parquet", "2026-06-08.parquet", "2026-06-15.parquet", "2026-06-22.parquet", "undated.parquet"]
-    assert not (target / "parquet" / "marts" / "fct_daily.parquet").exists()
-    files = files_by_inode(folder)
-
-    build("2026-06-02")  # a day more, the oldest day gone
-    moved = publish(warehouse, target, {}, files_by=weekly)
-    now = files_by_inode(folder)
-    assert sorted(now) == [
-        "2026-06-01.parquet", "2026-06-08.parquet", "2026-06-15.parquet", "2026-06-22.parquet",
-        "2026-06-29.parquet", "undated.parquet"]
-    assert {name for name in files if now[name] == files[name]} == {
-        "2026-06-08.parquet", "2026-06-15.parquet", "2026-06-22.parquet", "undated.parquet"}
-    query = "select person_id, score_date, score, count(*) from {} group by all order by all"
-    with connect(warehouse, read_only=True) as con:
-        expected = con.execute(query.format("marts.fct_daily")).fetchall()
-    with duckdb.connect() as con:
-        assert con.execute(query.format(f"read_parquet('{folder}/*.parquet')")).fetchall() == expected
-        week = parquet_metadata(folder / "2026-06-29.parquet")
-        assert week["rows"] == "score_date: the week of 2026-06-29" and week["table"] == "marts.fct_daily"
-    with duckdb.connect(str(moved.database), read_only=True) as con:
-        assert con.execute(query.format("marts.fct_daily")).fetchall() == expected
-
-    # Published whole again: the folder goes, one file comes back.
-    publish(warehouse, target, {})
-    assert not folder.exists() and (target / "parquet" / "marts" / "fct_daily.parquet").exists()
-    with pytest.raises(PublishError, match="fct_daily is published as a Parquet file per month of day"):
-        publish(warehouse, target, {}, files_by={("marts", "fct_daily"): FilesBy("day", "month")})
-
-
-def test_the_models_published_per_period_name_a_documented_column():
-    catalog = read_manifest(REPO_ROOT / "dbt_project" / "target" / "manifest.json")
-    assert {table: (files_by.column, files_by.period) for (_, table), files_by in catalog.files_by.items()} == {
-        "fct_lead_score_daily": ("score_date", "week"), "fct_score_timeline": ("changed_at", "month")}

@@ -50,23 +50,6 @@ def grouped_rows_digests(con: duckdb.DuckDBPyConnection, select: str, group: str
         f"from ({select}) as digested_row group by digest_group").fetchall()}
 
 
-def grouped_rows_digests_sets(con: duckdb.DuckDBPyConnection, select: str, groups: list[str]
-                              ) -> list[dict[Any, tuple[int, int]]]:
-    """grouped_rows_digests for each expression of `groups`, in one pass over the rows (grouping
-    sets: the rows' hashes are computed once)."""
-    names = [f"digest_group_{index}" for index in range(len(groups))]
-    found: list[dict[Any, tuple[int, int]]] = [{} for _ in groups]
-    for row in con.execute(
-            f"select {', '.join(f'{group} as {name}' for group, name in zip(groups, names, strict=True))}, "
-            f"{', '.join(f'grouping({name})' for name in names)}, count(*), sum(hash(digested_row)) "
-            f"from ({select}) as digested_row group by grouping sets ({', '.join(f'({n})' for n in names)})"
-    ).fetchall():
-        keys, grouped, (rows, hashes) = row[:len(names)], row[len(names):-2], row[-2:]
-        index = grouped.index(0)  # the one expression grouped on in this row
-        found[index][keys[index]] = (rows, hashes)
-    return found
-
-
 def digest_text(rows: int, hashes: int) -> str:
     """The digest of rows_digest from a count and a sum of row hashes (sums of groups add up)."""
     return f"{rows}:{hashes}"

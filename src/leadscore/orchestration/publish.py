@@ -66,7 +66,6 @@ class PublishConfigResource(dg.ConfigurableResource):
     pool=WAREHOUSE_POOL,
     group_name="published",
     description="The copy BI tools read: published/leadscore.duckdb and published/parquet/<schema>/<table>.parquet "
-    "(or a folder with a file per period, for the models whose meta says parquet_files_by) "
     "in the warehouse's output folder (data/warehouse/leadscore_outputs), each replaced whole by a rename so "
     "open BI sessions keep a complete version; only tables whose rows changed are written again; the dbt "
     "descriptions as table and column comments, Parquet metadata and data_dictionary.csv beside them.",
@@ -80,7 +79,6 @@ def bi_copy(warehouse: WarehouseResource, publishing: PublishConfigResource) -> 
             salt=os.environ.get("LEADSCORE_PUBLISH_HASH_SALT", ""),
             unpublished=catalog.unpublished,
             docs={**python_table_docs(), **catalog.docs},
-            files_by=catalog.files_by,
         )
     except PublishError as error:
         raise dg.Failure(description=str(error)) from None

@@ -10,8 +10,7 @@ kept, the new file starting as a copy of the previous one; a Parquet file whose 
 the same digest is left in place. A big table with a person_id is digested per group of people
 (the hash of person_id modulo 65,536): when the groups whose rows changed hold a minority of its
 rows, only their rows are replaced in the previous copy's table (its Parquet file is written
-whole, unless it is one of a table published as a file per period: see FilesBy). The
-digests of a publication are kept beside it (DIGESTS_NAME), with the identity of
+whole). The digests of a publication are kept beside it (DIGESTS_NAME), with the identity of
 the database file they describe, so the next one digests the warehouse only, not the previous
 copy too.
 
@@ -35,7 +34,6 @@ from leadscore.warehouse import (
     connect,
     digest_text,
     grouped_rows_digests,
-    grouped_rows_digests_sets,
     is_disk_full,
     rows_digest,
     rows_hashes,
@@ -59,38 +57,6 @@ PERSONAL_DATA_NOTES = {
 
 class PublishError(RuntimeError):
     """Publishing could not complete; the previous published copy is untouched."""
-
-
-PARQUET_PERIODS = ("day", "week", "month", "quarter", "year")
-UNDATED = "undated"
-
-
-@dataclass(frozen=True)
-class FilesBy:
-    """A table published in Parquet as one file per period of a date column (the dbt model's
-    `meta: {parquet_files_by: {column: ..., period: ...}}`): parquet/<schema>/<table>/<first day
-    of the period>.parquet, and undated.parquet for rows without a date. A publication writes
-    again only the files whose rows changed: one more day of daily scores changes a week's file,
-    not 120 days of them. BI tools read the folder (`read_parquet('<table>/*.parquet')`)."""
-
-    column: str
-    period: str
-
-    def period_of(self, alias: str) -> str:
-        """The period (its first day) of a row of `alias`."""
-        return f"date_trunc('{self.period}', {alias}.{quoted(self.column)})"
-
-    def rows_of(self, name: str) -> str:
-        """The condition on a row of the table `name` for the file `name`."""
-        if name == UNDATED:
-            return f"{quoted(self.column)} is null"
-        start = f"cast({sql_string(name)} as date)"
-        return f"{quoted(self.column)} >= {start} and {quoted(self.column)} < {start} + interval 1 {self.period}"
-
-
-def file_name(period: object) -> str:
-    """The file of a period (a date or timestamp from FilesBy.period_of, None for no date)."""
-    return UNDATED if period is None else f"{period:%Y-%m-%d}"
 
 
 @dataclass(frozen=True)
@@ -124,7 +90,6 @@ class ManifestCatalog:
     personal_columns: dict[tuple[str, str], set[str]]
     unpublished: set[tuple[str, str]]
     docs: dict[tuple[str, str], TableDocs]
-    files_by: dict[tuple[str, str], FilesBy] = field(default_factory=dict)
 
 
 def read_manifest(manifest_path: Path) -> ManifestCatalog:
@@ -138,15 +103,8 @@ def read_manifest(manifest_path: Path) -> ManifestCatalog:
         tagged = {name for name, column in columns.items() if (column.get("meta") or {}).get("personal_data") is True}
         if tagged:
             catalog.personal_columns[relation] = tagged
-        meta = node.get("config", {}).get("meta") or {}
-        if meta.get("publish") is False:
+        if (node.get("config", {}).get("meta") or {}).get("publish") is False:
             catalog.unpublished.add(relation)
-        if files_by := meta.get("parquet_files_by"):
-            if not isinstance(files_by, dict) or files_by.get("period") not in PARQUET_PERIODS or \
-                    files_by.get("column") not in columns:
-                raise PublishError(f"model {node['name']}: parquet_files_by must name one of its documented "
-                                   f"columns and a period among {', '.join(PARQUET_PERIODS)}, not {files_by!r}")
-            catalog.files_by[relation] = FilesBy(files_by["column"], files_by["period"])
         catalog.docs[relation] = TableDocs(
             description=" ".join((node.get("description") or "").split()),
             columns={name: " ".join(text.split()) for name, column in columns.items()
@@ -227,9 +185,6 @@ class PlannedTable:
     published_types: list[tuple[str, str]]
     rows: int
     digest: str
-    # Published as a Parquet file per period: how, and each file's digest (count, sum of hashes).
-    files_by: FilesBy | None = None
-    files: dict[str, tuple[int, int]] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -288,8 +243,7 @@ def digest_of(buckets: Buckets) -> tuple[int, str]:
 
 
 def plan_publication(warehouse: Path, database: Path, personal_columns: dict[tuple[str, str], set[str]],
-                     policy: str, salt: str, unpublished: set[tuple[str, str]],
-                     files_by: Mapping[tuple[str, str], FilesBy] | None = None) -> PublicationPlan:
+                     policy: str, salt: str, unpublished: set[tuple[str, str]]) -> PublicationPlan:
     """What to publish, and which tables the previous copy (`database`) already holds with the
     same columns and rows, or with the same rows but those of a few people. Compares content,
     not build times: a table rebuilt with the same rows (an hourly run that did not touch the
@@ -306,31 +260,15 @@ def plan_publication(warehouse: Path, database: Path, personal_columns: dict[tup
             select = published_select(schema, table, selected)
             types = [(name, kind) for name, kind, *_ in con.execute(f"describe ({select})").fetchall()]
             by_people = PATCH_KEY in [name for name, _ in types]
-            table_files_by = (files_by or {}).get((schema, table))
-            if table_files_by and table_files_by.column not in [name for name, _ in types]:
-                raise PublishError(f"{schema}.{table} is published as a Parquet file per {table_files_by.period} "
-                                   f"of {table_files_by.column}, a column it does not publish")
-            files = {}
             if by_people:
-                if table_files_by:  # one pass for both groupings
-                    buckets, periods = grouped_rows_digests_sets(con, select, [
-                        bucket_of(f"digested_row.{quoted(PATCH_KEY)}"), table_files_by.period_of("digested_row")])
-                    files = {file_name(period): digest for period, digest in periods.items()}
-                else:
-                    buckets = bucket_digests(con, select)
+                buckets = bucket_digests(con, select)
                 rows, digest = digest_of(buckets)
                 digests[(schema, table)] = dict(buckets)
             else:
-                if table_files_by:
-                    files = {file_name(period): found for period, found in grouped_rows_digests(
-                        con, select, table_files_by.period_of("digested_row")).items()}
-                    rows, hashes = sum(n for n, _ in files.values()), sum(h for _, h in files.values())
-                else:
-                    rows, hashes = rows_hashes(con, select)
+                rows, hashes = rows_hashes(con, select)
                 digest = digest_text(rows, hashes)
                 digests[(schema, table)] = {None: (rows, hashes)}
-            planned = PlannedTable(schema, table, columns, personal, selected, types, rows, digest,
-                                   table_files_by, files)
+            planned = PlannedTable(schema, table, columns, personal, selected, types, rows, digest)
             tables.append(planned)
             if previous_types.get(planned.key) != types:
                 continue
@@ -452,13 +390,11 @@ def publish(
     salt: str = "",
     unpublished: set[tuple[str, str]] = frozenset(),
     docs: Mapping[tuple[str, str], TableDocs] | None = None,
-    files_by: Mapping[tuple[str, str], FilesBy] | None = None,
 ) -> Publication:
     """Copy the marts and feedback tables of `warehouse` to `target_dir/leadscore.duckdb` and
     `target_dir/parquet/<schema>/<table>.parquet`, applying `policy` to `personal_columns` and
     leaving out the `unpublished` tables, with the `docs` as comments and Parquet metadata and
-    `target_dir/data_dictionary.csv` listing every published column; the tables of `files_by` as a
-    Parquet file per period."""
+    `target_dir/data_dictionary.csv` listing every published column."""
     if policy not in PERSONAL_DATA_POLICIES:
         raise PublishError(f"personal data policy {policy!r} is not one of {', '.join(PERSONAL_DATA_POLICIES)}")
     if policy == "hash" and not salt:
@@ -481,7 +417,7 @@ def publish(
     published: list[PublishedTable] = []
     patched_by_key: dict[tuple[str, str], int | None] = {}
     try:
-        plan = plan_publication(warehouse, database, personal_columns, policy, salt, unpublished, files_by)
+        plan = plan_publication(warehouse, database, personal_columns, policy, salt, unpublished)
         if plan.update_previous:
             # The unchanged tables come with the file; only the changed ones are written below.
             shutil.copyfile(database, partial)
@@ -500,20 +436,19 @@ def publish(
                     con.execute(f"create table {name} as {table.select}")
                 described = describe_table(docs.get(table.key), table.columns, table.personal, policy)
                 comment_table(con, name, described, [column for column, _ in table.published_types])
+                final_parquet = parquet_dir / table.schema / f"{table.table}.parquet"
                 metadata = parquet_metadata(table.schema, table.table, described, policy, table.digest)
-                for final_parquet, rows_of, file_metadata in parquet_files(parquet_dir, table, metadata):
-                    current_parquet.add(final_parquet)
-                    # A file whose metadata (rows' digest included) is the same is kept as it is.
-                    if parquet_metadata_of(con, final_parquet) != file_metadata:
-                        final_parquet.parent.mkdir(parents=True, exist_ok=True)
-                        staged = final_parquet.with_name(final_parquet.name + ".partial")
-                        # zstd's fastest level. At medium size it wrote the largest table (33.5M
-                        # rows) in 84% of the default level's time, at the same size; snappy took
-                        # 80% of the time for a file 1.8 times as large.
-                        con.execute(f"copy (select * from {name} where {rows_of}) to {sql_string(staged)} "
-                                    f"(format parquet, compression zstd, compression_level 1, "
-                                    f"kv_metadata {kv_metadata_sql(file_metadata)})")
-                        partial_parquet.append((staged, final_parquet))
+                current_parquet.add(final_parquet)
+                # A file whose metadata (rows' digest included) is the same is kept as it is.
+                if parquet_metadata_of(con, final_parquet) != metadata:
+                    final_parquet.parent.mkdir(parents=True, exist_ok=True)
+                    staged = final_parquet.with_name(final_parquet.name + ".partial")
+                    # zstd's fastest level. At medium size it wrote the largest table (33.5M rows)
+                    # in 84% of the default level's time, at the same size; snappy took 80% of the
+                    # time for a file 1.8 times as large.
+                    con.execute(f"copy {name} to {sql_string(staged)} (format parquet, compression zstd, "
+                                f"compression_level 1, kv_metadata {kv_metadata_sql(metadata)})")
+                    partial_parquet.append((staged, final_parquet))
                 published.append(PublishedTable(table.schema, table.table, table.rows,
                                                 tuple(sorted(table.personal & set(table.columns))),
                                                 rewritten=table.key not in plan.kept, patched_rows=patched_rows))
@@ -550,19 +485,6 @@ def publish(
         raise PublishError(f"{cause} ({error}); the previous copy is unchanged: {advice}") from error
     remove_stale_parquet(parquet_dir, current_parquet)
     return Publication(database, parquet_dir, published, dictionary)
-
-
-def parquet_files(parquet_dir: Path, table: PlannedTable, metadata: dict[str, str]
-                  ) -> list[tuple[Path, str, dict[str, str]]]:
-    """The Parquet files of a table: each with the condition on its rows and its metadata (with
-    the digest of its own rows, and its period for a file per period)."""
-    if table.files_by is None:
-        return [(parquet_dir / table.schema / f"{table.table}.parquet", "true", metadata)]
-    column, period = table.files_by.column, table.files_by.period
-    return [(parquet_dir / table.schema / table.table / f"{name}.parquet", table.files_by.rows_of(name),
-             {**metadata, "rows_digest": digest_text(*found),
-              "rows": f"{column}: none" if name == UNDATED else f"{column}: the {period} of {name}"})
-            for name, found in sorted(table.files.items())]
 
 
 def patch_table(con: duckdb.DuckDBPyConnection, table: PlannedTable, buckets: list[int]) -> int | None:
@@ -687,11 +609,7 @@ def fsync(path: Path) -> None:
 
 
 def remove_stale_parquet(parquet_dir: Path, current: set[Path]) -> None:
-    """Drop Parquet files of tables that no longer exist (or of periods without rows now),
-    partial files of killed runs, and the folders left empty."""
+    """Drop Parquet files of tables that no longer exist, and partial files of killed runs."""
     for path in parquet_dir.rglob("*"):
         if path.is_file() and path not in current:
             path.unlink()
-    for folder in sorted((path for path in parquet_dir.rglob("*") if path.is_dir()), reverse=True):
-        if not any(folder.iterdir()):
-            folder.rmdir()
