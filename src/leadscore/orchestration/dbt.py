@@ -125,8 +125,11 @@ def dbt_models(
         selection_env = kept_models.INDIRECT_SELECTION_ENV
     elif kept:
         selection_env = kept_models.PARTIAL_BUILD_INDIRECT_SELECTION_ENV
-        test_args = passed_tests.select_args(
-            manifest, kept_models.partial_build_tests(manifest, selected_nodes, left_out))
+        # Not the checks a run launched from the UI left out.
+        test_args = passed_tests.select_args(manifest, [
+            test_id for test_id in kept_models.partial_build_tests(manifest, selected_nodes, left_out)
+            if (check := get_asset_check_key_for_test(manifest, translator, test_id, project)) is None
+            or check in context.selected_asset_check_keys])
     with mock.patch.dict(os.environ, {passed_tests.TESTED_THROUGH_ENV: json.dumps(tested_through), **selection_env}):
         invocation = dbt.cli([*dbt_args, *test_args, *passed_tests.exclude_args(manifest, [*left_out, *kept])],
                              context=context, target_path=dbt_target_path(warehouse_path))
