@@ -130,6 +130,7 @@ INCREMENTAL_MODELS = {
     "int_web_page_views": ("intermediate", ["page_view_id"]),
     "int_web_visits": ("intermediate", ["visit_id"]),
     "fct_person_features": ("marts", ["snapshot_at", "person_id"]),
+    "int_profile_rule_hits": ("intermediate", ["person_id", "rulebook_id", "rule_id"]),
     "int_activity_rule_hits": ("intermediate", ["person_id", "rulebook_id", "rule_id", "activity_id"]),
     "int_score_events": ("intermediate", ["score_event_id"]),
     "int_score_timeline": ("intermediate", ["person_id", "rulebook_id", "changed_at"]),
