@@ -17,7 +17,7 @@ import duckdb
 import pytest
 
 from leadscore.publish.bi_copy import PublishError, TableDocs, personal_columns_from_manifest, publish, read_manifest
-from leadscore.warehouse import connect, grouped_rows_digests, rows_digest
+from leadscore.warehouse import connect, grouped_rows_digests, rows_hashes
 from tests.conftest import REPO_ROOT
 from tests.headless import held_open_elsewhere
 
@@ -409,7 +409,7 @@ def test_the_next_publication_reads_the_previous_digests_unless_the_copy_changed
     digested = []
     monkeypatch.setattr(bi_copy, "grouped_rows_digests", lambda con, select, group: digested.append(select) or
                         grouped_rows_digests(con, select, group))
-    monkeypatch.setattr(bi_copy, "rows_digest", lambda con, select: digested.append(select) or rows_digest(con, select))
+    monkeypatch.setattr(bi_copy, "rows_hashes", lambda con, select: digested.append(select) or rows_hashes(con, select))
     with connect(warehouse) as con:
         con.execute("update marts.fct_daily set score = 99 where person_id = 'P10'")
     patched = publish(warehouse, target, {})

@@ -35,7 +35,6 @@ from leadscore.warehouse import (
     digest_text,
     grouped_rows_digests,
     is_disk_full,
-    rows_digest,
     rows_hashes,
 )
 
@@ -204,9 +203,11 @@ def published_select(schema: str, table: str, selected: list[str]) -> str:
     return f"select {', '.join(selected)} from source.{quoted(schema)}.{quoted(table)}"
 
 
-# Per table of a publication: its digest per group of people (bucket), or, under the bucket
-# None, the digest of all its rows; each as (rows, sum of the rows' hashes).
-TableDigests = dict[tuple[str, str], dict[int | None, tuple[int, int]]]
+# Per group of people (bucket), or for all the rows of a table without people (None): the count
+# and the sum of the rows' hashes.
+Buckets = dict[int | None, tuple[int, int]]
+# Per table of a publication: its Buckets.
+TableDigests = dict[tuple[str, str], Buckets]
 
 
 @dataclass(frozen=True)
@@ -223,9 +224,6 @@ class PublicationPlan:
     digests: TableDigests = field(default_factory=dict)
 
 
-Buckets = dict[int, tuple[int, int]]
-
-
 def bucket_of(key: str) -> str:
     """The group of people of a row whose PATCH_KEY column is `key` (a column reference)."""
     return f"hash({key}) % {PATCH_BUCKETS}"
@@ -237,7 +235,7 @@ def bucket_digests(con: duckdb.DuckDBPyConnection, select: str) -> Buckets:
 
 
 def digest_of(buckets: Buckets) -> tuple[int, str]:
-    """The count and digest rows_digest gives for the same rows."""
+    """The count and digest rows_digest gives for the same rows (all the groups of a table)."""
     rows = sum(count for count, _ in buckets.values())
     return rows, digest_text(rows, sum(hashes for _, hashes in buckets.values()))
 
@@ -260,14 +258,10 @@ def plan_publication(warehouse: Path, database: Path, personal_columns: dict[tup
             select = published_select(schema, table, selected)
             types = [(name, kind) for name, kind, *_ in con.execute(f"describe ({select})").fetchall()]
             by_people = PATCH_KEY in [name for name, _ in types]
-            if by_people:
-                buckets = bucket_digests(con, select)
-                rows, digest = digest_of(buckets)
-                digests[(schema, table)] = dict(buckets)
-            else:
-                rows, hashes = rows_hashes(con, select)
-                digest = digest_text(rows, hashes)
-                digests[(schema, table)] = {None: (rows, hashes)}
+            # Per group of people, or all rows as one group (None).
+            groups = bucket_digests(con, select) if by_people else {None: rows_hashes(con, select)}
+            rows, digest = digest_of(groups)
+            digests[(schema, table)] = groups
             planned = PlannedTable(schema, table, columns, personal, selected, types, rows, digest)
             tables.append(planned)
             if previous_types.get(planned.key) != types:
@@ -275,10 +269,9 @@ def plan_publication(warehouse: Path, database: Path, personal_columns: dict[tup
             previous = f"select * from previous.{planned.name}"
             stored = previous_digests.get(planned.key, {})
             if by_people and rows >= PATCH_MIN_ROWS:
-                before = {b: d for b, d in stored.items() if b is not None} if stored and None not in stored \
-                    else bucket_digests(con, previous)
-                changed = sorted(b for b in buckets.keys() | before.keys() if buckets.get(b) != before.get(b))
-                changed_rows = sum(buckets.get(b, (0, 0))[0] for b in changed)
+                before = stored or bucket_digests(con, previous)
+                changed = sorted(b for b in groups.keys() | before.keys() if groups.get(b) != before.get(b))
+                changed_rows = sum(groups.get(b, (0, 0))[0] for b in changed)
                 if not changed:
                     kept.add(planned.key)
                     reused_rows += rows
@@ -286,7 +279,7 @@ def plan_publication(warehouse: Path, database: Path, personal_columns: dict[tup
                         rows + digest_of(before)[0]):
                     patched[planned.key] = changed
                     reused_rows += rows - changed_rows
-            elif previous_digest(con, previous, stored) == digest:
+            elif digest_of(stored or {None: rows_hashes(con, previous)})[1] == digest:
                 kept.add(planned.key)
                 reused_rows += rows
         # Copying the previous file is cheap next to writing tables (medium size: 1.4 s for the
@@ -297,14 +290,6 @@ def plan_publication(warehouse: Path, database: Path, personal_columns: dict[tup
         if not update_previous:
             return PublicationPlan(tables, set(), False, digests=digests)
         return PublicationPlan(tables, kept, True, patched, digests)
-
-
-def previous_digest(con: duckdb.DuckDBPyConnection, previous: str, stored: dict[int | None, tuple[int, int]]) -> str:
-    """The digest of the previous copy's table (`previous`: its rows), from its stored digests
-    when there are, however they were grouped."""
-    if stored:
-        return digest_text(sum(rows for rows, _ in stored.values()), sum(hashes for _, hashes in stored.values()))
-    return rows_digest(con, previous)[1]
 
 
 def file_identity(path: Path) -> str:
@@ -415,7 +400,9 @@ def publish(
     partial_parquet: list[tuple[Path, Path]] = []
     current_parquet: set[Path] = set()
     published: list[PublishedTable] = []
-    patched_by_key: dict[tuple[str, str], int | None] = {}
+    # Tables written whole from a warehouse that changed while publishing: their digests are
+    # not the plan's, so the next publication computes them.
+    undigested: set[tuple[str, str]] = set()
     try:
         plan = plan_publication(warehouse, database, personal_columns, policy, salt, unpublished)
         if plan.update_previous:
@@ -430,7 +417,9 @@ def publish(
                 name = table.name
                 patched_rows = None
                 if table.key in plan.patched:
-                    patched_rows = patched_by_key[table.key] = patch_table(con, table, plan.patched[table.key])
+                    patched_rows = patch_table(con, table, plan.patched[table.key])
+                    if patched_rows is None:
+                        undigested.add(table.key)
                 elif table.key not in plan.kept:
                     con.execute(f"create schema if not exists {quoted(table.schema)}")
                     con.execute(f"create table {name} as {table.select}")
@@ -457,12 +446,9 @@ def publish(
             write_dictionary(con, partial_dictionary, personal_columns, policy)
             con.execute("checkpoint")
         fsync(partial)
-        # Tables written whole again because the warehouse changed while publishing: their
-        # digests are computed again next time.
-        digests = {key: found for key, found in plan.digests.items()
-                   if not (key in plan.patched and patched_by_key.get(key) is None)}
         with connect(":memory:") as con:
-            write_digests(con, partial_digests, digests, file_identity(partial))
+            write_digests(con, partial_digests, {key: found for key, found in plan.digests.items()
+                                                 if key not in undigested}, file_identity(partial))
         # The database file first: it is the copy BI tools are pointed at.
         os.replace(partial, database)
         pause_point("publish_swap")
