@@ -19,6 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from leadscore.publish.bi_copy import DIGESTS_NAME
 from leadscore.warehouse import RUN_LOG_TABLES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -201,14 +202,32 @@ def published_problems(reference: Path, candidate: Path) -> list[str]:
         return [f"published files differ: extra {sorted(set(found) - set(files))}, "
                 f"missing {sorted(set(files) - set(found))}"]
     problems = differences(reference / "leadscore.duckdb", candidate / "leadscore.duckdb")
+    problems += digests_problems(reference, candidate)
     with duckdb.connect() as con:
         for name in files:
-            if name.endswith(".parquet"):
+            if name.endswith(".parquet") and name != DIGESTS_NAME:
                 lost, extra = row_differences(con, f"read_parquet('{reference / name}')",
                                               f"read_parquet('{candidate / name}')")
                 if lost or extra:
                     problems.append(f"{name}: {lost} row(s) lost, {extra} row(s) extra")
     return problems
+
+
+def digests_problems(reference: Path, candidate: Path) -> list[str]:
+    """The digests kept beside the copy describe the candidate's own database file, and the same
+    tables, groups and row counts as the reference's. Their sums of hashes are not compared: a
+    double summed in parallel differs in its last bit from run to run, and so does its hash."""
+    path, database = candidate / DIGESTS_NAME, candidate / "leadscore.duckdb"
+    with duckdb.connect() as con:
+        identity = dict(con.execute("select decode(key), decode(value) from parquet_kv_metadata(?)",
+                                    [str(path)]).fetchall()).get("database_identity")
+        found = database.stat()
+        if identity != f"{found.st_ino}:{found.st_size}:{found.st_mtime_ns}":
+            return [f"{DIGESTS_NAME} describes {identity}, not the published database file"]
+        lost, extra = row_differences(
+            con, f"(select schema_name, table_name, bucket, rows from read_parquet('{reference / DIGESTS_NAME}'))",
+            f"(select schema_name, table_name, bucket, rows from read_parquet('{path}'))")
+    return [f"{DIGESTS_NAME}: {lost} group(s) lost, {extra} group(s) extra"] if lost or extra else []
 
 
 def exported_rows(root: Path) -> list[tuple[str, ...]]:
