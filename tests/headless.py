@@ -19,7 +19,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from leadscore.publish.bi_copy import DIGESTS_NAME
+from leadscore.publish.bi_copy import DIGESTS_NAME, stored_digests
 from leadscore.warehouse import RUN_LOG_TABLES
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -214,19 +214,18 @@ def published_problems(reference: Path, candidate: Path) -> list[str]:
 
 
 def digests_problems(reference: Path, candidate: Path) -> list[str]:
-    """The digests kept beside the copy describe the candidate's own database file, and the same
-    tables, groups and row counts as the reference's. Their sums of hashes are not compared: a
-    double summed in parallel differs in its last bit from run to run, and so does its hash."""
-    path, database = candidate / DIGESTS_NAME, candidate / "leadscore.duckdb"
+    """The digests kept beside the copy are those the next publication trusts (they name the
+    candidate's own database file), with the same tables, groups and row counts as the
+    reference's. Their sums of hashes are not compared: a double summed in parallel differs in its
+    last bit from run to run, and so does its hash."""
     with duckdb.connect() as con:
-        identity = dict(con.execute("select decode(key), decode(value) from parquet_kv_metadata(?)",
-                                    [str(path)]).fetchall()).get("database_identity")
-        found = database.stat()
-        if identity != f"{found.st_ino}:{found.st_size}:{found.st_mtime_ns}":
-            return [f"{DIGESTS_NAME} describes {identity}, not the published database file"]
-        lost, extra = row_differences(
-            con, f"(select schema_name, table_name, bucket, rows from read_parquet('{reference / DIGESTS_NAME}'))",
-            f"(select schema_name, table_name, bucket, rows from read_parquet('{path}'))")
+        expected = stored_digests(con, reference / "leadscore.duckdb")
+        found = stored_digests(con, candidate / "leadscore.duckdb")
+    if not found:
+        return [f"{DIGESTS_NAME} is unreadable or describes another database file than the published one"]
+    counts = [{(key, bucket, rows) for key, groups in digests.items() for bucket, (rows, _) in groups.items()}
+              for digests in (expected, found)]
+    lost, extra = len(counts[0] - counts[1]), len(counts[1] - counts[0])
     return [f"{DIGESTS_NAME}: {lost} group(s) lost, {extra} group(s) extra"] if lost or extra else []
 
 
