@@ -275,8 +275,8 @@ def test_score_history_gives_the_ledger_scores_of_any_past_day_and_builds_increm
 PAST_INSTANTS = ("2025-02-11 07:13:00", "2025-06-30 23:59:59", "2025-12-24 13:45:30", "2026-04-01 00:00:00",
                  "2026-05-20 17:31:07", "2026-06-29 06:00:00")
 LEDGER_MODELS = ("int_scoring_as_of", "int_activity_rule_hits", "int_profile_rule_hits", "int_inactivity_rule_hits",
-                 "int_recycles", "int_score_adjustments", "int_score_events", "int_score_ledger", "fct_score_ledger",
-                 "fct_lead_scores")
+                 "int_recycles", "int_score_adjustments", "int_score_events", "int_score_ledger",
+                 "int_score_ledger_sum_rows", "fct_score_ledger", "fct_lead_scores")
 
 
 # Slow (make test-slow): the ledger models built again at six past instants.

@@ -82,3 +82,23 @@
         else 0
     end
 {%- endmacro %}
+
+{#- `points_as_of` or `decay_factor` of int_score_ledger's row `ledger_alias` at instant
+    `at_ts`: a row of one decaying term is worth that term then; the others keep what they were
+    written with (a run rewrites them when one of their terms starts or ends). -#}
+{% macro ledger_value_at(ledger_alias, at_ts, column) -%}
+    case when {{ ledger_alias }}.term_kind in ('linear', 'exponential')
+        then {% if column == 'points_as_of' -%}
+        cast({{ ledger_alias }}.term_points * {{ term_share_at(ledger_alias, at_ts) }} as {{ points_type() }})
+        {%- else -%}
+        {{ ledger_alias }}.term_factor * {{ term_share_at(ledger_alias, at_ts) }}
+        {%- endif %}
+        else {{ ledger_alias }}.{{ column }}
+    end
+{%- endmacro %}
+
+{#- The identifier of a ledger row (int_score_ledger, int_score_ledger_sum_rows): a hash of its
+    person, rulebook, rule and activity (or recycle, adjustment). -#}
+{% macro ledger_row_id() -%}
+    {{ dbt.hash(dbt.concat(["person_id", "'|'", "rulebook_id", "'|'", "rule_id", "'|'", "coalesce(activity_id, '')"])) }}
+{%- endmacro %}
