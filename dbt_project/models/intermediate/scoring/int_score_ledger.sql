@@ -93,14 +93,11 @@ rule_rows as (
         events.absolute_epoch,
         events.recycle_epoch,
         count(*) as terms,
-        count(case when events.term_kind in ('linear', 'exponential') then 1 end) as decaying_terms,
-        max(events.term_kind) as term_kind,
-        max(events.term_points) as term_points,
-        max(events.term_factor) as term_factor,
-        max(events.starts_at) as starts_at,
-        max(events.ends_at) as ends_at,
-        max(events.half_life_days) as half_life_days,
-        max(events.lifetime_days) as lifetime_days
+        {%- for column in ['term_kind', 'term_points', 'term_factor', 'starts_at', 'ends_at', 'half_life_days',
+            'lifetime_days'] %}
+        max(case when events.term_kind in ('linear', 'exponential') then events.{{ column }} end) as {{ column }}
+        {{- ',' if not loop.last }}
+        {%- endfor %}
     from events
     where events.term_kind in ('constant', 'linear', 'exponential')
         and events.source_type <> 'adjustment'
@@ -115,24 +112,20 @@ rule_rows as (
     nothing when its points hold until a term starts or ends. A row of several terms of which one
     decays cannot be valued later: `several` (a data test rejects it; the decay profiles give a
     decaying rule one term). -#}
-valued as (
+rule_ledger_rows as (
     select
         person_id, rulebook_id, rule_id, component, category, description, source_type, activity_id,
         activity_type, product_line, event_at, points, points_after_cap,
-        case when not (decaying_terms > 0 and terms = 1) then decay_factor end as decay_factor,
+        case when term_kind is null or terms > 1 then decay_factor end as decay_factor,
         weight,
-        case when not (decaying_terms > 0 and terms = 1) then points_as_of end as points_as_of,
-        case
-            when decaying_terms = 0 then cast(null as {{ dbt.type_string() }})
-            when terms = 1 then term_kind
-            else 'several'
-        end as term_kind,
-        case when decaying_terms > 0 and terms = 1 then term_points end as term_points,
-        case when decaying_terms > 0 and terms = 1 then term_factor end as term_factor,
-        case when decaying_terms > 0 and terms = 1 then starts_at end as starts_at,
-        case when decaying_terms > 0 and terms = 1 then ends_at end as ends_at,
-        case when decaying_terms > 0 and terms = 1 then half_life_days end as half_life_days,
-        case when decaying_terms > 0 and terms = 1 then lifetime_days end as lifetime_days,
+        case when term_kind is null or terms > 1 then points_as_of end as points_as_of,
+        case when term_kind is not null and terms > 1 then 'several' else term_kind end as term_kind,
+        term_points,
+        term_factor,
+        starts_at,
+        ends_at,
+        half_life_days,
+        lifetime_days,
         recycle_epoch,
         absolute_epoch
     from rule_rows
@@ -173,7 +166,7 @@ delta_rows as (
 ),
 
 ledger as (
-    select * from valued
+    select * from rule_ledger_rows
     union all
     select * from delta_rows
 ),
